@@ -1,0 +1,2 @@
+//! Kobold kernel library.
+#![cfg_attr(not(test), no_std)]
