@@ -1,0 +1,138 @@
+//! Exception handling: what happens after `entry.S` saved the registers.
+//!
+//! Kobold has no user space and no interrupts yet, so every exception but
+//! one is a kernel bug and ends in an *oops* printed exactly like Linux's
+//! (arch/arm/mm/fault.c `__do_kernel_fault`, arch/arm/kernel/traps.c
+//! `die`/`__show_regs`), followed by a panic. The one exception is the
+//! semihosting probe's SVC (see [`super::semihosting`]).
+//!
+//! Data aborts report the faulting address in DFAR and the cause in DFSR;
+//! prefetch aborts in IFAR/IFSR (ARM ARM B3.13.3). Linux prints the address,
+//! the first-level descriptor that translated it (`*pgd=`), the status as
+//! `Internal error: Oops: <fsr> [#1] ARM`, then the registers with `PC is
+//! at symbol+off/size`.
+
+use super::fsr;
+use super::ptregs::{PSR_T_BIT, PtRegs, SystemRegs};
+use super::semihosting;
+use crate::kallsyms;
+use crate::mm::pgtable;
+use crate::{pr_alert, pr_emerg};
+use aarch32_cpu::register::{Dacr, Dfar, Dfsr, Ifar, Ifsr, Sctlr, SysRegRead, Ttbr0};
+use core::sync::atomic::{AtomicU32, Ordering};
+
+/// Which vector was taken (the numbers entry.S passes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum ExceptionKind {
+    Reset = 0,
+    Undefined = 1,
+    Svc = 2,
+    PrefetchAbort = 3,
+    DataAbort = 4,
+    Reserved = 5,
+    Irq = 6,
+    Fiq = 7,
+}
+
+static DIE_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// Called by every stub in entry.S.
+#[unsafe(no_mangle)]
+extern "C" fn handle_exception(regs: &mut PtRegs, kind: u32) {
+    match kind {
+        1 => {
+            // entry.S subtracted 4; a Thumb instruction is 2 bytes shorter.
+            if regs.cpsr & PSR_T_BIT != 0 {
+                regs.pc += 2;
+            }
+            die("Oops - undefined instruction", 0, regs);
+        }
+        2 => {
+            // The SVC's own encoding holds its immediate (ARM state only;
+            // Kobold never runs Thumb kernel code).
+            // SAFETY: pc - 4 is the SVC instruction that just executed, so it
+            // is mapped and readable.
+            let insn = unsafe { core::ptr::read_volatile((regs.pc - 4) as *const u32) };
+            if insn & 0x00ff_ffff == semihosting::SVC_IMMEDIATE {
+                semihosting::note_unhandled_trap();
+                regs.r[0] = u32::MAX;
+                return;
+            }
+            die("Oops - bad syscall", insn & 0x00ff_ffff, regs);
+        }
+        3 => {
+            let ifsr = Ifsr::read_raw();
+            let ifar = Ifar::read_raw();
+            kernel_fault(ifar, ifsr, fsr::ifsr_name(ifsr), "IFSR", regs);
+        }
+        4 => {
+            let dfsr = Dfsr::read_raw();
+            let dfar = Dfar::read_raw();
+            kernel_fault(dfar, dfsr, fsr::dfsr_name(dfsr), "DFSR", regs);
+        }
+        _ => die("Oops - unexpected exception", kind, regs),
+    }
+}
+
+/// Linux's `__do_kernel_fault` for a fault nothing can fix up.
+fn kernel_fault(addr: u32, fsr_value: u32, why: &str, reg: &str, regs: &PtRegs) -> ! {
+    crate::console::printk::bust_locks();
+    let what = if addr < 4096 {
+        "NULL pointer dereference"
+    } else {
+        "paging request"
+    };
+    pr_alert!("Unable to handle kernel {what} at virtual address {addr:08x}");
+    show_pte(addr);
+    let access = if reg == "DFSR" {
+        if fsr::is_write(fsr_value) {
+            ", write"
+        } else {
+            ", read"
+        }
+    } else {
+        ", instruction fetch"
+    };
+    pr_alert!("{reg}: {fsr_value:#010x} ({why}{access})");
+    die("Oops", fsr_value, regs);
+}
+
+/// Linux's `show_pte`: the table entries that translated `addr`.
+fn show_pte(addr: u32) {
+    let pgd = kobold_layout::SWAPPER_PG_DIR;
+    pr_alert!("pgd = {pgd:08x}");
+    let l1 = crate::mm::read_l1(addr);
+    match pgtable::decode_l1(l1) {
+        pgtable::L1Entry::Table { .. } => match crate::mm::read_l2(addr) {
+            Some(pte) => pr_alert!("[{addr:08x}] *pgd={l1:08x}, *pte={pte:08x}"),
+            None => pr_alert!("[{addr:08x}] *pgd={l1:08x}"),
+        },
+        _ => pr_alert!("[{addr:08x}] *pgd={l1:08x}"),
+    }
+}
+
+/// Linux's `die()`: the oops header and registers, then a panic.
+fn die(msg: &str, err: u32, regs: &PtRegs) -> ! {
+    crate::console::printk::bust_locks();
+    let n = DIE_COUNTER.fetch_add(1, Ordering::SeqCst) + 1;
+    if n > 1 {
+        // A fault while reporting a fault: say so and stop.
+        pr_emerg!("Internal error: {msg}: {err:x} [#{n}] ARM (recursive)");
+        crate::panic::panic_exit("Fatal exception in oops");
+    }
+    pr_emerg!("Internal error: {msg}: {err:x} [#{n}] ARM");
+    pr_emerg!("Modules linked in:");
+    pr_emerg!(
+        "CPU: 0 PID: 0 Comm: swapper Not tainted {} #1",
+        env!("CARGO_PKG_VERSION")
+    );
+    let sys = SystemRegs {
+        sctlr: Sctlr::read_raw(),
+        ttbr0: Ttbr0::read_raw(),
+        dacr: Dacr::read_raw(),
+    };
+    let table = kallsyms::kernel_table();
+    regs.show(table.as_ref(), &sys, &mut |args| pr_emerg!("{}", args));
+    crate::panic::panic_exit("Fatal exception");
+}

@@ -1,0 +1,2 @@
+//! Board support. Kobold runs on one board, QEMU's `vexpress-a9`.
+pub mod vexpress_a9;

@@ -1,0 +1,190 @@
+//! printk: timestamped kernel log lines, kept in a ring buffer for `dmesg`
+//! and echoed to the console, as Linux does with CONFIG_PRINTK_TIME.
+//!
+//! Every line starts with `[%5lu.%06lu] ` — seconds and microseconds since
+//! reset (Linux's `print_time()`); a message with several lines gets a
+//! timestamp on each, and a message always ends its line. Log levels are
+//! Linux's; with the default console loglevel (7) every level but `debug`
+//! reaches the console, so Kobold prints all of them and drops `pr_debug!`.
+
+use super::logbuf::LogBuf;
+use core::fmt;
+use spin::Mutex;
+
+/// Size of the log ring (Linux: 1 << CONFIG_LOG_BUF_SHIFT; 64 KB here).
+pub const LOG_BUF_LEN: usize = 64 * 1024;
+
+/// Linux's log levels (include/linux/kern_levels.h).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Emerg = 0,
+    Alert = 1,
+    Crit = 2,
+    Err = 3,
+    Warning = 4,
+    Notice = 5,
+    Info = 6,
+    Debug = 7,
+}
+
+/// Messages below this level reach the console (Linux's default 7).
+pub const CONSOLE_LOGLEVEL: Level = Level::Debug;
+
+struct Printk {
+    log: LogBuf<LOG_BUF_LEN>,
+}
+
+static PRINTK: Mutex<Printk> = Mutex::new(Printk { log: LogBuf::new() });
+
+/// Formats one message into whole, timestamped lines.
+pub struct LineWriter<'a> {
+    prefix: [u8; 16],
+    prefix_len: usize,
+    at_line_start: bool,
+    sink: &'a mut dyn FnMut(&[u8]),
+}
+
+impl<'a> LineWriter<'a> {
+    /// A writer stamping lines with `ns` nanoseconds.
+    pub fn new(ns: u64, sink: &'a mut dyn FnMut(&[u8])) -> Self {
+        let (secs, usecs) = crate::time::secs_usecs(ns);
+        let mut prefix = [0u8; 16];
+        let mut cursor = Cursor {
+            buf: &mut prefix,
+            len: 0,
+        };
+        let _ = fmt::Write::write_fmt(&mut cursor, format_args!("[{secs:5}.{usecs:06}] "));
+        let prefix_len = cursor.len;
+        LineWriter {
+            prefix,
+            prefix_len,
+            at_line_start: true,
+            sink,
+        }
+    }
+
+    /// Ends the current line if the message did not.
+    pub fn finish(mut self) {
+        if !self.at_line_start {
+            (self.sink)(b"\n");
+            self.at_line_start = true;
+        }
+    }
+}
+
+impl fmt::Write for LineWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for line in s.split_inclusive('\n') {
+            if self.at_line_start {
+                (self.sink)(&self.prefix[..self.prefix_len]);
+            }
+            (self.sink)(line.as_bytes());
+            self.at_line_start = line.ends_with('\n');
+        }
+        Ok(())
+    }
+}
+
+/// A tiny fixed-buffer formatter (truncates silently).
+struct Cursor<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl fmt::Write for Cursor<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let n = s.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
+
+/// Logs one message at `level`.
+pub fn vprintk(level: Level, args: fmt::Arguments<'_>) {
+    if level >= CONSOLE_LOGLEVEL {
+        return;
+    }
+    let ns = crate::time::now_ns();
+    let mut p = PRINTK.lock();
+    let mut sink = |bytes: &[u8]| {
+        p.log.push(bytes);
+        super::write_bytes(bytes);
+    };
+    let mut w = LineWriter::new(ns, &mut sink);
+    let _ = fmt::Write::write_fmt(&mut w, args);
+    w.finish();
+}
+
+/// Makes printk usable from an oops even if the fault hit while the log was
+/// locked (Linux's `bust_spinlocks(1)`).
+pub fn bust_locks() {
+    if PRINTK.is_locked() {
+        // SAFETY: called only on the way to a panic, with interrupts off on
+        // the single CPU: the holder of the lock was the code that faulted,
+        // and it will never run again.
+        unsafe { PRINTK.force_unlock() };
+    }
+}
+
+/// Hands the log to `f` oldest first, as at most two byte slices (`dmesg`).
+pub fn with_log(f: &mut dyn FnMut(&[u8])) {
+    let p = PRINTK.lock();
+    let (a, b) = p.log.as_slices();
+    f(a);
+    f(b);
+}
+
+#[macro_export]
+macro_rules! printk {
+    ($level:expr, $($arg:tt)*) => {
+        $crate::console::printk::vprintk($level, format_args!($($arg)*))
+    };
+}
+#[macro_export]
+macro_rules! pr_emerg { ($($arg:tt)*) => { $crate::printk!($crate::console::printk::Level::Emerg, $($arg)*) }; }
+#[macro_export]
+macro_rules! pr_alert { ($($arg:tt)*) => { $crate::printk!($crate::console::printk::Level::Alert, $($arg)*) }; }
+#[macro_export]
+macro_rules! pr_err { ($($arg:tt)*) => { $crate::printk!($crate::console::printk::Level::Err, $($arg)*) }; }
+#[macro_export]
+macro_rules! pr_warn { ($($arg:tt)*) => { $crate::printk!($crate::console::printk::Level::Warning, $($arg)*) }; }
+#[macro_export]
+macro_rules! pr_notice { ($($arg:tt)*) => { $crate::printk!($crate::console::printk::Level::Notice, $($arg)*) }; }
+#[macro_export]
+macro_rules! pr_info { ($($arg:tt)*) => { $crate::printk!($crate::console::printk::Level::Info, $($arg)*) }; }
+#[macro_export]
+macro_rules! pr_debug { ($($arg:tt)*) => { $crate::printk!($crate::console::printk::Level::Debug, $($arg)*) }; }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::fmt::Write;
+
+    fn render(ns: u64, f: impl FnOnce(&mut LineWriter<'_>)) -> String {
+        let mut out = Vec::new();
+        let mut sink = |b: &[u8]| out.extend_from_slice(b);
+        let mut w = LineWriter::new(ns, &mut sink);
+        f(&mut w);
+        w.finish();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn every_line_gets_linux_timestamp() {
+        let s = render(123_000, |w| {
+            write!(w, "Virtual kernel memory layout:\n    vector").unwrap()
+        });
+        assert_eq!(
+            s,
+            "[    0.000123] Virtual kernel memory layout:\n[    0.000123]     vector\n"
+        );
+        let s = render(98_765_432_100_000, |w| write!(w, "x\n").unwrap());
+        assert_eq!(s, "[98765.432100] x\n");
+        let s = render(0, |w| {
+            w.write_str("a").unwrap();
+            w.write_str("b\n").unwrap();
+        });
+        assert_eq!(s, "[    0.000000] ab\n");
+    }
+}

@@ -1,0 +1,87 @@
+//! Linux error numbers (include/uapi/asm-generic/errno-base.h) and their
+//! `strerror` texts.
+//!
+//! Kobold reports failures the way Linux does — `-ENOENT`, `-EINVAL`, … — so
+//! that what a user reads here means the same thing on a real system.
+
+use core::fmt;
+
+/// A Linux errno value (positive; functions return it as `Err(Errno)` where
+/// Linux would return `-errno`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Errno(pub i32);
+
+impl Errno {
+    pub const EPERM: Errno = Errno(1);
+    pub const ENOENT: Errno = Errno(2);
+    pub const EIO: Errno = Errno(5);
+    pub const ENOEXEC: Errno = Errno(8);
+    pub const ENOMEM: Errno = Errno(12);
+    pub const EFAULT: Errno = Errno(14);
+    pub const EBUSY: Errno = Errno(16);
+    pub const EEXIST: Errno = Errno(17);
+    pub const ENOTDIR: Errno = Errno(20);
+    pub const EINVAL: Errno = Errno(22);
+    pub const ENOSPC: Errno = Errno(28);
+    pub const ERANGE: Errno = Errno(34);
+    pub const ENOSYS: Errno = Errno(38);
+
+    /// The symbolic name, e.g. `"EINVAL"`.
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            1 => "EPERM",
+            2 => "ENOENT",
+            5 => "EIO",
+            8 => "ENOEXEC",
+            12 => "ENOMEM",
+            14 => "EFAULT",
+            16 => "EBUSY",
+            17 => "EEXIST",
+            20 => "ENOTDIR",
+            22 => "EINVAL",
+            28 => "ENOSPC",
+            34 => "ERANGE",
+            38 => "ENOSYS",
+            _ => "E?",
+        }
+    }
+
+    /// glibc's `strerror` text, e.g. `"Invalid argument"`.
+    pub fn message(self) -> &'static str {
+        match self.0 {
+            1 => "Operation not permitted",
+            2 => "No such file or directory",
+            5 => "Input/output error",
+            8 => "Exec format error",
+            12 => "Cannot allocate memory",
+            14 => "Bad address",
+            16 => "Device or resource busy",
+            17 => "File exists",
+            20 => "Not a directory",
+            22 => "Invalid argument",
+            28 => "No space left on device",
+            34 => "Numerical result out of range",
+            38 => "Function not implemented",
+            _ => "Unknown error",
+        }
+    }
+}
+
+impl fmt::Display for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_messages_match_linux() {
+        assert_eq!(Errno::EINVAL.0, 22);
+        assert_eq!(Errno::EINVAL.name(), "EINVAL");
+        assert_eq!(Errno::ENOENT.to_string(), "No such file or directory");
+        assert_eq!(Errno(999).name(), "E?");
+    }
+}

@@ -1,0 +1,426 @@
+//! `start_kernel`: from boot.S's jump to the shell prompt (Linux:
+//! init/main.c `start_kernel` + arch/arm/kernel/setup.c `setup_arch`).
+//!
+//! 1. Map the vector page at 0xffff0000 (SCTLR.V is already set, so no
+//!    exception can be handled before this), start the console, drop the
+//!    boot identity map, probe semihosting.
+//! 2. Print the banner; parse the ATAGs or DTB that r2 points to.
+//! 3. Apply `vmalloc=` and Linux 3.18's lowmem/highmem rule (kobold-layout),
+//!    record RAM and boot-time reservations (memblock), map all of lowmem.
+//! 4. Print `Memory: ...` and `Virtual kernel memory layout:` like mem_init.
+//! 5. Run the shell.
+
+use crate::arch::armv7::semihosting;
+use crate::board::vexpress_a9::{self, memory::MB_PERIPH_VIRT, sysregs, uart};
+use crate::boot::{self, BootInfo, BootSource};
+use crate::console::{self, Console};
+use crate::errno::Errno;
+use crate::mm::{self, memblock::Memblock, pgtable::Prot, sections};
+use crate::proc::{self, MemInfo};
+use crate::shell::{
+    self, CrashKind, Platform, devmem,
+    line::{Event, LineEditor},
+};
+use crate::{pr_emerg, pr_info, pr_notice, pr_warn, print};
+use aarch32_cpu::register::{Midr, Mpidr, Sctlr, SysRegRead};
+use core::fmt::Write;
+use kobold_layout::{self as layout, Layout, MemRegion, SECTION_SIZE, phys_to_virt, virt_to_phys};
+use spin::{Mutex, Once};
+
+static BOOT_INFO: Once<BootInfo> = Once::new();
+static LAYOUT: Once<Layout> = Once::new();
+static MEMBLOCK: Mutex<Memblock> = Mutex::new(Memblock::new());
+
+/// The Rust entry point; boot.S calls it with the MMU on, on the boot stack.
+///
+/// Boot-only code is placed in `.init.text` (Linux's `__init`), which is
+/// what the `.init` line of the layout measures; it is never called again
+/// once the shell runs (start_kernel itself never returns).
+#[unsafe(no_mangle)]
+#[unsafe(link_section = ".init.text")]
+pub extern "C" fn start_kernel(machine: u32, params_phys: u32) -> ! {
+    let img = sections::kernel_image();
+
+    // 1. Vectors first: until they are mapped, any exception would loop.
+    // SAFETY: 0xffff0000 is unused, and the vector page is part of the image.
+    let vectors = unsafe {
+        mm::map_page(
+            layout::VECTORS_BASE,
+            virt_to_phys(img.vectors_start),
+            Prot::KERNEL_RX,
+        )
+    };
+    uart::init();
+    if let Err(e) = vectors {
+        crate::panic::panic_exit(format_args!("cannot map the vector page: {e}"));
+    }
+    // The identity map boot.S made for its own section.
+    let boot_section = virt_to_phys(img.text) & !(SECTION_SIZE - 1);
+    // SAFETY: we run at virtual addresses; nothing uses the identity map.
+    unsafe { mm::clear_l1_range(boot_section, boot_section + SECTION_SIZE) };
+    let semihosting = semihosting::probe();
+
+    // 2. Banner and boot parameters.
+    let mpidr = Mpidr::read_raw();
+    pr_notice!("Booting Kobold on physical CPU {:#x}", mpidr & 0x00ff_ffff);
+    pr_notice!(
+        "Kobold version {} (rustc, {}) #1 ARMv7",
+        env!("CARGO_PKG_VERSION"),
+        if cfg!(feature = "highmem") {
+            "HIGHMEM"
+        } else {
+            "!HIGHMEM"
+        }
+    );
+    let midr = Midr::read_raw();
+    pr_info!(
+        "CPU: ARMv7 Processor [{midr:08x}] revision {} (ARMv7), cr={:08x}",
+        midr & 0xf,
+        Sctlr::read_raw()
+    );
+    let boot = BOOT_INFO.call_once(|| match parse_boot_params(params_phys) {
+        Ok(b) => b,
+        Err(msg) => crate::panic::panic_exit(msg),
+    });
+    match (boot.source(), boot.machine_model()) {
+        (BootSource::Dtb, Some(model)) => pr_info!("Machine model: {model}"),
+        _ if machine == vexpress_a9::MACHINE_TYPE => {
+            pr_info!("Machine: {}", vexpress_a9::MACHINE_NAME)
+        }
+        _ => pr_info!(
+            "Machine: unknown machine type {machine:#x}, assuming {}",
+            vexpress_a9::MACHINE_NAME
+        ),
+    }
+    if !semihosting {
+        pr_info!("semihosting: not available, poweroff uses the board's SYS_CFGCTRL");
+    }
+
+    // 3. The layout, memblock and lowmem.
+    let vmalloc_arg = boot
+        .cmdline()
+        .split_ascii_whitespace()
+        .filter_map(|w| w.strip_prefix("vmalloc="))
+        .last();
+    let mut banks = [MemRegion { base: 0, size: 0 }; boot::MAX_MEM_BANKS];
+    for (dst, b) in banks.iter_mut().zip(boot.mem_banks()) {
+        *dst = MemRegion {
+            base: b.start,
+            size: b.size,
+        };
+    }
+    let nbanks = boot.mem_banks().len();
+    let highmem = cfg!(feature = "highmem");
+    let layout = LAYOUT.call_once(|| {
+        let computed = match layout::compute(&banks[..nbanks], highmem, vmalloc_arg) {
+            // A malformed `vmalloc=` must not stop the boot: say so, ignore it.
+            Err(layout::LayoutError::Vmalloc(e)) => {
+                pr_warn!("vmalloc={}: {e}, ignored", vmalloc_arg.unwrap_or(""));
+                layout::compute(&banks[..nbanks], highmem, None)
+            }
+            other => other,
+        };
+        match computed {
+            Ok(l) => l,
+            Err(e) => crate::panic::panic_exit(format_args!("memory layout: {e}")),
+        }
+    });
+    for notice in layout.notices() {
+        if notice.is_warning() {
+            pr_warn!("{notice}");
+        } else {
+            pr_notice!("{notice}");
+        }
+    }
+    setup_memblock(layout, boot, &img, params_phys);
+    map_lowmem(layout, &img, params_phys);
+    pr_info!("Memory policy: Data cache writealloc");
+    pr_notice!("Kernel command line: {}", boot.cmdline());
+
+    // 4. What mem_init prints.
+    print_mem_init(layout, &img);
+
+    // 5. The shell.
+    run_shell()
+}
+
+/// Finds and parses the ATAG list or DTB at `phys` (mapped by boot.S: the
+/// two sections starting at its section, at its linear address).
+#[unsafe(link_section = ".init.text")]
+fn parse_boot_params(phys: u32) -> Result<BootInfo, &'static str> {
+    let offset = phys.wrapping_sub(layout::PHYS_OFFSET);
+    if offset >= 0x4000_0000 || phys == 0 {
+        return Err("no ATAGs or DTB: r2 does not point into RAM");
+    }
+    let virt = phys_to_virt(phys);
+    let window_end = (virt & !(SECTION_SIZE - 1)) + 2 * SECTION_SIZE;
+    let len = (window_end - virt) as usize;
+    // SAFETY: boot.S mapped [section(virt), section(virt) + 2 MB) to RAM, and
+    // nothing writes the boot parameters.
+    let bytes = unsafe { core::slice::from_raw_parts(virt as *const u8, len) };
+    if boot::looks_like_dtb(bytes) {
+        let size = boot::dtb_total_size(bytes).ok_or("DTB header is damaged")?;
+        if size > len {
+            return Err("DTB is larger than the 2 MB boot.S maps for it");
+        }
+        boot::parse_dtb(&bytes[..size], phys as u64).map_err(|_| "cannot parse the DTB")
+    } else {
+        boot::parse_atags(bytes).map_err(|_| "cannot parse the ATAG list")
+    }
+}
+
+/// RAM (after the lowmem/highmem rule) and what must never be handed out.
+#[unsafe(link_section = ".init.text")]
+fn setup_memblock(layout: &Layout, boot: &BootInfo, img: &sections::KernelImage, params: u32) {
+    let mut mb = MEMBLOCK.lock();
+    let add = |set: &mut mm::memblock::RegionSet<16>, r: &MemRegion| {
+        if let Err(e) = set.add(r.base, r.size) {
+            pr_warn!("{e}");
+        }
+    };
+    for r in layout
+        .lowmem_regions()
+        .iter()
+        .chain(layout.highmem_regions())
+    {
+        add(&mut mb.memory, r);
+    }
+    let reserve = |mb: &mut Memblock, base: u64, size: u64| {
+        if let Err(e) = mb.reserved.add(base, size) {
+            pr_warn!("{e}");
+        }
+    };
+    let pgd = virt_to_phys(layout::SWAPPER_PG_DIR) as u64;
+    reserve(&mut mb, pgd, layout::PG_DIR_SIZE as u64);
+    let kernel = virt_to_phys(img.text) as u64;
+    reserve(&mut mb, kernel, (img.end - img.text) as u64);
+    match boot.dtb_phys_range() {
+        Some((start, size)) => reserve(&mut mb, start, size),
+        None => reserve(&mut mb, (params & !0xfff) as u64, 0x1000),
+    }
+    if let Some((start, size)) = boot.initrd() {
+        reserve(&mut mb, start, size);
+    }
+}
+
+/// Maps all of lowmem with sections and drops boot.S's mapping of the boot
+/// parameters when it lies above lowmem.
+#[unsafe(link_section = ".init.text")]
+fn map_lowmem(layout: &Layout, img: &sections::KernelImage, _params: u32) {
+    let kernel_x = (
+        (virt_to_phys(img.text) & !(SECTION_SIZE - 1)) as u64,
+        (virt_to_phys(img.init_end) as u64).next_multiple_of(SECTION_SIZE as u64),
+    );
+    for r in layout.lowmem_regions() {
+        // SAFETY: lowmem is RAM; the kernel's megabytes stay RWX.
+        unsafe { mm::map_lowmem(r.base, r.base + r.size, kernel_x) };
+    }
+    let top = layout.high_memory().next_multiple_of(SECTION_SIZE);
+    // SAFETY: between lowmem's end and the static I/O map nothing is in use
+    // yet; only boot.S's boot-parameter window can be there.
+    unsafe { mm::clear_l1_range(top, MB_PERIPH_VIRT) };
+}
+
+fn kb(bytes: u64) -> u64 {
+    bytes >> 10
+}
+
+#[unsafe(link_section = ".init.text")]
+fn print_mem_init(layout: &Layout, img: &sections::KernelImage) {
+    let mb = MEMBLOCK.lock();
+    let total = mb.memory.total();
+    let free = mb.free_in(0, u64::MAX / 2);
+    let line = layout::MemoryLine {
+        free_kb: kb(free),
+        total_kb: kb(total),
+        code_kb: kb((img.etext - img.stext) as u64),
+        rwdata_kb: kb((img.edata - img.sdata) as u64),
+        rodata_kb: kb((img.end_rodata - img.start_rodata) as u64),
+        init_kb: kb((img.init_end - img.init_begin) as u64),
+        bss_kb: kb((img.bss_stop - img.bss_start) as u64),
+        reserved_kb: kb(total - free),
+        // totalhigh_pages: all of highmem (nothing there is reserved).
+        highmem_kb: layout.highmem().then_some(kb(layout.highmem_bytes())),
+    };
+    pr_info!("{line}");
+    let sections = layout::KernelSections {
+        text: (img.text, img.etext),
+        init: (img.init_begin, img.init_end),
+        data: (img.sdata, img.edata),
+        bss: (img.bss_start, img.bss_stop),
+    };
+    for l in layout.virtual_layout_lines(&sections) {
+        pr_notice!("{l}");
+    }
+}
+
+/// Nanoseconds the CPU spent waiting for console input (the idle task).
+static IDLE_NS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Waits for one byte of console input.
+fn read_byte() -> u8 {
+    let start = crate::time::now_ns();
+    loop {
+        if let Some(b) = uart::getc() {
+            let idle = crate::time::now_ns() - start;
+            IDLE_NS.fetch_add(idle, core::sync::atomic::Ordering::Relaxed);
+            return b;
+        }
+        core::hint::spin_loop();
+    }
+}
+
+fn run_shell() -> ! {
+    let mut platform = KernelPlatform;
+    let mut editor = LineEditor::new();
+    loop {
+        print!("{}", shell::PROMPT);
+        editor.clear();
+        let event = loop {
+            let b = read_byte();
+            match editor.feed(b, &mut |s| console::write_bytes(s)) {
+                Event::Pending => {}
+                e => break e,
+            }
+        };
+        if event == Event::Line {
+            let _ = shell::execute(editor.line(), &mut Console, &mut platform);
+        }
+    }
+}
+
+/// The shell's view of the running kernel.
+struct KernelPlatform;
+
+fn meminfo() -> MemInfo {
+    let mb = MEMBLOCK.lock();
+    let Some(layout) = LAYOUT.get() else {
+        return MemInfo::default();
+    };
+    let total = mb.memory.total() - mb.reserved_ram();
+    let free = mb.free_in(0, u64::MAX / 2);
+    let high_total: u64 = layout.highmem_regions().iter().map(|r| r.size).sum();
+    let high_free: u64 = layout
+        .highmem_regions()
+        .iter()
+        .map(|r| mb.free_in(r.base, r.size))
+        .sum();
+    MemInfo {
+        total_kb: kb(total),
+        free_kb: kb(free),
+        high: layout.highmem().then_some((kb(high_total), kb(high_free))),
+        vmalloc_total_kb: ((layout.vmalloc_end() - layout.vmalloc_start()) >> 10) as u64,
+    }
+}
+
+impl Platform for KernelPlatform {
+    fn proc_read(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno> {
+        let snap = proc::Snapshot {
+            cmdline: BOOT_INFO.get().map_or("", |b| b.cmdline()),
+            meminfo: meminfo(),
+            up_ns: crate::time::now_ns(),
+            idle_ns: IDLE_NS.load(core::sync::atomic::Ordering::Relaxed),
+        };
+        proc::read(path, &snap, out)
+    }
+
+    fn dmesg(&mut self, out: &mut dyn Write) {
+        crate::console::printk::with_log(&mut |bytes| {
+            for chunk in bytes.utf8_chunks() {
+                let _ = out.write_str(chunk.valid());
+                if !chunk.invalid().is_empty() {
+                    let _ = out.write_char('\u{fffd}');
+                }
+            }
+        });
+    }
+
+    fn devmem(&mut self, req: devmem::Request) -> Result<u32, Errno> {
+        let is_ram = MEMBLOCK.lock().memory.contains(req.phys as u64);
+        // Linux's /dev/mem: RAM keeps its cacheable type (no mismatched
+        // aliases); anything else is mapped strongly ordered.
+        let prot = if is_ram {
+            Prot::KERNEL_RW
+        } else {
+            Prot::STRONGLY_ORDERED
+        };
+        mm::with_phys_mapped(req.phys, prot, |virt| {
+            // SAFETY: `virt` maps `req.phys` for the duration of this
+            // closure, aligned to the width (checked by devmem::parse).
+            unsafe {
+                match (req.width, req.write) {
+                    (devmem::Width::W8, None) => core::ptr::read_volatile(virt as *const u8) as u32,
+                    (devmem::Width::W16, None) => {
+                        core::ptr::read_volatile(virt as *const u16) as u32
+                    }
+                    (devmem::Width::W32, None) => core::ptr::read_volatile(virt as *const u32),
+                    (devmem::Width::W8, Some(v)) => {
+                        core::ptr::write_volatile(virt as *mut u8, v as u8);
+                        v
+                    }
+                    (devmem::Width::W16, Some(v)) => {
+                        core::ptr::write_volatile(virt as *mut u16, v as u16);
+                        v
+                    }
+                    (devmem::Width::W32, Some(v)) => {
+                        core::ptr::write_volatile(virt as *mut u32, v);
+                        v
+                    }
+                }
+            }
+        })
+        .map_err(|_| Errno::ENOMEM)
+    }
+
+    fn poweroff(&mut self) {
+        pr_emerg!("reboot: Power down");
+        semihosting::exit(0);
+        sysregs::shutdown();
+        wait_for_board();
+    }
+
+    fn reboot(&mut self) {
+        pr_emerg!("reboot: Restarting system");
+        sysregs::reboot();
+        wait_for_board();
+    }
+
+    fn provoke_crash(&mut self, kind: CrashKind) {
+        crate::pr_info!("provoke-crash: Performing direct entry {kind:?}");
+        match kind {
+            CrashKind::Panic => crate::panic::panic_exit("provoke-crash PANIC"),
+            CrashKind::AccessNull => provoke_access(0, false),
+            CrashKind::Exception => provoke_access(0, true),
+            CrashKind::AccessUnmapped => provoke_access(0xfef0_0000, false),
+            CrashKind::Undefined => provoke_undefined(),
+        }
+    }
+}
+
+/// The board acts on SYS_CFGCTRL asynchronously; give it a second.
+fn wait_for_board() {
+    let start = crate::time::now_ns();
+    while crate::time::now_ns() - start < 1_000_000_000 {
+        core::hint::spin_loop();
+    }
+}
+
+#[inline(never)]
+fn provoke_access(addr: u32, write: bool) {
+    // SAFETY: deliberately not safe: this faults, and the data abort handler
+    // oopses and panics, which is the point of provoke-crash.
+    unsafe {
+        if write {
+            core::arch::asm!("str {v}, [{a}]", a = in(reg) addr, v = in(reg) 0u32, options(nostack));
+        } else {
+            core::arch::asm!("ldr {v}, [{a}]", a = in(reg) addr, v = out(reg) _, options(nostack));
+        }
+    }
+}
+
+#[inline(never)]
+fn provoke_undefined() {
+    // SAFETY: as for `provoke_access`: UDF #0 raises an undefined
+    // instruction exception, which oopses.
+    unsafe { core::arch::asm!(".inst 0xe7f000f0", options(nostack)) };
+}

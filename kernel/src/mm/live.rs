@@ -1,0 +1,200 @@
+//! Editing the live translation tables (target only).
+//!
+//! The first-level table is Linux's `swapper_pg_dir` at 0xc0004000, built by
+//! boot.S. Second-level tables come, for now, from a small static pool in
+//! .bss (1 KB each, 1 KB aligned, so their physical address is their linear
+//! address minus PAGE_OFFSET - PHYS_OFFSET). Every edit is followed by the
+//! barrier + TLB maintenance sequence in `cp15`, and happens under one lock.
+
+use super::fixmap::FixedAddress;
+use super::pgtable::{self, L1Entry, Prot};
+use crate::arch::armv7::cp15;
+use core::cell::UnsafeCell;
+use core::fmt;
+use kobold_layout::{SECTION_SIZE, SWAPPER_PG_DIR, phys_to_virt, virt_to_phys};
+use spin::Mutex;
+
+/// Why a mapping could not be made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapError {
+    /// The megabyte is already mapped by a section.
+    SectionInTheWay { virt: u32 },
+    /// The second-level table pool is exhausted.
+    OutOfL2Tables,
+}
+
+impl fmt::Display for MapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MapError::SectionInTheWay { virt } => {
+                write!(f, "{virt:#010x} is inside a section mapping")
+            }
+            MapError::OutOfL2Tables => write!(f, "no free second-level page table"),
+        }
+    }
+}
+
+const L2_POOL_TABLES: usize = 8;
+
+#[repr(C, align(1024))]
+struct L2Table([u32; 256]);
+
+struct L2Pool(UnsafeCell<[L2Table; L2_POOL_TABLES]>);
+// SAFETY: the pool is only touched under PGTABLE_LOCK.
+unsafe impl Sync for L2Pool {}
+
+static L2_POOL: L2Pool = L2Pool(UnsafeCell::new(
+    [const { L2Table([0; 256]) }; L2_POOL_TABLES],
+));
+
+/// Serialises table edits; holds the number of pool tables handed out.
+static PGTABLE_LOCK: Mutex<usize> = Mutex::new(0);
+
+fn l1_entry(virt: u32) -> *mut u32 {
+    (SWAPPER_PG_DIR as *mut u32).wrapping_add(pgtable::l1_index(virt))
+}
+
+/// The first-level descriptor translating `virt`.
+pub fn read_l1(virt: u32) -> u32 {
+    // SAFETY: swapper_pg_dir is 4096 mapped words from boot.S on, and the
+    // index is < 4096.
+    unsafe { core::ptr::read_volatile(l1_entry(virt)) }
+}
+
+/// The second-level descriptor translating `virt`, when its first-level
+/// entry is a table in lowmem.
+pub fn read_l2(virt: u32) -> Option<u32> {
+    match pgtable::decode_l1(read_l1(virt)) {
+        L1Entry::Table { l2_phys, .. } => {
+            let table = phys_to_virt(l2_phys) as *const u32;
+            // SAFETY: every table Kobold installs lives in lowmem, which is
+            // linearly mapped; the index is < 256.
+            Some(unsafe { core::ptr::read_volatile(table.add(pgtable::l2_index(virt))) })
+        }
+        _ => None,
+    }
+}
+
+/// Writes a first-level entry and makes it visible.
+///
+/// # Safety
+/// The new entry must not unmap anything in use (the kernel, its stack, a
+/// table) nor alias memory with conflicting attributes.
+pub unsafe fn set_l1(virt: u32, desc: u32) {
+    let _guard = PGTABLE_LOCK.lock();
+    // SAFETY: in bounds as in `read_l1`; the caller vouches for the value.
+    unsafe { core::ptr::write_volatile(l1_entry(virt), desc) };
+    cp15::flush_tlb_kernel_page(virt);
+}
+
+/// Maps whole megabytes of lowmem `[phys_start, phys_end)` with sections at
+/// their linear addresses: RWX where the kernel image is (Linux's
+/// `map_lowmem`: `kernel_x_start..kernel_x_end`), RW + XN elsewhere.
+///
+/// # Safety
+/// The range must be RAM, and the kernel image must stay covered RWX.
+pub unsafe fn map_lowmem(phys_start: u64, phys_end: u64, kernel_x: (u64, u64)) {
+    let _guard = PGTABLE_LOCK.lock();
+    let mut phys = phys_start.next_multiple_of(SECTION_SIZE as u64);
+    while phys + SECTION_SIZE as u64 <= phys_end {
+        let in_kernel = phys >= kernel_x.0 && phys < kernel_x.1;
+        let prot = if in_kernel {
+            Prot::KERNEL_RWX
+        } else {
+            Prot::KERNEL_RW
+        };
+        let virt = phys_to_virt(phys as u32);
+        // SAFETY: in bounds as in `read_l1`; RAM mapped at its linear address
+        // with the attributes Linux uses.
+        unsafe { core::ptr::write_volatile(l1_entry(virt), pgtable::section(phys as u32, prot)) };
+        phys += SECTION_SIZE as u64;
+    }
+    cp15::flush_tlb_all();
+}
+
+/// Removes the first-level entries for `[virt_start, virt_end)`.
+///
+/// # Safety
+/// Nothing may be using the range.
+pub unsafe fn clear_l1_range(virt_start: u32, virt_end: u32) {
+    let _guard = PGTABLE_LOCK.lock();
+    let mut v = virt_start & !(SECTION_SIZE - 1);
+    while v < virt_end {
+        // SAFETY: in bounds as in `read_l1`; the caller guarantees disuse.
+        unsafe { core::ptr::write_volatile(l1_entry(v), 0) };
+        match v.checked_add(SECTION_SIZE) {
+            Some(n) => v = n,
+            None => break,
+        }
+    }
+    cp15::flush_tlb_all();
+}
+
+/// Maps one 4 KB page, installing a second-level table when needed.
+///
+/// # Safety
+/// As for [`set_l1`]: the mapping must not break what is in use.
+pub unsafe fn map_page(virt: u32, phys: u32, prot: Prot) -> Result<(), MapError> {
+    let mut used = PGTABLE_LOCK.lock();
+    let l1 = l1_entry(virt);
+    // SAFETY: in bounds as in `read_l1`.
+    let desc = unsafe { core::ptr::read_volatile(l1) };
+    let table = match pgtable::decode_l1(desc) {
+        L1Entry::Table { l2_phys, .. } => phys_to_virt(l2_phys) as *mut u32,
+        L1Entry::Fault => {
+            if *used == L2_POOL_TABLES {
+                return Err(MapError::OutOfL2Tables);
+            }
+            // SAFETY: tables below `used` are in use, the others are free and
+            // zero; the lock is held.
+            let table = unsafe { (*L2_POOL.0.get())[*used].0.as_mut_ptr() };
+            *used += 1;
+            let table_phys = virt_to_phys(table as u32);
+            // SAFETY: as above; the new table is all faults until written.
+            unsafe {
+                core::ptr::write_volatile(
+                    l1,
+                    pgtable::coarse_table(table_phys, pgtable::DOMAIN_KERNEL),
+                )
+            };
+            table
+        }
+        _ => return Err(MapError::SectionInTheWay { virt }),
+    };
+    // SAFETY: `table` is a live 256-entry table; index < 256.
+    unsafe {
+        core::ptr::write_volatile(
+            table.add(pgtable::l2_index(virt)),
+            pgtable::small_page(phys, prot),
+        )
+    };
+    cp15::flush_tlb_kernel_page(virt);
+    Ok(())
+}
+
+/// Unmaps one 4 KB page (the second-level table stays).
+///
+/// # Safety
+/// Nothing may be using the page.
+pub unsafe fn unmap_page(virt: u32) {
+    let _guard = PGTABLE_LOCK.lock();
+    if let L1Entry::Table { l2_phys, .. } = pgtable::decode_l1(read_l1(virt)) {
+        let table = phys_to_virt(l2_phys) as *mut u32;
+        // SAFETY: a live table; index < 256.
+        unsafe { core::ptr::write_volatile(table.add(pgtable::l2_index(virt)), 0) };
+        cp15::flush_tlb_kernel_page(virt);
+    }
+}
+
+/// Runs `f` with the physical page holding `phys` mapped at the devmem
+/// fixmap slot; `f` gets the virtual address of `phys`.
+pub fn with_phys_mapped<R>(phys: u32, prot: Prot, f: impl FnOnce(u32) -> R) -> Result<R, MapError> {
+    let slot = FixedAddress::Devmem.virt();
+    // SAFETY: the devmem slot is reserved for this function, which is not
+    // re-entered (the shell runs one command at a time).
+    unsafe { map_page(slot, phys & !0xfff, prot)? };
+    let r = f(slot | (phys & 0xfff));
+    // SAFETY: as above; `f` has returned.
+    unsafe { unmap_page(slot) };
+    Ok(r)
+}

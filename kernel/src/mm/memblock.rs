@@ -1,0 +1,283 @@
+//! Boot-time memory bookkeeping, after Linux's memblock (mm/memblock.c).
+//!
+//! Before any allocator exists the kernel needs two lists: the RAM it has
+//! (`memory`, from the ATAGs or the DTB, minus what the lowmem/highmem rule
+//! removes) and the parts of it that must never be handed out (`reserved`:
+//! the kernel image, swapper_pg_dir, the ATAG page, the DTB, the initrd).
+//! Both are sorted, non-overlapping, merged lists of physical ranges held in
+//! fixed arrays — no allocation, so it works from the first instruction of
+//! Rust. Everything the page allocator will later manage is `memory` minus
+//! `reserved`.
+
+use core::fmt;
+
+/// A physical range `[base, base + size)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Region {
+    pub base: u64,
+    pub size: u64,
+}
+
+impl Region {
+    pub const fn end(&self) -> u64 {
+        self.base + self.size
+    }
+}
+
+/// Why a memblock operation failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemblockError {
+    /// More disjoint ranges than the fixed table holds.
+    TableFull { capacity: usize },
+}
+
+impl fmt::Display for MemblockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MemblockError::TableFull { capacity } => {
+                write!(f, "memblock: more than {capacity} regions")
+            }
+        }
+    }
+}
+
+/// A sorted, merged set of ranges with a fixed capacity.
+#[derive(Clone, Copy, Debug)]
+pub struct RegionSet<const N: usize> {
+    regions: [Region; N],
+    len: usize,
+}
+
+impl<const N: usize> Default for RegionSet<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> RegionSet<N> {
+    pub const fn new() -> Self {
+        RegionSet {
+            regions: [Region { base: 0, size: 0 }; N],
+            len: 0,
+        }
+    }
+
+    pub fn regions(&self) -> &[Region] {
+        &self.regions[..self.len]
+    }
+
+    /// Total bytes covered.
+    pub fn total(&self) -> u64 {
+        self.regions().iter().map(|r| r.size).sum()
+    }
+
+    /// Adds `[base, base+size)`, merging with neighbours it touches.
+    pub fn add(&mut self, base: u64, size: u64) -> Result<(), MemblockError> {
+        if size == 0 {
+            return Ok(());
+        }
+        let mut new = Region { base, size };
+        // Absorb every region that overlaps or touches the new one.
+        let mut i = 0;
+        while i < self.len {
+            let r = self.regions[i];
+            if r.end() >= new.base && r.base <= new.end() {
+                let lo = r.base.min(new.base);
+                let hi = r.end().max(new.end());
+                new = Region {
+                    base: lo,
+                    size: hi - lo,
+                };
+                self.remove_index(i);
+            } else {
+                i += 1;
+            }
+        }
+        if self.len == N {
+            return Err(MemblockError::TableFull { capacity: N });
+        }
+        let pos = self
+            .regions()
+            .iter()
+            .position(|r| r.base > new.base)
+            .unwrap_or(self.len);
+        self.regions.copy_within(pos..self.len, pos + 1);
+        self.regions[pos] = new;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Removes `[base, base+size)`; a region it splits in two needs one slot.
+    pub fn remove(&mut self, base: u64, size: u64) -> Result<(), MemblockError> {
+        let end = base + size;
+        let mut i = 0;
+        while i < self.len {
+            let r = self.regions[i];
+            if r.end() <= base || r.base >= end {
+                i += 1;
+                continue;
+            }
+            let left = Region {
+                base: r.base,
+                size: base.saturating_sub(r.base),
+            };
+            let right_base = end.max(r.base);
+            let right = Region {
+                base: right_base,
+                size: r.end().saturating_sub(right_base),
+            };
+            self.remove_index(i);
+            for part in [right, left] {
+                if part.size > 0 {
+                    if self.len == N {
+                        return Err(MemblockError::TableFull { capacity: N });
+                    }
+                    self.regions.copy_within(i..self.len, i + 1);
+                    self.regions[i] = part;
+                    self.len += 1;
+                }
+            }
+            // Skip the parts just inserted: both lie outside the hole.
+            i += usize::from(left.size > 0) + usize::from(right.size > 0);
+        }
+        Ok(())
+    }
+
+    /// Whether `addr` lies in the set.
+    pub fn contains(&self, addr: u64) -> bool {
+        self.regions()
+            .iter()
+            .any(|r| r.base <= addr && addr < r.end())
+    }
+
+    /// Bytes of `[base, base+size)` the set covers.
+    pub fn overlap(&self, base: u64, size: u64) -> u64 {
+        let end = base + size;
+        self.regions()
+            .iter()
+            .map(|r| r.end().min(end).saturating_sub(r.base.max(base)))
+            .sum()
+    }
+
+    fn remove_index(&mut self, i: usize) {
+        self.regions.copy_within(i + 1..self.len, i);
+        self.len -= 1;
+    }
+}
+
+/// The two lists, as Linux's `struct memblock`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Memblock {
+    pub memory: RegionSet<16>,
+    pub reserved: RegionSet<32>,
+}
+
+impl Memblock {
+    pub const fn new() -> Self {
+        Memblock {
+            memory: RegionSet::new(),
+            reserved: RegionSet::new(),
+        }
+    }
+
+    /// Reserved bytes that are also RAM (a reservation outside RAM, such as a
+    /// DTB in flash, costs no memory).
+    pub fn reserved_ram(&self) -> u64 {
+        self.reserved
+            .regions()
+            .iter()
+            .map(|r| self.memory.overlap(r.base, r.size))
+            .sum()
+    }
+
+    /// RAM bytes not reserved in `[base, base+size)`.
+    pub fn free_in(&self, base: u64, size: u64) -> u64 {
+        let ram = self.memory.overlap(base, size);
+        let reserved: u64 = self
+            .reserved
+            .regions()
+            .iter()
+            .map(|r| {
+                let lo = r.base.max(base);
+                let hi = r.end().min(base + size);
+                if hi > lo {
+                    self.memory.overlap(lo, hi - lo)
+                } else {
+                    0
+                }
+            })
+            .sum();
+        ram - reserved
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_merges_and_sorts() {
+        let mut s = RegionSet::<4>::new();
+        s.add(0x2000, 0x1000).unwrap();
+        s.add(0x0, 0x1000).unwrap();
+        s.add(0x1000, 0x1000).unwrap(); // bridges both
+        assert_eq!(
+            s.regions(),
+            &[Region {
+                base: 0,
+                size: 0x3000
+            }]
+        );
+        s.add(0x8000, 0x1000).unwrap();
+        s.add(0x2800, 0x100).unwrap(); // inside
+        assert_eq!(s.regions().len(), 2);
+        assert_eq!(s.total(), 0x4000);
+    }
+
+    #[test]
+    fn remove_splits_and_trims() {
+        let mut s = RegionSet::<4>::new();
+        s.add(0x6000_0000, 0x4000_0000).unwrap();
+        s.remove(0x8f80_0000, 0x1080_0000).unwrap(); // truncate the top
+        assert_eq!(
+            s.regions(),
+            &[Region {
+                base: 0x6000_0000,
+                size: 0x2f80_0000
+            }]
+        );
+        s.remove(0x6100_0000, 0x1000).unwrap(); // a hole
+        assert_eq!(s.regions().len(), 2);
+        assert!(!s.contains(0x6100_0000));
+        assert!(s.contains(0x6100_1000));
+        assert!(s.contains(0x6000_0000));
+        s.remove(0, u64::MAX / 2).unwrap();
+        assert!(s.regions().is_empty());
+    }
+
+    #[test]
+    fn capacity_is_an_error_not_a_panic() {
+        let mut s = RegionSet::<2>::new();
+        s.add(0, 1).unwrap();
+        s.add(10, 1).unwrap();
+        assert_eq!(s.add(20, 1), Err(MemblockError::TableFull { capacity: 2 }));
+        let mut t = RegionSet::<1>::new();
+        t.add(0, 100).unwrap();
+        assert_eq!(
+            t.remove(10, 10),
+            Err(MemblockError::TableFull { capacity: 1 })
+        );
+    }
+
+    #[test]
+    fn free_and_reserved_accounting() {
+        let mut m = Memblock::new();
+        m.memory.add(0x6000_0000, 64 << 20).unwrap();
+        m.reserved.add(0x6000_4000, 0x4000).unwrap();
+        m.reserved.add(0x6000_8000, 0x10_0000).unwrap(); // merges with the table
+        m.reserved.add(0x1000_0000, 0x1000).unwrap(); // not RAM
+        assert_eq!(m.reserved_ram(), 0x10_4000);
+        assert_eq!(m.free_in(0, u64::MAX / 2), (64 << 20) - 0x10_4000);
+        assert_eq!(m.free_in(0x6000_0000, 0x8000), 0x4000);
+    }
+}

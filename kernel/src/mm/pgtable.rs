@@ -1,0 +1,376 @@
+//! ARMv7 short-descriptor translation tables, encoded the way Linux 3.18 does.
+//!
+//! The MMU walks a 16 KB first-level (L1) table of 4096 entries, one per 1 MB
+//! of virtual space (ARM ARM B3.5, "Short-descriptor translation table
+//! format"). An entry is a *section* (maps 1 MB directly) or points to a 1 KB
+//! second-level (L2, "coarse") table of 256 *small page* entries (4 KB each).
+//! Kobold, like Linux, maps lowmem with sections and everything else
+//! (vector page, fixmap, later vmalloc and modules) with small pages.
+//!
+//! Memory types use TEX remap (SCTLR.TRE = 1, ARM ARM B3.8.3): the three bits
+//! TEX[0]:C:B index the PRRR/NMRR registers, which Kobold programs with
+//! Linux's values from `proc-v7-2level.S`, so the bit patterns below are
+//! exactly the ones a Linux kernel writes:
+//!
+//! | index | TEX[0] C B | type (PRRR/NMRR)                  | Linux name           |
+//! |-------|------------|-----------------------------------|----------------------|
+//! | 0     | 0 0 0      | strongly ordered                  | L_PTE_MT_UNCACHED    |
+//! | 1     | 0 0 1      | normal, non-cacheable             | L_PTE_MT_BUFFERABLE  |
+//! | 2     | 0 1 0      | normal, write-through             | L_PTE_MT_WRITETHROUGH|
+//! | 3     | 0 1 1      | normal, write-back                | L_PTE_MT_WRITEBACK   |
+//! | 4     | 1 0 0      | device (shareable)                | L_PTE_MT_DEV_SHARED  |
+//! | 7     | 1 1 1      | normal, write-back write-allocate | L_PTE_MT_WRITEALLOC  |
+//!
+//! Access permissions use AP[1:0] = 01 with APX selecting read-only: kernel
+//! read/write or kernel read-only, never user access (Kobold has no user
+//! space). Domains follow Linux 3.18: kernel 0, user 1, io 2, all "client",
+//! so the permission bits are actually checked.
+
+/// Bits of a first-level section descriptor (Linux pgtable-2level-hwdef.h).
+pub mod sect {
+    pub const TYPE_SECT: u32 = 2;
+    pub const BUFFERABLE: u32 = 1 << 2;
+    pub const CACHEABLE: u32 = 1 << 3;
+    pub const XN: u32 = 1 << 4;
+    pub const AP_WRITE: u32 = 1 << 10;
+    pub const AP_READ: u32 = 1 << 11;
+    pub const APX: u32 = 1 << 15;
+    pub const S: u32 = 1 << 16;
+    pub const NG: u32 = 1 << 17;
+    pub const SUPER: u32 = 1 << 18;
+    pub const fn domain(d: u32) -> u32 {
+        d << 5
+    }
+    pub const fn tex(t: u32) -> u32 {
+        t << 12
+    }
+}
+
+/// Bits of a first-level page-table (coarse) descriptor.
+pub mod table {
+    pub const TYPE_TABLE: u32 = 1;
+    pub const fn domain(d: u32) -> u32 {
+        d << 5
+    }
+}
+
+/// Bits of a second-level small-page descriptor.
+pub mod pte {
+    pub const XN: u32 = 1 << 0;
+    pub const SMALL: u32 = 2;
+    pub const BUFFERABLE: u32 = 1 << 2;
+    pub const CACHEABLE: u32 = 1 << 3;
+    pub const AP0: u32 = 1 << 4;
+    pub const AP1: u32 = 1 << 5;
+    pub const TEX0: u32 = 1 << 6;
+    pub const APX: u32 = 1 << 9;
+    pub const S: u32 = 1 << 10;
+    pub const NG: u32 = 1 << 11;
+}
+
+/// Linux 3.18's domains (arch/arm/include/asm/domain.h).
+pub const DOMAIN_KERNEL: u32 = 0;
+pub const DOMAIN_USER: u32 = 1;
+pub const DOMAIN_IO: u32 = 2;
+/// Domain Access Control Register: the three domains as clients (0b01 each).
+pub const DACR: u32 =
+    (1 << (2 * DOMAIN_KERNEL)) | (1 << (2 * DOMAIN_USER)) | (1 << (2 * DOMAIN_IO));
+
+/// PRRR and NMRR as proc-v7-2level.S programs them.
+pub const PRRR: u32 = 0xff0a_81a8;
+pub const NMRR: u32 = 0x40e0_40e0;
+
+/// TTBR0's walk attributes for an SMP v7 system (proc-v7-2level.S
+/// `TTB_FLAGS_SMP`): inner WBWA, shareable, not-outer-shareable, outer WBWA.
+pub const TTB_FLAGS: u32 = (1 << 6) | (1 << 1) | (1 << 5) | (1 << 3);
+
+/// SCTLR bits Linux's v7 `__v7_setup` clears and sets (proc-v7.S `v7_crval`):
+/// set M, C, Z, I, V (high vectors), TRE and the RES1 bits; clear A, AFE, ...
+pub const SCTLR_CLEAR: u32 = 0x2120_c302;
+pub const SCTLR_SET: u32 = 0x10c0_3c7d;
+
+/// Memory types Kobold maps with (TEX remap indices above).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemType {
+    /// Strongly ordered: what Linux's /dev/mem uses for non-RAM.
+    StronglyOrdered,
+    /// Shareable device memory: MMIO registers.
+    Device,
+    /// Normal memory, not cached.
+    NormalUncached,
+    /// Normal memory, write-back write-allocate: all of RAM.
+    Normal,
+}
+
+impl MemType {
+    /// TEX[0], C, B for this type under TEX remap.
+    const fn tex0_c_b(self) -> (bool, bool, bool) {
+        match self {
+            MemType::StronglyOrdered => (false, false, false),
+            MemType::NormalUncached => (false, false, true),
+            MemType::Device => (true, false, false),
+            MemType::Normal => (true, true, true),
+        }
+    }
+}
+
+/// How a kernel mapping may be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Prot {
+    pub mem: MemType,
+    pub write: bool,
+    pub exec: bool,
+}
+
+impl Prot {
+    /// Linux's PAGE_KERNEL_EXEC / MT_MEMORY_RWX.
+    pub const KERNEL_RWX: Prot = Prot {
+        mem: MemType::Normal,
+        write: true,
+        exec: true,
+    };
+    /// Linux's PAGE_KERNEL / MT_MEMORY_RW.
+    pub const KERNEL_RW: Prot = Prot {
+        mem: MemType::Normal,
+        write: true,
+        exec: false,
+    };
+    /// Kernel text after boot: read-only, executable.
+    pub const KERNEL_RX: Prot = Prot {
+        mem: MemType::Normal,
+        write: false,
+        exec: true,
+    };
+    /// Kernel read-only data.
+    pub const KERNEL_RO: Prot = Prot {
+        mem: MemType::Normal,
+        write: false,
+        exec: false,
+    };
+    /// MT_DEVICE.
+    pub const DEVICE: Prot = Prot {
+        mem: MemType::Device,
+        write: true,
+        exec: false,
+    };
+    /// Strongly ordered, for /dev/mem-style access to non-RAM.
+    pub const STRONGLY_ORDERED: Prot = Prot {
+        mem: MemType::StronglyOrdered,
+        write: true,
+        exec: false,
+    };
+}
+
+/// Normal memory is mapped shareable, as an SMP Linux does.
+const fn is_normal(mem: MemType) -> bool {
+    matches!(mem, MemType::Normal | MemType::NormalUncached)
+}
+
+/// A 1 MB section descriptor for `phys` (must be 1 MB aligned).
+pub const fn section(phys: u32, prot: Prot) -> u32 {
+    assert!(phys & 0x000f_ffff == 0, "section base must be 1 MB aligned");
+    let (tex0, c, b) = prot.mem.tex0_c_b();
+    let mut d = phys | sect::TYPE_SECT | sect::AP_WRITE;
+    if tex0 {
+        d |= sect::tex(1);
+    }
+    if c {
+        d |= sect::CACHEABLE;
+    }
+    if b {
+        d |= sect::BUFFERABLE;
+    }
+    if !prot.write {
+        d |= sect::APX;
+    }
+    if !prot.exec {
+        d |= sect::XN;
+    }
+    let domain = if matches!(prot.mem, MemType::Device | MemType::StronglyOrdered) {
+        DOMAIN_IO
+    } else {
+        DOMAIN_KERNEL
+    };
+    d |= sect::domain(domain);
+    if is_normal(prot.mem) || matches!(prot.mem, MemType::Device) {
+        d |= sect::S;
+    }
+    d
+}
+
+/// A small-page descriptor for `phys` (must be 4 KB aligned).
+pub const fn small_page(phys: u32, prot: Prot) -> u32 {
+    assert!(phys & 0xfff == 0, "page base must be 4 KB aligned");
+    let (tex0, c, b) = prot.mem.tex0_c_b();
+    let mut d = phys | pte::SMALL | pte::AP0;
+    if tex0 {
+        d |= pte::TEX0;
+    }
+    if c {
+        d |= pte::CACHEABLE;
+    }
+    if b {
+        d |= pte::BUFFERABLE;
+    }
+    if !prot.write {
+        d |= pte::APX;
+    }
+    if !prot.exec {
+        d |= pte::XN;
+    }
+    if is_normal(prot.mem) || matches!(prot.mem, MemType::Device) {
+        d |= pte::S;
+    }
+    d
+}
+
+/// A first-level descriptor pointing at the coarse table at `l2_phys`
+/// (1 KB aligned).
+pub const fn coarse_table(l2_phys: u32, domain: u32) -> u32 {
+    assert!(l2_phys & 0x3ff == 0, "coarse table must be 1 KB aligned");
+    l2_phys | table::TYPE_TABLE | table::domain(domain)
+}
+
+/// The section descriptor flags boot.S ORs with a physical base: kernel
+/// memory, RWX (Linux MT_MEMORY_RWX).
+pub const PMD_SECT_KERNEL: u32 = section(0, Prot::KERNEL_RWX);
+/// The same for MMIO (Linux MT_DEVICE).
+pub const PMD_SECT_DEVICE: u32 = section(0, Prot::DEVICE);
+
+/// What a first-level descriptor is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum L1Entry {
+    Fault,
+    Table { l2_phys: u32, domain: u32 },
+    Section { phys: u32, domain: u32 },
+    Supersection { phys: u32 },
+}
+
+/// Decodes a first-level descriptor (ARM ARM B3.5.1).
+pub const fn decode_l1(d: u32) -> L1Entry {
+    match d & 3 {
+        1 => L1Entry::Table {
+            l2_phys: d & !0x3ff,
+            domain: (d >> 5) & 0xf,
+        },
+        2 | 3 if d & sect::SUPER != 0 => L1Entry::Supersection {
+            phys: d & 0xff00_0000,
+        },
+        2 | 3 => L1Entry::Section {
+            phys: d & 0xfff0_0000,
+            domain: (d >> 5) & 0xf,
+        },
+        _ => L1Entry::Fault,
+    }
+}
+
+/// Translates `virt` with a first-level descriptor and, for table entries,
+/// the second-level descriptor; `None` for a fault.
+pub const fn translate(virt: u32, l1: u32, l2: Option<u32>) -> Option<u32> {
+    match decode_l1(l1) {
+        L1Entry::Section { phys, .. } => Some(phys | (virt & 0x000f_ffff)),
+        L1Entry::Supersection { phys } => Some(phys | (virt & 0x00ff_ffff)),
+        L1Entry::Table { .. } => match l2 {
+            Some(p) if p & 2 != 0 => Some((p & !0xfff) | (virt & 0xfff)),
+            Some(p) if p & 3 == 1 => Some((p & 0xffff_0000) | (virt & 0xffff)),
+            _ => None,
+        },
+        L1Entry::Fault => None,
+    }
+}
+
+/// Index of `virt` in the first-level table.
+pub const fn l1_index(virt: u32) -> usize {
+    (virt >> 20) as usize
+}
+
+/// Index of `virt` in its second-level table.
+pub const fn l2_index(virt: u32) -> usize {
+    ((virt >> 12) & 0xff) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Raw words computed from Linux 3.18's mem_types[] for an SMP v7 CPU with
+    /// TEX remap and write-allocate (see the reference notes, section 4).
+    #[test]
+    fn section_descriptors_match_linux() {
+        assert_eq!(PMD_SECT_KERNEL, 0x0001_140e, "MT_MEMORY_RWX");
+        assert_eq!(section(0, Prot::KERNEL_RW), 0x0001_141e, "MT_MEMORY_RW");
+        assert_eq!(PMD_SECT_DEVICE, 0x0001_1452, "MT_DEVICE");
+        assert_eq!(section(0x6000_0000, Prot::KERNEL_RWX), 0x6001_140e);
+    }
+
+    #[test]
+    fn read_only_and_strongly_ordered_sections() {
+        let ro = section(0, Prot::KERNEL_RO);
+        assert_ne!(ro & sect::APX, 0);
+        assert_ne!(ro & sect::XN, 0);
+        let so = section(0x1000_0000, Prot::STRONGLY_ORDERED);
+        assert_eq!(so & (sect::tex(7) | sect::CACHEABLE | sect::BUFFERABLE), 0);
+        assert_eq!(
+            so & sect::S,
+            0,
+            "strongly ordered is always shareable; S is ignored"
+        );
+    }
+
+    #[test]
+    fn small_page_descriptors() {
+        // Kernel RW normal page: TEX0|C|B|AP0|S|XN|small.
+        assert_eq!(small_page(0x6000_1000, Prot::KERNEL_RW), 0x6000_145f);
+        // Read-only executable (vector page): APX set, XN clear.
+        assert_eq!(small_page(0x6000_2000, Prot::KERNEL_RX), 0x6000_265e);
+        // Device page.
+        assert_eq!(small_page(0x1000_9000, Prot::DEVICE), 0x1000_9453);
+    }
+
+    #[test]
+    fn coarse_table_descriptor() {
+        assert_eq!(coarse_table(0x6010_0400, DOMAIN_KERNEL), 0x6010_0401);
+        assert_eq!(
+            decode_l1(0x6010_0401),
+            L1Entry::Table {
+                l2_phys: 0x6010_0400,
+                domain: 0
+            }
+        );
+    }
+
+    #[test]
+    fn decode_and_translate() {
+        assert_eq!(decode_l1(0), L1Entry::Fault);
+        assert_eq!(
+            decode_l1(0x6001_140e),
+            L1Entry::Section {
+                phys: 0x6000_0000,
+                domain: 0
+            }
+        );
+        assert_eq!(
+            decode_l1(0x1001_1452),
+            L1Entry::Section {
+                phys: 0x1000_0000,
+                domain: 2
+            }
+        );
+        assert_eq!(translate(0xc012_3456, 0x6011_140e, None), Some(0x6012_3456));
+        let l2 = small_page(0x6abc_d000, Prot::KERNEL_RW);
+        assert_eq!(
+            translate(0xffff_0123, 0x6010_0401, Some(l2)),
+            Some(0x6abc_d123)
+        );
+        assert_eq!(translate(0xffff_0123, 0x6010_0401, Some(0)), None);
+        assert_eq!(translate(0, 0, None), None);
+    }
+
+    #[test]
+    fn registers_match_linux() {
+        assert_eq!(DACR, 0x15);
+        assert_eq!(TTB_FLAGS, 0x6a);
+        assert_eq!(l1_index(0xc000_0000), 0xc00);
+        assert_eq!(l2_index(0xffff_0000), 0xf0);
+    }
+}

@@ -1,0 +1,114 @@
+//! The /proc files, in Linux's formats (fs/proc/cmdline.c, meminfo.c,
+//! uptime.c). Each file is rendered from a snapshot the owner of the data
+//! provides, so the formats are tested on the host.
+
+use crate::errno::Errno;
+use core::fmt::{self, Write};
+
+/// The figures behind /proc/meminfo, in kB.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemInfo {
+    /// totalram_pages: RAM handed to the kernel's allocator (reserved
+    /// memory — the kernel image, page tables — is not counted, as in Linux).
+    pub total_kb: u64,
+    pub free_kb: u64,
+    /// (HighTotal, HighFree) with CONFIG_HIGHMEM.
+    pub high: Option<(u64, u64)>,
+    pub vmalloc_total_kb: u64,
+}
+
+fn field(out: &mut dyn Write, name: &str, kb: u64) -> fmt::Result {
+    // Linux: "MemTotal:       %8lu kB" — the name and colon padded to 16.
+    writeln!(out, "{:<16}{:>8} kB", name, kb)
+}
+
+impl MemInfo {
+    pub fn write(&self, out: &mut dyn Write) -> fmt::Result {
+        field(out, "MemTotal:", self.total_kb)?;
+        field(out, "MemFree:", self.free_kb)?;
+        if let Some((high_total, high_free)) = self.high {
+            field(out, "HighTotal:", high_total)?;
+            field(out, "HighFree:", high_free)?;
+            field(out, "LowTotal:", self.total_kb - high_total)?;
+            field(out, "LowFree:", self.free_kb - high_free)?;
+        }
+        field(out, "VmallocTotal:", self.vmalloc_total_kb)
+    }
+}
+
+/// `/proc/uptime`: "%lu.%02lu %lu.%02lu" — seconds up and seconds idle.
+pub fn write_uptime(out: &mut dyn Write, up_ns: u64, idle_ns: u64) -> fmt::Result {
+    let cs = |ns: u64| (ns / 1_000_000_000, (ns % 1_000_000_000) / 10_000_000);
+    let (us, uc) = cs(up_ns);
+    let (is, ic) = cs(idle_ns);
+    writeln!(out, "{us}.{uc:02} {is}.{ic:02}")
+}
+
+/// What the /proc files show right now.
+pub struct Snapshot<'a> {
+    pub cmdline: &'a str,
+    pub meminfo: MemInfo,
+    pub up_ns: u64,
+    pub idle_ns: u64,
+}
+
+/// The files that exist.
+pub const FILES: &[&str] = &["/proc/cmdline", "/proc/meminfo", "/proc/uptime"];
+
+/// Renders `path`.
+pub fn read(path: &str, snap: &Snapshot<'_>, out: &mut dyn Write) -> Result<(), Errno> {
+    let r = match path {
+        "/proc/cmdline" => writeln!(out, "{}", snap.cmdline),
+        "/proc/meminfo" => snap.meminfo.write(out),
+        "/proc/uptime" => write_uptime(out, snap.up_ns, snap.idle_ns),
+        _ => return Err(Errno::ENOENT),
+    };
+    r.map_err(|_| Errno::EIO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meminfo_format_matches_linux() {
+        let m = MemInfo {
+            total_kb: 1_031_000,
+            free_kb: 1_020_000,
+            high: Some((270_336, 270_336)),
+            vmalloc_total_kb: 245_760,
+        };
+        let mut s = String::new();
+        m.write(&mut s).unwrap();
+        assert_eq!(
+            s,
+            "MemTotal:        1031000 kB\n\
+             MemFree:         1020000 kB\n\
+             HighTotal:        270336 kB\n\
+             HighFree:         270336 kB\n\
+             LowTotal:         760664 kB\n\
+             LowFree:          749664 kB\n\
+             VmallocTotal:     245760 kB\n"
+        );
+        let mut s = String::new();
+        MemInfo { high: None, ..m }.write(&mut s).unwrap();
+        assert!(!s.contains("High"));
+    }
+
+    #[test]
+    fn uptime_and_dispatch() {
+        let mut s = String::new();
+        write_uptime(&mut s, 12_345_678_901, 9_990_000_000).unwrap();
+        assert_eq!(s, "12.34 9.99\n");
+        let snap = Snapshot {
+            cmdline: "console=ttyAMA0",
+            meminfo: MemInfo::default(),
+            up_ns: 0,
+            idle_ns: 0,
+        };
+        let mut s = String::new();
+        read("/proc/cmdline", &snap, &mut s).unwrap();
+        assert_eq!(s, "console=ttyAMA0\n");
+        assert_eq!(read("/proc/nope", &snap, &mut s), Err(Errno::ENOENT));
+    }
+}

@@ -1,0 +1,302 @@
+//! Kobold's shell: a prompt on the serial console and a handful of
+//! busybox-style commands.
+//!
+//! The command logic is separate from the hardware: [`execute`] takes a
+//! [`Platform`] that performs the actions (read a /proc file, touch physical
+//! memory, power off). The kernel implements it for real; the unit tests with
+//! a fake, so every command and error message is tested on the host.
+//!
+//! Errors follow busybox's wording (`sh: foo: not found`, `devmem: invalid
+//! number 'x'`, `cat: /x: No such file or directory`) and never stop the
+//! shell.
+pub mod devmem;
+pub mod line;
+
+use crate::errno::Errno;
+use core::fmt::{self, Write};
+
+/// The prompt, busybox ash's for root in `/`.
+pub const PROMPT: &str = "/ # ";
+
+/// Ways `provoke-crash` can crash the kernel on purpose (names after Linux's
+/// lkdtm, drivers/misc/lkdtm).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrashKind {
+    /// `panic()`.
+    Panic,
+    /// Read from virtual address 0.
+    AccessNull,
+    /// Write to virtual address 0 (lkdtm's EXCEPTION).
+    Exception,
+    /// Read from an unmapped kernel address (0xfef00000, in the vmalloc
+    /// range, never mapped).
+    AccessUnmapped,
+    /// Execute a permanently undefined instruction.
+    Undefined,
+}
+
+impl CrashKind {
+    pub const ALL: [(&'static str, CrashKind); 5] = [
+        ("PANIC", CrashKind::Panic),
+        ("ACCESS_NULL", CrashKind::AccessNull),
+        ("EXCEPTION", CrashKind::Exception),
+        ("ACCESS_UNMAPPED", CrashKind::AccessUnmapped),
+        ("UNDEFINED", CrashKind::Undefined),
+    ];
+
+    pub fn parse(s: &str) -> Option<CrashKind> {
+        Self::ALL
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(s))
+            .map(|&(_, k)| k)
+    }
+}
+
+/// What the shell needs from the kernel.
+pub trait Platform {
+    /// Writes the contents of a /proc file.
+    fn proc_read(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno>;
+    /// Writes the kernel log.
+    fn dmesg(&mut self, out: &mut dyn Write);
+    /// Reads (`write == None`) or writes a physical address.
+    fn devmem(&mut self, req: devmem::Request) -> Result<u32, Errno>;
+    /// Powers off; returns only if that failed.
+    fn poweroff(&mut self);
+    /// Resets the board; returns only if that failed.
+    fn reboot(&mut self);
+    /// Crashes the kernel as asked; returns only for an unsupported kind.
+    fn provoke_crash(&mut self, kind: CrashKind);
+}
+
+struct Command {
+    name: &'static str,
+    usage: &'static str,
+    help: &'static str,
+    run: fn(&[&str], &mut dyn Write, &mut dyn Platform) -> fmt::Result,
+}
+
+const COMMANDS: &[Command] = &[
+    Command {
+        name: "help",
+        usage: "help",
+        help: "list the commands",
+        run: cmd_help,
+    },
+    Command {
+        name: "cat",
+        usage: "cat FILE...",
+        help: "print files (/proc/cmdline, /proc/meminfo, /proc/uptime)",
+        run: cmd_cat,
+    },
+    Command {
+        name: "dmesg",
+        usage: "dmesg",
+        help: "print the kernel log",
+        run: cmd_dmesg,
+    },
+    Command {
+        name: "devmem",
+        usage: devmem::USAGE,
+        help: "read/write a physical address (WIDTH 8, 16 or 32)",
+        run: cmd_devmem,
+    },
+    Command {
+        name: "poweroff",
+        usage: "poweroff",
+        help: "power the board off",
+        run: cmd_poweroff,
+    },
+    Command {
+        name: "reboot",
+        usage: "reboot",
+        help: "reset the board",
+        run: cmd_reboot,
+    },
+    Command {
+        name: "provoke-crash",
+        usage: "provoke-crash PANIC|ACCESS_NULL|EXCEPTION|ACCESS_UNMAPPED|UNDEFINED",
+        help: "crash the kernel on purpose, to see an oops",
+        run: cmd_provoke_crash,
+    },
+];
+
+/// Runs one command line.
+pub fn execute(line: &str, out: &mut dyn Write, platform: &mut dyn Platform) -> fmt::Result {
+    let mut words = [""; 16];
+    let mut n = 0;
+    for w in line.split_ascii_whitespace() {
+        if n == words.len() {
+            return writeln!(out, "sh: too many arguments");
+        }
+        words[n] = w;
+        n += 1;
+    }
+    let Some((&name, args)) = words[..n].split_first() else {
+        return Ok(());
+    };
+    match COMMANDS.iter().find(|c| c.name == name) {
+        Some(c) => (c.run)(args, out, platform),
+        None => writeln!(out, "sh: {name}: not found"),
+    }
+}
+
+fn cmd_help(_: &[&str], out: &mut dyn Write, _: &mut dyn Platform) -> fmt::Result {
+    writeln!(out, "Kobold shell commands:")?;
+    for c in COMMANDS {
+        writeln!(out, "  {}\n      {}", c.usage, c.help)?;
+    }
+    Ok(())
+}
+
+fn cmd_cat(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+    if args.is_empty() {
+        return writeln!(out, "Usage: cat FILE...");
+    }
+    for path in args {
+        if let Err(e) = p.proc_read(path, out) {
+            writeln!(out, "cat: {path}: {e}")?;
+        }
+    }
+    Ok(())
+}
+
+fn cmd_dmesg(_: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+    p.dmesg(out);
+    Ok(())
+}
+
+fn cmd_devmem(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+    let req = match devmem::parse(args) {
+        Ok(r) => r,
+        Err(e) => return writeln!(out, "{e}"),
+    };
+    match p.devmem(req) {
+        Ok(v) if req.write.is_none() => writeln!(out, "{}", devmem::ReadResult(v, req.width)),
+        Ok(_) => Ok(()),
+        Err(e) => writeln!(out, "devmem: {:#010x}: {} ({})", req.phys, e, e.name()),
+    }
+}
+
+fn cmd_poweroff(_: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+    p.poweroff();
+    writeln!(out, "poweroff: the board did not power off")
+}
+
+fn cmd_reboot(_: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+    p.reboot();
+    writeln!(out, "reboot: the board did not reset")
+}
+
+fn cmd_provoke_crash(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+    let usage = COMMANDS
+        .iter()
+        .find(|c| c.name == "provoke-crash")
+        .map_or("", |c| c.usage);
+    match args {
+        [kind] => match CrashKind::parse(kind) {
+            Some(k) => {
+                p.provoke_crash(k);
+                writeln!(out, "provoke-crash: {kind}: the kernel survived")
+            }
+            None => writeln!(
+                out,
+                "provoke-crash: unknown crash type '{kind}'\nUsage: {usage}"
+            ),
+        },
+        _ => writeln!(out, "Usage: {usage}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Fake {
+        mem: std::collections::HashMap<u32, u32>,
+        log: Vec<String>,
+    }
+
+    impl Platform for Fake {
+        fn proc_read(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno> {
+            match path {
+                "/proc/cmdline" => writeln!(out, "console=ttyAMA0").map_err(|_| Errno::EIO),
+                _ => Err(Errno::ENOENT),
+            }
+        }
+        fn dmesg(&mut self, out: &mut dyn Write) {
+            let _ = out.write_str("[    0.000000] Booting Kobold\n");
+        }
+        fn devmem(&mut self, req: devmem::Request) -> Result<u32, Errno> {
+            if req.phys == 0xdead_0000 {
+                return Err(Errno::EFAULT);
+            }
+            match req.write {
+                Some(v) => {
+                    self.mem.insert(req.phys, v);
+                    Ok(v)
+                }
+                None => Ok(*self.mem.get(&req.phys).unwrap_or(&0x1190_f500)),
+            }
+        }
+        fn poweroff(&mut self) {
+            self.log.push("poweroff".into());
+        }
+        fn reboot(&mut self) {
+            self.log.push("reboot".into());
+        }
+        fn provoke_crash(&mut self, kind: CrashKind) {
+            self.log.push(format!("{kind:?}"));
+        }
+    }
+
+    fn run(p: &mut Fake, line: &str) -> String {
+        let mut s = String::new();
+        execute(line, &mut s, p).unwrap();
+        s
+    }
+
+    #[test]
+    fn commands_and_errors() {
+        let mut p = Fake::default();
+        assert_eq!(run(&mut p, ""), "");
+        assert_eq!(run(&mut p, "   "), "");
+        assert_eq!(run(&mut p, "nosuchcmd"), "sh: nosuchcmd: not found\n");
+        assert_eq!(run(&mut p, "cat /proc/cmdline"), "console=ttyAMA0\n");
+        assert_eq!(
+            run(&mut p, "cat /nope"),
+            "cat: /nope: No such file or directory\n"
+        );
+        assert_eq!(run(&mut p, "cat"), "Usage: cat FILE...\n");
+        assert!(run(&mut p, "help").contains("devmem ADDRESS [WIDTH [VALUE]]"));
+        assert_eq!(run(&mut p, "dmesg"), "[    0.000000] Booting Kobold\n");
+        assert_eq!(run(&mut p, "devmem 0x10000000"), "0x1190F500\n");
+        assert_eq!(run(&mut p, "devmem 0x6ff00000 32 0x12345678"), "");
+        assert_eq!(run(&mut p, "devmem 0x6ff00000"), "0x12345678\n");
+        assert_eq!(
+            run(&mut p, "devmem junk"),
+            "devmem: invalid number 'junk'\n"
+        );
+        assert_eq!(
+            run(&mut p, "devmem"),
+            "Usage: devmem ADDRESS [WIDTH [VALUE]]\n"
+        );
+        assert_eq!(
+            run(&mut p, "devmem 0xdead0000"),
+            "devmem: 0xdead0000: Bad address (EFAULT)\n"
+        );
+        assert!(run(&mut p, "provoke-crash").starts_with("Usage: provoke-crash"));
+        assert!(
+            run(&mut p, "provoke-crash BOGUS")
+                .starts_with("provoke-crash: unknown crash type 'BOGUS'")
+        );
+        run(&mut p, "provoke-crash access_null");
+        assert_eq!(
+            run(&mut p, "poweroff"),
+            "poweroff: the board did not power off\n"
+        );
+        assert_eq!(p.log, vec!["AccessNull", "poweroff"]);
+        let many = "x ".repeat(20);
+        assert_eq!(run(&mut p, &many), "sh: too many arguments\n");
+    }
+}

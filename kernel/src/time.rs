@@ -1,0 +1,92 @@
+//! Kernel time: a monotonic nanosecond clock for printk timestamps and
+//! `/proc/uptime`.
+//!
+//! The clock is the vexpress motherboard's 24 MHz counter (SYS_24MHZ at
+//! sysregs + 0x5c; ARM DUI 0447, "V2M-P1 motherboard", 4.3 System register
+//! summary): a free-running 32-bit up-counter that QEMU derives from its
+//! virtual clock. It wraps every 2^32 / 24 MHz ≈ 179 s, so the kernel extends
+//! it to 64 bits by noticing wraps; this only needs a read at least once per
+//! wrap period, which the shell's idle loop guarantees.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// Counter frequency.
+pub const COUNTER_HZ: u64 = 24_000_000;
+
+/// Extends a wrapping 32-bit counter to 64 bits.
+#[derive(Debug, Default)]
+pub struct Extender {
+    /// The last 64-bit value returned.
+    last: AtomicU64,
+}
+
+impl Extender {
+    pub const fn new() -> Self {
+        Extender {
+            last: AtomicU64::new(0),
+        }
+    }
+
+    /// Folds a fresh 32-bit reading into the 64-bit count.
+    pub fn update(&self, now32: u32) -> u64 {
+        let last = self.last.load(Ordering::Relaxed);
+        let mut high = last & !0xffff_ffff;
+        if (now32 as u64) < (last & 0xffff_ffff) {
+            high += 1 << 32; // wrapped since the last read
+        }
+        let now = high | now32 as u64;
+        self.last.store(now, Ordering::Relaxed);
+        now
+    }
+}
+
+/// Converts counter ticks to nanoseconds.
+pub const fn ticks_to_ns(ticks: u64) -> u64 {
+    // 1e9 / 24e6 = 125 / 3: exact, and no overflow for 2^64 / 125 ticks
+    // (about 195 years).
+    ticks / 3 * 125 + (ticks % 3) * 125 / 3
+}
+
+/// Splits nanoseconds into Linux printk's `[%5lu.%06lu]` parts.
+pub const fn secs_usecs(ns: u64) -> (u64, u64) {
+    (ns / 1_000_000_000, (ns % 1_000_000_000) / 1000)
+}
+
+#[cfg(target_arch = "arm")]
+static CLOCK: Extender = Extender::new();
+
+/// Nanoseconds since the board came out of reset.
+#[cfg(target_arch = "arm")]
+pub fn now_ns() -> u64 {
+    ticks_to_ns(CLOCK.update(crate::board::vexpress_a9::sysregs::counter_24mhz()))
+}
+
+/// Host builds have no board clock.
+#[cfg(not(target_arch = "arm"))]
+pub fn now_ns() -> u64 {
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extends_across_wraps() {
+        let e = Extender::new();
+        assert_eq!(e.update(10), 10);
+        assert_eq!(e.update(0xffff_fff0), 0xffff_fff0);
+        assert_eq!(e.update(5), 0x1_0000_0005);
+        assert_eq!(e.update(5), 0x1_0000_0005);
+        assert_eq!(e.update(0x8000_0000), 0x1_8000_0000);
+        assert_eq!(e.update(1), 0x2_0000_0001);
+    }
+
+    #[test]
+    fn converts_ticks() {
+        assert_eq!(ticks_to_ns(24_000_000), 1_000_000_000);
+        assert_eq!(ticks_to_ns(24), 1000);
+        assert_eq!(ticks_to_ns(1), 41);
+        assert_eq!(secs_usecs(1_234_567_891), (1, 234_567));
+    }
+}

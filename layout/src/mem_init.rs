@@ -1,0 +1,324 @@
+//! What Linux 3.18 prints at the end of memory setup: the `Memory:` line
+//! (mm/page_alloc.c `mem_init_print_info`) and the `Virtual kernel memory
+//! layout:` block (arch/arm/mm/init.c `mem_init`).
+//!
+//! Boot logs are compared line by line with Linux's, so the formats are
+//! reproduced character for character, including Linux's rounding:
+//!
+//! * Area lines use `MLK(b, t)` = `(t - b) >> 10` (kB) or `MLM(b, t)` =
+//!   `(t - b) >> 20` (MB). Both truncate, so a 0.5 MiB area prints as
+//!   `0 MB`.
+//! * Kernel section lines use `MLK_ROUNDUP(b, t)` =
+//!   `DIV_ROUND_UP(t - b, SZ_1K)`, rounding up: sections are rarely whole
+//!   KiB, and this way a non-empty section never shows as 0 kB.
+//! * Every `printf` directive maps onto a Rust one: `0x%08lx` and `0x%p`
+//!   (32-bit, unhashed before 4.15) become `0x{:08x}`, and `%4ld`/`%4d`
+//!   become `{:4}`.
+//!
+//! Linux prints the block with one `printk`; Kobold yields it line by line
+//! ([`Layout::virtual_layout_lines`]) so the kernel can print each line with
+//! its own timestamp and no buffer, which is how the lines appear in
+//! `dmesg` anyway.
+//!
+//! The `DTCM`/`ITCM` lines (`CONFIG_HAVE_TCM`) never appear: the Cortex-A9
+//! has no TCM. The `modules` line always appears (`CONFIG_MODULES` is the
+//! point of Kobold), and the `pkmap` line appears only with
+//! `CONFIG_HIGHMEM`.
+
+use crate::split::Layout;
+use core::fmt;
+use core::iter::FusedIterator;
+
+/// The kernel image's sections as `mem_init` reports them, each as
+/// `(start, end)` virtual addresses with `end` exclusive, i.e. Linux's
+/// linker symbols.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KernelSections {
+    /// `_text` .. `_etext`.
+    pub text: (u32, u32),
+    /// `__init_begin` .. `__init_end`.
+    pub init: (u32, u32),
+    /// `_sdata` .. `_edata`.
+    pub data: (u32, u32),
+    /// `__bss_start` .. `__bss_stop`.
+    pub bss: (u32, u32),
+}
+
+/// The unit of an area line's size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SizeUnit {
+    /// `kB`, size `(end - start) >> 10` (`MLK`).
+    Kilobytes,
+    /// `MB`, size `(end - start) >> 20` (`MLM`).
+    Megabytes,
+}
+
+impl SizeUnit {
+    const fn shift(self) -> u32 {
+        match self {
+            SizeUnit::Kilobytes => 10,
+            SizeUnit::Megabytes => 20,
+        }
+    }
+
+    const fn symbol(self) -> &'static str {
+        match self {
+            SizeUnit::Kilobytes => "kB",
+            SizeUnit::Megabytes => "MB",
+        }
+    }
+}
+
+/// One line of the `Virtual kernel memory layout:` block.
+///
+/// `Display` gives Linux's text exactly, without the newline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VirtualLayoutLine {
+    /// `Virtual kernel memory layout:`.
+    Header,
+    /// An address-space area: `    vmalloc : 0xc4800000 - 0xff000000   ( 936 MB)`.
+    Area {
+        /// `vector`, `fixmap`, `vmalloc`, `lowmem`, `pkmap` or `modules`.
+        name: &'static str,
+        /// First address.
+        start: u32,
+        /// End address, exclusive.
+        end: u32,
+        /// The unit the size is printed in.
+        unit: SizeUnit,
+    },
+    /// A kernel image section:
+    /// `      .text : 0xc0008000 - 0xc05002f0   (5089 kB)`.
+    Section {
+        /// `.text`, `.init`, `.data` or `.bss`.
+        name: &'static str,
+        /// First address.
+        start: u32,
+        /// End address, exclusive.
+        end: u32,
+    },
+}
+
+impl VirtualLayoutLine {
+    /// The size the line prints, in its unit (kB or MB).
+    pub const fn size(&self) -> u32 {
+        match *self {
+            VirtualLayoutLine::Header => 0,
+            VirtualLayoutLine::Area {
+                start, end, unit, ..
+            } => end.wrapping_sub(start) >> unit.shift(),
+            VirtualLayoutLine::Section { start, end, .. } => end.wrapping_sub(start).div_ceil(1024),
+        }
+    }
+}
+
+impl fmt::Display for VirtualLayoutLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let size = self.size();
+        match *self {
+            VirtualLayoutLine::Header => f.write_str("Virtual kernel memory layout:"),
+            // "    vmalloc : 0x%08lx - 0x%08lx   (%4ld MB)"
+            VirtualLayoutLine::Area {
+                name,
+                start,
+                end,
+                unit,
+            } => write!(
+                f,
+                "    {name:<8}: 0x{start:08x} - 0x{end:08x}   ({size:4} {})",
+                unit.symbol()
+            ),
+            // "      .text : 0x%p - 0x%p   (%4d kB)", "       .bss : ..."
+            VirtualLayoutLine::Section { name, start, end } => {
+                write!(
+                    f,
+                    "{name:>11} : 0x{start:08x} - 0x{end:08x}   ({size:4} kB)"
+                )
+            }
+        }
+    }
+}
+
+/// The most lines the block has: the header, six areas, four sections.
+const MAX_LINES: usize = 11;
+
+/// The lines of the `Virtual kernel memory layout:` block, in Linux's
+/// order; made by [`Layout::virtual_layout_lines`].
+#[derive(Clone, Debug)]
+pub struct VirtualLayoutLines {
+    lines: [VirtualLayoutLine; MAX_LINES],
+    len: usize,
+    next: usize,
+}
+
+impl Iterator for VirtualLayoutLines {
+    type Item = VirtualLayoutLine;
+
+    fn next(&mut self) -> Option<VirtualLayoutLine> {
+        let line = self.lines[..self.len].get(self.next).copied()?;
+        self.next += 1;
+        Some(line)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.len - self.next;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for VirtualLayoutLines {}
+impl FusedIterator for VirtualLayoutLines {}
+
+impl Layout {
+    /// The `Virtual kernel memory layout:` block `mem_init` prints, one
+    /// line per item, header first. Linux prints it at notice level.
+    ///
+    /// ```
+    /// use kobold_layout::{compute, KernelSections, MemRegion};
+    /// let layout = compute(&[MemRegion::new(0x6000_0000, 64 << 20)], false, None).unwrap();
+    /// let sections = KernelSections::default();
+    /// let vmalloc = layout.virtual_layout_lines(&sections).nth(3).unwrap();
+    /// assert_eq!(vmalloc.to_string(), "    vmalloc : 0xc4800000 - 0xff000000   ( 936 MB)");
+    /// ```
+    pub fn virtual_layout_lines(&self, sections: &KernelSections) -> VirtualLayoutLines {
+        let area = |name, (start, end), unit| VirtualLayoutLine::Area {
+            name,
+            start,
+            end,
+            unit,
+        };
+        let section = |name, (start, end)| VirtualLayoutLine::Section { name, start, end };
+        let mut lines = [VirtualLayoutLine::Header; MAX_LINES];
+        let mut len = 1;
+        let mut push = |line| {
+            lines[len] = line;
+            len += 1;
+        };
+        push(area("vector", self.vector(), SizeUnit::Kilobytes));
+        push(area("fixmap", self.fixmap(), SizeUnit::Kilobytes));
+        push(area("vmalloc", self.vmalloc(), SizeUnit::Megabytes));
+        push(area("lowmem", self.lowmem(), SizeUnit::Megabytes));
+        if let Some(pkmap) = self.pkmap() {
+            push(area("pkmap", pkmap, SizeUnit::Megabytes));
+        }
+        push(area("modules", self.modules(), SizeUnit::Megabytes));
+        push(section(".text", sections.text));
+        push(section(".init", sections.init));
+        push(section(".data", sections.data));
+        push(section(".bss", sections.bss));
+        VirtualLayoutLines {
+            lines,
+            len,
+            next: 0,
+        }
+    }
+}
+
+/// The `Memory:` line of mm/page_alloc.c `mem_init_print_info` (3.18),
+/// with every value in KiB. Linux prints it at info level.
+///
+/// `Display` gives Linux's text exactly, without the newline:
+///
+/// ```text
+/// Memory: %luK/%luK available (%luK kernel code, %luK rwdata, %luK rodata, %luK init, %luK bss, %luK reserved[, %luK highmem])
+/// ```
+///
+/// The `, ...K highmem` part is printed only with `CONFIG_HIGHMEM`, i.e.
+/// when [`MemoryLine::highmem_kb`] is `Some` (even `Some(0)`). The
+/// `cma-reserved` field of later kernels is not in 3.18.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemoryLine {
+    /// Free pages (`nr_free_pages()`), in KiB.
+    pub free_kb: u64,
+    /// All RAM pages (`physpages`), in KiB.
+    pub total_kb: u64,
+    /// `_etext - _stext`, in KiB.
+    pub code_kb: u64,
+    /// `_edata - _sdata`, in KiB.
+    pub rwdata_kb: u64,
+    /// `__end_rodata - __start_rodata`, in KiB.
+    pub rodata_kb: u64,
+    /// Init code plus init data, in KiB.
+    pub init_kb: u64,
+    /// `__bss_stop - __bss_start`, in KiB.
+    pub bss_kb: u64,
+    /// `physpages - totalram_pages`: RAM never given to the page
+    /// allocator, in KiB.
+    pub reserved_kb: u64,
+    /// `totalhigh_pages` (all highmem pages handed to the page allocator,
+    /// not only the free ones), in KiB; `None` without `CONFIG_HIGHMEM`.
+    pub highmem_kb: Option<u64>,
+}
+
+/// The inputs of a [`MemoryLine`] in bytes, for
+/// [`MemoryLine::from_bytes`]. The fields mean the same as there.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemorySizes {
+    /// Free RAM.
+    pub free_bytes: u64,
+    /// All RAM.
+    pub total_bytes: u64,
+    /// Kernel code.
+    pub code_bytes: u64,
+    /// Read-write data.
+    pub rwdata_bytes: u64,
+    /// Read-only data.
+    pub rodata_bytes: u64,
+    /// Init code and data.
+    pub init_bytes: u64,
+    /// BSS.
+    pub bss_bytes: u64,
+    /// Reserved RAM.
+    pub reserved_bytes: u64,
+    /// Highmem RAM; `None` without `CONFIG_HIGHMEM`.
+    pub highmem_bytes: Option<u64>,
+}
+
+impl MemoryLine {
+    /// Converts byte counts to KiB as Linux does: `>> 10`, truncating.
+    /// (Linux counts free, total, reserved and highmem in pages and shifts
+    /// them by `PAGE_SHIFT - 10`. For whole pages the result is the same.)
+    pub const fn from_bytes(sizes: &MemorySizes) -> MemoryLine {
+        MemoryLine {
+            free_kb: sizes.free_bytes >> 10,
+            total_kb: sizes.total_bytes >> 10,
+            code_kb: sizes.code_bytes >> 10,
+            rwdata_kb: sizes.rwdata_bytes >> 10,
+            rodata_kb: sizes.rodata_bytes >> 10,
+            init_kb: sizes.init_bytes >> 10,
+            bss_kb: sizes.bss_bytes >> 10,
+            reserved_kb: sizes.reserved_bytes >> 10,
+            highmem_kb: match sizes.highmem_bytes {
+                Some(bytes) => Some(bytes >> 10),
+                None => None,
+            },
+        }
+    }
+}
+
+impl From<MemorySizes> for MemoryLine {
+    fn from(sizes: MemorySizes) -> MemoryLine {
+        MemoryLine::from_bytes(&sizes)
+    }
+}
+
+impl fmt::Display for MemoryLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Memory: {}K/{}K available ({}K kernel code, {}K rwdata, {}K rodata, {}K init, {}K bss, {}K reserved",
+            self.free_kb,
+            self.total_kb,
+            self.code_kb,
+            self.rwdata_kb,
+            self.rodata_kb,
+            self.init_kb,
+            self.bss_kb,
+            self.reserved_kb
+        )?;
+        if let Some(highmem_kb) = self.highmem_kb {
+            write!(f, ", {highmem_kb}K highmem")?;
+        }
+        f.write_str(")")
+    }
+}
