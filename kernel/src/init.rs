@@ -100,8 +100,8 @@ pub extern "C" fn start_kernel(machine: u32, params_phys: u32) -> ! {
     let vmalloc_arg = boot
         .cmdline()
         .split_ascii_whitespace()
-        .filter_map(|w| w.strip_prefix("vmalloc="))
-        .last();
+        .rev()
+        .find_map(|w| w.strip_prefix("vmalloc="));
     let mut banks = [MemRegion { base: 0, size: 0 }; boot::MAX_MEM_BANKS];
     for (dst, b) in banks.iter_mut().zip(boot.mem_banks()) {
         *dst = MemRegion {
@@ -386,7 +386,7 @@ impl Platform for KernelPlatform {
     }
 
     fn provoke_crash(&mut self, kind: CrashKind) {
-        crate::pr_info!("provoke-crash: Performing direct entry {kind:?}");
+        crate::pr_info!("provoke-crash: Performing direct entry {}", kind.name());
         match kind {
             CrashKind::Panic => crate::panic::panic_exit("provoke-crash PANIC"),
             CrashKind::AccessNull => provoke_access(0, false),

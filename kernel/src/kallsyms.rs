@@ -172,6 +172,16 @@ pub fn kernel_table() -> Option<Table<'static>> {
     Table::parse(bytes)
 }
 
+/// Bytes reserved for the table in the image (`cargo xtask build` fails,
+/// naming this constant, if the table outgrows it).
+pub const KALLSYMS_RESERVED: usize = 128 * 1024;
+
+/// The reserved space itself: zeroes until `cargo xtask build` patches it.
+#[cfg(target_arch = "arm")]
+#[used]
+#[unsafe(link_section = ".kallsyms")]
+static KALLSYMS_SPACE: [u8; KALLSYMS_RESERVED] = [0; KALLSYMS_RESERVED];
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -243,13 +253,3 @@ pub(crate) mod tests {
         assert!(t.lookup(0x1000).is_none());
     }
 }
-
-/// Bytes reserved for the table in the image (`cargo xtask build` fails,
-/// naming this constant, if the table outgrows it).
-pub const KALLSYMS_RESERVED: usize = 192 * 1024;
-
-/// The reserved space itself: zeroes until `cargo xtask build` patches it.
-#[cfg(target_arch = "arm")]
-#[used]
-#[unsafe(link_section = ".kallsyms")]
-static KALLSYMS_SPACE: [u8; KALLSYMS_RESERVED] = [0; KALLSYMS_RESERVED];

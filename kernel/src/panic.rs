@@ -26,6 +26,8 @@ pub fn halt() -> ! {
         unsafe {
             core::arch::asm!("wfi", options(nomem, nostack))
         };
+        #[cfg(not(target_arch = "arm"))]
+        core::hint::spin_loop();
     }
 }
 

@@ -5,6 +5,7 @@
 
 use super::{BootError, BootInfo, BootSource};
 
+#[cfg(test)]
 pub const ATAG_NONE: u32 = 0x0000_0000;
 pub const ATAG_CORE: u32 = 0x5441_0001;
 pub const ATAG_MEM: u32 = 0x5441_0002;
@@ -50,12 +51,11 @@ pub fn parse_atags(bytes: &[u8]) -> Result<BootInfo, BootError> {
         let p =
             |i: usize| word(payload, i * 4).map_err(|_| BootError::BadTagSize { offset: at, size });
         match tag {
-            ATAG_CORE => {
-                // Size 2 (no payload) or 5 (flags, pagesize, rootdev): both valid.
-                if size != 2 && size != 5 {
-                    return Err(BootError::BadTagSize { offset: at, size });
-                }
+            // ATAG_CORE is size 2 (no payload) or 5 (flags, pagesize, rootdev).
+            ATAG_CORE if size != 2 && size != 5 => {
+                return Err(BootError::BadTagSize { offset: at, size });
             }
+            ATAG_CORE => {}
             ATAG_MEM => info.add_bank(p(1)? as u64, p(0)? as u64)?,
             ATAG_INITRD2 => info.initrd = Some((p(0)? as u64, p(1)? as u64)),
             ATAG_INITRD => {
@@ -91,7 +91,7 @@ pub(crate) mod tests {
         if !cmdline.is_empty() {
             let mut bytes = cmdline.as_bytes().to_vec();
             bytes.push(0);
-            while bytes.len() % 4 != 0 {
+            while !bytes.len().is_multiple_of(4) {
                 bytes.push(0);
             }
             w.extend([2 + bytes.len() as u32 / 4, ATAG_CMDLINE]);

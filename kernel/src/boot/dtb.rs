@@ -212,10 +212,10 @@ pub fn parse_dtb(bytes: &[u8], dtb_phys: u64) -> Result<BootInfo, BootError> {
                 _ => None,
             })
         };
-        if let (Some(start), Some(end)) = (prop("linux,initrd-start"), prop("linux,initrd-end")) {
-            if end > start {
-                info.initrd = Some((start, end - start));
-            }
+        if let (Some(start), Some(end)) = (prop("linux,initrd-start"), prop("linux,initrd-end"))
+            && end > start
+        {
+            info.initrd = Some((start, end - start));
         }
     }
     Ok(info)
@@ -314,8 +314,8 @@ mod tests {
                 let _ = parse_dtb(&b, 0);
             }
         }
-        let mut no_mem = qemu_dtb(0, None, None);
+        let no_mem = qemu_dtb(0, None, None);
         // A zero-sized bank is skipped, leaving no RAM.
-        assert_eq!(parse_dtb(&mut no_mem, 0).unwrap_err(), BootError::NoMemory);
+        assert_eq!(parse_dtb(&no_mem, 0).unwrap_err(), BootError::NoMemory);
     }
 }

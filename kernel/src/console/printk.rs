@@ -179,7 +179,7 @@ mod tests {
             s,
             "[    0.000123] Virtual kernel memory layout:\n[    0.000123]     vector\n"
         );
-        let s = render(98_765_432_100_000, |w| write!(w, "x\n").unwrap());
+        let s = render(98_765_432_100_000, |w| writeln!(w, "x").unwrap());
         assert_eq!(s, "[98765.432100] x\n");
         let s = render(0, |w| {
             w.write_str("a").unwrap();

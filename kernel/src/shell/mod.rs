@@ -44,6 +44,14 @@ impl CrashKind {
         ("UNDEFINED", CrashKind::Undefined),
     ];
 
+    /// The lkdtm-style name, e.g. `ACCESS_NULL`.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("?", |(n, _)| n)
+    }
+
     pub fn parse(s: &str) -> Option<CrashKind> {
         Self::ALL
             .iter()
