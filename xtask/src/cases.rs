@@ -1,0 +1,478 @@
+//! The QEMU integration tests, as data.
+//!
+//! Each [`Case`] boots one kernel build with one QEMU configuration, types
+//! its commands at successive shell prompts, and checks the console output
+//! and QEMU's exit status. Expected lines are what Linux 3.18 prints for the
+//! same RAM size and command line (arch/arm/mm/init.c `mem_init`,
+//! arch/arm/mm/mmu.c `sanity_check_meminfo`/`early_vmalloc`), so a case
+//! fails whenever Kobold's layout drifts from Linux's. Adding a case is a
+//! struct literal in [`CASES`]; see [`crate::harness`] for the matchers.
+
+use crate::config::Variant;
+use crate::harness::{
+    Check, block, count, forbid_regex, line, monotonic_timestamps, regex, regex_block,
+};
+
+/// Which file QEMU's `-kernel` gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    /// The uImage: loaded at 0x60008000 from its header.
+    UImage,
+    /// The raw Image: loaded at 0x60010000, the kernel must relocate itself.
+    Image,
+}
+
+/// One QEMU boot and what it must print.
+#[derive(Clone, Copy, Debug)]
+pub struct Case {
+    pub name: &'static str,
+    pub variant: Variant,
+    /// QEMU's `-m`.
+    pub mem_mb: u32,
+    pub kernel: Kernel,
+    /// Pass the generated vexpress-a9 device tree with `-dtb`.
+    pub dtb: bool,
+    /// `-append`; `None` boots without a command line.
+    pub append: Option<&'static str>,
+    /// QEMU's semihosting (the kernel's way to exit QEMU with a status).
+    pub semihosting: bool,
+    /// Typed one per prompt.
+    pub input: &'static [&'static str],
+    pub expect: &'static [Check],
+    /// QEMU's exit status: 0 after `poweroff`, 3 after a panic.
+    pub exit: i32,
+    pub timeout_s: u64,
+}
+
+/// What most cases share; cases override fields with `..BASE`.
+pub const BASE: Case = Case {
+    name: "",
+    variant: Variant::Highmem,
+    mem_mb: 128,
+    kernel: Kernel::UImage,
+    dtb: false,
+    append: Some("console=ttyAMA0"),
+    semihosting: true,
+    input: &["poweroff"],
+    expect: &[],
+    exit: 0,
+    timeout_s: 60,
+};
+
+/// QEMU's exit status after a kernel panic (semihosting SYS_EXIT_EXTENDED).
+pub const PANIC_EXIT: i32 = 3;
+
+// The fixed lines of the layout block (arch/arm/mm/init.c, 3.18).
+const LAYOUT: &str = "Virtual kernel memory layout:";
+const VECTOR: &str = "    vector  : 0xffff0000 - 0xffff1000   (   4 kB)";
+const FIXMAP: &str = "    fixmap  : 0xffc00000 - 0xffe00000   (2048 kB)";
+const PKMAP: &str = "    pkmap   : 0xbfe00000 - 0xc0000000   (   2 MB)";
+const MODULES_HIGHMEM: &str = "    modules : 0xbf000000 - 0xbfe00000   (  14 MB)";
+const MODULES_NOHIGHMEM: &str = "    modules : 0xbf000000 - 0xc0000000   (  16 MB)";
+
+/// The kernel image's four lines, which follow `modules`. Their ends depend
+/// on the build, so only the format and `_text` are fixed.
+const SECTIONS: Check = regex_block(&[
+    r"^      \.text : 0xc0008000 - 0x[0-9a-f]{8}   \( {0,3}\d+ kB\)$",
+    r"^      \.init : 0x[0-9a-f]{8} - 0x[0-9a-f]{8}   \( {0,3}\d+ kB\)$",
+    r"^      \.data : 0x[0-9a-f]{8} - 0x[0-9a-f]{8}   \( {0,3}\d+ kB\)$",
+    r"^       \.bss : 0x[0-9a-f]{8} - 0x[0-9a-f]{8}   \( {0,3}\d+ kB\)$",
+]);
+
+/// No pkmap window without CONFIG_HIGHMEM.
+const NO_PKMAP: Check = forbid_regex(r"^\s*pkmap\s*:");
+const POWER_DOWN: Check = line("reboot: Power down");
+
+/// The `Memory:` line (mm/page_alloc.c `mem_init_print_info`), for a given
+/// total and, with CONFIG_HIGHMEM, highmem size in KiB.
+macro_rules! memory {
+    ($total_k:literal) => {
+        regex(concat!(
+            r"^Memory: \d+K/",
+            $total_k,
+            r"K available \(\d+K kernel code, \d+K rwdata, \d+K rodata, \d+K init, \d+K bss, \d+K reserved\)$"
+        ))
+    };
+    ($total_k:literal, highmem $high_k:literal) => {
+        regex(concat!(
+            r"^Memory: \d+K/",
+            $total_k,
+            r"K available \(\d+K kernel code, \d+K rwdata, \d+K rodata, \d+K init, \d+K bss, \d+K reserved, ",
+            $high_k,
+            r"K highmem\)$"
+        ))
+    };
+}
+
+/// `mem_init`'s block for a CONFIG_HIGHMEM kernel, given its vmalloc and
+/// lowmem lines.
+macro_rules! layout_highmem {
+    ($vmalloc:literal, $lowmem:literal) => {
+        block(&[
+            LAYOUT,
+            VECTOR,
+            FIXMAP,
+            concat!("    vmalloc : ", $vmalloc),
+            concat!("    lowmem  : ", $lowmem),
+            PKMAP,
+            MODULES_HIGHMEM,
+        ])
+    };
+}
+
+/// The same without CONFIG_HIGHMEM: no pkmap, modules reach PAGE_OFFSET.
+macro_rules! layout_nohighmem {
+    ($vmalloc:literal, $lowmem:literal) => {
+        block(&[
+            LAYOUT,
+            VECTOR,
+            FIXMAP,
+            concat!("    vmalloc : ", $vmalloc),
+            concat!("    lowmem  : ", $lowmem),
+            MODULES_NOHIGHMEM,
+        ])
+    };
+}
+
+const OOPS_PC: Check = regex(r"^PC is at \S*provoke\S*\+0x[0-9a-f]+/0x[0-9a-f]+$");
+const NULL_DEREF: Check =
+    line("Unable to handle kernel NULL pointer dereference at virtual address 00000000");
+const FATAL_EXCEPTION: Check = regex(r"^Kernel panic - not syncing: Fatal exception");
+
+/// Every QEMU test, in the order they are started.
+pub const CASES: &[Case] = &[
+    Case {
+        name: "boot_1024_highmem",
+        mem_mb: 1024,
+        expect: &[
+            layout_highmem!(
+                "0xf0000000 - 0xff000000   ( 240 MB)",
+                "0xc0000000 - 0xef800000   ( 760 MB)"
+            ),
+            SECTIONS,
+            memory!("1048576", highmem "270336"),
+            line("Booting Kobold on physical CPU 0x0"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
+        name: "boot_1024_nohighmem",
+        variant: Variant::NoHighmem,
+        mem_mb: 1024,
+        expect: &[
+            line("Truncating RAM at 0x60000000-0xa0000000 to -0x8f800000"),
+            layout_nohighmem!(
+                "0xf0000000 - 0xff000000   ( 240 MB)",
+                "0xc0000000 - 0xef800000   ( 760 MB)"
+            ),
+            SECTIONS,
+            NO_PKMAP,
+            memory!("778240"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
+        name: "boot_64_highmem",
+        mem_mb: 64,
+        expect: &[
+            layout_highmem!(
+                "0xc4800000 - 0xff000000   ( 936 MB)",
+                "0xc0000000 - 0xc4000000   (  64 MB)"
+            ),
+            SECTIONS,
+            memory!("65536", highmem "0"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
+        name: "boot_64_nohighmem",
+        variant: Variant::NoHighmem,
+        mem_mb: 64,
+        // Also covers booting with no command line at all (no ATAG_CMDLINE).
+        append: None,
+        expect: &[
+            layout_nohighmem!(
+                "0xc4800000 - 0xff000000   ( 936 MB)",
+                "0xc0000000 - 0xc4000000   (  64 MB)"
+            ),
+            SECTIONS,
+            NO_PKMAP,
+            memory!("65536"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
+        name: "boot_256_highmem",
+        mem_mb: 256,
+        expect: &[
+            layout_highmem!(
+                "0xd0800000 - 0xff000000   ( 744 MB)",
+                "0xc0000000 - 0xd0000000   ( 256 MB)"
+            ),
+            SECTIONS,
+            memory!("262144", highmem "0"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
+        name: "boot_raw_image_128",
+        mem_mb: 128,
+        kernel: Kernel::Image,
+        expect: &[
+            layout_highmem!(
+                "0xc8800000 - 0xff000000   ( 872 MB)",
+                "0xc0000000 - 0xc8000000   ( 128 MB)"
+            ),
+            SECTIONS,
+            memory!("131072", highmem "0"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
+        name: "boot_dtb_512",
+        mem_mb: 512,
+        dtb: true,
+        append: Some("console=ttyAMA0 dtbtest"),
+        input: &["cat /proc/cmdline", "poweroff"],
+        expect: &[
+            line("Machine model: V2P-CA9"),
+            line("console=ttyAMA0 dtbtest").of("cat /proc/cmdline"),
+            layout_highmem!(
+                "0xe0800000 - 0xff000000   ( 488 MB)",
+                "0xc0000000 - 0xe0000000   ( 512 MB)"
+            ),
+            SECTIONS,
+            memory!("524288", highmem "0"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
+        name: "vmalloc_too_small",
+        mem_mb: 256,
+        append: Some("console=ttyAMA0 vmalloc=8M"),
+        expect: &[
+            line("vmalloc area too small, limiting to 16MB"),
+            layout_highmem!(
+                "0xd0800000 - 0xff000000   ( 744 MB)",
+                "0xc0000000 - 0xd0000000   ( 256 MB)"
+            ),
+            memory!("262144", highmem "0"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
+        name: "vmalloc_too_big",
+        mem_mb: 1024,
+        append: Some("console=ttyAMA0 vmalloc=2000M"),
+        expect: &[
+            line("vmalloc area is too big, limiting to 976MB"),
+            layout_highmem!(
+                "0xc2800000 - 0xff000000   ( 968 MB)",
+                "0xc0000000 - 0xc2000000   (  32 MB)"
+            ),
+            memory!("1048576", highmem "1015808"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
+        name: "shell_commands",
+        mem_mb: 256,
+        append: Some("console=ttyAMA0 quiet=0"),
+        input: &[
+            "help",
+            "nosuchcmd",
+            "cat /proc/cmdline",
+            "cat /proc/uptime",
+            "cat /proc/meminfo",
+            "devmem 0x10000000",
+            "devmem 0x6ff00000 32 0x12345678",
+            "devmem 0x6ff00000",
+            "devmem 0x6ff00002 16",
+            "devmem 0x6ff00001 8",
+            "devmem junk",
+            "devmem 0x6ff00001 32",
+            "dmesg",
+            "poweroff",
+        ],
+        expect: &[
+            line("sh: nosuchcmd: not found").of("nosuchcmd"),
+            line("console=ttyAMA0 quiet=0").of("cat /proc/cmdline"),
+            regex(r"^\d+\.\d\d \d+\.\d\d$").of("cat /proc/uptime"),
+            // totalram: the 256 MB less what boot reserved (kernel, tables).
+            regex(r"^MemTotal:\s+26\d{4} kB$").of("cat /proc/meminfo"),
+            regex(r"^MemFree:\s+\d+ kB$").of("cat /proc/meminfo"),
+            // The vexpress SYS_ID register; busybox prints 0x%0*llX.
+            line("0x1190F500").of("devmem 0x10000000"),
+            line("0x12345678").of("devmem 0x6ff00000"),
+            line("0x1234").of("devmem 0x6ff00002 16"),
+            line("0x56").of("devmem 0x6ff00001 8"),
+            regex(r"^devmem: invalid number 'junk'").of("devmem junk"),
+            regex(r"^devmem: .*(align|EINVAL).*").of("devmem 0x6ff00001 32"),
+            regex(r"^\[\s*\d+\.\d{6}\] Virtual kernel memory layout:$")
+                .of("dmesg")
+                .raw(),
+            monotonic_timestamps().at_boot(),
+            monotonic_timestamps().of("dmesg"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
+        name: "oops_null",
+        input: &["provoke-crash ACCESS_NULL"],
+        expect: &[
+            NULL_DEREF,
+            regex(r"^Internal error: Oops: 5 \[#1\] ARM$"),
+            OOPS_PC,
+            FATAL_EXCEPTION,
+        ],
+        exit: PANIC_EXIT,
+        ..BASE
+    },
+    Case {
+        name: "oops_unmapped_write",
+        input: &["provoke-crash EXCEPTION"],
+        expect: &[
+            NULL_DEREF,
+            regex(r"^Internal error: Oops: 805 \[#1\] ARM$"),
+            OOPS_PC,
+            FATAL_EXCEPTION,
+        ],
+        exit: PANIC_EXIT,
+        ..BASE
+    },
+    Case {
+        name: "oops_access_unmapped",
+        input: &["provoke-crash ACCESS_UNMAPPED"],
+        expect: &[
+            line("Unable to handle kernel paging request at virtual address fef00000"),
+            // The provoking access may be a read (FSR 5) or a write (805).
+            regex(r"^Internal error: Oops: (5|805) \[#1\] ARM$"),
+            OOPS_PC,
+            FATAL_EXCEPTION,
+        ],
+        exit: PANIC_EXIT,
+        ..BASE
+    },
+    Case {
+        name: "oops_undefined",
+        input: &["provoke-crash UNDEFINED"],
+        expect: &[
+            regex(r"^Internal error: Oops - undefined instruction: 0 \[#1\] ARM$"),
+            OOPS_PC,
+            FATAL_EXCEPTION,
+        ],
+        exit: PANIC_EXIT,
+        ..BASE
+    },
+    Case {
+        name: "panic_exit",
+        mem_mb: 64,
+        input: &["provoke-crash PANIC"],
+        expect: &[regex(r"^Kernel panic - not syncing: ")],
+        exit: PANIC_EXIT,
+        ..BASE
+    },
+    Case {
+        name: "reboot_then_poweroff",
+        input: &["reboot", "poweroff"],
+        expect: &[
+            line("reboot: Restarting system").of("reboot"),
+            count("Booting Kobold on physical CPU 0x0", 2),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
+        name: "poweroff_without_semihosting",
+        mem_mb: 64,
+        semihosting: false,
+        expect: &[POWER_DOWN],
+        ..BASE
+    },
+];
+
+/// The cases whose name contains `filter` (all of them for `None`).
+pub fn select(filter: Option<&str>) -> Vec<&'static Case> {
+    CASES
+        .iter()
+        .filter(|c| filter.is_none_or(|f| c.name.contains(f)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::MEM_MB_RANGE;
+
+    #[test]
+    fn table_is_well_formed() {
+        let mut names = std::collections::HashSet::new();
+        for case in CASES {
+            assert!(names.insert(case.name), "duplicate case name {}", case.name);
+            assert!(
+                !case.name.is_empty() && !case.input.is_empty(),
+                "{}",
+                case.name
+            );
+            assert!(MEM_MB_RANGE.contains(&case.mem_mb), "{}", case.name);
+            for check in case.expect {
+                for re in check.regexes() {
+                    regex::Regex::new(re).unwrap_or_else(|e| panic!("{}: /{re}/: {e}", case.name));
+                }
+                if let crate::harness::Scope::Output(cmd) = check.scope {
+                    assert!(
+                        case.input.contains(&cmd),
+                        "{}: checks output of untyped `{cmd}`",
+                        case.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn filter() {
+        assert_eq!(select(None).len(), CASES.len());
+        let oops: Vec<&str> = select(Some("oops_")).iter().map(|c| c.name).collect();
+        assert_eq!(
+            oops,
+            [
+                "oops_null",
+                "oops_unmapped_write",
+                "oops_access_unmapped",
+                "oops_undefined"
+            ]
+        );
+    }
+
+    #[test]
+    fn layout_lines_have_linux_format() {
+        // "    %-8s: 0x%08lx - 0x%08lx   (%4ld MB)" etc., as a sanity check
+        // on the hand-written expectations.
+        let re = regex::Regex::new(
+            r"^    [a-z]{5,7} *: 0x[0-9a-f]{8} - 0x[0-9a-f]{8}   \([ \d]{3}\d (kB|MB)\)$",
+        )
+        .unwrap();
+        for case in CASES {
+            for check in case.expect {
+                if let crate::harness::Match::Block(lines) = check.matcher {
+                    for l in &lines[1..] {
+                        assert!(re.is_match(l), "{}: `{l}`", case.name);
+                        assert_eq!(l.find(':'), Some(12), "{}: `{l}`", case.name);
+                    }
+                }
+            }
+        }
+        assert_eq!(VECTOR.len(), MODULES_HIGHMEM.len());
+    }
+}

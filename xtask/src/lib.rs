@@ -1,0 +1,135 @@
+//! Kobold's build, run and test driver, run as `cargo xtask <command>`.
+//!
+//! The kernel is a cross-compiled `no_std` binary, so plain cargo can build
+//! it but not boot it. xtask closes the gap:
+//!
+//! * `build` compiles the kernel for `armv7a-none-eabi`, fills its `.kallsyms`
+//!   section with the symbol table (the kernel names the function in an
+//!   oops from it) and packs the ELF into a raw `Image` and a U-Boot
+//!   `uImage` like Linux's `arch/arm/boot`.
+//! * `run` boots that image in QEMU's `vexpress-a9` board.
+//! * `test` is the whole test suite: lints, host unit tests, checks on the
+//!   built image and QEMU boots whose console output is matched line by line
+//!   against what Linux 3.18 prints ([`cases`] holds the table).
+//!
+//! Each command has its own module. QEMU's command line lives in [`config`],
+//! the QEMU session driver and the output matchers in [`harness`].
+
+pub mod build;
+pub mod cases;
+pub mod checks;
+pub mod config;
+pub mod dtb;
+pub mod harness;
+pub mod image;
+pub mod kallsyms;
+pub mod process;
+pub mod run;
+pub mod setup;
+pub mod test;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+
+/// Kobold's build, run and test driver.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version, about)]
+pub struct Cli {
+    /// Show every command xtask runs.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options that select which kernel is built.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct KernelArgs {
+    /// Build without CONFIG_HIGHMEM (`--no-default-features`): RAM above
+    /// lowmem is dropped and there is no pkmap window.
+    #[arg(long)]
+    pub no_highmem: bool,
+
+    /// Build the unoptimised dev profile instead of release; outputs go to
+    /// `target/kobold/<variant>-debug/`.
+    #[arg(long)]
+    pub debug: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build the kernel and write target/kobold/<variant>/{kobold.elf, Image,
+    /// uImage}, with the `.kallsyms` section filled in.
+    Build(KernelArgs),
+
+    /// Build, then boot the kernel in `qemu-system-arm -M vexpress-a9` on
+    /// this terminal (Ctrl-A x quits QEMU). Exits with QEMU's status. With
+    /// piped stdin, each line is typed at the next shell prompt.
+    Run(run::RunArgs),
+
+    /// Lint, run the host tests, build both kernel variants, check the
+    /// images and boot them in QEMU against the expected console output.
+    Test(test::TestArgs),
+}
+
+/// The workspace root: the parent of xtask's manifest directory. Refuses to
+/// run unless that really is the Kobold workspace.
+pub fn workspace_root() -> Result<PathBuf> {
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").context(
+        "CARGO_MANIFEST_DIR is not set: run xtask through cargo, as \
+         `cargo xtask <command>` inside the Kobold workspace",
+    )?;
+    let root = Path::new(&manifest_dir)
+        .parent()
+        .context("xtask's manifest directory has no parent")?
+        .to_path_buf();
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
+    if !manifest.contains("[workspace]") || !root.join("kernel/Cargo.toml").is_file() {
+        bail!(
+            "{} is not the Kobold workspace (no [workspace] Cargo.toml with a kernel/ \
+             member): run `cargo xtask` from a Kobold checkout",
+            root.display()
+        );
+    }
+    Ok(root)
+}
+
+/// Dispatches one command, from the workspace root. Returns the process's
+/// exit status.
+pub fn run(cli: Cli) -> Result<u8> {
+    process::set_verbose(cli.verbose);
+    let root = workspace_root()?;
+    std::env::set_current_dir(&root)
+        .with_context(|| format!("entering the workspace root {}", root.display()))?;
+    match cli.command {
+        Command::Build(args) => {
+            setup::ensure_rust_target()?;
+            build::build(&root, config::Build::from(args))?;
+            Ok(0)
+        }
+        Command::Run(args) => run::run(&root, &args),
+        Command::Test(args) => test::test(&root, &args),
+    }
+}
+
+/// The binary's entry: parses the command line and reports errors with their
+/// whole chain of causes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(status) => ExitCode::from(status),
+        Err(err) => {
+            // The chain by hand: `{:?}` would add a backtrace whenever
+            // RUST_BACKTRACE is set, burying the message.
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

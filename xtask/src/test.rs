@@ -1,0 +1,333 @@
+//! `cargo xtask test`: the whole suite, cheapest first.
+//!
+//! 1. Lints: rustfmt, clippy on the host workspace, clippy on the kernel
+//!    for its real target.
+//! 2. Host tests: `cargo test --workspace`.
+//! 3. Both kernel variants built (only those the selected tests need).
+//! 4. Image checks ([`crate::checks`]), no QEMU.
+//! 5. QEMU boots ([`crate::cases`]), [`JOBS`] at a time, each with a timeout.
+//!
+//! Steps 1 to 3 stop the run at the first failure. Steps 4 and 5 print
+//! `test <name> ... ok|FAILED` per test, the failures' details, and the
+//! closing line `N passed, M failed`.
+
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+
+use crate::build::{self, rel};
+use crate::cases::{self, Case, Kernel};
+use crate::checks::{self, Images};
+use crate::config::{Build, Console, GENERATED_DTB, KERNEL_PACKAGE, KERNEL_TARGET, Qemu, Variant};
+use crate::harness::{self, Input, Outcome, Transcript};
+use crate::{process, run, setup};
+
+/// QEMU instances run at once (CI machines have 2 cores).
+pub const JOBS: usize = 2;
+/// Output lines shown for a failed QEMU test.
+const TAIL_LINES: usize = 40;
+/// How long a session may sit silent at the prompt after its last command
+/// before it counts as hung (instead of waiting for the full timeout).
+const SETTLE: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Run only the image checks and QEMU tests whose name contains SUBSTR
+    /// (lints and host tests still run).
+    #[arg(long, value_name = "SUBSTR")]
+    pub filter: Option<String>,
+
+    /// Skip rustfmt and clippy.
+    #[arg(long)]
+    pub skip_lint: bool,
+}
+
+/// One test's verdict.
+#[derive(Debug)]
+pub struct Verdict {
+    pub name: &'static str,
+    /// Empty when the test passed.
+    pub failure: String,
+}
+
+pub fn test(root: &Path, args: &TestArgs) -> Result<u8> {
+    let filter = args.filter.as_deref();
+    let cases = cases::select(filter);
+    let image_checks = checks::select(filter);
+    if cases.is_empty() && image_checks.is_empty() {
+        bail!(
+            "no test name contains `{}`: see the names in xtask/src/cases.rs and xtask/src/checks.rs",
+            filter.unwrap_or_default()
+        );
+    }
+    setup::ensure_rust_target()?;
+    setup::ensure_qemu()?;
+    if !args.skip_lint {
+        lint()?;
+    }
+    process::step("running host tests");
+    process::run(
+        process::cargo().args(["test", "--workspace"]),
+        "fix the failing host tests above",
+    )?;
+
+    for variant in Variant::ALL {
+        let needed = cases.iter().any(|c| c.variant == variant)
+            || (variant == Variant::Highmem && !image_checks.is_empty());
+        if needed {
+            build::build(root, Build::release(variant))?;
+        }
+    }
+    if cases.iter().any(|c| c.dtb) {
+        run::write_generated_dtb(root)?;
+    }
+
+    let mut verdicts = Vec::new();
+    if !image_checks.is_empty() {
+        process::step(format!("running {} image checks", image_checks.len()));
+        let images = Images::load(root);
+        for check in image_checks {
+            let failure = match &images {
+                Ok(images) => (check.check)(images).err().map(|e| format!("{e:#}")),
+                Err(e) => Some(format!("could not read the images: {e:#}")),
+            };
+            let verdict = Verdict {
+                name: check.name,
+                failure: failure.unwrap_or_default(),
+            };
+            report(&verdict);
+            verdicts.push(verdict);
+        }
+    }
+    if !cases.is_empty() {
+        process::step(format!(
+            "running {} qemu tests, {JOBS} at a time",
+            cases.len()
+        ));
+        verdicts.extend(run_cases(root, &cases));
+    }
+
+    let failed: Vec<&Verdict> = verdicts.iter().filter(|v| !v.failure.is_empty()).collect();
+    if !failed.is_empty() {
+        println!("\nfailures:");
+        for v in &failed {
+            println!("\n---- {} ----\n{}", v.name, v.failure.trim_end());
+        }
+        println!();
+    }
+    println!(
+        "{} passed, {} failed",
+        verdicts.len() - failed.len(),
+        failed.len()
+    );
+    Ok(if failed.is_empty() { 0 } else { 1 })
+}
+
+fn lint() -> Result<()> {
+    process::step("checking formatting");
+    process::run(
+        process::cargo().args(["fmt", "--all", "--", "--check"]),
+        "run `cargo fmt --all` to format the workspace",
+    )?;
+    process::step("running clippy (host)");
+    process::run(
+        process::cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        "fix the clippy findings above",
+    )?;
+    process::step(format!("running clippy ({KERNEL_TARGET})"));
+    process::run(
+        process::cargo().args([
+            "clippy",
+            "-p",
+            KERNEL_PACKAGE,
+            "--target",
+            KERNEL_TARGET,
+            "--release",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        "fix the clippy findings above",
+    )
+}
+
+fn report(v: &Verdict) {
+    let status = if v.failure.is_empty() { "ok" } else { "FAILED" };
+    println!("test {} ... {status}", v.name);
+}
+
+/// Runs the cases on [`JOBS`] threads, reporting each as it finishes.
+fn run_cases(root: &Path, cases: &[&'static Case]) -> Vec<Verdict> {
+    let queue = Mutex::new(cases.iter().copied().collect::<VecDeque<_>>());
+    let verdicts = Mutex::new(Vec::new());
+    thread::scope(|s| {
+        for _ in 0..JOBS.min(cases.len()) {
+            s.spawn(|| {
+                loop {
+                    let Some(case) = queue.lock().expect("queue lock").pop_front() else {
+                        break;
+                    };
+                    let verdict = run_case(root, case);
+                    report(&verdict);
+                    verdicts.lock().expect("verdict lock").push(verdict);
+                }
+            });
+        }
+    });
+    let mut verdicts = verdicts.into_inner().expect("verdict lock");
+    // Report order is completion order; keep the table's order for the summary.
+    verdicts.sort_by_key(|v| cases.iter().position(|c| c.name == v.name));
+    verdicts
+}
+
+/// The QEMU invocation for a case.
+pub fn qemu_for(root: &Path, case: &Case) -> Qemu {
+    let build = Build::release(case.variant);
+    Qemu {
+        mem_mb: case.mem_mb,
+        kernel: match case.kernel {
+            Kernel::UImage => build.uimage(root),
+            Kernel::Image => build.image(root),
+        },
+        append: case.append.map(str::to_string),
+        dtb: case.dtb.then(|| root.join(GENERATED_DTB)),
+        semihosting: case.semihosting,
+        console: Console::SerialOnly,
+        gdb: false,
+    }
+}
+
+fn run_case(root: &Path, case: &'static Case) -> Verdict {
+    let qemu = qemu_for(root, case);
+    let mut cmd = qemu.command();
+    let command_line = process::describe(&cmd);
+    let input = Input::Lines(case.input.iter().map(|s| s.to_string()).collect());
+    let options = harness::Options {
+        timeout: Some(Duration::from_secs(case.timeout_s)),
+        live: false,
+        settle: Some(SETTLE),
+    };
+    let started = Instant::now();
+    let transcript = match harness::drive(&mut cmd, input, options) {
+        Ok(t) => t,
+        Err(e) => {
+            return Verdict {
+                name: case.name,
+                failure: format!("{e:#}"),
+            };
+        }
+    };
+    let elapsed = started.elapsed();
+    let problems = evaluate(case, &transcript);
+    let log = write_log(root, case, &command_line, &transcript, elapsed);
+    if problems.is_empty() {
+        return Verdict {
+            name: case.name,
+            failure: String::new(),
+        };
+    }
+    let mut failure = String::new();
+    for p in &problems {
+        let _ = writeln!(failure, "{p}");
+    }
+    let _ = writeln!(failure, "qemu: {command_line}");
+    let _ = writeln!(failure, "--- last {TAIL_LINES} lines of output ---");
+    for l in transcript.tail(TAIL_LINES) {
+        let _ = writeln!(failure, "{l}");
+    }
+    if !transcript.stderr.trim().is_empty() {
+        let _ = writeln!(
+            failure,
+            "--- qemu stderr ---\n{}",
+            transcript.stderr.trim_end()
+        );
+    }
+    match log {
+        Ok(path) => {
+            let _ = writeln!(failure, "--- full log: {}", rel(root, &path));
+        }
+        Err(e) => {
+            let _ = writeln!(failure, "--- could not write the log: {e:#}");
+        }
+    }
+    Verdict {
+        name: case.name,
+        failure,
+    }
+}
+
+/// Everything wrong with a transcript, per the case: exit status first
+/// (a hang is its own verdict), then each failed check.
+pub fn evaluate(case: &Case, t: &Transcript) -> Vec<String> {
+    let mut problems = Vec::new();
+    match t.outcome {
+        Outcome::TimedOut(after) => problems.push(format!(
+            "hang: QEMU still running after {} s (timeout), killed",
+            after.as_secs()
+        )),
+        Outcome::StuckAtPrompt(after) => problems.push(format!(
+            "hang: the shell prompt came back after `{}` and QEMU did not exit \
+             (silent for {} s), killed",
+            case.input.last().copied().unwrap_or_default(),
+            after.as_secs()
+        )),
+        Outcome::Exited(code) if code != Some(case.exit) => problems.push(format!(
+            "QEMU ended with {}, expected exit status {}",
+            t.outcome, case.exit
+        )),
+        Outcome::Exited(_) => {}
+    }
+    let typed = t.segments.len();
+    if typed < case.input.len() {
+        problems.push(format!(
+            "only {typed} of {} commands were typed: no shell prompt `{}` before `{}`",
+            case.input.len(),
+            harness::PROMPT,
+            case.input[typed]
+        ));
+    }
+    for check in case.expect {
+        if let Err(e) = check.evaluate(t) {
+            problems.push(e);
+        }
+    }
+    problems
+}
+
+fn write_log(
+    root: &Path,
+    case: &Case,
+    command_line: &str,
+    t: &Transcript,
+    elapsed: Duration,
+) -> Result<PathBuf> {
+    let dir = root.join("target/kobold/test-logs");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(format!("{}.log", case.name));
+    let mut log = format!(
+        "qemu: {command_line}\ninput: {:?}\noutcome: {} after {:.1} s\n",
+        case.input,
+        t.outcome,
+        elapsed.as_secs_f32()
+    );
+    if !t.stderr.is_empty() {
+        let _ = write!(log, "--- stderr ---\n{}", t.stderr);
+    }
+    log.push_str("--- console ---\n");
+    log.push_str(&t.text());
+    std::fs::write(&path, log).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
