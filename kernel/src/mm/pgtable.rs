@@ -8,11 +8,11 @@
 //! (vector page, fixmap, later vmalloc and modules) with small pages.
 //!
 //! Memory types use TEX remap (SCTLR.TRE = 1, ARM ARM B3.8.3): the three bits
-//! TEX[0]:C:B index the PRRR/NMRR registers, which Kobold programs with
+//! `TEX[0]:C:B` index the PRRR/NMRR registers, which Kobold programs with
 //! Linux's values from `proc-v7-2level.S`, so the bit patterns below are
 //! exactly the ones a Linux kernel writes:
 //!
-//! | index | TEX[0] C B | type (PRRR/NMRR)                  | Linux name           |
+//! | index | `TEX[0]` C B | type (PRRR/NMRR)                  | Linux name           |
 //! |-------|------------|-----------------------------------|----------------------|
 //! | 0     | 0 0 0      | strongly ordered                  | L_PTE_MT_UNCACHED    |
 //! | 1     | 0 0 1      | normal, non-cacheable             | L_PTE_MT_BUFFERABLE  |
@@ -21,7 +21,7 @@
 //! | 4     | 1 0 0      | device (shareable)                | L_PTE_MT_DEV_SHARED  |
 //! | 7     | 1 1 1      | normal, write-back write-allocate | L_PTE_MT_WRITEALLOC  |
 //!
-//! Access permissions use AP[1:0] = 01 with APX selecting read-only: kernel
+//! Access permissions use `AP[1:0]` = 01 with APX selecting read-only: kernel
 //! read/write or kernel read-only, never user access (Kobold has no user
 //! space). Domains follow Linux 3.18: kernel 0, user 1, io 2, all "client",
 //! so the permission bits are actually checked.
@@ -103,7 +103,7 @@ pub enum MemType {
 }
 
 impl MemType {
-    /// TEX[0], C, B for this type under TEX remap.
+    /// `TEX[0]`, C, B for this type under TEX remap.
     const fn tex0_c_b(self) -> (bool, bool, bool) {
         match self {
             MemType::StronglyOrdered => (false, false, false),

@@ -1,7 +1,7 @@
 //! Decoding the fault status registers (DFSR, IFSR) of the short-descriptor
 //! format (ARM ARM B4.1.52 / B4.1.96, table B3-23).
 //!
-//! The status is FS[4] (bit 10) : FS[3:0]; bit 11 (WnR) says a data abort was
+//! The status is `FS[4]` (bit 10) : `FS[3:0]`; bit 11 (WnR) says a data abort was
 //! caused by a write. Linux turns the same five bits into a message through
 //! `fsr_info[]` (arch/arm/mm/fsr-2level.c); the names below are Linux's, so
 //! an oops reads the same as on a real ARM board.
