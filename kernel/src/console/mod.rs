@@ -31,6 +31,45 @@ impl fmt::Write for Console {
     }
 }
 
+/// A fixed-size `fmt::Write` target for formatting without an allocator;
+/// output past `N` bytes is cut (at a character boundary), never an error.
+pub struct FixedBuf<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Default for FixedBuf<N> {
+    fn default() -> Self {
+        FixedBuf {
+            buf: [0; N],
+            len: 0,
+        }
+    }
+}
+
+impl<const N: usize> FixedBuf<N> {
+    pub fn as_str(&self) -> &str {
+        // Only whole `&str`s are copied in, but the last may have been cut.
+        match core::str::from_utf8(&self.buf[..self.len]) {
+            Ok(s) => s,
+            Err(e) => core::str::from_utf8(&self.buf[..e.valid_up_to()]).unwrap_or(""),
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.as_str().as_bytes()
+    }
+}
+
+impl<const N: usize> fmt::Write for FixedBuf<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let n = s.len().min(N - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
+
 #[doc(hidden)]
 pub fn _print(args: fmt::Arguments<'_>) {
     let _ = fmt::Write::write_fmt(&mut Console, args);
@@ -47,4 +86,21 @@ macro_rules! print {
 macro_rules! println {
     () => { $crate::print!("\n") };
     ($($arg:tt)*) => { $crate::console::_print(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::fmt::Write;
+
+    #[test]
+    fn fixed_buf_cuts_at_a_character_boundary() {
+        let mut b = FixedBuf::<7>::default();
+        write!(b, "ab{}", 12).unwrap();
+        assert_eq!(b.as_str(), "ab12");
+        write!(b, "cdé").unwrap(); // 'é' is 2 bytes: only one fits
+        assert_eq!(b.as_str(), "ab12cd");
+        write!(b, "more").unwrap();
+        assert_eq!(b.as_str(), "ab12cd");
+    }
 }

@@ -38,8 +38,7 @@ static PRINTK: Mutex<Printk> = Mutex::new(Printk { log: LogBuf::new() });
 
 /// Formats one message into whole, timestamped lines.
 pub struct LineWriter<'a> {
-    prefix: [u8; 16],
-    prefix_len: usize,
+    prefix: super::FixedBuf<16>,
     at_line_start: bool,
     sink: &'a mut dyn FnMut(&[u8]),
 }
@@ -48,16 +47,10 @@ impl<'a> LineWriter<'a> {
     /// A writer stamping lines with `ns` nanoseconds.
     pub fn new(ns: u64, sink: &'a mut dyn FnMut(&[u8])) -> Self {
         let (secs, usecs) = crate::time::secs_usecs(ns);
-        let mut prefix = [0u8; 16];
-        let mut cursor = Cursor {
-            buf: &mut prefix,
-            len: 0,
-        };
-        let _ = fmt::Write::write_fmt(&mut cursor, format_args!("[{secs:5}.{usecs:06}] "));
-        let prefix_len = cursor.len;
+        let mut prefix = super::FixedBuf::default();
+        let _ = fmt::Write::write_fmt(&mut prefix, format_args!("[{secs:5}.{usecs:06}] "));
         LineWriter {
             prefix,
-            prefix_len,
             at_line_start: true,
             sink,
         }
@@ -76,26 +69,11 @@ impl fmt::Write for LineWriter<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         for line in s.split_inclusive('\n') {
             if self.at_line_start {
-                (self.sink)(&self.prefix[..self.prefix_len]);
+                (self.sink)(self.prefix.as_bytes());
             }
             (self.sink)(line.as_bytes());
             self.at_line_start = line.ends_with('\n');
         }
-        Ok(())
-    }
-}
-
-/// A tiny fixed-buffer formatter (truncates silently).
-struct Cursor<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-impl fmt::Write for Cursor<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let n = s.len().min(self.buf.len() - self.len);
-        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
-        self.len += n;
         Ok(())
     }
 }

@@ -2,7 +2,7 @@
 //! Linux's `__show_regs` format (arch/arm/kernel/process.c, 3.18).
 
 use crate::kallsyms::{Table, write_symbol};
-use core::fmt::{self, Write};
+use core::fmt;
 
 /// r0..r12, sp, lr, pc, cpsr of the interrupted context — Linux's
 /// `struct pt_regs` without `orig_r0`. The layout is shared with entry.S.
@@ -121,38 +121,7 @@ impl PtRegs {
 }
 
 /// Room for one `name+0xoff/0xsize` (long Rust paths are cut, not lost).
-struct SymBuf {
-    buf: [u8; 160],
-    len: usize,
-}
-
-impl Default for SymBuf {
-    fn default() -> Self {
-        SymBuf {
-            buf: [0; 160],
-            len: 0,
-        }
-    }
-}
-
-impl SymBuf {
-    fn as_str(&self) -> &str {
-        match core::str::from_utf8(&self.buf[..self.len]) {
-            Ok(s) => s,
-            // A cut in the middle of a character: drop the partial one.
-            Err(e) => core::str::from_utf8(&self.buf[..e.valid_up_to()]).unwrap_or(""),
-        }
-    }
-}
-
-impl Write for SymBuf {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let n = s.len().min(self.buf.len() - self.len);
-        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
-        self.len += n;
-        Ok(())
-    }
-}
+type SymBuf = crate::console::FixedBuf<160>;
 
 #[cfg(test)]
 mod tests {
