@@ -269,6 +269,23 @@ pub const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        // A malformed `vmalloc=` is bad input: the kernel warns, ignores it
+        // and boots with the default layout instead of panicking.
+        name: "vmalloc_garbage_is_ignored",
+        mem_mb: 256,
+        append: Some("console=ttyAMA0 vmalloc=lots"),
+        expect: &[
+            regex(r"^vmalloc=lots: .*, ignored$"),
+            layout_highmem!(
+                "0xd0800000 - 0xff000000   ( 744 MB)",
+                "0xc0000000 - 0xd0000000   ( 256 MB)"
+            ),
+            forbid_regex("Kernel panic"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
         name: "vmalloc_too_big",
         mem_mb: 1024,
         append: Some("console=ttyAMA0 vmalloc=2000M"),
