@@ -24,7 +24,9 @@ use crate::shell::{
 use crate::{pr_emerg, pr_info, pr_notice, pr_warn, print};
 use aarch32_cpu::register::{Midr, Mpidr, Sctlr, SysRegRead};
 use core::fmt::Write;
-use kobold_layout::{self as layout, Layout, MemRegion, SECTION_SIZE, phys_to_virt, virt_to_phys};
+use kobold_layout::{
+    self as layout, Layout, MemRegion, PAGE_SHIFT, SECTION_SIZE, phys_to_virt, virt_to_phys,
+};
 use spin::{Mutex, Once};
 
 static BOOT_INFO: Once<BootInfo> = Once::new();
@@ -134,13 +136,20 @@ pub extern "C" fn start_kernel(machine: u32, params_phys: u32) -> ! {
     }
     setup_memblock(layout, boot, &img, params_phys);
     map_lowmem(layout, &img, params_phys);
+    // SAFETY: once, with lowmem mapped and memblock complete.
+    if let Err(e) = unsafe { mm::page_alloc::init(&mut MEMBLOCK.lock(), layout.arm_lowmem_limit()) }
+    {
+        crate::panic::panic_exit(format_args!("page allocator: {e}"));
+    }
     pr_info!("Memory policy: Data cache writealloc");
     pr_notice!("Kernel command line: {}", boot.cmdline());
 
     // 4. What mem_init prints.
     print_mem_init(layout, &img);
 
-    // 5. The shell.
+    // 5. Give .init back (Linux's free_initmem), then the shell. Nothing in
+    //    .init.text runs after this: run_shell is never inlined here.
+    free_initmem(&img);
     run_shell()
 }
 
@@ -227,9 +236,10 @@ fn kb(bytes: u64) -> u64 {
 
 #[unsafe(link_section = ".init.text")]
 fn print_mem_init(layout: &Layout, img: &sections::KernelImage) {
-    let mb = MEMBLOCK.lock();
-    let total = mb.memory.total();
-    let free = mb.free_in(0, u64::MAX / 2);
+    let total = MEMBLOCK.lock().memory.total();
+    let pages = mm::page_alloc::counters();
+    let free = pages.free << PAGE_SHIFT;
+    let totalram = pages.totalram << PAGE_SHIFT;
     let line = layout::MemoryLine {
         free_kb: kb(free),
         total_kb: kb(total),
@@ -238,9 +248,10 @@ fn print_mem_init(layout: &Layout, img: &sections::KernelImage) {
         rodata_kb: kb((img.end_rodata - img.start_rodata) as u64),
         init_kb: kb((img.init_end - img.init_begin) as u64),
         bss_kb: kb((img.bss_stop - img.bss_start) as u64),
-        reserved_kb: kb(total - free),
-        // totalhigh_pages: all of highmem (nothing there is reserved).
-        highmem_kb: layout.highmem().then_some(kb(layout.highmem_bytes())),
+        reserved_kb: kb(total - totalram),
+        highmem_kb: layout
+            .highmem()
+            .then_some(kb(pages.totalhigh << PAGE_SHIFT)),
     };
     pr_info!("{line}");
     let sections = layout::KernelSections {
@@ -270,6 +281,19 @@ fn read_byte() -> u8 {
     }
 }
 
+/// Returns `.init` to the page allocator, as Linux's `free_initmem` with its
+/// message `Freeing unused kernel memory: NK (start - end)`.
+fn free_initmem(img: &sections::KernelImage) {
+    let (start, end) = (img.init_begin, img.init_end);
+    let pages =
+        mm::page_alloc::free_reserved_area(virt_to_phys(start) as u64, virt_to_phys(end) as u64);
+    pr_info!(
+        "Freeing unused kernel memory: {}K ({start:08x} - {end:08x})",
+        pages << (PAGE_SHIFT - 10)
+    );
+}
+
+#[inline(never)]
 fn run_shell() -> ! {
     let mut platform = KernelPlatform;
     let mut editor = LineEditor::new();
@@ -293,30 +317,37 @@ fn run_shell() -> ! {
 struct KernelPlatform;
 
 fn meminfo() -> MemInfo {
-    let mb = MEMBLOCK.lock();
     let Some(layout) = LAYOUT.get() else {
         return MemInfo::default();
     };
-    let total = mb.memory.total() - mb.reserved_ram();
-    let free = mb.free_in(0, u64::MAX / 2);
-    let high_total: u64 = layout.highmem_regions().iter().map(|r| r.size).sum();
-    let high_free: u64 = layout
-        .highmem_regions()
-        .iter()
-        .map(|r| mb.free_in(r.base, r.size))
-        .sum();
+    let p = mm::page_alloc::counters();
+    let kbp = |pages: u64| pages << (PAGE_SHIFT - 10);
     MemInfo {
-        total_kb: kb(total),
-        free_kb: kb(free),
-        high: layout.highmem().then_some((kb(high_total), kb(high_free))),
+        total_kb: kbp(p.totalram),
+        free_kb: kbp(p.free),
+        high: layout
+            .highmem()
+            .then_some((kbp(p.totalhigh), kbp(p.freehigh))),
         vmalloc_total_kb: ((layout.vmalloc_end() - layout.vmalloc_start()) >> 10) as u64,
     }
 }
 
 impl Platform for KernelPlatform {
     fn proc_read(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno> {
+        let mut zones = [mm::buddy::BuddyInfo {
+            zone: mm::buddy::ZoneType::Normal,
+            nr_free: [0; 11],
+        }; 2];
+        let mut n = 0;
+        mm::page_alloc::for_each_buddyinfo(&mut |z| {
+            if n < zones.len() {
+                zones[n] = z;
+                n += 1;
+            }
+        });
         let snap = proc::Snapshot {
             cmdline: BOOT_INFO.get().map_or("", |b| b.cmdline()),
+            buddyinfo: &zones[..n],
             meminfo: meminfo(),
             up_ns: crate::time::now_ns(),
             idle_ns: IDLE_NS.load(core::sync::atomic::Ordering::Relaxed),

@@ -47,18 +47,26 @@ pub fn write_uptime(out: &mut dyn Write, up_ns: u64, idle_ns: u64) -> fmt::Resul
 /// What the /proc files show right now.
 pub struct Snapshot<'a> {
     pub cmdline: &'a str,
+    /// One line per zone (mm::buddy::BuddyInfo's Display).
+    pub buddyinfo: &'a [crate::mm::buddy::BuddyInfo],
     pub meminfo: MemInfo,
     pub up_ns: u64,
     pub idle_ns: u64,
 }
 
 /// The files that exist.
-pub const FILES: &[&str] = &["/proc/cmdline", "/proc/meminfo", "/proc/uptime"];
+pub const FILES: &[&str] = &[
+    "/proc/buddyinfo",
+    "/proc/cmdline",
+    "/proc/meminfo",
+    "/proc/uptime",
+];
 
 /// Renders `path`.
 pub fn read(path: &str, snap: &Snapshot<'_>, out: &mut dyn Write) -> Result<(), Errno> {
     let r = match path {
         "/proc/cmdline" => writeln!(out, "{}", snap.cmdline),
+        "/proc/buddyinfo" => snap.buddyinfo.iter().try_for_each(|z| writeln!(out, "{z}")),
         "/proc/meminfo" => snap.meminfo.write(out),
         "/proc/uptime" => write_uptime(out, snap.up_ns, snap.idle_ns),
         _ => return Err(Errno::ENOENT),
@@ -100,8 +108,13 @@ mod tests {
         let mut s = String::new();
         write_uptime(&mut s, 12_345_678_901, 9_990_000_000).unwrap();
         assert_eq!(s, "12.34 9.99\n");
+        let zones = [crate::mm::buddy::BuddyInfo {
+            zone: crate::mm::buddy::ZoneType::Normal,
+            nr_free: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2],
+        }];
         let snap = Snapshot {
             cmdline: "console=ttyAMA0",
+            buddyinfo: &zones,
             meminfo: MemInfo::default(),
             up_ns: 0,
             idle_ns: 0,
@@ -110,5 +123,11 @@ mod tests {
         read("/proc/cmdline", &snap, &mut s).unwrap();
         assert_eq!(s, "console=ttyAMA0\n");
         assert_eq!(read("/proc/nope", &snap, &mut s), Err(Errno::ENOENT));
+        let mut s = String::new();
+        read("/proc/buddyinfo", &snap, &mut s).unwrap();
+        assert_eq!(
+            s,
+            "Node 0, zone   Normal      1      0      0      0      0      0      0      0      0      0      2 \n"
+        );
     }
 }

@@ -269,6 +269,25 @@ pub const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        // The page allocator at 1 GB: Linux's /proc/meminfo figures, the
+        // free lists per zone (highmem is exactly 66 aligned 4 MB blocks)
+        // and .init handed back before the shell.
+        name: "page_allocator_1024",
+        mem_mb: 1024,
+        input: &["cat /proc/meminfo", "cat /proc/buddyinfo", "poweroff"],
+        expect: &[
+            regex(r"^Freeing unused kernel memory: \d+K \(c[0-9a-f]{7} - c[0-9a-f]{7}\)$").at_boot(),
+            line("HighTotal:        270336 kB").of("cat /proc/meminfo"),
+            line("HighFree:         270336 kB").of("cat /proc/meminfo"),
+            line("VmallocTotal:     245760 kB").of("cat /proc/meminfo"),
+            regex(r"^Node 0, zone   Normal( +\d+){11} $").of("cat /proc/buddyinfo"),
+            line("Node 0, zone  HighMem      0      0      0      0      0      0      0      0      0      0     66 ")
+                .of("cat /proc/buddyinfo"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
         // A malformed `vmalloc=` is bad input: the kernel warns, ignores it
         // and boots with the default layout instead of panicking.
         name: "vmalloc_garbage_is_ignored",

@@ -211,6 +211,48 @@ impl Memblock {
     }
 }
 
+impl Memblock {
+    /// Calls `f(base, end)` for every stretch of RAM that is not reserved, in
+    /// address order (Linux's `for_each_free_mem_range`).
+    pub fn for_each_free_range(&self, f: &mut dyn FnMut(u64, u64)) {
+        for m in self.memory.regions() {
+            let mut cursor = m.base;
+            for r in self.reserved.regions() {
+                if r.end() <= cursor || r.base >= m.end() {
+                    continue;
+                }
+                if r.base > cursor {
+                    f(cursor, r.base);
+                }
+                cursor = cursor.max(r.end());
+            }
+            if cursor < m.end() {
+                f(cursor, m.end());
+            }
+        }
+    }
+
+    /// Reserves and returns `size` bytes aligned to `align` from the highest
+    /// free RAM below `limit` (Linux's top-down `memblock_alloc_base`), or
+    /// `None` when nothing fits.
+    pub fn alloc(&mut self, size: u64, align: u64, limit: u64) -> Option<u64> {
+        let mut best = None;
+        self.for_each_free_range(&mut |base, end| {
+            let end = end.min(limit);
+            if end < size {
+                return;
+            }
+            let start = (end - size) & !(align - 1);
+            if start >= base {
+                best = Some(best.map_or(start, |b: u64| b.max(start)));
+            }
+        });
+        let start = best?;
+        self.reserved.add(start, size).ok()?;
+        Some(start)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,5 +321,31 @@ mod tests {
         assert_eq!(m.reserved_ram(), 0x10_4000);
         assert_eq!(m.free_in(0, u64::MAX / 2), (64 << 20) - 0x10_4000);
         assert_eq!(m.free_in(0x6000_0000, 0x8000), 0x4000);
+    }
+
+    #[test]
+    fn free_ranges_and_top_down_alloc() {
+        let mut m = Memblock::new();
+        m.memory.add(0x6000_0000, 0x100_0000).unwrap();
+        m.reserved.add(0x6000_4000, 0x4000).unwrap();
+        m.reserved.add(0x6000_8000, 0x10_0000).unwrap();
+        let mut ranges = Vec::new();
+        m.for_each_free_range(&mut |b, e| ranges.push((b, e)));
+        assert_eq!(
+            ranges,
+            vec![(0x6000_0000, 0x6000_4000), (0x6010_8000, 0x6100_0000)]
+        );
+        // Highest fit below the limit, aligned, then reserved.
+        assert_eq!(m.alloc(0x3000, 0x1000, 0x6080_0000), Some(0x607f_d000));
+        assert_eq!(m.alloc(0x3000, 0x1000, 0x6080_0000), Some(0x607f_a000));
+        // Below 0x60005000 only [0x60000000, 0x60004000) is free.
+        assert_eq!(m.alloc(0x2000, 0x1000, 0x6000_5000), Some(0x6000_2000));
+        assert_eq!(
+            m.alloc(0x4000, 0x1000, 0x6000_5000),
+            None,
+            "2 KB hole left, 16 KB asked"
+        );
+        assert_eq!(m.alloc(0x2000, 0x1000, 0x6000_5000), Some(0x6000_0000));
+        assert_eq!(m.alloc(0x1_0000_0000, 0x1000, u64::MAX), None);
     }
 }

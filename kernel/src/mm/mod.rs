@@ -6,8 +6,11 @@
 //! for the vector page and the fixmap, and fixmap slots for temporary
 //! mappings (`devmem`). The buddy allocator, vmalloc and highmem arrive with
 //! the memory-management work.
+pub mod buddy;
 pub mod fixmap;
 pub mod memblock;
+#[cfg(target_arch = "arm")]
+pub mod page_alloc;
 pub mod pgtable;
 #[cfg(target_arch = "arm")]
 pub mod sections;

@@ -1,0 +1,583 @@
+//! The page allocator: Linux's binary buddy system (mm/page_alloc.c), with
+//! the two zones a 32-bit ARM board has.
+//!
+//! Physical memory is handed out in blocks of 2^order pages, order 0..=10
+//! (Linux's `MAX_ORDER` 11: at most 4 MB at once). Each zone keeps one free
+//! list per order. Allocating order n takes a block from the smallest
+//! non-empty list of order ≥ n and splits it, putting the unused halves on
+//! the lower lists. Freeing a block looks at its *buddy* — the block of the
+//! same order whose page number differs only in bit `order` — and, if the
+//! buddy is free too, merges them and repeats one order up. So free memory
+//! always coalesces back into the largest aligned blocks.
+//!
+//! Zones (include/linux/mmzone.h): **Normal** is lowmem, permanently mapped
+//! at PAGE_OFFSET; **HighMem** is RAM above the lowmem limit, which the
+//! kernel maps only on demand. `__GFP_HIGHMEM` means "the caller does not
+//! need a kernel virtual address", so such requests are served from HighMem
+//! first and fall back to Normal; plain `GFP_KERNEL` requests only ever get
+//! Normal pages.
+//!
+//! The per-page metadata is Linux's `mem_map` (one `struct page` per page
+//! frame), here a 12-byte [`PageInfo`]; the free lists are intrusive
+//! doubly-linked lists threaded through it, so removing a buddy from its list
+//! while merging is O(1). The allocator never touches the pages themselves —
+//! only their metadata — so it works for highmem pages, which have no kernel
+//! mapping.
+
+use core::fmt;
+
+/// Orders 0..=10, as Linux's `MAX_ORDER` 11.
+pub const MAX_ORDER: usize = 11;
+const NIL: u32 = u32::MAX;
+
+/// A page frame number: physical address >> 12.
+pub type Pfn = u32;
+
+/// What a page frame currently is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum PageState {
+    /// Not managed (boot reservation, kernel image, hole).
+    Reserved = 0,
+    /// The first page of a free block on a free list.
+    Free = 1,
+    /// The first page of an allocated block.
+    Allocated = 2,
+    /// Any other page inside a free or allocated block.
+    Tail = 3,
+}
+
+/// Linux's `struct page`, reduced to what the buddy system needs.
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+pub struct PageInfo {
+    next: u32,
+    prev: u32,
+    state: PageState,
+    order: u8,
+    _pad: [u8; 2],
+}
+
+impl PageInfo {
+    /// A reserved page, the state of every page before bootmem is freed.
+    pub const RESERVED: PageInfo = PageInfo {
+        next: NIL,
+        prev: NIL,
+        state: PageState::Reserved,
+        order: 0,
+        _pad: [0; 2],
+    };
+
+    pub fn state(&self) -> PageState {
+        self.state
+    }
+}
+
+/// The zones, in Linux's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ZoneType {
+    Normal = 0,
+    HighMem = 1,
+}
+
+impl ZoneType {
+    pub const ALL: [ZoneType; 2] = [ZoneType::Normal, ZoneType::HighMem];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ZoneType::Normal => "Normal",
+            ZoneType::HighMem => "HighMem",
+        }
+    }
+}
+
+/// Allocation flags (the subset of gfp_t Kobold uses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Gfp(pub u32);
+
+impl Gfp {
+    /// Linux's `__GFP_HIGHMEM`.
+    pub const HIGHMEM: Gfp = Gfp(0x02);
+    /// Linux's `__GFP_ZERO` (zeroing is done by the caller that maps the page).
+    pub const ZERO: Gfp = Gfp(0x8000);
+    /// `GFP_KERNEL`: may use Normal pages only.
+    pub const KERNEL: Gfp = Gfp(0x00d0);
+
+    pub const fn union(self, other: Gfp) -> Gfp {
+        Gfp(self.0 | other.0)
+    }
+
+    pub const fn contains(self, other: Gfp) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+/// Why a free was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuddyError {
+    /// The page is outside every zone.
+    OutOfRange { pfn: Pfn },
+    /// The page is not the start of an allocated block of that order
+    /// (double free, wrong order, or a reserved page).
+    NotAllocated { pfn: Pfn, order: usize },
+    /// Order above MAX_ORDER - 1.
+    BadOrder { order: usize },
+}
+
+impl fmt::Display for BuddyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuddyError::OutOfRange { pfn } => {
+                write!(f, "page frame {pfn:#x} is outside every zone")
+            }
+            BuddyError::NotAllocated { pfn, order } => {
+                write!(
+                    f,
+                    "page frame {pfn:#x} is not an allocated order-{order} block"
+                )
+            }
+            BuddyError::BadOrder { order } => write!(f, "order {order} is above {}", MAX_ORDER - 1),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Zone {
+    start: Pfn,
+    end: Pfn,
+    heads: [u32; MAX_ORDER],
+    nr_free: [u32; MAX_ORDER],
+    free_pages: u64,
+    managed_pages: u64,
+}
+
+impl Zone {
+    const fn new(start: Pfn, end: Pfn) -> Zone {
+        Zone {
+            start,
+            end,
+            heads: [NIL; MAX_ORDER],
+            nr_free: [0; MAX_ORDER],
+            free_pages: 0,
+            managed_pages: 0,
+        }
+    }
+
+    fn contains(&self, pfn: Pfn) -> bool {
+        self.start <= pfn && pfn < self.end
+    }
+}
+
+/// Free-list counts of one zone: Linux's /proc/buddyinfo line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BuddyInfo {
+    pub zone: ZoneType,
+    pub nr_free: [u32; MAX_ORDER],
+}
+
+impl fmt::Display for BuddyInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // mm/vmstat.c frag_show_print: "Node %d, zone %8s " + "%6lu " per order.
+        write!(f, "Node 0, zone {:>8} ", self.zone.name())?;
+        for n in self.nr_free {
+            write!(f, "{n:6} ")?;
+        }
+        Ok(())
+    }
+}
+
+/// The buddy allocator over `pages` (the mem_map), whose first entry
+/// describes page frame `base`.
+pub struct Buddy<'a> {
+    pages: &'a mut [PageInfo],
+    base: Pfn,
+    zones: [Zone; 2],
+}
+
+impl<'a> Buddy<'a> {
+    /// A buddy system with every page reserved. `normal` and `highmem` are
+    /// the zones' page-frame ranges `[start, end)`; both must lie inside
+    /// `[base, base + pages.len())` (an empty range means no such zone).
+    pub fn new(
+        pages: &'a mut [PageInfo],
+        base: Pfn,
+        normal: (Pfn, Pfn),
+        highmem: (Pfn, Pfn),
+    ) -> Self {
+        for p in pages.iter_mut() {
+            *p = PageInfo::RESERVED;
+        }
+        let last = base + pages.len() as u32;
+        for (s, e) in [normal, highmem] {
+            assert!(s >= base && e <= last && s <= e, "zone outside the mem_map");
+        }
+        Buddy {
+            pages,
+            base,
+            zones: [
+                Zone::new(normal.0, normal.1),
+                Zone::new(highmem.0, highmem.1),
+            ],
+        }
+    }
+
+    fn idx(&self, pfn: Pfn) -> usize {
+        (pfn - self.base) as usize
+    }
+
+    fn zone_of(&self, pfn: Pfn) -> Option<usize> {
+        self.zones.iter().position(|z| z.contains(pfn))
+    }
+
+    fn push(&mut self, z: usize, pfn: Pfn, order: usize) {
+        let head = self.zones[z].heads[order];
+        let i = self.idx(pfn);
+        self.pages[i] = PageInfo {
+            next: head,
+            prev: NIL,
+            state: PageState::Free,
+            order: order as u8,
+            _pad: [0; 2],
+        };
+        if head != NIL {
+            let h = self.idx(head);
+            self.pages[h].prev = pfn;
+        }
+        self.zones[z].heads[order] = pfn;
+        self.zones[z].nr_free[order] += 1;
+        self.zones[z].free_pages += 1 << order;
+    }
+
+    fn unlink(&mut self, z: usize, pfn: Pfn, order: usize) {
+        let i = self.idx(pfn);
+        let PageInfo { next, prev, .. } = self.pages[i];
+        if prev == NIL {
+            self.zones[z].heads[order] = next;
+        } else {
+            let p = self.idx(prev);
+            self.pages[p].next = next;
+        }
+        if next != NIL {
+            let n = self.idx(next);
+            self.pages[n].prev = prev;
+        }
+        self.pages[i].state = PageState::Tail;
+        self.zones[z].nr_free[order] -= 1;
+        self.zones[z].free_pages -= 1 << order;
+    }
+
+    /// Puts `[pfn, pfn + 2^order)` on the free lists, merging with free
+    /// buddies (`__free_one_page`).
+    fn free_block(&mut self, z: usize, mut pfn: Pfn, mut order: usize) {
+        while order < MAX_ORDER - 1 {
+            let buddy = pfn ^ (1 << order);
+            let zone = &self.zones[z];
+            if !zone.contains(buddy) || buddy + (1 << order) > zone.end {
+                break;
+            }
+            let b = self.pages[self.idx(buddy)];
+            if b.state != PageState::Free || b.order as usize != order {
+                break;
+            }
+            self.unlink(z, buddy, order);
+            pfn = pfn.min(buddy);
+            order += 1;
+        }
+        self.push(z, pfn, order);
+    }
+
+    /// Frees every page of `[start, end)` that lies in a zone, in the largest
+    /// aligned blocks that fit (`__free_pages_bootmem`). Used once to hand
+    /// memblock's free memory over, and for `.init` memory.
+    pub fn free_range(&mut self, start: Pfn, end: Pfn) -> u64 {
+        let mut freed = 0;
+        let mut pfn = start;
+        while pfn < end {
+            let Some(z) = self.zone_of(pfn) else {
+                pfn += 1;
+                continue;
+            };
+            let limit = end.min(self.zones[z].end);
+            let mut order = (pfn.trailing_zeros() as usize).min(MAX_ORDER - 1);
+            while pfn + (1 << order) > limit {
+                order -= 1;
+            }
+            self.zones[z].managed_pages += 1 << order;
+            self.free_block(z, pfn, order);
+            freed += 1 << order;
+            pfn += 1 << order;
+        }
+        freed
+    }
+
+    /// Takes a block of 2^order pages from `zone`.
+    pub fn alloc_from(&mut self, zone: ZoneType, order: usize) -> Option<Pfn> {
+        if order >= MAX_ORDER {
+            return None;
+        }
+        let z = zone as usize;
+        let found = (order..MAX_ORDER).find(|&o| self.zones[z].heads[o] != NIL)?;
+        let pfn = self.zones[z].heads[found];
+        self.unlink(z, pfn, found);
+        // Split down: the upper half of each split goes back on a list.
+        let mut o = found;
+        while o > order {
+            o -= 1;
+            self.push(z, pfn + (1 << o), o);
+        }
+        let i = self.idx(pfn);
+        self.pages[i].state = PageState::Allocated;
+        self.pages[i].order = order as u8;
+        Some(pfn)
+    }
+
+    /// Linux's `alloc_pages(gfp, order)`: HighMem first when `__GFP_HIGHMEM`
+    /// allows it, else (or when HighMem is empty) Normal.
+    pub fn alloc_pages(&mut self, gfp: Gfp, order: usize) -> Option<Pfn> {
+        if gfp.contains(Gfp::HIGHMEM)
+            && let Some(pfn) = self.alloc_from(ZoneType::HighMem, order)
+        {
+            return Some(pfn);
+        }
+        self.alloc_from(ZoneType::Normal, order)
+    }
+
+    /// Linux's `__free_pages(page, order)`, refusing what was not allocated.
+    pub fn free_pages(&mut self, pfn: Pfn, order: usize) -> Result<(), BuddyError> {
+        if order >= MAX_ORDER {
+            return Err(BuddyError::BadOrder { order });
+        }
+        let z = self.zone_of(pfn).ok_or(BuddyError::OutOfRange { pfn })?;
+        let p = self.pages[self.idx(pfn)];
+        if p.state != PageState::Allocated || p.order as usize != order {
+            return Err(BuddyError::NotAllocated { pfn, order });
+        }
+        self.free_block(z, pfn, order);
+        Ok(())
+    }
+
+    /// Free pages in one zone.
+    pub fn free_pages_in(&self, zone: ZoneType) -> u64 {
+        self.zones[zone as usize].free_pages
+    }
+
+    /// Pages the zone manages (freed to it at some point).
+    pub fn managed_pages_in(&self, zone: ZoneType) -> u64 {
+        self.zones[zone as usize].managed_pages
+    }
+
+    /// Linux's `nr_free_pages()`.
+    pub fn nr_free_pages(&self) -> u64 {
+        self.zones.iter().map(|z| z.free_pages).sum()
+    }
+
+    /// Linux's `totalram_pages`.
+    pub fn totalram_pages(&self) -> u64 {
+        self.zones.iter().map(|z| z.managed_pages).sum()
+    }
+
+    /// Which zone a page frame belongs to.
+    pub fn zone_type_of(&self, pfn: Pfn) -> Option<ZoneType> {
+        self.zone_of(pfn).map(|z| ZoneType::ALL[z])
+    }
+
+    /// The free-list counts of every non-empty zone.
+    pub fn buddyinfo(&self) -> impl Iterator<Item = BuddyInfo> + '_ {
+        ZoneType::ALL
+            .into_iter()
+            .zip(self.zones.iter())
+            .filter(|(_, z)| z.end > z.start)
+            .map(|(zone, z)| BuddyInfo {
+                zone,
+                nr_free: z.nr_free,
+            })
+    }
+
+    /// Checks that the lists, counts and page states agree (tests).
+    pub fn check_invariants(&self) {
+        for (zi, z) in self.zones.iter().enumerate() {
+            let mut total = 0u64;
+            for order in 0..MAX_ORDER {
+                let mut n = 0;
+                let mut prev = NIL;
+                let mut cur = z.heads[order];
+                while cur != NIL {
+                    let p = self.pages[self.idx(cur)];
+                    assert_eq!(
+                        p.state,
+                        PageState::Free,
+                        "zone {zi} order {order} pfn {cur:#x}"
+                    );
+                    assert_eq!(p.order as usize, order);
+                    assert_eq!(p.prev, prev);
+                    assert_eq!(cur % (1 << order), 0, "misaligned free block");
+                    assert!(cur >= z.start && cur + (1 << order) <= z.end);
+                    n += 1;
+                    prev = cur;
+                    cur = p.next;
+                }
+                assert_eq!(n, z.nr_free[order]);
+                total += (n as u64) << order;
+            }
+            assert_eq!(total, z.free_pages);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    #[test]
+    fn splits_and_merges() {
+        let mut map = vec![PageInfo::RESERVED; 2048];
+        let mut b = Buddy::new(&mut map, 0x60000, (0x60000, 0x60800), (0x60800, 0x60800));
+        assert_eq!(b.free_range(0x60000, 0x60800), 2048);
+        assert_eq!(
+            b.buddyinfo().next().unwrap().nr_free,
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]
+        );
+        // Lists are LIFO, as Linux's: the last block freed (0x60400) goes first.
+        let p = b.alloc_pages(Gfp::KERNEL, 0).unwrap();
+        assert_eq!(p, 0x60400);
+        assert_eq!(
+            b.buddyinfo().next().unwrap().nr_free,
+            [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+        );
+        assert_eq!(b.nr_free_pages(), 2047);
+        b.free_pages(p, 0).unwrap();
+        assert_eq!(b.buddyinfo().next().unwrap().nr_free[10], 2);
+        b.check_invariants();
+    }
+
+    #[test]
+    fn refuses_bad_frees() {
+        let mut map = vec![PageInfo::RESERVED; 64];
+        let mut b = Buddy::new(&mut map, 100, (100, 164), (164, 164));
+        b.free_range(104, 164); // 100..104 stay reserved
+        let p = b.alloc_pages(Gfp::KERNEL, 2).unwrap();
+        assert_eq!(
+            b.free_pages(p, 1),
+            Err(BuddyError::NotAllocated { pfn: p, order: 1 })
+        );
+        b.free_pages(p, 2).unwrap();
+        assert_eq!(
+            b.free_pages(p, 2),
+            Err(BuddyError::NotAllocated { pfn: p, order: 2 })
+        );
+        assert_eq!(
+            b.free_pages(100, 0),
+            Err(BuddyError::NotAllocated { pfn: 100, order: 0 })
+        );
+        assert_eq!(
+            b.free_pages(5000, 0),
+            Err(BuddyError::OutOfRange { pfn: 5000 })
+        );
+        assert_eq!(b.free_pages(p, 11), Err(BuddyError::BadOrder { order: 11 }));
+        assert_eq!(b.alloc_pages(Gfp::KERNEL, 11), None);
+        b.check_invariants();
+    }
+
+    #[test]
+    fn highmem_first_then_normal() {
+        let mut map = vec![PageInfo::RESERVED; 32];
+        let mut b = Buddy::new(&mut map, 0, (0, 16), (16, 32));
+        b.free_range(0, 32);
+        assert_eq!(b.managed_pages_in(ZoneType::HighMem), 16);
+        let p = b.alloc_pages(Gfp::KERNEL, 0).unwrap();
+        assert_eq!(b.zone_type_of(p), Some(ZoneType::Normal));
+        let hm = Gfp::KERNEL.union(Gfp::HIGHMEM);
+        for _ in 0..16 {
+            let p = b.alloc_pages(hm, 0).unwrap();
+            assert_eq!(b.zone_type_of(p), Some(ZoneType::HighMem));
+        }
+        // HighMem is empty now: fall back to Normal.
+        let p = b.alloc_pages(hm, 0).unwrap();
+        assert_eq!(b.zone_type_of(p), Some(ZoneType::Normal));
+        // GFP_KERNEL never gets HighMem.
+        while let Some(p) = b.alloc_pages(Gfp::KERNEL, 0) {
+            assert_eq!(b.zone_type_of(p), Some(ZoneType::Normal));
+        }
+        assert_eq!(b.nr_free_pages(), 0);
+    }
+
+    #[test]
+    fn buddyinfo_format() {
+        let info = BuddyInfo {
+            zone: ZoneType::Normal,
+            nr_free: [3, 2, 1, 0, 0, 0, 0, 0, 0, 0, 190],
+        };
+        assert_eq!(
+            info.to_string(),
+            "Node 0, zone   Normal      3      2      1      0      0      0      0      0      0      0    190 "
+        );
+    }
+
+    /// Random alloc/free against a model of allocated blocks: no overlap,
+    /// blocks aligned to their order, the right zone, and everything
+    /// coalesces back to the starting free lists.
+    #[test]
+    fn random_sequences_against_a_model() {
+        for seed in 1..=20u64 {
+            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            // An unaligned range with a hole, over two zones.
+            let (base, lo_end, hi_end) = (0x60003, 0x60900, 0x60c00);
+            let mut map = vec![PageInfo::RESERVED; (hi_end - base) as usize];
+            let mut b = Buddy::new(&mut map, base, (base, lo_end), (lo_end, hi_end));
+            b.free_range(base, 0x60400);
+            b.free_range(0x60410, hi_end);
+            let start_info: Vec<_> = b.buddyinfo().collect();
+            let start_free = b.nr_free_pages();
+            let mut live: Vec<(Pfn, usize)> = Vec::new();
+            let mut owned = std::collections::HashSet::new();
+            for _ in 0..3000 {
+                if live.is_empty() || !rng.next().is_multiple_of(3) {
+                    let order = (rng.next() % 6) as usize;
+                    let gfp = if rng.next().is_multiple_of(2) {
+                        Gfp::KERNEL
+                    } else {
+                        Gfp::KERNEL.union(Gfp::HIGHMEM)
+                    };
+                    if let Some(p) = b.alloc_pages(gfp, order) {
+                        assert_eq!(p % (1 << order), 0);
+                        if gfp == Gfp::KERNEL {
+                            assert_eq!(b.zone_type_of(p), Some(ZoneType::Normal));
+                        }
+                        for q in p..p + (1 << order) {
+                            assert!(owned.insert(q), "page {q:#x} handed out twice");
+                            assert!(
+                                !(0x60400..0x60410).contains(&q),
+                                "reserved page {q:#x} handed out"
+                            );
+                        }
+                        live.push((p, order));
+                    }
+                } else {
+                    let i = (rng.next() as usize) % live.len();
+                    let (p, order) = live.swap_remove(i);
+                    b.free_pages(p, order).unwrap();
+                    for q in p..p + (1 << order) {
+                        owned.remove(&q);
+                    }
+                }
+                assert_eq!(b.nr_free_pages() + owned.len() as u64, start_free);
+            }
+            b.check_invariants();
+            for (p, order) in live.drain(..) {
+                b.free_pages(p, order).unwrap();
+            }
+            b.check_invariants();
+            assert_eq!(b.buddyinfo().collect::<Vec<_>>(), start_info);
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The running kernel's page allocator: builds `mem_map` and the buddy
+//! system from memblock at boot (Linux's `free_area_init` +
+//! `free_all_bootmem`), and frees `.init` memory before the shell starts
+//! (`free_initmem`).
+//!
+//! `mem_map` (one [`PageInfo`] per page frame from the first to the last
+//! page of RAM) is itself allocated from memblock, top-down in lowmem, so it
+//! shows in the `Memory:` line's "reserved" figure as Linux's does.
+
+use super::buddy::{Buddy, BuddyInfo, Gfp, PageInfo, Pfn, ZoneType};
+use super::memblock::Memblock;
+use core::mem::size_of;
+use kobold_layout::{PAGE_SHIFT, PAGE_SIZE, phys_to_virt};
+use spin::Mutex;
+
+static PAGE_ALLOC: Mutex<Option<Buddy<'static>>> = Mutex::new(None);
+
+/// Why the page allocator could not be set up.
+#[derive(Clone, Copy, Debug)]
+pub enum InitError {
+    NoRam,
+    /// memblock had no room for `mem_map` (bytes).
+    NoRoomForMemMap(u64),
+}
+
+impl core::fmt::Display for InitError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            InitError::NoRam => write!(f, "no RAM for the page allocator"),
+            InitError::NoRoomForMemMap(n) => write!(f, "no room for a {n}-byte mem_map"),
+        }
+    }
+}
+
+/// Builds the buddy system: lowmem is ZONE_NORMAL, the rest ZONE_HIGHMEM.
+///
+/// # Safety
+/// Call once, after lowmem is mapped, with the memblock describing RAM.
+pub unsafe fn init(mb: &mut Memblock, lowmem_limit: u64) -> Result<(), InitError> {
+    let regions = mb.memory.regions();
+    let (first, last) = match (regions.first(), regions.last()) {
+        (Some(f), Some(l)) => (f.base, l.end()),
+        _ => return Err(InitError::NoRam),
+    };
+    let base = first.div_ceil(PAGE_SIZE as u64) as Pfn;
+    let end = (last >> PAGE_SHIFT) as Pfn;
+    let split = ((lowmem_limit >> PAGE_SHIFT) as Pfn).clamp(base, end);
+    let n = (end - base) as usize;
+    let bytes = (n * size_of::<PageInfo>()) as u64;
+    let phys = mb
+        .alloc(
+            bytes.next_multiple_of(PAGE_SIZE as u64),
+            PAGE_SIZE as u64,
+            lowmem_limit,
+        )
+        .ok_or(InitError::NoRoomForMemMap(bytes))?;
+    // SAFETY: memblock just reserved these bytes in lowmem, which is mapped
+    // at its linear address; nothing else will ever use them. Every entry is
+    // written by Buddy::new before it is read.
+    let pages: &'static mut [PageInfo] = unsafe {
+        let ptr = phys_to_virt(phys as u32) as *mut PageInfo;
+        for i in 0..n {
+            ptr.add(i).write(PageInfo::RESERVED);
+        }
+        core::slice::from_raw_parts_mut(ptr, n)
+    };
+    let mut buddy = Buddy::new(pages, base, (base, split), (split, end));
+    mb.for_each_free_range(&mut |b, e| {
+        let s = b.div_ceil(PAGE_SIZE as u64) as Pfn;
+        let e = (e >> PAGE_SHIFT) as Pfn;
+        if s < e {
+            buddy.free_range(s, e);
+        }
+    });
+    *PAGE_ALLOC.lock() = Some(buddy);
+    Ok(())
+}
+
+fn with<R>(f: impl FnOnce(&mut Buddy<'static>) -> R) -> Option<R> {
+    PAGE_ALLOC.lock().as_mut().map(f)
+}
+
+/// Linux's `alloc_pages`: the first page frame of 2^order pages.
+pub fn alloc_pages(gfp: Gfp, order: usize) -> Option<Pfn> {
+    with(|b| b.alloc_pages(gfp, order)).flatten()
+}
+
+/// Linux's `__free_pages`.
+pub fn free_pages(pfn: Pfn, order: usize) -> Result<(), super::buddy::BuddyError> {
+    with(|b| b.free_pages(pfn, order)).unwrap_or(Err(super::buddy::BuddyError::OutOfRange { pfn }))
+}
+
+/// Returns the pages of `[start, end)` (physical, page aligned inward) to
+/// the allocator: `.init` memory after boot.
+pub fn free_reserved_area(start: u64, end: u64) -> u64 {
+    let s = start.div_ceil(PAGE_SIZE as u64) as Pfn;
+    let e = (end >> PAGE_SHIFT) as Pfn;
+    if s >= e {
+        return 0;
+    }
+    with(|b| b.free_range(s, e)).unwrap_or(0)
+}
+
+/// Counters for /proc/meminfo and the `Memory:` line, in pages.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Counters {
+    pub totalram: u64,
+    pub free: u64,
+    pub totalhigh: u64,
+    pub freehigh: u64,
+}
+
+pub fn counters() -> Counters {
+    with(|b| Counters {
+        totalram: b.totalram_pages(),
+        free: b.nr_free_pages(),
+        totalhigh: b.managed_pages_in(ZoneType::HighMem),
+        freehigh: b.free_pages_in(ZoneType::HighMem),
+    })
+    .unwrap_or_default()
+}
+
+/// Calls `f` with each zone's free-list counts (/proc/buddyinfo).
+pub fn for_each_buddyinfo(f: &mut dyn FnMut(BuddyInfo)) {
+    with(|b| b.buddyinfo().for_each(&mut *f));
+}
