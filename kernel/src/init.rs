@@ -22,7 +22,7 @@ use crate::shell::{
     line::{Event, LineEditor},
 };
 use crate::{pr_emerg, pr_info, pr_notice, pr_warn, print};
-use aarch32_cpu::register::{Midr, Mpidr, Sctlr, SysRegRead};
+use aarch32_cpu::register::{Midr, Mpidr, Sctlr, SysRegRead, Ttbr0};
 use core::fmt::Write;
 use kobold_layout::{
     self as layout, Layout, MemRegion, PAGE_SHIFT, SECTION_SIZE, phys_to_virt, virt_to_phys,
@@ -414,6 +414,15 @@ impl Platform for KernelPlatform {
         pr_emerg!("reboot: Restarting system");
         sysregs::reboot();
         wait_for_board();
+    }
+
+    fn page_walk(&mut self, virt: u32) -> mm::pgtable::PageWalk {
+        mm::pgtable::PageWalk {
+            virt,
+            ttbr0: Ttbr0::read_raw(),
+            l1: mm::read_l1(virt),
+            l2: mm::read_l2(virt),
+        }
     }
 
     fn provoke_crash(&mut self, kind: CrashKind) {

@@ -288,6 +288,26 @@ pub const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        // `pt` walks the live tables: a lowmem section, the vector page
+        // through a coarse table, the DEBUG_LL device section, a hole.
+        name: "pt_walks",
+        mem_mb: 256,
+        input: &["pt 0xc0008000", "pt 0xffff0000", "pt 0xf8009000", "pt 0", "pt nope", "poweroff"],
+        expect: &[
+            line("L1[0xc00] at phys 0x60007000 = 0x6001140e").of("pt 0xc0008000"),
+            line("physical address 0x60008000").of("pt 0xc0008000"),
+            regex(r"^  small page \(4 KB\) at phys 0x600[0-9a-f]{2}000$").of("pt 0xffff0000"),
+            regex(r"^  second-level \(coarse\) table at phys 0x6[0-9a-f]{7}, domain 0$").of("pt 0xffff0000"),
+            regex(r"^  AP=01 APX=1 \(kernel read-only, user none\), XN=0 \(executable\)$").of("pt 0xffff0000"),
+            line("  TEX=001 C=0 B=0 (device), S=1, nG=0").of("pt 0xf8009000"),
+            line("physical address 0x10009000").of("pt 0xf8009000"),
+            line("  fault: nothing is mapped in this megabyte").of("pt 0"),
+            line("pt: invalid address 'nope'").of("pt nope"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
         // A malformed `vmalloc=` is bad input: the kernel warns, ignores it
         // and boots with the default layout instead of panicking.
         name: "vmalloc_garbage_is_ignored",

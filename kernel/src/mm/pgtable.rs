@@ -289,6 +289,162 @@ pub const fn l2_index(virt: u32) -> usize {
     ((virt >> 12) & 0xff) as usize
 }
 
+/// The raw words a table walk for one virtual address reads: what `pt`
+/// shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageWalk {
+    pub virt: u32,
+    pub ttbr0: u32,
+    /// The first-level descriptor.
+    pub l1: u32,
+    /// The second-level descriptor, when `l1` points to a table.
+    pub l2: Option<u32>,
+}
+
+/// Linux's names for the TEX-remap indices (TEX[0]:C:B).
+fn mem_type_name(tex0: bool, c: bool, b: bool) -> &'static str {
+    match (tex0, c, b) {
+        (false, false, false) => "strongly ordered",
+        (false, false, true) => "normal, non-cacheable",
+        (false, true, false) => "normal, write-through",
+        (false, true, true) => "normal, write-back",
+        (true, false, false) => "device",
+        (true, true, true) => "normal, write-back write-allocate",
+        _ => "implementation defined",
+    }
+}
+
+/// Privileged/user access for APX:AP[1:0] (ARM ARM B3.7.1, table B3-8).
+fn access_name(apx: bool, ap: u32) -> &'static str {
+    match (apx, ap) {
+        (_, 0) => "no access",
+        (false, 1) => "kernel read/write, user none",
+        (false, 2) => "kernel read/write, user read-only",
+        (false, 3) => "kernel and user read/write",
+        (true, 1) => "kernel read-only, user none",
+        (true, _) => "read-only",
+        _ => "reserved",
+    }
+}
+
+fn bit(d: u32, n: u32) -> u32 {
+    (d >> n) & 1
+}
+
+/// Writes a walk the way a textbook would explain it, one line per step.
+pub fn write_walk(out: &mut dyn core::fmt::Write, w: &PageWalk) -> core::fmt::Result {
+    let table = w.ttbr0 & !0x3fff;
+    let i1 = l1_index(w.virt);
+    writeln!(out, "virtual address {:#010x}", w.virt)?;
+    writeln!(
+        out,
+        "TTBR0 {:#010x}: first-level table at phys {table:#010x}",
+        w.ttbr0
+    )?;
+    writeln!(
+        out,
+        "L1[{i1:#05x}] at phys {:#010x} = {:#010x}",
+        table + 4 * i1 as u32,
+        w.l1
+    )?;
+    let d = w.l1;
+    match decode_l1(d) {
+        L1Entry::Fault => writeln!(out, "  fault: nothing is mapped in this megabyte"),
+        L1Entry::Supersection { phys } => {
+            writeln!(out, "  supersection (16 MB) at phys {phys:#010x}")?;
+            writeln!(
+                out,
+                "physical address {:#010x}",
+                phys | (w.virt & 0x00ff_ffff)
+            )
+        }
+        L1Entry::Section { phys, domain } => {
+            let (tex, c, b) = ((d >> 12) & 7, bit(d, 3) == 1, bit(d, 2) == 1);
+            let (apx, ap) = (bit(d, 15) == 1, (d >> 10) & 3);
+            writeln!(
+                out,
+                "  section (1 MB) at phys {phys:#010x}, domain {domain}"
+            )?;
+            writeln!(
+                out,
+                "  AP={ap:02b} APX={} ({}), XN={} ({})",
+                apx as u8,
+                access_name(apx, ap),
+                bit(d, 4),
+                if bit(d, 4) == 1 {
+                    "never executable"
+                } else {
+                    "executable"
+                }
+            )?;
+            writeln!(
+                out,
+                "  TEX={tex:03b} C={} B={} ({}), S={}, nG={}",
+                c as u8,
+                b as u8,
+                mem_type_name(tex & 1 == 1, c, b),
+                bit(d, 16),
+                bit(d, 17)
+            )?;
+            writeln!(
+                out,
+                "physical address {:#010x}",
+                phys | (w.virt & 0x000f_ffff)
+            )
+        }
+        L1Entry::Table { l2_phys, domain } => {
+            let i2 = l2_index(w.virt);
+            writeln!(
+                out,
+                "  second-level (coarse) table at phys {l2_phys:#010x}, domain {domain}"
+            )?;
+            let Some(p) = w.l2 else { return Ok(()) };
+            writeln!(
+                out,
+                "L2[{i2:#04x}] at phys {:#010x} = {p:#010x}",
+                l2_phys + 4 * i2 as u32
+            )?;
+            if p & 3 == 0 {
+                return writeln!(out, "  fault: this page is not mapped");
+            }
+            if p & 2 == 0 {
+                let phys = p & 0xffff_0000;
+                writeln!(out, "  large page (64 KB) at phys {phys:#010x}")?;
+                return writeln!(out, "physical address {:#010x}", phys | (w.virt & 0xffff));
+            }
+            let (tex, c, b) = ((p >> 6) & 7, bit(p, 3) == 1, bit(p, 2) == 1);
+            let (apx, ap) = (bit(p, 9) == 1, (p >> 4) & 3);
+            writeln!(out, "  small page (4 KB) at phys {:#010x}", p & !0xfff)?;
+            writeln!(
+                out,
+                "  AP={ap:02b} APX={} ({}), XN={} ({})",
+                apx as u8,
+                access_name(apx, ap),
+                bit(p, 0),
+                if bit(p, 0) == 1 {
+                    "never executable"
+                } else {
+                    "executable"
+                }
+            )?;
+            writeln!(
+                out,
+                "  TEX={tex:03b} C={} B={} ({}), S={}, nG={}",
+                c as u8,
+                b as u8,
+                mem_type_name(tex & 1 == 1, c, b),
+                bit(p, 10),
+                bit(p, 11)
+            )?;
+            writeln!(
+                out,
+                "physical address {:#010x}",
+                (p & !0xfff) | (w.virt & 0xfff)
+            )
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,5 +528,70 @@ mod tests {
         assert_eq!(TTB_FLAGS, 0x6a);
         assert_eq!(l1_index(0xc000_0000), 0xc00);
         assert_eq!(l2_index(0xffff_0000), 0xf0);
+    }
+
+    #[test]
+    fn walks_explain_themselves() {
+        let mut s = String::new();
+        let w = PageWalk {
+            virt: 0xc000_8123,
+            ttbr0: 0x6000_406a,
+            l1: 0x6001_140e,
+            l2: None,
+        };
+        write_walk(&mut s, &w).unwrap();
+        assert_eq!(
+            s,
+            "virtual address 0xc0008123\n\
+             TTBR0 0x6000406a: first-level table at phys 0x60004000\n\
+             L1[0xc00] at phys 0x60007000 = 0x6001140e\n  \
+             section (1 MB) at phys 0x60000000, domain 0\n  \
+             AP=01 APX=0 (kernel read/write, user none), XN=0 (executable)\n  \
+             TEX=001 C=1 B=1 (normal, write-back write-allocate), S=1, nG=0\n\
+             physical address 0x60008123\n"
+        );
+        let mut s = String::new();
+        let vec = PageWalk {
+            virt: 0xffff_0004,
+            ttbr0: 0x6000_406a,
+            l1: coarse_table(0x6003_c400, 0),
+            l2: Some(small_page(0x6000_e000, Prot::KERNEL_RX)),
+        };
+        write_walk(&mut s, &vec).unwrap();
+        assert!(
+            s.contains("L1[0xfff] at phys 0x60007ffc = 0x6003c401"),
+            "{s}"
+        );
+        assert!(
+            s.contains("L2[0xf0] at phys 0x6003c7c0 = 0x6000e65e"),
+            "{s}"
+        );
+        assert!(
+            s.contains("AP=01 APX=1 (kernel read-only, user none), XN=0 (executable)"),
+            "{s}"
+        );
+        assert!(s.ends_with("physical address 0x6000e004\n"), "{s}");
+        let mut s = String::new();
+        write_walk(
+            &mut s,
+            &PageWalk {
+                virt: 0,
+                ttbr0: 0x6000_406a,
+                l1: 0,
+                l2: None,
+            },
+        )
+        .unwrap();
+        assert!(s.ends_with("  fault: nothing is mapped in this megabyte\n"));
+        let mut s = String::new();
+        let dev = PageWalk {
+            virt: 0xf800_9000,
+            ttbr0: 0x6000_406a,
+            l1: 0x1001_1452,
+            l2: None,
+        };
+        write_walk(&mut s, &dev).unwrap();
+        assert!(s.contains("TEX=001 C=0 B=0 (device), S=1"), "{s}");
+        assert!(s.contains("XN=1 (never executable)"), "{s}");
     }
 }

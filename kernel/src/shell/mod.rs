@@ -74,6 +74,8 @@ pub trait Platform {
     fn reboot(&mut self);
     /// Crashes the kernel as asked; returns only for an unsupported kind.
     fn provoke_crash(&mut self, kind: CrashKind);
+    /// Reads the translation-table entries for a virtual address.
+    fn page_walk(&mut self, virt: u32) -> crate::mm::pgtable::PageWalk;
 }
 
 struct Command {
@@ -107,6 +109,12 @@ const COMMANDS: &[Command] = &[
         usage: devmem::USAGE,
         help: "read/write a physical address (WIDTH 8, 16 or 32)",
         run: cmd_devmem,
+    },
+    Command {
+        name: "pt",
+        usage: "pt VADDR",
+        help: "walk the page tables for a virtual address and explain each entry",
+        run: cmd_pt,
     },
     Command {
         name: "poweroff",
@@ -185,6 +193,16 @@ fn cmd_devmem(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::
     }
 }
 
+fn cmd_pt(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+    let [addr] = args else {
+        return writeln!(out, "Usage: pt VADDR");
+    };
+    match devmem::parse_number(addr).and_then(|v| u32::try_from(v).ok()) {
+        Some(virt) => crate::mm::pgtable::write_walk(out, &p.page_walk(virt)),
+        None => writeln!(out, "pt: invalid address '{addr}'"),
+    }
+}
+
 fn cmd_poweroff(_: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
     p.poweroff();
     writeln!(out, "poweroff: the board did not power off")
@@ -256,6 +274,14 @@ mod tests {
         fn provoke_crash(&mut self, kind: CrashKind) {
             self.log.push(format!("{kind:?}"));
         }
+        fn page_walk(&mut self, virt: u32) -> crate::mm::pgtable::PageWalk {
+            crate::mm::pgtable::PageWalk {
+                virt,
+                ttbr0: 0x6000_406a,
+                l1: 0,
+                l2: None,
+            }
+        }
     }
 
     fn run(p: &mut Fake, line: &str) -> String {
@@ -304,6 +330,9 @@ mod tests {
             "poweroff: the board did not power off\n"
         );
         assert_eq!(p.log, vec!["AccessNull", "poweroff"]);
+        assert!(run(&mut p, "pt 0x1000").ends_with("fault: nothing is mapped in this megabyte\n"));
+        assert_eq!(run(&mut p, "pt"), "Usage: pt VADDR\n");
+        assert_eq!(run(&mut p, "pt zz"), "pt: invalid address 'zz'\n");
         let many = "x ".repeat(20);
         assert_eq!(run(&mut p, &many), "sh: too many arguments\n");
     }
