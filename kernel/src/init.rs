@@ -416,6 +416,13 @@ impl Platform for KernelPlatform {
         wait_for_board();
     }
 
+    fn selftest(&mut self, name: &str, out: &mut dyn Write) -> Result<(), Errno> {
+        match name {
+            "heap" => selftest_heap(out),
+            _ => Err(Errno::ENOENT),
+        }
+    }
+
     fn page_walk(&mut self, virt: u32) -> mm::pgtable::PageWalk {
         mm::pgtable::PageWalk {
             virt,
@@ -463,4 +470,59 @@ fn provoke_undefined() {
     // SAFETY: as for `provoke_access`: UDF #0 raises an undefined
     // instruction exception, which oopses.
     unsafe { core::arch::asm!(".inst 0xe7f000f0", options(nostack)) };
+}
+
+/// Allocation storm on the heap: collections, kmalloc/kfree, one block big
+/// enough to make the heap grow. Afterwards the bytes in use must be back
+/// where they started (regions may stay: the heap does not shrink).
+fn selftest_heap(out: &mut dyn Write) -> Result<(), Errno> {
+    use alloc::{boxed::Box, vec::Vec};
+    let before = mm::heap::stats();
+    let free_pages_before = mm::page_alloc::counters().free;
+    {
+        let mut v: Vec<Box<[u8]>> = Vec::new();
+        for i in 0..2000usize {
+            v.push(alloc::vec![i as u8; 1 + (i * 37) % 700].into_boxed_slice());
+            if i % 3 == 0 {
+                v.swap_remove(i / 7 % v.len());
+            }
+        }
+        let big = alloc::vec![0u8; 300 * 1024];
+        let mut k = Vec::new();
+        for n in [1usize, 8, 100, 4000, 70_000] {
+            let p = mm::heap::kmalloc(n, mm::buddy::Gfp::KERNEL).ok_or(Errno::ENOMEM)?;
+            // SAFETY: kmalloc returned at least n writable bytes.
+            unsafe { core::ptr::write_bytes(p.as_ptr(), 0xa5, n) };
+            k.push(p);
+        }
+        for p in k {
+            // SAFETY: each pointer came from kmalloc above, freed once.
+            unsafe { mm::heap::kfree(p) };
+        }
+        let during = mm::heap::stats();
+        let _ = writeln!(
+            out,
+            "heap: {} live boxes, {} regions, {} bytes used, {} KB block",
+            v.len(),
+            during.regions,
+            during.used,
+            big.len() / 1024
+        );
+    }
+    let after = mm::heap::stats();
+    let _ = writeln!(
+        out,
+        "heap: used {} -> {} bytes, regions {} -> {}, free pages {} -> {}",
+        before.used,
+        after.used,
+        before.regions,
+        after.regions,
+        free_pages_before,
+        mm::page_alloc::counters().free
+    );
+    if after.used == before.used {
+        Ok(())
+    } else {
+        Err(Errno::ENOMEM)
+    }
 }

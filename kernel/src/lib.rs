@@ -17,6 +17,8 @@
 //! `cargo test` runs its unit tests.
 #![cfg_attr(not(test), no_std)]
 
+extern crate alloc;
+
 pub mod arch;
 pub mod board;
 pub mod boot;

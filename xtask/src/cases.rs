@@ -308,6 +308,22 @@ pub const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        // The kmalloc heap grows from buddy pages on demand and gives every
+        // byte back: `selftest heap` fails if the bytes in use after an
+        // allocation storm differ from before. Twice: the second storm
+        // reuses the regions the first one added.
+        name: "selftest_heap",
+        mem_mb: 128,
+        input: &["selftest heap", "selftest heap", "selftest nope", "poweroff"],
+        expect: &[
+            count("selftest heap: PASS", 2),
+            regex(r"^heap: used \d+ -> \d+ bytes, regions \d+ -> \d+, free pages \d+ -> \d+$"),
+            line("selftest: unknown test 'nope'").of("selftest nope"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
         // A malformed `vmalloc=` is bad input: the kernel warns, ignores it
         // and boots with the default layout instead of panicking.
         name: "vmalloc_garbage_is_ignored",

@@ -8,6 +8,8 @@
 //! the memory-management work.
 pub mod buddy;
 pub mod fixmap;
+#[cfg(target_arch = "arm")]
+pub mod heap;
 pub mod memblock;
 #[cfg(target_arch = "arm")]
 pub mod page_alloc;

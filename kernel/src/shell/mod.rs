@@ -74,6 +74,8 @@ pub trait Platform {
     fn reboot(&mut self);
     /// Crashes the kernel as asked; returns only for an unsupported kind.
     fn provoke_crash(&mut self, kind: CrashKind);
+    /// Runs a built-in self-test and reports on `out`; Err if it failed.
+    fn selftest(&mut self, name: &str, out: &mut dyn Write) -> Result<(), Errno>;
     /// Reads the translation-table entries for a virtual address.
     fn page_walk(&mut self, virt: u32) -> crate::mm::pgtable::PageWalk;
 }
@@ -109,6 +111,12 @@ const COMMANDS: &[Command] = &[
         usage: devmem::USAGE,
         help: "read/write a physical address (WIDTH 8, 16 or 32)",
         run: cmd_devmem,
+    },
+    Command {
+        name: "selftest",
+        usage: "selftest heap",
+        help: "exercise a subsystem and check it leaks nothing",
+        run: cmd_selftest,
     },
     Command {
         name: "pt",
@@ -193,6 +201,17 @@ fn cmd_devmem(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::
     }
 }
 
+fn cmd_selftest(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+    let [name] = args else {
+        return writeln!(out, "Usage: selftest heap");
+    };
+    match p.selftest(name, out) {
+        Ok(()) => writeln!(out, "selftest {name}: PASS"),
+        Err(e) if e == Errno::ENOENT => writeln!(out, "selftest: unknown test '{name}'"),
+        Err(e) => writeln!(out, "selftest {name}: FAIL ({})", e.name()),
+    }
+}
+
 fn cmd_pt(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
     let [addr] = args else {
         return writeln!(out, "Usage: pt VADDR");
@@ -274,6 +293,13 @@ mod tests {
         fn provoke_crash(&mut self, kind: CrashKind) {
             self.log.push(format!("{kind:?}"));
         }
+        fn selftest(&mut self, name: &str, out: &mut dyn Write) -> Result<(), Errno> {
+            match name {
+                "ok" => writeln!(out, "fine").map_err(|_| Errno::EIO),
+                "bad" => Err(Errno::ENOMEM),
+                _ => Err(Errno::ENOENT),
+            }
+        }
         fn page_walk(&mut self, virt: u32) -> crate::mm::pgtable::PageWalk {
             crate::mm::pgtable::PageWalk {
                 virt,
@@ -332,6 +358,9 @@ mod tests {
         assert_eq!(p.log, vec!["AccessNull", "poweroff"]);
         assert!(run(&mut p, "pt 0x1000").ends_with("fault: nothing is mapped in this megabyte\n"));
         assert_eq!(run(&mut p, "pt"), "Usage: pt VADDR\n");
+        assert_eq!(run(&mut p, "selftest ok"), "fine\nselftest ok: PASS\n");
+        assert_eq!(run(&mut p, "selftest bad"), "selftest bad: FAIL (ENOMEM)\n");
+        assert_eq!(run(&mut p, "selftest zz"), "selftest: unknown test 'zz'\n");
         assert_eq!(run(&mut p, "pt zz"), "pt: invalid address 'zz'\n");
         let many = "x ".repeat(20);
         assert_eq!(run(&mut p, &many), "sh: too many arguments\n");
