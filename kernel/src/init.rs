@@ -147,9 +147,19 @@ pub extern "C" fn start_kernel(machine: u32, params_phys: u32) -> ! {
     // 4. What mem_init prints.
     print_mem_init(layout, &img);
 
-    // 5. Give .init back (Linux's free_initmem), then the shell. Nothing in
-    //    .init.text runs after this: run_shell is never inlined here.
+    // 5. Leave .init for good: what follows runs from .text.
+    kernel_init(img)
+}
+
+/// The end of boot, outside `.init` (Linux's `kernel_init`): give `.init`
+/// back, write-protect the kernel image, start the shell.
+#[inline(never)]
+fn kernel_init(img: sections::KernelImage) -> ! {
     free_initmem(&img);
+    // SAFETY: boot is over: nothing writes text or runs .init any more.
+    if let Err(e) = unsafe { mm::protect_kernel_image(&img) } {
+        crate::pr_warn!("kernel image not write-protected: {e}");
+    }
     run_shell()
 }
 
@@ -440,6 +450,10 @@ impl Platform for KernelPlatform {
             CrashKind::Exception => provoke_access(0, true),
             CrashKind::AccessUnmapped => provoke_access(0xfef0_0000, false),
             CrashKind::Undefined => provoke_undefined(),
+            CrashKind::WriteKern => {
+                // lkdtm's WRITE_KERN: overwrite kernel text.
+                provoke_access(provoke_undefined as *const () as usize as u32, true)
+            }
         }
     }
 }

@@ -292,10 +292,24 @@ pub const CASES: &[Case] = &[
         // through a coarse table, the DEBUG_LL device section, a hole.
         name: "pt_walks",
         mem_mb: 256,
-        input: &["pt 0xc0008000", "pt 0xffff0000", "pt 0xf8009000", "pt 0", "pt nope", "poweroff"],
+        input: &[
+            "pt 0xc0008000",
+            "pt 0xc0100000",
+            "pt 0xffff0000",
+            "pt 0xf8009000",
+            "pt 0",
+            "pt nope",
+            "poweroff",
+        ],
         expect: &[
-            line("L1[0xc00] at phys 0x60007000 = 0x6001140e").of("pt 0xc0008000"),
+// The kernel's megabyte is mapped with pages after boot: text RX.
+            regex(r"^L1\[0xc00\] at phys 0x60007000 = 0x6[0-9a-f]{4}[048c]01$").of("pt 0xc0008000"),
+            line("  AP=01 APX=1 (kernel read-only, user none), XN=0 (executable)").of("pt 0xc0008000"),
             line("physical address 0x60008000").of("pt 0xc0008000"),
+            // The rest of lowmem stays on sections: RW, never executable.
+            line("L1[0xc01] at phys 0x60007004 = 0x6011141e").of("pt 0xc0100000"),
+            line("  AP=01 APX=0 (kernel read/write, user none), XN=1 (never executable)")
+                .of("pt 0xc0100000"),
             regex(r"^  small page \(4 KB\) at phys 0x600[0-9a-f]{2}000$").of("pt 0xffff0000"),
             regex(r"^  second-level \(coarse\) table at phys 0x6[0-9a-f]{7}, domain 0$").of("pt 0xffff0000"),
             regex(r"^  AP=01 APX=1 \(kernel read-only, user none\), XN=0 \(executable\)$").of("pt 0xffff0000"),
@@ -321,6 +335,21 @@ pub const CASES: &[Case] = &[
             line("selftest: unknown test 'nope'").of("selftest nope"),
             POWER_DOWN,
         ],
+        ..BASE
+    },
+    Case {
+        // Kernel text is read-only after boot (mark_rodata_ro): lkdtm's
+        // WRITE_KERN writes to a function and must oops.
+        name: "oops_write_kern",
+        input: &["provoke-crash WRITE_KERN"],
+        expect: &[
+            regex(r"^Unable to handle kernel paging request at virtual address c0[0-9a-f]{6}$"),
+            line("DFSR: 0x0000080f (page permission fault, write)"),
+            line("Internal error: Oops: 80f [#1] ARM"),
+            regex(r"^PC is at \S*provoke\S*\+0x[0-9a-f]+/0x[0-9a-f]+$"),
+            regex(r"^Kernel panic - not syncing: Fatal exception"),
+        ],
+        exit: 3,
         ..BASE
     },
     Case {
@@ -519,6 +548,7 @@ mod tests {
         assert_eq!(
             oops,
             [
+                "oops_write_kern",
                 "oops_null",
                 "oops_unmapped_write",
                 "oops_access_unmapped",

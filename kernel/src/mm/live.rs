@@ -47,8 +47,45 @@ static L2_POOL: L2Pool = L2Pool(UnsafeCell::new(
     [const { L2Table([0; 256]) }; L2_POOL_TABLES],
 ));
 
-/// Serialises table edits; holds the number of pool tables handed out.
-static PGTABLE_LOCK: Mutex<usize> = Mutex::new(0);
+/// Serialises table edits; holds the state of the L2 table supply.
+static PGTABLE_LOCK: Mutex<L2Supply> = Mutex::new(L2Supply {
+    pool_used: 0,
+    page: 0,
+    page_used: 4,
+});
+
+/// Where second-level tables come from: the static pool (before the page
+/// allocator exists: vector page, fixmap), then 1 KB quarters of lowmem
+/// pages from the buddy allocator (Linux also packs its hardware tables
+/// into pages).
+struct L2Supply {
+    pool_used: usize,
+    /// Virtual address of the page being carved, and quarters used.
+    page: u32,
+    page_used: u32,
+}
+
+impl L2Supply {
+    fn alloc(&mut self) -> Option<*mut u32> {
+        if self.pool_used < L2_POOL_TABLES {
+            // SAFETY: tables below `pool_used` are in use, the others are
+            // free and zero; the caller holds the lock.
+            let table = unsafe { (*L2_POOL.0.get())[self.pool_used].0.as_mut_ptr() };
+            self.pool_used += 1;
+            return Some(table);
+        }
+        if self.page_used == 4 {
+            let pfn = super::page_alloc::alloc_pages(super::buddy::Gfp::KERNEL, 0)?;
+            self.page = phys_to_virt(pfn << kobold_layout::PAGE_SHIFT);
+            self.page_used = 0;
+        }
+        let table = (self.page + 1024 * self.page_used) as *mut u32;
+        self.page_used += 1;
+        // SAFETY: a fresh quarter of a lowmem page owned by this supply.
+        unsafe { core::ptr::write_bytes(table, 0, 256) };
+        Some(table)
+    }
+}
 
 fn l1_entry(virt: u32) -> *mut u32 {
     (SWAPPER_PG_DIR as *mut u32).wrapping_add(pgtable::l1_index(virt))
@@ -142,13 +179,7 @@ pub unsafe fn map_page(virt: u32, phys: u32, prot: Prot) -> Result<(), MapError>
     let table = match pgtable::decode_l1(desc) {
         L1Entry::Table { l2_phys, .. } => phys_to_virt(l2_phys) as *mut u32,
         L1Entry::Fault => {
-            if *used == L2_POOL_TABLES {
-                return Err(MapError::OutOfL2Tables);
-            }
-            // SAFETY: tables below `used` are in use, the others are free and
-            // zero; the lock is held.
-            let table = unsafe { (*L2_POOL.0.get())[*used].0.as_mut_ptr() };
-            *used += 1;
+            let table = used.alloc().ok_or(MapError::OutOfL2Tables)?;
             let table_phys = virt_to_phys(table as u32);
             // SAFETY: as above; the new table is all faults until written.
             unsafe {
@@ -197,4 +228,47 @@ pub fn with_phys_mapped<R>(phys: u32, prot: Prot, f: impl FnOnce(u32) -> R) -> R
     // SAFETY: as above; `f` has returned.
     unsafe { unmap_page(slot) };
     Ok(r)
+}
+
+/// Page permissions of the kernel image after boot (Linux's
+/// `mark_rodata_ro` with CONFIG_DEBUG_RODATA): text read-only and
+/// executable, rodata read-only and never executable, everything else in
+/// the kernel's megabytes (data, bss, freed init, the page tables, the ATAG
+/// page) read/write and never executable.
+pub fn kernel_page_prot(virt: u32, img: &super::sections::KernelImage) -> Prot {
+    if (img.text..img.start_rodata).contains(&virt) {
+        Prot::KERNEL_RX
+    } else if (img.start_rodata..img.end_rodata).contains(&virt) {
+        Prot::KERNEL_RO
+    } else {
+        Prot::KERNEL_RW
+    }
+}
+
+/// Remaps the megabytes holding the kernel image with 4 KB pages carrying
+/// [`kernel_page_prot`]. Each new table maps exactly what the section
+/// mapped, so swapping the first-level entry is safe even for the code
+/// doing it; only the permissions change.
+///
+/// # Safety
+/// Call once, after boot no longer needs to write text or run `.init`.
+pub unsafe fn protect_kernel_image(img: &super::sections::KernelImage) -> Result<(), MapError> {
+    let mut supply = PGTABLE_LOCK.lock();
+    let first = img.text & !(SECTION_SIZE - 1);
+    let mut mb = first;
+    while mb < img.end {
+        let table = supply.alloc().ok_or(MapError::OutOfL2Tables)?;
+        for i in 0..256u32 {
+            let virt = mb + (i << 12);
+            let desc = pgtable::small_page(virt_to_phys(virt), kernel_page_prot(virt, img));
+            // SAFETY: `table` is a fresh 256-entry table not yet in use.
+            unsafe { core::ptr::write_volatile(table.add(i as usize), desc) };
+        }
+        let l1 = pgtable::coarse_table(virt_to_phys(table as u32), pgtable::DOMAIN_KERNEL);
+        // SAFETY: the table maps the same physical pages the section did.
+        unsafe { core::ptr::write_volatile(l1_entry(mb), l1) };
+        mb += SECTION_SIZE;
+    }
+    cp15::flush_tlb_all();
+    Ok(())
 }

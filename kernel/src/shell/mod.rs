@@ -33,15 +33,18 @@ pub enum CrashKind {
     AccessUnmapped,
     /// Execute a permanently undefined instruction.
     Undefined,
+    /// Write to kernel text, which is read-only after boot.
+    WriteKern,
 }
 
 impl CrashKind {
-    pub const ALL: [(&'static str, CrashKind); 5] = [
+    pub const ALL: [(&'static str, CrashKind); 6] = [
         ("PANIC", CrashKind::Panic),
         ("ACCESS_NULL", CrashKind::AccessNull),
         ("EXCEPTION", CrashKind::Exception),
         ("ACCESS_UNMAPPED", CrashKind::AccessUnmapped),
         ("UNDEFINED", CrashKind::Undefined),
+        ("WRITE_KERN", CrashKind::WriteKern),
     ];
 
     /// The lkdtm-style name, e.g. `ACCESS_NULL`.
@@ -138,7 +141,7 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "provoke-crash",
-        usage: "provoke-crash PANIC|ACCESS_NULL|EXCEPTION|ACCESS_UNMAPPED|UNDEFINED",
+        usage: "provoke-crash PANIC|ACCESS_NULL|EXCEPTION|ACCESS_UNMAPPED|UNDEFINED|WRITE_KERN",
         help: "crash the kernel on purpose, to see an oops",
         run: cmd_provoke_crash,
     },
