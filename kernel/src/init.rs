@@ -275,6 +275,11 @@ fn print_mem_init(layout: &Layout, img: &sections::KernelImage) {
     }
 }
 
+/// The physical end of lowmem (`arm_lowmem_limit`); 0 before boot sets it.
+pub fn lowmem_limit() -> u64 {
+    LAYOUT.get().map_or(0, |l| l.arm_lowmem_limit())
+}
+
 /// Nanoseconds the CPU spent waiting for console input (the idle task).
 static IDLE_NS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
@@ -429,6 +434,7 @@ impl Platform for KernelPlatform {
     fn selftest(&mut self, name: &str, out: &mut dyn Write) -> Result<(), Errno> {
         match name {
             "heap" => selftest_heap(out),
+            "highmem" => selftest_highmem(out),
             _ => Err(Errno::ENOENT),
         }
     }
@@ -539,4 +545,69 @@ fn selftest_heap(out: &mut dyn Write) -> Result<(), Errno> {
     } else {
         Err(Errno::ENOMEM)
     }
+}
+
+/// Highmem pages through kmap (pkmap window) and kmap_atomic (fixmap):
+/// allocate pages with __GFP_HIGHMEM, write each through kmap, read each
+/// back through kmap_atomic, free everything; the pkmap window and the
+/// free page count must end where they started.
+fn selftest_highmem(out: &mut dyn Write) -> Result<(), Errno> {
+    use mm::buddy::Gfp;
+    use mm::highmem::{kmap, kmap_atomic, kunmap, kunmap_atomic, pkmap_in_use};
+    const PAGES: usize = 600; // more than the 512 pkmap slots, in turn
+    // The Vec first: growing the heap for it takes pages too.
+    let mut pfns = alloc::vec::Vec::with_capacity(PAGES);
+    let free_before = mm::page_alloc::counters().free;
+    let mut high = 0;
+    let mut result = Ok(());
+    for _ in 0..PAGES {
+        let Some(pfn) = mm::page_alloc::alloc_pages(Gfp::KERNEL.union(Gfp::HIGHMEM), 0) else {
+            result = Err(Errno::ENOMEM);
+            break;
+        };
+        if (pfn as u64) << PAGE_SHIFT >= lowmem_limit() {
+            high += 1;
+        }
+        pfns.push(pfn);
+    }
+    for &pfn in &pfns {
+        let virt = kmap(pfn)?;
+        // SAFETY: `virt` maps the whole page until kunmap.
+        unsafe { core::ptr::write_bytes(virt as *mut u32, 0, 1024) };
+        // SAFETY: as above.
+        unsafe { core::ptr::write_volatile(virt as *mut u32, pfn ^ 0x5a5a_5a5a) };
+        kunmap(pfn)?;
+    }
+    let mut bad = 0;
+    for &pfn in &pfns {
+        let outer = kmap_atomic(pfn)?;
+        let inner = kmap_atomic(pfn)?; // nested: a second slot, same page
+        // SAFETY: both map the page until their kunmap_atomic.
+        let (a, b) = unsafe {
+            (
+                core::ptr::read_volatile(outer as *const u32),
+                core::ptr::read_volatile(inner as *const u32),
+            )
+        };
+        if a != pfn ^ 0x5a5a_5a5a || b != a {
+            bad += 1;
+        }
+        kunmap_atomic(inner);
+        kunmap_atomic(outer);
+    }
+    for &pfn in &pfns {
+        let _ = mm::page_alloc::free_pages(pfn, 0);
+    }
+    let _ = writeln!(
+        out,
+        "highmem: {} pages ({high} highmem) written via kmap, read via kmap_atomic, {bad} bad; pkmap slots in use {}, free pages {} -> {}",
+        pfns.len(),
+        pkmap_in_use(),
+        free_before,
+        mm::page_alloc::counters().free
+    );
+    if bad > 0 || pkmap_in_use() != 0 || mm::page_alloc::counters().free != free_before {
+        result = Err(Errno::EIO);
+    }
+    result
 }

@@ -353,6 +353,20 @@ pub const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        // Highmem pages through kmap (pkmap window, 600 pages > 512 slots)
+        // and nested kmap_atomic (fixmap); the window empties and every page
+        // goes back to the allocator.
+        name: "selftest_highmem_1024",
+        mem_mb: 1024,
+        input: &["selftest highmem", "selftest highmem", "poweroff"],
+        expect: &[
+            count("selftest highmem: PASS", 2),
+            regex(r"^highmem: 600 pages \(600 highmem\) written via kmap, read via kmap_atomic, 0 bad; pkmap slots in use 0, free pages (\d+) -> \d+$"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
         // A malformed `vmalloc=` is bad input: the kernel warns, ignores it
         // and boots with the default layout instead of panicking.
         name: "vmalloc_garbage_is_ignored",

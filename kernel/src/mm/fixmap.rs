@@ -12,6 +12,9 @@ use kobold_layout::{FIXADDR_START, FIXADDR_TOP, PAGE_SHIFT};
 /// Number of slots.
 pub const FIX_SLOTS: usize = ((FIXADDR_TOP - FIXADDR_START) >> PAGE_SHIFT) as usize;
 
+/// The first kmap_atomic slot (Linux's FIX_KMAP_BEGIN); KM_TYPE_NR follow.
+pub const FIX_KMAP_BEGIN: usize = 0;
+
 /// Named slots.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FixedAddress {

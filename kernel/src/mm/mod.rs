@@ -10,6 +10,7 @@ pub mod buddy;
 pub mod fixmap;
 #[cfg(target_arch = "arm")]
 pub mod heap;
+pub mod highmem;
 pub mod memblock;
 #[cfg(target_arch = "arm")]
 pub mod page_alloc;
