@@ -67,12 +67,12 @@ impl PkmapTable {
     /// Drops one reference to the slot holding `pfn`; returns the slot when
     /// it became free (the caller unmaps it), or an error for a page that
     /// is not mapped.
-    pub fn put(&mut self, pfn: u32) -> Result<Option<usize>, ()> {
+    pub fn put(&mut self, pfn: u32) -> Result<Option<usize>, NotMapped> {
         let i = self
             .slots
             .iter()
             .position(|&(p, c)| c > 0 && p == pfn)
-            .ok_or(())?;
+            .ok_or(NotMapped { pfn })?;
         self.slots[i].1 -= 1;
         Ok((self.slots[i].1 == 0).then_some(i))
     }
@@ -81,6 +81,12 @@ impl PkmapTable {
     pub fn in_use(&self) -> usize {
         self.slots.iter().filter(|s| s.1 > 0).count()
     }
+}
+
+/// `kunmap` of a page that is not in the pkmap window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotMapped {
+    pub pfn: u32,
 }
 
 /// The virtual address of pkmap slot `i` (`PKMAP_ADDR`).
@@ -132,7 +138,7 @@ mod live {
             // SAFETY: the slot's last user just released it.
             Ok(Some(i)) => unsafe { unmap_page(pkmap_addr(i)) },
             Ok(None) => {}
-            Err(()) => return Err(Errno::EINVAL),
+            Err(_) => return Err(Errno::EINVAL),
         }
         Ok(())
     }
@@ -180,14 +186,18 @@ mod tests {
     #[test]
     fn slots_are_shared_counted_and_reused() {
         let mut t = PkmapTable::new();
-        assert_eq!(t.get(0x9000_0), Some(Slot::New(0)));
-        assert_eq!(t.get(0x9000_1), Some(Slot::New(1)));
-        assert_eq!(t.get(0x9000_0), Some(Slot::Existing(0)));
-        assert_eq!(t.put(0x9000_0), Ok(None));
-        assert_eq!(t.put(0x9000_0), Ok(Some(0)));
-        assert_eq!(t.put(0x9000_0), Err(()), "not mapped any more");
+        assert_eq!(t.get(0x9_0000), Some(Slot::New(0)));
+        assert_eq!(t.get(0x9_0001), Some(Slot::New(1)));
+        assert_eq!(t.get(0x9_0000), Some(Slot::Existing(0)));
+        assert_eq!(t.put(0x9_0000), Ok(None));
+        assert_eq!(t.put(0x9_0000), Ok(Some(0)));
+        assert_eq!(
+            t.put(0x9_0000),
+            Err(NotMapped { pfn: 0x9_0000 }),
+            "not mapped any more"
+        );
         // The search continues after the last slot handed out.
-        assert_eq!(t.get(0x9000_2), Some(Slot::New(2)));
+        assert_eq!(t.get(0x9_0002), Some(Slot::New(2)));
         assert_eq!(t.in_use(), 2);
         assert_eq!(pkmap_addr(0), 0xbfe0_0000);
         assert_eq!(pkmap_addr(511), 0xbfff_f000);
@@ -197,10 +207,10 @@ mod tests {
     fn a_full_window_is_an_error() {
         let mut t = PkmapTable::new();
         for i in 0..LAST_PKMAP as u32 {
-            assert!(matches!(t.get(0x100_000 + i), Some(Slot::New(_))));
+            assert!(matches!(t.get(0x10_0000 + i), Some(Slot::New(_))));
         }
-        assert_eq!(t.get(0x200_000), None);
-        assert_eq!(t.put(0x100_007), Ok(Some(7)));
-        assert_eq!(t.get(0x200_000), Some(Slot::New(7)));
+        assert_eq!(t.get(0x20_0000), None);
+        assert_eq!(t.put(0x10_0007), Ok(Some(7)));
+        assert_eq!(t.get(0x20_0000), Some(Slot::New(7)));
     }
 }
