@@ -161,67 +161,98 @@ impl Prot {
     };
 }
 
-/// Normal memory is mapped shareable, as an SMP Linux does.
-const fn is_normal(mem: MemType) -> bool {
-    matches!(mem, MemType::Normal | MemType::NormalUncached)
+/// Where the attribute bits sit in one kind of descriptor: sections and
+/// small pages carry the same fields at different positions (ARM ARM
+/// B3.5.1), so one encoder and one decoder serve both.
+#[derive(Clone, Copy, Debug)]
+pub struct Fields {
+    /// Descriptor type bits and AP[0] (privileged access), always set.
+    pub base: u32,
+    pub b: u32,
+    pub c: u32,
+    pub tex_shift: u32,
+    pub ap_shift: u32,
+    pub apx: u32,
+    pub xn: u32,
+    pub s: u32,
+    pub ng: u32,
+    /// Mask of the output address.
+    pub addr_mask: u32,
 }
 
-/// A 1 MB section descriptor for `phys` (must be 1 MB aligned).
-pub const fn section(phys: u32, prot: Prot) -> u32 {
-    assert!(phys & 0x000f_ffff == 0, "section base must be 1 MB aligned");
+/// Section descriptor fields.
+pub const SECTION: Fields = Fields {
+    base: sect::TYPE_SECT | sect::AP_WRITE,
+    b: sect::BUFFERABLE,
+    c: sect::CACHEABLE,
+    tex_shift: 12,
+    ap_shift: 10,
+    apx: sect::APX,
+    xn: sect::XN,
+    s: sect::S,
+    ng: sect::NG,
+    addr_mask: 0xfff0_0000,
+};
+
+/// Small-page descriptor fields.
+pub const SMALL_PAGE: Fields = Fields {
+    base: pte::SMALL | pte::AP0,
+    b: pte::BUFFERABLE,
+    c: pte::CACHEABLE,
+    tex_shift: 6,
+    ap_shift: 4,
+    apx: pte::APX,
+    xn: pte::XN,
+    s: pte::S,
+    ng: pte::NG,
+    addr_mask: 0xffff_f000,
+};
+
+/// Encodes `phys` with `prot` in the layout `f`. Normal and device memory
+/// are marked shareable, as an SMP Linux does (strongly ordered memory is
+/// always shareable, so S stays clear).
+pub const fn encode(f: &Fields, phys: u32, prot: Prot) -> u32 {
+    assert!(
+        phys & !f.addr_mask == 0,
+        "base not aligned to the mapping size"
+    );
     let (tex0, c, b) = prot.mem.tex0_c_b();
-    let mut d = phys | sect::TYPE_SECT | sect::AP_WRITE;
+    let mut d = phys | f.base;
     if tex0 {
-        d |= sect::tex(1);
+        d |= 1 << f.tex_shift;
     }
     if c {
-        d |= sect::CACHEABLE;
+        d |= f.c;
     }
     if b {
-        d |= sect::BUFFERABLE;
+        d |= f.b;
     }
     if !prot.write {
-        d |= sect::APX;
+        d |= f.apx;
     }
     if !prot.exec {
-        d |= sect::XN;
+        d |= f.xn;
     }
+    if !matches!(prot.mem, MemType::StronglyOrdered) {
+        d |= f.s;
+    }
+    d
+}
+
+/// A 1 MB section descriptor for `phys` (must be 1 MB aligned). Device and
+/// strongly-ordered sections go in Linux's DOMAIN_IO.
+pub const fn section(phys: u32, prot: Prot) -> u32 {
     let domain = if matches!(prot.mem, MemType::Device | MemType::StronglyOrdered) {
         DOMAIN_IO
     } else {
         DOMAIN_KERNEL
     };
-    d |= sect::domain(domain);
-    if is_normal(prot.mem) || matches!(prot.mem, MemType::Device) {
-        d |= sect::S;
-    }
-    d
+    encode(&SECTION, phys, prot) | sect::domain(domain)
 }
 
 /// A small-page descriptor for `phys` (must be 4 KB aligned).
 pub const fn small_page(phys: u32, prot: Prot) -> u32 {
-    assert!(phys & 0xfff == 0, "page base must be 4 KB aligned");
-    let (tex0, c, b) = prot.mem.tex0_c_b();
-    let mut d = phys | pte::SMALL | pte::AP0;
-    if tex0 {
-        d |= pte::TEX0;
-    }
-    if c {
-        d |= pte::CACHEABLE;
-    }
-    if b {
-        d |= pte::BUFFERABLE;
-    }
-    if !prot.write {
-        d |= pte::APX;
-    }
-    if !prot.exec {
-        d |= pte::XN;
-    }
-    if is_normal(prot.mem) || matches!(prot.mem, MemType::Device) {
-        d |= pte::S;
-    }
-    d
+    encode(&SMALL_PAGE, phys, prot)
 }
 
 /// A first-level descriptor pointing at the coarse table at `l2_phys`
@@ -327,8 +358,27 @@ fn access_name(apx: bool, ap: u32) -> &'static str {
     }
 }
 
-fn bit(d: u32, n: u32) -> u32 {
-    (d >> n) & 1
+/// The attribute lines of a section or small page `d`, decoded with `f`.
+fn write_attrs(out: &mut dyn core::fmt::Write, f: &Fields, d: u32) -> core::fmt::Result {
+    let (tex, c, b) = ((d >> f.tex_shift) & 7, d & f.c != 0, d & f.b != 0);
+    let (apx, ap, xn) = (d & f.apx != 0, (d >> f.ap_shift) & 3, d & f.xn != 0);
+    writeln!(
+        out,
+        "  AP={ap:02b} APX={} ({}), XN={} ({})",
+        u8::from(apx),
+        access_name(apx, ap),
+        u8::from(xn),
+        if xn { "never executable" } else { "executable" }
+    )?;
+    writeln!(
+        out,
+        "  TEX={tex:03b} C={} B={} ({}), S={}, nG={}",
+        u8::from(c),
+        u8::from(b),
+        mem_type_name(tex & 1 == 1, c, b),
+        u8::from(d & f.s != 0),
+        u8::from(d & f.ng != 0)
+    )
 }
 
 /// Writes a walk the way a textbook would explain it, one line per step.
@@ -347,8 +397,7 @@ pub fn write_walk(out: &mut dyn core::fmt::Write, w: &PageWalk) -> core::fmt::Re
         table + 4 * i1 as u32,
         w.l1
     )?;
-    let d = w.l1;
-    match decode_l1(d) {
+    match decode_l1(w.l1) {
         L1Entry::Fault => writeln!(out, "  fault: nothing is mapped in this megabyte"),
         L1Entry::Supersection { phys } => {
             writeln!(out, "  supersection (16 MB) at phys {phys:#010x}")?;
@@ -359,33 +408,11 @@ pub fn write_walk(out: &mut dyn core::fmt::Write, w: &PageWalk) -> core::fmt::Re
             )
         }
         L1Entry::Section { phys, domain } => {
-            let (tex, c, b) = ((d >> 12) & 7, bit(d, 3) == 1, bit(d, 2) == 1);
-            let (apx, ap) = (bit(d, 15) == 1, (d >> 10) & 3);
             writeln!(
                 out,
                 "  section (1 MB) at phys {phys:#010x}, domain {domain}"
             )?;
-            writeln!(
-                out,
-                "  AP={ap:02b} APX={} ({}), XN={} ({})",
-                apx as u8,
-                access_name(apx, ap),
-                bit(d, 4),
-                if bit(d, 4) == 1 {
-                    "never executable"
-                } else {
-                    "executable"
-                }
-            )?;
-            writeln!(
-                out,
-                "  TEX={tex:03b} C={} B={} ({}), S={}, nG={}",
-                c as u8,
-                b as u8,
-                mem_type_name(tex & 1 == 1, c, b),
-                bit(d, 16),
-                bit(d, 17)
-            )?;
+            write_attrs(out, &SECTION, w.l1)?;
             writeln!(
                 out,
                 "physical address {:#010x}",
@@ -412,30 +439,8 @@ pub fn write_walk(out: &mut dyn core::fmt::Write, w: &PageWalk) -> core::fmt::Re
                 writeln!(out, "  large page (64 KB) at phys {phys:#010x}")?;
                 return writeln!(out, "physical address {:#010x}", phys | (w.virt & 0xffff));
             }
-            let (tex, c, b) = ((p >> 6) & 7, bit(p, 3) == 1, bit(p, 2) == 1);
-            let (apx, ap) = (bit(p, 9) == 1, (p >> 4) & 3);
             writeln!(out, "  small page (4 KB) at phys {:#010x}", p & !0xfff)?;
-            writeln!(
-                out,
-                "  AP={ap:02b} APX={} ({}), XN={} ({})",
-                apx as u8,
-                access_name(apx, ap),
-                bit(p, 0),
-                if bit(p, 0) == 1 {
-                    "never executable"
-                } else {
-                    "executable"
-                }
-            )?;
-            writeln!(
-                out,
-                "  TEX={tex:03b} C={} B={} ({}), S={}, nG={}",
-                c as u8,
-                b as u8,
-                mem_type_name(tex & 1 == 1, c, b),
-                bit(p, 10),
-                bit(p, 11)
-            )?;
+            write_attrs(out, &SMALL_PAGE, p)?;
             writeln!(
                 out,
                 "physical address {:#010x}",
