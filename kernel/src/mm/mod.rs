@@ -17,6 +17,7 @@ pub mod page_alloc;
 pub mod pgtable;
 #[cfg(target_arch = "arm")]
 pub mod sections;
+pub mod vmap;
 
 #[cfg(target_arch = "arm")]
 mod live;
