@@ -141,6 +141,7 @@ pub extern "C" fn start_kernel(machine: u32, params_phys: u32) -> ! {
     {
         crate::panic::panic_exit(format_args!("page allocator: {e}"));
     }
+    iotable_init(layout);
     pr_info!("Memory policy: Data cache writealloc");
     pr_notice!("Kernel command line: {}", boot.cmdline());
 
@@ -161,6 +162,27 @@ fn kernel_init(img: sections::KernelImage) -> ! {
         crate::pr_warn!("kernel image not write-protected: {e}");
     }
     run_shell()
+}
+
+/// Sets up the vmalloc and module windows and records boot.S's static
+/// DEBUG_LL mapping as a vm area, so vmalloc never hands it out (Linux's
+/// `iotable_init` → `vm_area_add_early`).
+#[unsafe(link_section = ".init.text")]
+fn iotable_init(layout: &Layout) {
+    use crate::board::vexpress_a9::memory::MB_PERIPH_PHYS;
+    let statics = [(
+        MB_PERIPH_VIRT,
+        SECTION_SIZE,
+        MB_PERIPH_PHYS,
+        iotable_init as *const () as u32,
+    )];
+    let windows = (
+        (layout.vmalloc_start(), layout.vmalloc_end()),
+        (layout.modules_vaddr(), layout.modules_end()),
+    );
+    if let Err(e) = mm::vmalloc::init(windows.0, windows.1, &statics) {
+        crate::panic::panic_exit(format_args!("vmalloc: {e}"));
+    }
 }
 
 /// Finds and parses the ATAG list or DTB at `phys` (mapped by boot.S: the
@@ -336,6 +358,7 @@ fn meminfo() -> MemInfo {
         return MemInfo::default();
     };
     let p = mm::page_alloc::counters();
+    let (used, chunk) = mm::vmalloc::vmalloc_info();
     let kbp = |pages: u64| pages << (PAGE_SHIFT - 10);
     MemInfo {
         total_kb: kbp(p.totalram),
@@ -344,6 +367,8 @@ fn meminfo() -> MemInfo {
             .highmem()
             .then_some((kbp(p.totalhigh), kbp(p.freehigh))),
         vmalloc_total_kb: ((layout.vmalloc_end() - layout.vmalloc_start()) >> 10) as u64,
+        vmalloc_used_kb: used >> 10,
+        vmalloc_chunk_kb: chunk >> 10,
     }
 }
 
@@ -363,6 +388,7 @@ impl Platform for KernelPlatform {
         let snap = proc::Snapshot {
             cmdline: BOOT_INFO.get().map_or("", |b| b.cmdline()),
             buddyinfo: &zones[..n],
+            vmallocinfo: &|out| mm::vmalloc::write_vmallocinfo(out),
             meminfo: meminfo(),
             up_ns: crate::time::now_ns(),
             idle_ns: IDLE_NS.load(core::sync::atomic::Ordering::Relaxed),
@@ -431,8 +457,17 @@ impl Platform for KernelPlatform {
         wait_for_board();
     }
 
+    fn vmalloc(&mut self, size: u32) -> Result<u32, Errno> {
+        mm::vmalloc::vmalloc(size, <Self as Platform>::vmalloc as *const () as u32)
+    }
+
+    fn vfree(&mut self, addr: u32) -> Result<(), Errno> {
+        mm::vmalloc::vfree(addr)
+    }
+
     fn selftest(&mut self, name: &str, out: &mut dyn Write) -> Result<(), Errno> {
         match name {
+            "vmalloc" => selftest_vmalloc(out),
             "heap" => selftest_heap(out),
             "highmem" => selftest_highmem(out),
             _ => Err(Errno::ENOENT),
@@ -456,6 +491,16 @@ impl Platform for KernelPlatform {
             CrashKind::Exception => provoke_access(0, true),
             CrashKind::AccessUnmapped => provoke_access(0xfef0_0000, false),
             CrashKind::Undefined => provoke_undefined(),
+            CrashKind::VmallocGuard => {
+                if let Ok(addr) =
+                    mm::vmalloc::vmalloc(PAGE_SIZE_U32, provoke_access as *const () as u32)
+                {
+                    crate::pr_info!(
+                        "provoke-crash: writing just past the vmalloc area at {addr:#010x}"
+                    );
+                    provoke_access(addr + PAGE_SIZE_U32, true);
+                }
+            }
             CrashKind::WriteKern => {
                 // lkdtm's WRITE_KERN: overwrite kernel text.
                 provoke_access(provoke_undefined as *const () as usize as u32, true)
@@ -610,4 +655,151 @@ fn selftest_highmem(out: &mut dyn Write) -> Result<(), Errno> {
         result = Err(Errno::EIO);
     }
     result
+}
+
+const PAGE_SIZE_U32: u32 = 1 << PAGE_SHIFT;
+
+/// A storm of vmalloc/vzalloc/vfree of random sizes, freed in a shuffled
+/// order; counts zeroed areas that were not zero.
+fn vmalloc_storm(caller: u32) -> Result<u32, Errno> {
+    let mut live = alloc::vec::Vec::with_capacity(300);
+    let mut seed = 0x1234_5678u32;
+    let mut bad = 0;
+    for i in 0..300u32 {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let size = 1 + seed % (64 * 1024);
+        let zeroed = i % 3 == 0;
+        let a = if zeroed {
+            mm::vmalloc::vzalloc(size, caller)?
+        } else {
+            mm::vmalloc::vmalloc(size, caller)?
+        };
+        // SAFETY: the area holds at least `size` bytes.
+        if zeroed && unsafe { core::ptr::read_volatile((a + size - 1) as *const u8) } != 0 {
+            bad += 1;
+        }
+        // SAFETY: as above: dirty the area for the next vzalloc to clear.
+        unsafe { core::ptr::write_volatile((a + size - 1) as *mut u8, 0xff) };
+        live.push(a);
+        if i % 4 == 3 {
+            let victim = live.swap_remove((seed as usize) % live.len());
+            mm::vmalloc::vfree(victim)?;
+        }
+    }
+    for a in live {
+        mm::vmalloc::vfree(a)?;
+    }
+    Ok(bad)
+}
+
+fn vm_counters() -> (u64, u64, usize, usize) {
+    (
+        mm::page_alloc::counters().free,
+        mm::vmalloc::vmalloc_info().0,
+        mm::heap::stats().used,
+        mm::vmalloc::area_count(),
+    )
+}
+
+/// vmalloc end to end, one pass: fragment the page allocator (allocate
+/// 2048 pages, free every other one), vmalloc 4 MB — built from the
+/// scattered holes, from HighMem when there is any — write each page
+/// through the vmalloc address and read it back through kmap of its
+/// physical page and the other way round, vfree, then a storm.
+/// Returns (bad, pages, pages from highmem, physical discontinuities).
+fn vmalloc_scenario(out: &mut dyn Write, caller: u32) -> Result<(u32, usize, usize, usize), Errno> {
+    use mm::buddy::Gfp;
+    use mm::highmem::{kmap, kunmap};
+    let mut held = alloc::vec::Vec::with_capacity(2048);
+    for _ in 0..2048 {
+        match mm::page_alloc::alloc_pages(Gfp::KERNEL.union(Gfp::HIGHMEM), 0) {
+            Some(pfn) => held.push(pfn),
+            None => break,
+        }
+    }
+    let mut kept = alloc::vec::Vec::with_capacity(held.len() / 2 + 1);
+    for (i, pfn) in held.drain(..).enumerate() {
+        if i % 2 == 0 {
+            kept.push(pfn);
+        } else {
+            let _ = mm::page_alloc::free_pages(pfn, 0);
+        }
+    }
+    const SIZE: u32 = 4 << 20;
+    let mut bad = 0;
+    let addr = mm::vmalloc::vmalloc(SIZE, caller)?;
+    let (npages, high, scattered) = {
+        let pages = mm::vmalloc::area_pages(addr).ok_or(Errno::EFAULT)?;
+        let high = pages
+            .iter()
+            .filter(|&&p| ((p as u64) << PAGE_SHIFT) >= lowmem_limit())
+            .count();
+        let scattered = pages.windows(2).filter(|w| w[1] != w[0] + 1).count();
+        for (i, &pfn) in pages.iter().enumerate() {
+            let v = addr + i as u32 * PAGE_SIZE_U32;
+            // SAFETY: the area maps these pages read/write until vfree.
+            unsafe { core::ptr::write_volatile(v as *mut u32, 0xc0de_0000 | i as u32) };
+            let k = kmap(pfn)?;
+            // SAFETY: kmap maps the page until kunmap.
+            let seen = unsafe { core::ptr::read_volatile(k as *const u32) };
+            // SAFETY: as above; the second word is written through kmap.
+            unsafe { core::ptr::write_volatile((k + 4) as *mut u32, pfn) };
+            kunmap(pfn)?;
+            // SAFETY: read back through the vmalloc address.
+            let back = unsafe { core::ptr::read_volatile((v + 4) as *const u32) };
+            if seen != 0xc0de_0000 | i as u32 || back != pfn {
+                bad += 1;
+            }
+        }
+        (pages.len(), high, scattered)
+    };
+    let _ = writeln!(
+        out,
+        "vmalloc: {} KB at {addr:#010x}: {npages} pages, {high} from highmem, {scattered} physical discontinuities, {bad} bad",
+        SIZE >> 10
+    );
+    mm::vmalloc::vfree(addr)?;
+    for pfn in kept {
+        let _ = mm::page_alloc::free_pages(pfn, 0);
+    }
+    bad += vmalloc_storm(caller)?;
+    Ok((bad, npages, high, scattered))
+}
+
+/// Discards what it is given (the warm-up pass prints nothing).
+struct Sink;
+impl Write for Sink {
+    fn write_str(&mut self, _: &str) -> core::fmt::Result {
+        Ok(())
+    }
+}
+
+/// The vmalloc self-test: the scenario once unmeasured (the window's
+/// second-level tables, the pkmap tables and the vmap node arena are
+/// high-water structures that stay for reuse, as Linux's do), then again,
+/// measured. Free pages, VmallocUsed, heap bytes in use and the number of
+/// areas must be back where they started; the area must come from HighMem
+/// whenever the board has any, and be physically scattered; a bad vfree is
+/// refused.
+fn selftest_vmalloc(out: &mut dyn Write) -> Result<(), Errno> {
+    let caller = selftest_vmalloc as *const () as u32;
+    vmalloc_scenario(&mut Sink, caller)?;
+    let before = vm_counters();
+    let (bad, npages, high, scattered) = vmalloc_scenario(out, caller)?;
+    let refused = mm::vmalloc::vfree(0xdead_0000) == Err(Errno::EINVAL);
+    let after = vm_counters();
+    let _ = writeln!(
+        out,
+        "vmalloc storm: 300 areas, {bad} bad; free pages {} -> {}, VmallocUsed {} -> {}, heap used {} -> {}, areas {} -> {}",
+        before.0, after.0, before.1, after.1, before.2, after.2, before.3, after.3
+    );
+    let want_high = if mm::page_alloc::counters().totalhigh > 0 {
+        npages
+    } else {
+        0
+    };
+    let ok = bad == 0 && high == want_high && scattered > 0 && refused && before == after;
+    if ok { Ok(()) } else { Err(Errno::EIO) }
 }

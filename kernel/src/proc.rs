@@ -15,6 +15,10 @@ pub struct MemInfo {
     /// (HighTotal, HighFree) with CONFIG_HIGHMEM.
     pub high: Option<(u64, u64)>,
     pub vmalloc_total_kb: u64,
+    /// Bytes of vmap areas in the vmalloc range, guard pages included.
+    pub vmalloc_used_kb: u64,
+    /// The largest free block of the vmalloc range.
+    pub vmalloc_chunk_kb: u64,
 }
 
 fn field(out: &mut dyn Write, name: &str, kb: u64) -> fmt::Result {
@@ -32,7 +36,9 @@ impl MemInfo {
             field(out, "LowTotal:", self.total_kb - high_total)?;
             field(out, "LowFree:", self.free_kb - high_free)?;
         }
-        field(out, "VmallocTotal:", self.vmalloc_total_kb)
+        field(out, "VmallocTotal:", self.vmalloc_total_kb)?;
+        field(out, "VmallocUsed:", self.vmalloc_used_kb)?;
+        field(out, "VmallocChunk:", self.vmalloc_chunk_kb)
     }
 }
 
@@ -52,6 +58,8 @@ pub struct Snapshot<'a> {
     pub meminfo: MemInfo,
     pub up_ns: u64,
     pub idle_ns: u64,
+    /// Writes /proc/vmallocinfo.
+    pub vmallocinfo: &'a dyn Fn(&mut dyn Write) -> fmt::Result,
 }
 
 /// The files that exist.
@@ -60,6 +68,7 @@ pub const FILES: &[&str] = &[
     "/proc/cmdline",
     "/proc/meminfo",
     "/proc/uptime",
+    "/proc/vmallocinfo",
 ];
 
 /// Renders `path`.
@@ -69,6 +78,7 @@ pub fn read(path: &str, snap: &Snapshot<'_>, out: &mut dyn Write) -> Result<(), 
         "/proc/buddyinfo" => snap.buddyinfo.iter().try_for_each(|z| writeln!(out, "{z}")),
         "/proc/meminfo" => snap.meminfo.write(out),
         "/proc/uptime" => write_uptime(out, snap.up_ns, snap.idle_ns),
+        "/proc/vmallocinfo" => (snap.vmallocinfo)(out),
         _ => return Err(Errno::ENOENT),
     };
     r.map_err(|_| Errno::EIO)
@@ -85,6 +95,8 @@ mod tests {
             free_kb: 1_020_000,
             high: Some((270_336, 270_336)),
             vmalloc_total_kb: 245_760,
+            vmalloc_used_kb: 1044,
+            vmalloc_chunk_kb: 122_880,
         };
         let mut s = String::new();
         m.write(&mut s).unwrap();
@@ -96,7 +108,9 @@ mod tests {
              HighFree:         270336 kB\n\
              LowTotal:         760664 kB\n\
              LowFree:          749664 kB\n\
-             VmallocTotal:     245760 kB\n"
+             VmallocTotal:     245760 kB\n\
+             VmallocUsed:        1044 kB\n\
+             VmallocChunk:     122880 kB\n"
         );
         let mut s = String::new();
         MemInfo { high: None, ..m }.write(&mut s).unwrap();
@@ -118,11 +132,20 @@ mod tests {
             meminfo: MemInfo::default(),
             up_ns: 0,
             idle_ns: 0,
+            vmallocinfo: &|out| {
+                writeln!(
+                    out,
+                    "0xf8000000-0xf8100000 1048576 iotable_init+0x0/0x40 phys=10000000 ioremap"
+                )
+            },
         };
         let mut s = String::new();
         read("/proc/cmdline", &snap, &mut s).unwrap();
         assert_eq!(s, "console=ttyAMA0\n");
         assert_eq!(read("/proc/nope", &snap, &mut s), Err(Errno::ENOENT));
+        let mut s = String::new();
+        read("/proc/vmallocinfo", &snap, &mut s).unwrap();
+        assert!(s.ends_with("phys=10000000 ioremap\n"));
         let mut s = String::new();
         read("/proc/buddyinfo", &snap, &mut s).unwrap();
         assert_eq!(

@@ -367,6 +367,65 @@ pub const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        // vmalloc end to end at 1 GB: a 4 MB area of scattered highmem pages
+        // checked through kmap, a vmalloc/vzalloc/vfree storm, and every
+        // counter (free pages, VmallocUsed, heap, areas) back where it was.
+        name: "selftest_vmalloc_1024",
+        mem_mb: 1024,
+        input: &["selftest vmalloc", "poweroff"],
+        expect: &[
+            regex(r"^vmalloc: 4096 KB at 0xf0000000: 1024 pages, 1024 from highmem, \d+ physical discontinuities, 0 bad$"),
+            line("selftest vmalloc: PASS"),
+            POWER_DOWN,
+        ],
+        timeout_s: 120,
+        ..BASE
+    },
+    Case {
+        // The shell's vmalloc/vfree and Linux's /proc files: the DEBUG_LL
+        // static map is a registered area; a 16 KB vmalloc takes 5 pages of
+        // address space (guard page) at VMALLOC_START; vfree twice is refused.
+        name: "vmallocinfo_1024",
+        mem_mb: 1024,
+        input: &[
+            "cat /proc/vmallocinfo",
+            "cat /proc/meminfo",
+            "vmalloc 16384",
+            "cat /proc/vmallocinfo",
+            "vfree 0xf0000000",
+            "vfree 0xf0000000",
+            "vmalloc 0",
+            "poweroff",
+        ],
+        expect: &[
+            regex(r"^0xf8000000-0xf8100000 1048576 \S*iotable_init\+0x0/0x[0-9a-f]+ phys=10000000 ioremap$")
+                .of("cat /proc/vmallocinfo"),
+            line("VmallocTotal:     245760 kB").of("cat /proc/meminfo"),
+            line("VmallocUsed:        1024 kB").of("cat /proc/meminfo"),
+            line("VmallocChunk:     131072 kB").of("cat /proc/meminfo"),
+            line("0xf0000000").of("vmalloc 16384"),
+            regex(r"^0xf0000000-0xf0005000   20480 .+\+0x[0-9a-f]+/0x[0-9a-f]+ pages=4 vmalloc$"),
+            line("vfree: 0xf0000000: Invalid argument (EINVAL)"),
+            line("vmalloc: 0: Invalid argument (EINVAL)").of("vmalloc 0"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
+        // Every vmap area is followed by an unmapped guard page: running off
+        // the end oopses instead of corrupting the next area.
+        name: "oops_vmalloc_guard",
+        input: &["provoke-crash VMALLOC_GUARD"],
+        expect: &[
+            regex(r"^Unable to handle kernel paging request at virtual address c8801000$"),
+            line("DFSR: 0x00000807 (page translation fault, write)"),
+            line("Internal error: Oops: 807 [#1] ARM"),
+            regex(r"^Kernel panic - not syncing: Fatal exception"),
+        ],
+        exit: 3,
+        ..BASE
+    },
+    Case {
         // A malformed `vmalloc=` is bad input: the kernel warns, ignores it
         // and boots with the default layout instead of panicking.
         name: "vmalloc_garbage_is_ignored",
@@ -563,6 +622,7 @@ mod tests {
             oops,
             [
                 "oops_write_kern",
+                "oops_vmalloc_guard",
                 "oops_null",
                 "oops_unmapped_write",
                 "oops_access_unmapped",

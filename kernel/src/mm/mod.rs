@@ -17,6 +17,8 @@ pub mod page_alloc;
 pub mod pgtable;
 #[cfg(target_arch = "arm")]
 pub mod sections;
+#[cfg(target_arch = "arm")]
+pub mod vmalloc;
 pub mod vmap;
 
 #[cfg(target_arch = "arm")]

@@ -35,16 +35,19 @@ pub enum CrashKind {
     Undefined,
     /// Write to kernel text, which is read-only after boot.
     WriteKern,
+    /// Write one byte past the end of a vmalloc area, into its guard page.
+    VmallocGuard,
 }
 
 impl CrashKind {
-    pub const ALL: [(&'static str, CrashKind); 6] = [
+    pub const ALL: [(&'static str, CrashKind); 7] = [
         ("PANIC", CrashKind::Panic),
         ("ACCESS_NULL", CrashKind::AccessNull),
         ("EXCEPTION", CrashKind::Exception),
         ("ACCESS_UNMAPPED", CrashKind::AccessUnmapped),
         ("UNDEFINED", CrashKind::Undefined),
         ("WRITE_KERN", CrashKind::WriteKern),
+        ("VMALLOC_GUARD", CrashKind::VmallocGuard),
     ];
 
     /// The lkdtm-style name, e.g. `ACCESS_NULL`.
@@ -77,6 +80,10 @@ pub trait Platform {
     fn reboot(&mut self);
     /// Crashes the kernel as asked; returns only for an unsupported kind.
     fn provoke_crash(&mut self, kind: CrashKind);
+    /// `vmalloc(size)`: a new area's address.
+    fn vmalloc(&mut self, size: u32) -> Result<u32, Errno>;
+    /// `vfree(addr)`.
+    fn vfree(&mut self, addr: u32) -> Result<(), Errno>;
     /// Runs a built-in self-test and reports on `out`; Err if it failed.
     fn selftest(&mut self, name: &str, out: &mut dyn Write) -> Result<(), Errno>;
     /// Reads the translation-table entries for a virtual address.
@@ -116,8 +123,20 @@ const COMMANDS: &[Command] = &[
         run: cmd_devmem,
     },
     Command {
+        name: "vmalloc",
+        usage: "vmalloc SIZE",
+        help: "allocate SIZE bytes with vmalloc and keep them (see /proc/vmallocinfo, pt)",
+        run: cmd_vmalloc,
+    },
+    Command {
+        name: "vfree",
+        usage: "vfree ADDR",
+        help: "free an area made by vmalloc",
+        run: cmd_vfree,
+    },
+    Command {
         name: "selftest",
-        usage: "selftest heap",
+        usage: "selftest heap|highmem|vmalloc",
         help: "exercise a subsystem and check it leaks nothing",
         run: cmd_selftest,
     },
@@ -141,7 +160,7 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "provoke-crash",
-        usage: "provoke-crash PANIC|ACCESS_NULL|EXCEPTION|ACCESS_UNMAPPED|UNDEFINED|WRITE_KERN",
+        usage: "provoke-crash PANIC|ACCESS_NULL|EXCEPTION|ACCESS_UNMAPPED|UNDEFINED|WRITE_KERN|VMALLOC_GUARD",
         help: "crash the kernel on purpose, to see an oops",
         run: cmd_provoke_crash,
     },
@@ -204,9 +223,35 @@ fn cmd_devmem(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::
     }
 }
 
+fn cmd_vmalloc(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+    let [size] = args else {
+        return writeln!(out, "Usage: vmalloc SIZE");
+    };
+    match devmem::parse_number(size).and_then(|v| u32::try_from(v).ok()) {
+        Some(n) => match p.vmalloc(n) {
+            Ok(addr) => writeln!(out, "{addr:#010x}"),
+            Err(e) => writeln!(out, "vmalloc: {size}: {e} ({})", e.name()),
+        },
+        None => writeln!(out, "vmalloc: invalid size '{size}'"),
+    }
+}
+
+fn cmd_vfree(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+    let [addr] = args else {
+        return writeln!(out, "Usage: vfree ADDR");
+    };
+    match devmem::parse_number(addr).and_then(|v| u32::try_from(v).ok()) {
+        Some(a) => match p.vfree(a) {
+            Ok(()) => Ok(()),
+            Err(e) => writeln!(out, "vfree: {addr}: {e} ({})", e.name()),
+        },
+        None => writeln!(out, "vfree: invalid address '{addr}'"),
+    }
+}
+
 fn cmd_selftest(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
     let [name] = args else {
-        return writeln!(out, "Usage: selftest heap");
+        return writeln!(out, "Usage: selftest heap|highmem|vmalloc");
     };
     match p.selftest(name, out) {
         Ok(()) => writeln!(out, "selftest {name}: PASS"),
@@ -296,6 +341,20 @@ mod tests {
         fn provoke_crash(&mut self, kind: CrashKind) {
             self.log.push(format!("{kind:?}"));
         }
+        fn vmalloc(&mut self, size: u32) -> Result<u32, Errno> {
+            if size == 0 {
+                Err(Errno::EINVAL)
+            } else {
+                Ok(0xf000_0000)
+            }
+        }
+        fn vfree(&mut self, addr: u32) -> Result<(), Errno> {
+            if addr == 0xf000_0000 {
+                Ok(())
+            } else {
+                Err(Errno::EINVAL)
+            }
+        }
         fn selftest(&mut self, name: &str, out: &mut dyn Write) -> Result<(), Errno> {
             match name {
                 "ok" => writeln!(out, "fine").map_err(|_| Errno::EIO),
@@ -362,6 +421,20 @@ mod tests {
         assert!(run(&mut p, "pt 0x1000").ends_with("fault: nothing is mapped in this megabyte\n"));
         assert_eq!(run(&mut p, "pt"), "Usage: pt VADDR\n");
         assert_eq!(run(&mut p, "selftest ok"), "fine\nselftest ok: PASS\n");
+        assert_eq!(run(&mut p, "vmalloc 4096"), "0xf0000000\n");
+        assert_eq!(
+            run(&mut p, "vmalloc 0"),
+            "vmalloc: 0: Invalid argument (EINVAL)\n"
+        );
+        assert_eq!(
+            run(&mut p, "vmalloc lots"),
+            "vmalloc: invalid size 'lots'\n"
+        );
+        assert_eq!(run(&mut p, "vfree 0xf0000000"), "");
+        assert_eq!(
+            run(&mut p, "vfree 0x1000"),
+            "vfree: 0x1000: Invalid argument (EINVAL)\n"
+        );
         assert_eq!(run(&mut p, "selftest bad"), "selftest bad: FAIL (ENOMEM)\n");
         assert_eq!(run(&mut p, "selftest zz"), "selftest: unknown test 'zz'\n");
         assert_eq!(run(&mut p, "pt zz"), "pt: invalid address 'zz'\n");

@@ -1,0 +1,324 @@
+//! vmalloc: virtually contiguous, physically scattered kernel memory
+//! (Linux mm/vmalloc.c), and the vm areas behind it.
+//!
+//! [`vmalloc_node_range`] is the one primitive, as Linux's
+//! `__vmalloc_node_range(size, align, start, end, gfp, prot, caller)`:
+//!
+//! 1. reserve a vmap area of `size` + one guard page in the window
+//!    (`mm::vmap`, O(log n));
+//! 2. take the pages one at a time from the buddy allocator — from HighMem
+//!    first when `gfp` has `__GFP_HIGHMEM`, so they are physically scattered
+//!    and need no lowmem;
+//! 3. map each at the next virtual page with `prot`; with `__GFP_ZERO` the
+//!    page is cleared first through `kmap_atomic` (it may have no other
+//!    kernel mapping).
+//!
+//! Any failure unwinds everything done so far: no page, no area, no mapping
+//! is left behind (second-level tables stay: they belong to the window and
+//! are reused, as Linux keeps its vmalloc page tables).
+//!
+//! Two windows exist: the vmalloc range `[VMALLOC_START, VMALLOC_END)` and
+//! the module window `[MODULES_VADDR, MODULES_END)` that `module_alloc`
+//! uses. `/proc/vmallocinfo` lists both, in Linux's 3.18 format.
+
+use super::buddy::{Gfp, Pfn};
+use super::pgtable::Prot;
+use super::vmap::{PAGE_SIZE, VmapAllocator, with_guard};
+use super::{highmem, map_page, page_alloc, unmap_page};
+use crate::errno::Errno;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use core::fmt::{self, Write};
+use kobold_layout::PAGE_SHIFT;
+use spin::{Mutex, Once};
+
+/// Which window an area lives in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Window {
+    /// `[VMALLOC_START, VMALLOC_END)`.
+    Vmalloc,
+    /// `[MODULES_VADDR, MODULES_END)`.
+    Modules,
+}
+
+/// What an area holds (Linux's VM_* flags shown by /proc/vmallocinfo).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Vmalloc,
+    Ioremap { phys: u32 },
+}
+
+/// Linux's `struct vm_struct`.
+#[derive(Debug)]
+pub struct VmArea {
+    pub addr: u32,
+    /// Bytes including the guard page, as Linux's `vm->size`.
+    pub size: u32,
+    pub pages: Vec<Pfn>,
+    /// The allocating function's address, shown as `symbol+off/size`.
+    pub caller: u32,
+    pub kind: Kind,
+}
+
+struct Vm {
+    vmalloc: VmapAllocator,
+    modules: VmapAllocator,
+    areas: BTreeMap<u32, VmArea>,
+}
+
+static VM: Once<Mutex<Vm>> = Once::new();
+
+fn vm() -> Result<&'static Mutex<Vm>, Errno> {
+    VM.get().ok_or(Errno::ENOMEM)
+}
+
+/// Sets up both windows and records the static DEBUG_LL mapping made by
+/// boot.S as an area (Linux's `iotable_init` → `vm_area_add_early`).
+pub fn init(
+    vmalloc: (u32, u32),
+    modules: (u32, u32),
+    static_maps: &[(u32, u32, u32, u32)],
+) -> Result<(), Errno> {
+    let mut v = VmapAllocator::new(vmalloc.0, vmalloc.1).map_err(|_| Errno::EINVAL)?;
+    let m = VmapAllocator::new(modules.0, modules.1).map_err(|_| Errno::EINVAL)?;
+    let mut areas = BTreeMap::new();
+    for &(virt, size, phys, caller) in static_maps {
+        if virt >= vmalloc.0 && virt < vmalloc.1 && v.reserve(virt, size).is_ok() {
+            areas.insert(
+                virt,
+                VmArea {
+                    addr: virt,
+                    size,
+                    pages: Vec::new(),
+                    caller,
+                    kind: Kind::Ioremap { phys },
+                },
+            );
+        }
+    }
+    VM.call_once(|| {
+        Mutex::new(Vm {
+            vmalloc: v,
+            modules: m,
+            areas,
+        })
+    });
+    Ok(())
+}
+
+impl Vm {
+    fn window(&mut self, w: Window) -> &mut VmapAllocator {
+        match w {
+            Window::Vmalloc => &mut self.vmalloc,
+            Window::Modules => &mut self.modules,
+        }
+    }
+
+    fn window_of(&mut self, addr: u32) -> &mut VmapAllocator {
+        let (s, e) = self.modules.window();
+        if (addr as u64) >= s && (addr as u64) < e {
+            &mut self.modules
+        } else {
+            &mut self.vmalloc
+        }
+    }
+}
+
+/// Undoes the first `mapped` pages of an area and gives everything back.
+fn unwind(addr: u32, pages: &[Pfn], mapped: usize) {
+    for i in 0..mapped {
+        // SAFETY: these pages were mapped by this area and nothing else
+        // refers to them.
+        unsafe { unmap_page(addr + (i as u32) * PAGE_SIZE) };
+    }
+    for &pfn in pages {
+        let _ = page_alloc::free_pages(pfn, 0);
+    }
+}
+
+/// Linux's `__vmalloc_node_range`: `size` bytes (page rounded), aligned to
+/// `align`, in `window`, pages from `gfp`, mapped with `prot`.
+pub fn vmalloc_node_range(
+    size: u32,
+    align: u32,
+    window: Window,
+    gfp: Gfp,
+    prot: Prot,
+    caller: u32,
+) -> Result<u32, Errno> {
+    if size == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let size = size
+        .checked_next_multiple_of(PAGE_SIZE)
+        .ok_or(Errno::ENOMEM)?;
+    let area_size = with_guard(size).ok_or(Errno::ENOMEM)?;
+    let npages = (size / PAGE_SIZE) as usize;
+    let mut pages = Vec::new();
+    pages.try_reserve_exact(npages).map_err(|_| Errno::ENOMEM)?;
+    let addr = vm()?
+        .lock()
+        .window(window)
+        .alloc(area_size, align)
+        .map_err(|_| Errno::ENOMEM)?;
+    let fail = |pages: &[Pfn], mapped: usize| {
+        unwind(addr, pages, mapped);
+        let _ = vm().map(|v| v.lock().window(window).free(addr));
+        Err(Errno::ENOMEM)
+    };
+    for i in 0..npages {
+        let Some(pfn) = page_alloc::alloc_pages(gfp, 0) else {
+            return fail(&pages, i);
+        };
+        pages.push(pfn);
+        if gfp.contains(Gfp::ZERO) {
+            match highmem::kmap_atomic(pfn) {
+                Ok(v) => {
+                    // SAFETY: `v` maps the whole fresh page.
+                    unsafe { core::ptr::write_bytes(v as *mut u8, 0, PAGE_SIZE as usize) };
+                    highmem::kunmap_atomic(v);
+                }
+                Err(_) => return fail(&pages, i),
+            }
+        }
+        // SAFETY: the virtual page belongs to the area just reserved.
+        if unsafe { map_page(addr + (i as u32) * PAGE_SIZE, pfn << PAGE_SHIFT, prot) }.is_err() {
+            return fail(&pages, i);
+        }
+    }
+    let area = VmArea {
+        addr,
+        size: area_size,
+        pages,
+        caller,
+        kind: Kind::Vmalloc,
+    };
+    vm()?.lock().areas.insert(addr, area);
+    Ok(addr)
+}
+
+/// Linux's `vmalloc(size)`: GFP_KERNEL | __GFP_HIGHMEM, PAGE_KERNEL.
+pub fn vmalloc(size: u32, caller: u32) -> Result<u32, Errno> {
+    vmalloc_node_range(
+        size,
+        1,
+        Window::Vmalloc,
+        Gfp::KERNEL.union(Gfp::HIGHMEM),
+        Prot::KERNEL_RW,
+        caller,
+    )
+}
+
+/// Linux's `vzalloc(size)`: vmalloc, zeroed.
+pub fn vzalloc(size: u32, caller: u32) -> Result<u32, Errno> {
+    let gfp = Gfp::KERNEL.union(Gfp::HIGHMEM).union(Gfp::ZERO);
+    vmalloc_node_range(size, 1, Window::Vmalloc, gfp, Prot::KERNEL_RW, caller)
+}
+
+/// Linux's `vfree(addr)`: -EINVAL for an address that starts no area
+/// (Linux warns "Trying to vfree() nonexistent vm area").
+pub fn vfree(addr: u32) -> Result<(), Errno> {
+    let mut vm = vm()?.lock();
+    let area = vm.areas.remove(&addr).ok_or(Errno::EINVAL)?;
+    match area.kind {
+        Kind::Vmalloc => unwind(addr, &area.pages, area.pages.len()),
+        Kind::Ioremap { .. } => {
+            for i in 0..(area.size - PAGE_SIZE) / PAGE_SIZE {
+                // SAFETY: the area's own mapping, no longer used.
+                unsafe { unmap_page(addr + i * PAGE_SIZE) };
+            }
+        }
+    }
+    vm.window_of(addr).free(addr).map_err(|_| Errno::EINVAL)?;
+    Ok(())
+}
+
+/// Linux's `ioremap(phys, size)`: device memory in the vmalloc range,
+/// aligned like Linux's IOREMAP_MAX_ORDER rule.
+pub fn ioremap(phys: u32, size: u32, caller: u32) -> Result<u32, Errno> {
+    let offset = phys & (PAGE_SIZE - 1);
+    let base = phys - offset;
+    let len = (size.checked_add(offset).ok_or(Errno::EINVAL)?)
+        .checked_next_multiple_of(PAGE_SIZE)
+        .ok_or(Errno::EINVAL)?;
+    let order = (32 - len.leading_zeros()).clamp(12, 24);
+    let addr = vm()?
+        .lock()
+        .vmalloc
+        .alloc(with_guard(len).ok_or(Errno::ENOMEM)?, 1 << order)
+        .map_err(|_| Errno::ENOMEM)?;
+    for i in 0..len / PAGE_SIZE {
+        // SAFETY: pages of the area just reserved.
+        if unsafe { map_page(addr + i * PAGE_SIZE, base + i * PAGE_SIZE, Prot::DEVICE) }.is_err() {
+            for j in 0..i {
+                // SAFETY: undoing the mappings made above.
+                unsafe { unmap_page(addr + j * PAGE_SIZE) };
+            }
+            let _ = vm()?.lock().vmalloc.free(addr);
+            return Err(Errno::ENOMEM);
+        }
+    }
+    let area = VmArea {
+        addr,
+        size: len + PAGE_SIZE,
+        pages: Vec::new(),
+        caller,
+        kind: Kind::Ioremap { phys: base },
+    };
+    vm()?.lock().areas.insert(addr, area);
+    Ok(addr + offset)
+}
+
+/// VmallocUsed and VmallocChunk in bytes (Linux 3.18 `get_vmalloc_info`:
+/// areas inside the vmalloc range only, guard pages included).
+pub fn vmalloc_info() -> (u64, u64) {
+    match VM.get() {
+        Some(v) => {
+            let v = v.lock();
+            (v.vmalloc.busy_bytes(), v.vmalloc.largest_free() as u64)
+        }
+        None => (0, 0),
+    }
+}
+
+/// Number of live areas in both windows.
+pub fn area_count() -> usize {
+    VM.get().map_or(0, |v| v.lock().areas.len())
+}
+
+/// One /proc/vmallocinfo line (mm/vmalloc.c `s_show`, 3.18):
+/// `0x%pK-0x%pK %7ld %pS pages=%d phys=%llx ioremap|vmalloc`.
+pub fn write_area(
+    out: &mut dyn Write,
+    a: &VmArea,
+    syms: Option<&crate::kallsyms::Table<'_>>,
+) -> fmt::Result {
+    write!(
+        out,
+        "0x{:08x}-0x{:08x} {:7} ",
+        a.addr,
+        a.addr as u64 + a.size as u64,
+        a.size
+    )?;
+    crate::kallsyms::write_symbol(out, syms, a.caller)?;
+    match a.kind {
+        Kind::Vmalloc => writeln!(out, " pages={} vmalloc", a.pages.len()),
+        Kind::Ioremap { phys } => writeln!(out, " phys={phys:x} ioremap"),
+    }
+}
+
+/// Writes /proc/vmallocinfo.
+pub fn write_vmallocinfo(out: &mut dyn Write) -> fmt::Result {
+    let Some(v) = VM.get() else { return Ok(()) };
+    let syms = crate::kallsyms::kernel_table();
+    for a in v.lock().areas.values() {
+        write_area(out, a, syms.as_ref())?;
+    }
+    Ok(())
+}
+
+/// The physical page behind each page of the area at `addr` (for tests
+/// and `pt` demonstrations).
+pub fn area_pages(addr: u32) -> Option<Vec<Pfn>> {
+    VM.get()?.lock().areas.get(&addr).map(|a| a.pages.clone())
+}
