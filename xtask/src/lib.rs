@@ -15,6 +15,7 @@
 //! Each command has its own module. QEMU's command line lives in [`config`],
 //! the QEMU session driver and the output matchers in [`harness`].
 
+pub mod bench;
 pub mod build;
 pub mod cases;
 pub mod checks;
@@ -74,6 +75,11 @@ pub enum Command {
     /// Lint, run the host tests, build both kernel variants, check the
     /// images and boot them in QEMU against the expected console output.
     Test(test::TestArgs),
+
+    /// Print the benchmark figures of docs/BENCHMARKS.md: vmap area
+    /// alloc+free with 1k/10k/100k live areas, and boot time to the shell
+    /// prompt at -m 1024.
+    Bench,
 }
 
 /// The workspace root: the parent of xtask's manifest directory. Refuses to
@@ -113,6 +119,11 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Run(args) => run::run(&root, &args),
         Command::Test(args) => test::test(&root, &args),
+        Command::Bench => {
+            setup::ensure_rust_target()?;
+            setup::ensure_qemu()?;
+            bench::bench(&root)
+        }
     }
 }
 

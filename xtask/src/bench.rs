@@ -1,0 +1,129 @@
+//! `cargo xtask bench`: the figures behind docs/BENCHMARKS.md, printed, not
+//! asserted (a slow machine must not fail a benchmark).
+//!
+//! 1. vmap areas: the cost of one alloc+free with 1k, 10k and 100k live
+//!    areas, using the kernel's own allocator (`kernel::mm::vmap`, built for
+//!    the host). The window is fragmented with n/2 one-page holes that are
+//!    too small for the request, the worst case for Linux's old list walk;
+//!    the augmented tree answers in O(log n), which the visit count shows.
+//! 2. Boot: wall-clock time from starting QEMU to the first shell prompt at
+//!    -m 1024, and the guest's own printk timestamp of the last boot line.
+
+use crate::config::{Build, Console, Qemu, Variant};
+use anyhow::{Context, Result, bail};
+use kernel::mm::vmap::{PAGE_SIZE, VmapAllocator};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+/// One row of the vmap table.
+pub struct VmapRow {
+    pub live: u32,
+    pub ns_per_pair: f64,
+    pub visits: u32,
+}
+
+/// Measures alloc+free of a 2-page area among `live` areas.
+pub fn vmap_row(live: u32, pairs: u32) -> Result<VmapRow> {
+    let mut a = VmapAllocator::new(0x4000_0000, 0xc000_0000).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut areas = Vec::with_capacity(live as usize * 2);
+    for _ in 0..live * 2 {
+        areas.push(
+            a.alloc(PAGE_SIZE, PAGE_SIZE)
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
+    }
+    for x in areas.iter().step_by(2) {
+        a.free(*x).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let start = Instant::now();
+    let mut visits = 0;
+    for _ in 0..pairs {
+        let x = a
+            .alloc(2 * PAGE_SIZE, PAGE_SIZE)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        visits = visits.max(a.last_visits());
+        a.free(x).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let ns = start.elapsed().as_nanos() as f64 / pairs as f64;
+    Ok(VmapRow {
+        live: a.busy_count() as u32,
+        ns_per_pair: ns,
+        visits,
+    })
+}
+
+/// Boots once; returns (wall time to the prompt, guest time of the last
+/// boot line in µs).
+fn boot_once(root: &Path) -> Result<(Duration, u64)> {
+    let qemu = Qemu {
+        mem_mb: 1024,
+        kernel: Build::release(Variant::Highmem).uimage(root),
+        append: Some("console=ttyAMA0".into()),
+        dtb: None,
+        semihosting: true,
+        console: Console::SerialOnly,
+        gdb: false,
+    };
+    let mut cmd = qemu.command();
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let started = Instant::now();
+    let mut child = cmd.spawn().context("starting qemu-system-arm")?;
+    let mut out = child.stdout.take().context("QEMU's stdout")?;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    let to_prompt = loop {
+        let n = out.read(&mut buf).context("reading QEMU's console")?;
+        if n == 0 {
+            bail!("QEMU exited before the prompt");
+        }
+        seen.extend_from_slice(&buf[..n]);
+        if seen.windows(4).any(|w| w == b"/ # ") {
+            break started.elapsed();
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            bail!("no prompt after 60 s");
+        }
+    };
+    let text = String::from_utf8_lossy(&seen);
+    let guest_us = text
+        .lines()
+        .rev()
+        .find_map(crate::harness::printk_time)
+        .map_or(0, |(us, _)| us);
+    child
+        .stdin
+        .take()
+        .context("QEMU's stdin")?
+        .write_all(b"poweroff\n")?;
+    child.wait()?;
+    Ok((to_prompt, guest_us))
+}
+
+/// `cargo xtask bench`.
+pub fn bench(root: &Path) -> Result<u8> {
+    println!("vmap area alloc+free (2 pages) among n live areas with n one-page holes below");
+    println!("{:>9}  {:>12}  {:>14}", "live", "ns/pair", "nodes visited");
+    for n in [1_000u32, 10_000, 100_000] {
+        let r = vmap_row(n, 20_000)?;
+        println!("{:>9}  {:>12.0}  {:>14}", r.live, r.ns_per_pair, r.visits);
+    }
+    crate::build::build(root, Build::release(Variant::Highmem))?;
+    let mut runs = Vec::new();
+    for _ in 0..3 {
+        runs.push(boot_once(root)?);
+    }
+    runs.sort();
+    let (wall, guest) = runs[1];
+    println!(
+        "boot to the shell prompt at -m 1024 (median of 3): {:.0} ms wall clock, last boot line at {}.{:06} s guest time",
+        wall.as_secs_f64() * 1000.0,
+        guest / 1_000_000,
+        guest % 1_000_000
+    );
+    Ok(0)
+}
