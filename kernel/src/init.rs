@@ -142,6 +142,7 @@ pub extern "C" fn start_kernel(machine: u32, params_phys: u32) -> ! {
         crate::panic::panic_exit(format_args!("page allocator: {e}"));
     }
     iotable_init(layout);
+    remap_devices();
     pr_info!("Memory policy: Data cache writealloc");
     pr_notice!("Kernel command line: {}", boot.cmdline());
 
@@ -182,6 +183,30 @@ fn iotable_init(layout: &Layout) {
     );
     if let Err(e) = mm::vmalloc::init(windows.0, windows.1, &statics) {
         crate::panic::panic_exit(format_args!("vmalloc: {e}"));
+    }
+}
+
+/// The drivers leave the boot-time DEBUG_LL section for `ioremap`ed pages
+/// in the vmalloc range (as Linux drivers do when they probe), and the
+/// section is released.
+#[unsafe(link_section = ".init.text")]
+fn remap_devices() {
+    use crate::board::vexpress_a9::memory::{SYSREGS_PHYS, UART0_PHYS};
+    let uart = mm::vmalloc::ioremap(UART0_PHYS, 0x1000, uart::init as *const () as u32);
+    let sys = mm::vmalloc::ioremap(
+        SYSREGS_PHYS,
+        0x1000,
+        sysregs::counter_24mhz as *const () as u32,
+    );
+    match (uart, sys) {
+        (Ok(u), Ok(s)) => {
+            uart::set_base(u);
+            sysregs::set_base(s);
+            if let Err(e) = mm::vmalloc::vfree(MB_PERIPH_VIRT) {
+                pr_warn!("cannot release the DEBUG_LL section: {e}");
+            }
+        }
+        _ => pr_warn!("ioremap of the console failed; keeping the DEBUG_LL section"),
     }
 }
 

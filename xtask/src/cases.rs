@@ -289,13 +289,15 @@ pub const CASES: &[Case] = &[
     },
     Case {
         // `pt` walks the live tables: a lowmem section, the vector page
-        // through a coarse table, the DEBUG_LL device section, a hole.
+        // through a coarse table, the UART through its ioremap, the released
+        // DEBUG_LL megabyte, a hole.
         name: "pt_walks",
         mem_mb: 256,
         input: &[
             "pt 0xc0008000",
             "pt 0xc0100000",
             "pt 0xffff0000",
+            "pt 0xd0800000",
             "pt 0xf8009000",
             "pt 0",
             "pt nope",
@@ -313,8 +315,10 @@ pub const CASES: &[Case] = &[
             regex(r"^  small page \(4 KB\) at phys 0x600[0-9a-f]{2}000$").of("pt 0xffff0000"),
             regex(r"^  second-level \(coarse\) table at phys 0x6[0-9a-f]{7}, domain 0$").of("pt 0xffff0000"),
             regex(r"^  AP=01 APX=1 \(kernel read-only, user none\), XN=0 \(executable\)$").of("pt 0xffff0000"),
-            line("  TEX=001 C=0 B=0 (device), S=1, nG=0").of("pt 0xf8009000"),
-            line("physical address 0x10009000").of("pt 0xf8009000"),
+            line("  TEX=001 C=0 B=0 (device), S=1, nG=0").of("pt 0xd0800000"),
+            line("physical address 0x10009000").of("pt 0xd0800000"),
+            // The boot-time DEBUG_LL section is released once the UART is ioremapped.
+            line("  fault: nothing is mapped in this megabyte").of("pt 0xf8009000"),
             line("  fault: nothing is mapped in this megabyte").of("pt 0"),
             line("pt: invalid address 'nope'").of("pt nope"),
             POWER_DOWN,
@@ -374,7 +378,7 @@ pub const CASES: &[Case] = &[
         mem_mb: 1024,
         input: &["selftest vmalloc", "poweroff"],
         expect: &[
-            regex(r"^vmalloc: 4096 KB at 0xf0000000: 1024 pages, 1024 from highmem, \d+ physical discontinuities, 0 bad$"),
+            regex(r"^vmalloc: 4096 KB at 0xf000[0-9a-f]{4}: 1024 pages, 1024 from highmem, \d+ physical discontinuities, 0 bad$"),
             line("selftest vmalloc: PASS"),
             POWER_DOWN,
         ],
@@ -392,20 +396,24 @@ pub const CASES: &[Case] = &[
             "cat /proc/meminfo",
             "vmalloc 16384",
             "cat /proc/vmallocinfo",
-            "vfree 0xf0000000",
-            "vfree 0xf0000000",
+            "vfree 0xf0004000",
+            "vfree 0xf0004000",
             "vmalloc 0",
             "poweroff",
         ],
         expect: &[
-            regex(r"^0xf8000000-0xf8100000 1048576 \S*iotable_init\+0x0/0x[0-9a-f]+ phys=10000000 ioremap$")
+            // The console and system registers, ioremapped at VMALLOC_START
+            // (8 KB aligned, each followed by a guard page).
+            regex(r"^0xf0000000-0xf0002000    8192 \S*uart::init\+0x0/0x[0-9a-f]+ phys=10009000 ioremap$")
+                .of("cat /proc/vmallocinfo"),
+            regex(r"^0xf0002000-0xf0004000    8192 \S+\+0x0/0x[0-9a-f]+ phys=10000000 ioremap$")
                 .of("cat /proc/vmallocinfo"),
             line("VmallocTotal:     245760 kB").of("cat /proc/meminfo"),
-            line("VmallocUsed:        1024 kB").of("cat /proc/meminfo"),
-            line("VmallocChunk:     131072 kB").of("cat /proc/meminfo"),
-            line("0xf0000000").of("vmalloc 16384"),
-            regex(r"^0xf0000000-0xf0005000   20480 .+\+0x[0-9a-f]+/0x[0-9a-f]+ pages=4 vmalloc$"),
-            line("vfree: 0xf0000000: Invalid argument (EINVAL)"),
+            line("VmallocUsed:          16 kB").of("cat /proc/meminfo"),
+            line("VmallocChunk:     245744 kB").of("cat /proc/meminfo"),
+            line("0xf0004000").of("vmalloc 16384"),
+            regex(r"^0xf0004000-0xf0009000   20480 .+\+0x[0-9a-f]+/0x[0-9a-f]+ pages=4 vmalloc$"),
+            line("vfree: 0xf0004000: Invalid argument (EINVAL)"),
             line("vmalloc: 0: Invalid argument (EINVAL)").of("vmalloc 0"),
             POWER_DOWN,
         ],
@@ -417,7 +425,7 @@ pub const CASES: &[Case] = &[
         name: "oops_vmalloc_guard",
         input: &["provoke-crash VMALLOC_GUARD"],
         expect: &[
-            regex(r"^Unable to handle kernel paging request at virtual address c8801000$"),
+            regex(r"^Unable to handle kernel paging request at virtual address c8805000$"),
             line("DFSR: 0x00000807 (page translation fault, write)"),
             line("Internal error: Oops: 807 [#1] ARM"),
             regex(r"^Kernel panic - not syncing: Fatal exception"),

@@ -223,9 +223,22 @@ pub fn vfree(addr: u32) -> Result<(), Errno> {
     match area.kind {
         Kind::Vmalloc => unwind(addr, &area.pages, area.pages.len()),
         Kind::Ioremap { .. } => {
-            for i in 0..(area.size - PAGE_SIZE) / PAGE_SIZE {
-                // SAFETY: the area's own mapping, no longer used.
-                unsafe { unmap_page(addr + i * PAGE_SIZE) };
+            // Pages, or whole sections for a static map made by boot.S.
+            let end = addr as u64 + area.size as u64;
+            let mut v = addr as u64;
+            while v < end {
+                let va = v as u32;
+                if let super::pgtable::L1Entry::Section { .. } =
+                    super::pgtable::decode_l1(super::read_l1(va))
+                {
+                    // SAFETY: the area's own section, no longer used.
+                    unsafe { super::set_l1(va, 0) };
+                    v = (v | 0xf_ffff) + 1;
+                } else {
+                    // SAFETY: the area's own mapping, no longer used.
+                    unsafe { unmap_page(va) };
+                    v += PAGE_SIZE as u64;
+                }
             }
         }
     }

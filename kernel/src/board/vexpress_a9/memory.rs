@@ -21,7 +21,12 @@ pub const MB_PERIPH_VIRT: u32 = 0xf800_0000;
 pub const SYSREGS_OFFSET: u32 = 0x0_0000;
 pub const UART0_OFFSET: u32 = 0x0_9000;
 
-/// Virtual addresses of the devices Kobold drives.
+/// Physical addresses of the devices Kobold drives.
+pub const SYSREGS_PHYS: u32 = MB_PERIPH_PHYS + SYSREGS_OFFSET;
+pub const UART0_PHYS: u32 = MB_PERIPH_PHYS + UART0_OFFSET;
+
+/// Their boot-time virtual addresses inside the DEBUG_LL section; the
+/// drivers move to `ioremap`ed addresses once vmalloc works.
 pub const SYSREGS_VIRT: u32 = MB_PERIPH_VIRT + SYSREGS_OFFSET;
 pub const UART0_VIRT: u32 = MB_PERIPH_VIRT + UART0_OFFSET;
 

@@ -8,6 +8,15 @@
 
 use super::memory::SYSREGS_VIRT;
 use core::ptr::{read_volatile, write_volatile};
+use core::sync::atomic::{AtomicU32, Ordering};
+
+/// Where the registers are mapped (as for the UART).
+static BASE: AtomicU32 = AtomicU32::new(SYSREGS_VIRT);
+
+/// Moves the driver to a new mapping of the same registers.
+pub fn set_base(virt: u32) {
+    BASE.store(virt, Ordering::SeqCst);
+}
 
 const SYS_24MHZ: u32 = 0x5c;
 const SYS_CFGDATA: u32 = 0xa0;
@@ -20,13 +29,13 @@ const FUNC_SHUTDOWN: u32 = 8;
 const FUNC_REBOOT: u32 = 9;
 
 fn reg(offset: u32) -> *mut u32 {
-    (SYSREGS_VIRT + offset) as *mut u32
+    (BASE.load(Ordering::Relaxed) + offset) as *mut u32
 }
 
 /// The free-running 24 MHz counter.
 pub fn counter_24mhz() -> u32 {
-    // SAFETY: the system registers are mapped as device memory at
-    // SYSREGS_VIRT from boot.S on; SYS_24MHZ is read-only.
+    // SAFETY: the system registers are mapped as device memory at BASE
+    // (DEBUG_LL section, later an ioremap); SYS_24MHZ is read-only.
     unsafe { read_volatile(reg(SYS_24MHZ)) }
 }
 

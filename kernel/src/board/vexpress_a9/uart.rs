@@ -6,6 +6,16 @@
 
 use super::memory::UART0_VIRT;
 use core::ptr::{read_volatile, write_volatile};
+use core::sync::atomic::{AtomicU32, Ordering};
+
+/// Where the registers are mapped: the DEBUG_LL section at boot, an
+/// `ioremap`ed page afterwards (see [`set_base`]).
+static BASE: AtomicU32 = AtomicU32::new(UART0_VIRT);
+
+/// Moves the driver to a new mapping of the same registers.
+pub fn set_base(virt: u32) {
+    BASE.store(virt, Ordering::SeqCst);
+}
 
 const DR: u32 = 0x00;
 const FR: u32 = 0x18;
@@ -22,13 +32,14 @@ const CR_TXE: u32 = 1 << 8;
 const CR_RXE: u32 = 1 << 9;
 
 fn reg(offset: u32) -> *mut u32 {
-    (UART0_VIRT + offset) as *mut u32
+    (BASE.load(Ordering::Relaxed) + offset) as *mut u32
 }
 
 /// Programs 8N1 with FIFOs and enables the transmitter and receiver.
 pub fn init() {
-    // SAFETY: UART0's registers are mapped as device memory at UART0_VIRT
-    // from boot.S on (the DEBUG_LL section), and nothing else drives them.
+    // SAFETY: UART0's registers are mapped as device memory at BASE (the
+    // DEBUG_LL section from boot.S on, later an ioremap), and nothing else
+    // drives them.
     unsafe {
         write_volatile(reg(IMSC), 0);
         write_volatile(reg(LCR_H), LCR_H_FEN | LCR_H_WLEN8);
