@@ -785,10 +785,24 @@ fn vmalloc_scenario(out: &mut dyn Write, caller: u32) -> Result<(u32, usize, usi
         "vmalloc: {} KB at {addr:#010x}: {npages} pages, {high} from highmem, {scattered} physical discontinuities, {bad} bad",
         SIZE >> 10
     );
+    // Change permissions of a range: read-only, then back (set_memory_ro/rw).
+    // SAFETY: the area is ours and nothing writes it meanwhile.
+    unsafe { mm::protect_range(addr, SIZE, mm::pgtable::Prot::KERNEL_RO) }
+        .map_err(|_| Errno::EFAULT)?;
+    let ro = mm::read_l2(addr).is_some_and(|d| d & mm::pgtable::pte::APX != 0);
+    // SAFETY: as above.
+    unsafe { mm::protect_range(addr, SIZE, mm::pgtable::Prot::KERNEL_RW) }
+        .map_err(|_| Errno::EFAULT)?;
+    let rw = mm::read_l2(addr).is_some_and(|d| d & mm::pgtable::pte::APX == 0);
+    if !(ro && rw) {
+        bad += 1;
+    }
     mm::vmalloc::vfree(addr)?;
+    bad += module_window_code(out, caller)?;
     for pfn in kept {
         let _ = mm::page_alloc::free_pages(pfn, 0);
     }
+    bad += vmalloc_failures(out, caller);
     bad += vmalloc_storm(caller)?;
     Ok((bad, npages, high, scattered))
 }
@@ -827,4 +841,76 @@ fn selftest_vmalloc(out: &mut dyn Write) -> Result<(), Errno> {
     };
     let ok = bad == 0 && high == want_high && scattered > 0 && refused && before == after;
     if ok { Ok(()) } else { Err(Errno::EIO) }
+}
+
+/// module_alloc-style: an executable area in the module window, two ARM
+/// instructions written into it (`mov r0, #42; bx lr`), the I-cache made
+/// coherent, the page made read-only + executable (W^X), and a call.
+fn module_window_code(out: &mut dyn Write, caller: u32) -> Result<u32, Errno> {
+    use mm::pgtable::Prot;
+    let code = mm::vmalloc::vmalloc_node_range(
+        PAGE_SIZE_U32,
+        1,
+        mm::vmalloc::Window::Modules,
+        mm::buddy::Gfp::KERNEL,
+        Prot::KERNEL_RWX,
+        caller,
+    )?;
+    // SAFETY: the fresh area is mapped read/write/execute.
+    unsafe {
+        core::ptr::write_volatile(code as *mut u32, 0xe3a0_002a); // mov r0, #42
+        core::ptr::write_volatile((code + 4) as *mut u32, 0xe12f_ff1e); // bx lr
+    }
+    mm::flush_icache_range(code, code + 8);
+    // SAFETY: nothing writes the area any more.
+    unsafe { mm::protect_range(code, PAGE_SIZE_U32, Prot::KERNEL_RX) }
+        .map_err(|_| Errno::EFAULT)?;
+    // SAFETY: the page holds a complete AAPCS function returning a u32.
+    let f: extern "C" fn() -> u32 = unsafe { core::mem::transmute(code as usize) };
+    let r = f();
+    let _ = writeln!(out, "module window: code at {code:#010x} (RX) returned {r}");
+    mm::vmalloc::vfree(code)?;
+    Ok(u32::from(r != 42))
+}
+
+/// Failed vmallocs leave nothing behind: one asks for more address space
+/// than the window has, one runs out of pages half way (the page allocator
+/// is first drained to about 50 free pages). Free pages and areas must be
+/// the same before and after each failure.
+fn vmalloc_failures(out: &mut dyn Write, caller: u32) -> u32 {
+    use mm::buddy::{Gfp, MAX_ORDER};
+    let mut bad = 0;
+    let snapshot = || (mm::page_alloc::counters().free, mm::vmalloc::area_count());
+    let s0 = snapshot();
+    if mm::vmalloc::vmalloc(0xf000_0000, caller) != Err(Errno::ENOMEM) || snapshot() != s0 {
+        bad += 1;
+    }
+    let mut hog = alloc::vec::Vec::with_capacity(8192);
+    for order in (0..MAX_ORDER).rev() {
+        while mm::page_alloc::counters().free >= (1u64 << order) + 50 && hog.len() < hog.capacity()
+        {
+            match mm::page_alloc::alloc_pages(Gfp::KERNEL.union(Gfp::HIGHMEM), order) {
+                Some(pfn) => hog.push((pfn, order)),
+                None => break,
+            }
+        }
+    }
+    let s1 = snapshot();
+    let failed = mm::vmalloc::vmalloc(200 * PAGE_SIZE_U32, caller) == Err(Errno::ENOMEM);
+    let s2 = snapshot();
+    for (pfn, order) in hog {
+        let _ = mm::page_alloc::free_pages(pfn, order);
+    }
+    if !failed || s1 != s2 {
+        bad += 1;
+    }
+    let _ = writeln!(
+        out,
+        "vmalloc failures: no address space -> ENOMEM; {} free pages, 200 asked -> {}; free pages {} -> {} across the failure",
+        s1.0,
+        if failed { "ENOMEM" } else { "succeeded?!" },
+        s1.0,
+        s2.0
+    );
+    bad
 }

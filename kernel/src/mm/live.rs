@@ -272,3 +272,88 @@ pub unsafe fn protect_kernel_image(img: &super::sections::KernelImage) -> Result
     cp15::flush_tlb_all();
     Ok(())
 }
+
+/// Maps `[virt, virt + len)` to `[phys, phys + len)` with 4 KB pages
+/// (Linux's `ioremap_page_range` / `map_kernel_range_noflush`). On failure
+/// the pages mapped so far are unmapped again.
+///
+/// # Safety
+/// As for [`map_page`], for every page of the range.
+pub unsafe fn map_range(virt: u32, phys: u32, len: u32, prot: Prot) -> Result<(), MapError> {
+    let pages = len.div_ceil(4096);
+    for i in 0..pages {
+        // SAFETY: the caller vouches for the whole range.
+        if let Err(e) = unsafe { map_page(virt + i * 4096, phys + i * 4096, prot) } {
+            // SAFETY: undoing exactly what this call mapped.
+            unsafe { unmap_range(virt, i * 4096) };
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Unmaps the 4 KB pages of `[virt, virt + len)` (Linux's
+/// `unmap_kernel_range`).
+///
+/// # Safety
+/// Nothing may be using the range.
+pub unsafe fn unmap_range(virt: u32, len: u32) {
+    for i in 0..len.div_ceil(4096) {
+        // SAFETY: per the contract.
+        unsafe { unmap_page(virt + i * 4096) };
+    }
+}
+
+/// Changes the permissions of the mapped 4 KB pages of `[virt, virt + len)`
+/// to `prot`, keeping their physical pages (Linux's `set_memory_ro/rw/x/nx`
+/// family). Fails, changing nothing, if any page is not page-mapped.
+///
+/// # Safety
+/// The new permissions must not break a current user of the range.
+pub unsafe fn protect_range(virt: u32, len: u32, prot: Prot) -> Result<(), MapError> {
+    let _guard = PGTABLE_LOCK.lock();
+    let pages = len.div_ceil(4096);
+    // First check every page, then rewrite: all or nothing.
+    for i in 0..pages {
+        let v = virt + i * 4096;
+        match pgtable::decode_l1(read_l1(v)) {
+            L1Entry::Table { .. } => {}
+            _ => return Err(MapError::SectionInTheWay { virt: v }),
+        }
+    }
+    for i in 0..pages {
+        let v = virt + i * 4096;
+        if let L1Entry::Table { l2_phys, .. } = pgtable::decode_l1(read_l1(v)) {
+            let entry = (phys_to_virt(l2_phys) as *mut u32).wrapping_add(pgtable::l2_index(v));
+            // SAFETY: a live second-level table in lowmem; index < 256.
+            let old = unsafe { core::ptr::read_volatile(entry) };
+            if old & 2 != 0 {
+                // SAFETY: same physical page, new permissions.
+                unsafe {
+                    core::ptr::write_volatile(entry, pgtable::small_page(old & !0xfff, prot))
+                };
+            }
+        }
+    }
+    cp15::flush_tlb_all();
+    Ok(())
+}
+
+/// Makes code written to `[start, end)` executable: clean the data cache to
+/// the point of unification and invalidate the instruction cache and branch
+/// predictors (ARM ARM B2.2.9; Linux's `flush_icache_range`). QEMU keeps no
+/// caches, but real hardware needs this after copying module text.
+pub fn flush_icache_range(start: u32, end: u32) {
+    use aarch32_cpu::register::{Dccmvau, SysRegWrite};
+    let mut line = start & !31; // Cortex-A9: 32-byte lines
+    while line < end {
+        // SAFETY: cleaning a cache line by address has no effect on memory
+        // contents; `line` lies in a mapped range by the caller's contract.
+        unsafe { <Dccmvau as SysRegWrite>::write_raw(line) };
+        line = line.wrapping_add(32);
+        if line == 0 {
+            break;
+        }
+    }
+    cp15::flush_icache_all();
+}

@@ -260,16 +260,10 @@ pub fn ioremap(phys: u32, size: u32, caller: u32) -> Result<u32, Errno> {
         .vmalloc
         .alloc(with_guard(len).ok_or(Errno::ENOMEM)?, 1 << order)
         .map_err(|_| Errno::ENOMEM)?;
-    for i in 0..len / PAGE_SIZE {
-        // SAFETY: pages of the area just reserved.
-        if unsafe { map_page(addr + i * PAGE_SIZE, base + i * PAGE_SIZE, Prot::DEVICE) }.is_err() {
-            for j in 0..i {
-                // SAFETY: undoing the mappings made above.
-                unsafe { unmap_page(addr + j * PAGE_SIZE) };
-            }
-            let _ = vm()?.lock().vmalloc.free(addr);
-            return Err(Errno::ENOMEM);
-        }
+    // SAFETY: the pages of the area just reserved; map_range unwinds itself.
+    if unsafe { super::map_range(addr, base, len, Prot::DEVICE) }.is_err() {
+        let _ = vm()?.lock().vmalloc.free(addr);
+        return Err(Errno::ENOMEM);
     }
     let area = VmArea {
         addr,

@@ -93,3 +93,26 @@ pub fn flush_tlb_all() {
     dsb();
     isb();
 }
+
+/// ICIALLU (*invalidate all instruction caches to PoU*).
+pub struct Iciallu;
+impl SysReg for Iciallu {
+    const CP: u32 = 15;
+    const CRN: u32 = 7;
+    const OP1: u32 = 0;
+    const CRM: u32 = 5;
+    const OP2: u32 = 0;
+}
+impl SysRegWrite for Iciallu {}
+
+/// After cleaning the data cache for new code: wait for the cleans, drop
+/// every stale instruction and prediction, and resynchronise the pipeline.
+pub fn flush_icache_all() {
+    dsb();
+    // SAFETY: invalidating the instruction cache never loses data.
+    unsafe { <Iciallu as SysRegWrite>::write_raw(0) };
+    // SAFETY: invalidating branch predictors is always safe.
+    unsafe { <Bpiall as SysRegWrite>::write_raw(0) };
+    dsb();
+    isb();
+}
