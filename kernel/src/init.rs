@@ -799,6 +799,25 @@ fn vmalloc_scenario(out: &mut dyn Write, caller: u32) -> Result<(u32, usize, usi
     }
     mm::vmalloc::vfree(addr)?;
     bad += module_window_code(out, caller)?;
+    // vmap of pages we own: 16 of the scattered pages kept above.
+    let mine = &kept[..kept.len().min(16)];
+    let v = mm::vmalloc::vmap(mine, mm::pgtable::Prot::KERNEL_RW, caller)?;
+    // SAFETY: the vmap area maps `mine` read/write until vunmap.
+    unsafe { core::ptr::write_volatile((v + PAGE_SIZE_U32) as *mut u32, 0x7a7a_7a7a) };
+    let k = kmap(mine[1])?;
+    // SAFETY: kmap maps the page until kunmap.
+    let via_kmap = unsafe { core::ptr::read_volatile(k as *const u32) };
+    kunmap(mine[1])?;
+    mm::vmalloc::vunmap(v)?;
+    let vunmap_twice = mm::vmalloc::vunmap(v) == Err(Errno::EINVAL);
+    if via_kmap != 0x7a7a_7a7a || !vunmap_twice {
+        bad += 1;
+    }
+    let _ = writeln!(
+        out,
+        "vmap: {} owned pages at {v:#010x}, read back through kmap: {via_kmap:#x}",
+        mine.len()
+    );
     for pfn in kept {
         let _ = mm::page_alloc::free_pages(pfn, 0);
     }

@@ -380,6 +380,7 @@ pub const CASES: &[Case] = &[
         expect: &[
             regex(r"^vmalloc: 4096 KB at 0xf000[0-9a-f]{4}: 1024 pages, 1024 from highmem, \d+ physical discontinuities, 0 bad$"),
             line("module window: code at 0xbf000000 (RX) returned 42"),
+            regex(r"^vmap: 16 owned pages at 0x[0-9a-f]{8}, read back through kmap: 0x7a7a7a7a$"),
             regex(r"^vmalloc failures: no address space -> ENOMEM; \d+ free pages, 200 asked -> ENOMEM; free pages (\d+) -> \d+ across the failure$"),
             line("selftest vmalloc: PASS"),
             POWER_DOWN,

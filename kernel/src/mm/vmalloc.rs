@@ -45,7 +45,11 @@ pub enum Window {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Vmalloc,
-    Ioremap { phys: u32 },
+    /// Pages the caller owns, mapped by `vmap` (not freed by `vunmap`).
+    Vmap,
+    Ioremap {
+        phys: u32,
+    },
 }
 
 /// Linux's `struct vm_struct`.
@@ -222,6 +226,10 @@ pub fn vfree(addr: u32) -> Result<(), Errno> {
     let area = vm.areas.remove(&addr).ok_or(Errno::EINVAL)?;
     match area.kind {
         Kind::Vmalloc => unwind(addr, &area.pages, area.pages.len()),
+        Kind::Vmap => {
+            // SAFETY: the area's own pages; they stay the caller's.
+            unsafe { super::unmap_range(addr, area.size - PAGE_SIZE) };
+        }
         Kind::Ioremap { .. } => {
             // Pages, or whole sections for a static map made by boot.S.
             let end = addr as u64 + area.size as u64;
@@ -244,6 +252,63 @@ pub fn vfree(addr: u32) -> Result<(), Errno> {
     }
     vm.window_of(addr).free(addr).map_err(|_| Errno::EINVAL)?;
     Ok(())
+}
+
+/// Linux's `vmap(pages, count, flags, prot)`: maps pages the caller owns
+/// contiguously in the vmalloc range (with a guard page). [`vunmap`]
+/// removes the mapping and leaves the pages to the caller.
+pub fn vmap(pages: &[Pfn], prot: Prot, caller: u32) -> Result<u32, Errno> {
+    let size = u32::try_from(pages.len())
+        .ok()
+        .and_then(|n| n.checked_mul(PAGE_SIZE))
+        .ok_or(Errno::EINVAL)?;
+    if size == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut owned = Vec::new();
+    owned
+        .try_reserve_exact(pages.len())
+        .map_err(|_| Errno::ENOMEM)?;
+    owned.extend_from_slice(pages);
+    let area_size = with_guard(size).ok_or(Errno::ENOMEM)?;
+    let addr = vm()?
+        .lock()
+        .vmalloc
+        .alloc(area_size, 1)
+        .map_err(|_| Errno::ENOMEM)?;
+    for (i, &pfn) in pages.iter().enumerate() {
+        // SAFETY: pages of the area just reserved.
+        if unsafe { map_page(addr + i as u32 * PAGE_SIZE, pfn << PAGE_SHIFT, prot) }.is_err() {
+            // SAFETY: undoing exactly the pages mapped above.
+            unsafe { super::unmap_range(addr, i as u32 * PAGE_SIZE) };
+            let _ = vm()?.lock().vmalloc.free(addr);
+            return Err(Errno::ENOMEM);
+        }
+    }
+    vm()?.lock().areas.insert(
+        addr,
+        VmArea {
+            addr,
+            size: area_size,
+            pages: owned,
+            caller,
+            kind: Kind::Vmap,
+        },
+    );
+    Ok(addr)
+}
+
+/// Linux's `vunmap(addr)`: only for areas made by [`vmap`].
+pub fn vunmap(addr: u32) -> Result<(), Errno> {
+    let is_vmap = vm()?
+        .lock()
+        .areas
+        .get(&addr)
+        .is_some_and(|a| a.kind == Kind::Vmap);
+    if !is_vmap {
+        return Err(Errno::EINVAL);
+    }
+    vfree(addr)
 }
 
 /// Linux's `ioremap(phys, size)`: device memory in the vmalloc range,
@@ -310,6 +375,7 @@ pub fn write_area(
     crate::kallsyms::write_symbol(out, syms, a.caller)?;
     match a.kind {
         Kind::Vmalloc => writeln!(out, " pages={} vmalloc", a.pages.len()),
+        Kind::Vmap => writeln!(out, " pages={} vmap", a.pages.len()),
         Kind::Ioremap { phys } => writeln!(out, " phys={phys:x} ioremap"),
     }
 }
