@@ -1,0 +1,695 @@
+//! Validating an ELF32 ARM relocatable and exposing what was checked.
+//!
+//! The raw structures come from the `object` crate (`object::elf`'s
+//! `FileHeader32`, `SectionHeader32`, `Sym32`, `Rel32`, read through its
+//! bounds-checked `pod` views); the checks are ours, in this order:
+//!
+//! 1. header: length, magic, ELFCLASS32 + ELFDATA2LSB, ET_REL, EM_ARM,
+//!    `e_shentsize` 40, the section table inside the file;
+//! 2. sections: section 0 null; the name table valid and NUL-bounded; every
+//!    name inside it; every non-NOBITS section inside the file (with
+//!    overflow checks); no SHF_WRITE|SHF_EXECINSTR; no SHT_RELA;
+//! 3. exactly one SHT_SYMTAB with 16-byte entries and a valid string table;
+//!    every symbol name inside it; every symbol section index in range (not
+//!    reserved, not SHN_COMMON);
+//! 4. every SHT_REL section: 8-byte entries, linked to the symbol table,
+//!    its target in range and not itself; every relocation's symbol index
+//!    below the symbol count (Linux's `>` check admitted `== nsyms`) and its
+//!    4 patched bytes inside the target (no `size - 4` wrap-around);
+//! 5. at most one `.modinfo`, NUL-terminated.
+
+use crate::error::LoadError;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use object::LittleEndian as LE;
+use object::elf;
+use object::pod;
+use object::read::elf::SectionHeader as _;
+
+// object 0.40 wraps ELF constants in newtypes; the loader works on the raw
+// numbers, as they appear in the file.
+const SHF_ALLOC: u32 = elf::SHF_ALLOC.0 as u32;
+const SHF_WRITE: u32 = elf::SHF_WRITE.0 as u32;
+const SHF_EXECINSTR: u32 = elf::SHF_EXECINSTR.0 as u32;
+const SHT_NULL: u32 = elf::SHT_NULL.0;
+const SHT_STRTAB: u32 = elf::SHT_STRTAB.0;
+const SHT_SYMTAB: u32 = elf::SHT_SYMTAB.0;
+const SHT_NOBITS: u32 = elf::SHT_NOBITS.0;
+const SHT_REL: u32 = elf::SHT_REL.0;
+const SHT_RELA: u32 = elf::SHT_RELA.0;
+const SHN_UNDEF: u16 = elf::SHN_UNDEF.0;
+const SHN_ABS: u16 = elf::SHN_ABS.0;
+const SHN_COMMON: u16 = elf::SHN_COMMON.0;
+const SHN_LORESERVE: u16 = elf::SHN_LORESERVE;
+
+/// A validated section.
+#[derive(Clone, Copy, Debug)]
+pub struct Section<'a> {
+    pub index: u32,
+    pub name: &'a str,
+    pub sh_type: u32,
+    pub flags: u32,
+    pub size: u32,
+    pub align: u32,
+    pub link: u32,
+    pub info: u32,
+    /// The bytes in the file; `None` for SHT_NOBITS.
+    pub data: Option<&'a [u8]>,
+}
+
+impl Section<'_> {
+    pub fn is_alloc(&self) -> bool {
+        self.flags & SHF_ALLOC != 0
+    }
+}
+
+/// A validated symbol.
+#[derive(Clone, Copy, Debug)]
+pub struct Symbol<'a> {
+    pub name: &'a str,
+    pub value: u32,
+    pub size: u32,
+    pub info: u8,
+    pub shndx: u16,
+}
+
+impl Symbol<'_> {
+    pub fn is_undefined(&self) -> bool {
+        self.shndx == SHN_UNDEF
+    }
+    pub fn binding(&self) -> u8 {
+        self.info >> 4
+    }
+    pub fn kind(&self) -> u8 {
+        self.info & 0xf
+    }
+}
+
+/// One relocation of an SHT_REL section (checked against its target).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rel {
+    pub offset: u32,
+    pub r_type: u32,
+    pub symbol: u32,
+}
+
+/// A module whose structure has been checked.
+#[derive(Debug)]
+pub struct Module<'a> {
+    pub sections: Vec<Section<'a>>,
+    pub symbols: Vec<Symbol<'a>>,
+    /// (relocation section index, target section index, relocations).
+    pub relocations: Vec<(u32, u32, Vec<Rel>)>,
+    pub modinfo: Option<&'a [u8]>,
+}
+
+impl<'a> Module<'a> {
+    pub fn section_by_name(&self, name: &str) -> Option<&Section<'a>> {
+        self.sections.iter().find(|s| s.name == name)
+    }
+    pub fn symbol_by_name(&self, name: &str) -> Option<&Symbol<'a>> {
+        self.symbols.iter().find(|s| s.name == name)
+    }
+}
+
+fn cstr(table: &[u8], offset: u32) -> Option<&str> {
+    let rest = table.get(offset as usize..)?;
+    let end = rest.iter().position(|&b| b == 0)?;
+    core::str::from_utf8(&rest[..end]).ok()
+}
+
+fn bytes_at(data: &[u8], offset: u32, size: u32) -> Option<&[u8]> {
+    let end = offset.checked_add(size)?;
+    data.get(offset as usize..end as usize)
+}
+
+fn string_table<'a>(
+    data: &'a [u8],
+    sh: &elf::SectionHeader32<LE>,
+    index: u32,
+) -> Result<&'a [u8], LoadError> {
+    let table = bytes_at(data, sh.sh_offset.get(LE), sh.sh_size.get(LE))
+        .filter(|t| t.first() == Some(&0) && t.last() == Some(&0))
+        .ok_or(LoadError::BadStringTable { section: index })?;
+    if sh.sh_type.get(LE).0 != SHT_STRTAB {
+        return Err(LoadError::BadStringTable { section: index });
+    }
+    Ok(table)
+}
+
+/// Checks `data` and returns what it describes.
+pub fn validate(data: &[u8]) -> Result<Module<'_>, LoadError> {
+    // 1. The header.
+    let (hdr, _) = pod::from_bytes::<elf::FileHeader32<LE>>(data)
+        .map_err(|_| LoadError::Truncated { len: data.len() })?;
+    if hdr.e_ident.magic != elf::ELFMAG {
+        return Err(LoadError::BadMagic);
+    }
+    if hdr.e_ident.class != elf::ELFCLASS32 || hdr.e_ident.data != elf::ELFDATA2LSB {
+        return Err(LoadError::NotElf32Le);
+    }
+    let e_type = hdr.e_type.get(LE).0;
+    if e_type != elf::ET_REL.0 {
+        return Err(LoadError::NotRelocatable { e_type });
+    }
+    let e_machine = hdr.e_machine.get(LE).0;
+    if e_machine != elf::EM_ARM.0 {
+        return Err(LoadError::WrongMachine { e_machine });
+    }
+    let shentsize = hdr.e_shentsize.get(LE);
+    if shentsize != 40 {
+        return Err(LoadError::BadShentsize { size: shentsize });
+    }
+    let (shoff, shnum) = (hdr.e_shoff.get(LE), hdr.e_shnum.get(LE) as u32);
+    let table_err = LoadError::SectionTableOutsideFile { shoff, shnum };
+    let shdrs = data
+        .get(shoff as usize..)
+        .and_then(|rest| {
+            pod::slice_from_bytes::<elf::SectionHeader32<LE>>(rest, shnum as usize).ok()
+        })
+        .map(|(s, _)| s)
+        .filter(|s| !s.is_empty())
+        .ok_or(table_err)?;
+
+    // 2. Sections.
+    let null = &shdrs[0];
+    if null.sh_type.get(LE).0 != SHT_NULL || null.sh_size.get(LE) != 0 || null.sh_addr.get(LE) != 0
+    {
+        return Err(LoadError::BadNullSection);
+    }
+    let shstrndx = hdr.e_shstrndx.get(LE).0 as u32;
+    if shstrndx == 0 || shstrndx >= shnum {
+        return Err(LoadError::BadShstrndx { index: shstrndx });
+    }
+    let names = string_table(data, &shdrs[shstrndx as usize], shstrndx)
+        .map_err(|_| LoadError::BadShstrndx { index: shstrndx })?;
+    let mut sections = Vec::with_capacity(shdrs.len());
+    for (i, sh) in shdrs.iter().enumerate() {
+        let index = i as u32;
+        let name =
+            cstr(names, sh.sh_name.get(LE)).ok_or(LoadError::BadSectionName { section: index })?;
+        let (sh_type, flags) = (sh.sh_type.get(LE).0, sh.sh_flags(LE).0 as u32);
+        let (offset, size) = (sh.sh_offset.get(LE), sh.sh_size.get(LE));
+        let data = if sh_type == SHT_NOBITS || sh_type == SHT_NULL {
+            None
+        } else {
+            Some(
+                bytes_at(data, offset, size).ok_or_else(|| LoadError::SectionOutsideFile {
+                    section: name.to_string(),
+                    offset,
+                    size,
+                })?,
+            )
+        };
+        if flags & SHF_WRITE != 0 && flags & SHF_EXECINSTR != 0 {
+            return Err(LoadError::WriteExec {
+                section: name.to_string(),
+                index,
+            });
+        }
+        if sh_type == SHT_RELA {
+            return Err(LoadError::RelaNotSupported {
+                section: name.to_string(),
+            });
+        }
+        sections.push(Section {
+            index,
+            name,
+            sh_type,
+            flags,
+            size,
+            align: sh.sh_addralign.get(LE),
+            link: sh.sh_link.get(LE),
+            info: sh.sh_info.get(LE),
+            data,
+        });
+    }
+    let shape_err = |s: &Section<'_>| LoadError::BadTableShape {
+        section: s.name.to_string(),
+    };
+
+    // 3. The symbol table.
+    let mut symtabs = sections.iter().filter(|s| s.sh_type == SHT_SYMTAB);
+    let symtab = *symtabs.next().ok_or(LoadError::NoSymbols)?;
+    if symtabs.next().is_some() {
+        return Err(LoadError::TwoSymbolTables);
+    }
+    let sym_bytes = symtab.data.unwrap_or(&[]);
+    if shdrs[symtab.index as usize].sh_entsize.get(LE) != 16 || sym_bytes.len() % 16 != 0 {
+        return Err(shape_err(&symtab));
+    }
+    if symtab.link == 0 || symtab.link >= shnum {
+        return Err(LoadError::BadLink {
+            section: symtab.name.to_string(),
+            link: symtab.link,
+        });
+    }
+    let strtab = string_table(data, &shdrs[symtab.link as usize], symtab.link)?;
+    let (raw_syms, _) = pod::slice_from_bytes::<elf::Sym32<LE>>(sym_bytes, sym_bytes.len() / 16)
+        .map_err(|_| shape_err(&symtab))?;
+    let mut symbols = Vec::with_capacity(raw_syms.len());
+    for (i, s) in raw_syms.iter().enumerate() {
+        let name =
+            cstr(strtab, s.st_name.get(LE)).ok_or(LoadError::BadSymbolName { symbol: i as u32 })?;
+        let shndx = s.st_shndx.get(LE).0;
+        if shndx == SHN_COMMON {
+            return Err(LoadError::CommonSymbol {
+                symbol: name.to_string(),
+            });
+        }
+        let reserved_ok = shndx == SHN_UNDEF || shndx == SHN_ABS;
+        if !reserved_ok && (shndx >= SHN_LORESERVE || shndx as u32 >= shnum) {
+            return Err(LoadError::BadSymbolSection {
+                symbol: symbol_label(name, i),
+                shndx,
+            });
+        }
+        symbols.push(Symbol {
+            name,
+            value: s.st_value.get(LE),
+            size: s.st_size.get(LE),
+            info: s.st_info.0,
+            shndx,
+        });
+    }
+
+    // 4. Relocations.
+    let mut relocations = Vec::new();
+    for s in sections.iter().filter(|s| s.sh_type == SHT_REL) {
+        let bytes = s.data.unwrap_or(&[]);
+        if shdrs[s.index as usize].sh_entsize.get(LE) != 8 || bytes.len() % 8 != 0 {
+            return Err(shape_err(s));
+        }
+        if s.link != symtab.index {
+            return Err(LoadError::BadLink {
+                section: s.name.to_string(),
+                link: s.link,
+            });
+        }
+        if s.info == 0 || s.info >= shnum || s.info == s.index {
+            return Err(LoadError::BadRelocTarget {
+                section: s.name.to_string(),
+                info: s.info,
+            });
+        }
+        let target = sections[s.info as usize];
+        let (rels, _) = pod::slice_from_bytes::<elf::Rel32<LE>>(bytes, bytes.len() / 8)
+            .map_err(|_| shape_err(s))?;
+        let mut checked = Vec::with_capacity(rels.len());
+        for (i, r) in rels.iter().enumerate() {
+            let (offset, sym) = (r.r_offset.get(LE), r.r_sym(LE));
+            if sym as usize >= symbols.len() {
+                return Err(LoadError::RelocSymbolOutOfRange {
+                    section: s.name.to_string(),
+                    index: i,
+                    symbol: sym,
+                    nsyms: symbols.len(),
+                });
+            }
+            // Every ARM relocation Kobold applies patches one 32-bit word
+            // (or a Thumb-2 pair of halfwords): 4 bytes inside the target,
+            // which must hold bytes (not NOBITS).
+            let inside = target.data.is_some()
+                && offset.checked_add(4).is_some_and(|end| end <= target.size);
+            if !inside {
+                return Err(LoadError::RelocOutsideSection {
+                    section: s.name.to_string(),
+                    index: i,
+                    offset,
+                    size: target.size,
+                });
+            }
+            checked.push(Rel {
+                offset,
+                r_type: r.r_type(LE).0,
+                symbol: sym,
+            });
+        }
+        relocations.push((s.index, s.info, checked));
+    }
+
+    // 5. .modinfo.
+    let mut modinfos = sections.iter().filter(|s| s.name == ".modinfo");
+    let modinfo = modinfos.next().and_then(|s| s.data);
+    if modinfos.next().is_some() {
+        return Err(LoadError::TwoModinfo);
+    }
+    if let Some(m) = modinfo
+        && !m.is_empty()
+        && m.last() != Some(&0)
+    {
+        return Err(LoadError::ModinfoNotTerminated);
+    }
+    Ok(Module {
+        sections,
+        symbols,
+        relocations,
+        modinfo,
+    })
+}
+
+fn symbol_label(name: &str, index: usize) -> String {
+    if name.is_empty() {
+        alloc::format!("#{index}")
+    } else {
+        name.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use object::write::{Object, Relocation, StandardSection, Symbol as WSymbol, SymbolSection};
+    use object::{
+        Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags,
+        SymbolKind, SymbolScope,
+    };
+    use std::vec;
+
+    /// A small but complete module, built as a compiler would emit it:
+    /// text calling an undefined `printk`, data, bss, .modinfo, an exported
+    /// `init_module`.
+    fn module() -> Vec<u8> {
+        let mut o = Object::new(BinaryFormat::Elf, Architecture::Arm, Endianness::Little);
+        let text = o.section_id(StandardSection::Text);
+        // push {lr}; bl printk; mov r0, #0; pop {pc}
+        o.append_section_data(
+            text,
+            &[
+                0x04, 0xe0, 0x2d, 0xe5, 0xfe, 0xff, 0xff, 0xeb, 0x00, 0x00, 0xa0, 0xe3, 0x04, 0xf0,
+                0x9d, 0xe4,
+            ],
+            4,
+        );
+        let data = o.section_id(StandardSection::Data);
+        o.append_section_data(data, &[1, 2, 3, 4], 4);
+        let bss = o.section_id(StandardSection::UninitializedData);
+        o.append_section_bss(bss, 64, 4);
+        let modinfo = o.add_section(vec![], b".modinfo".to_vec(), SectionKind::ReadOnlyData);
+        o.append_section_data(modinfo, b"license=GPL\0name=hello\0", 1);
+        o.add_symbol(WSymbol {
+            name: b"init_module".to_vec(),
+            value: 0,
+            size: 16,
+            kind: SymbolKind::Text,
+            scope: SymbolScope::Dynamic,
+            weak: false,
+            section: SymbolSection::Section(text),
+            flags: SymbolFlags::None,
+        });
+        let printk = o.add_symbol(WSymbol {
+            name: b"printk".to_vec(),
+            value: 0,
+            size: 0,
+            kind: SymbolKind::Text,
+            scope: SymbolScope::Dynamic,
+            weak: false,
+            section: SymbolSection::Undefined,
+            flags: SymbolFlags::None,
+        });
+        o.add_relocation(
+            text,
+            Relocation {
+                offset: 4,
+                symbol: printk,
+                addend: 0,
+                flags: RelocationFlags::Elf {
+                    r_type: elf::R_ARM_CALL,
+                },
+            },
+        )
+        .unwrap();
+        o.write().unwrap()
+    }
+
+    fn u16_at(b: &mut [u8], at: usize, v: u16) {
+        b[at..at + 2].copy_from_slice(&v.to_le_bytes());
+    }
+    fn u32_at(b: &mut [u8], at: usize, v: u32) {
+        b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    }
+    fn get32(b: &[u8], at: usize) -> u32 {
+        u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+    }
+    /// Offset of field `field` of section header `index`.
+    fn shdr(b: &[u8], index: u32, field: usize) -> usize {
+        get32(b, 32) as usize + 40 * index as usize + field
+    }
+    fn index_of(b: &[u8], name: &str) -> u32 {
+        validate(b).unwrap().section_by_name(name).unwrap().index
+    }
+
+    #[test]
+    fn accepts_a_well_formed_module() {
+        let b = module();
+        let m = validate(&b).unwrap();
+        let text = m.section_by_name(".text").unwrap();
+        assert!(text.is_alloc());
+        assert_eq!(text.size, 16);
+        assert_eq!(m.section_by_name(".bss").unwrap().data, None);
+        assert!(m.symbol_by_name("printk").unwrap().is_undefined());
+        assert_eq!(m.symbol_by_name("init_module").unwrap().size, 16);
+        assert_eq!(m.relocations.len(), 1);
+        let (_, target, rels) = &m.relocations[0];
+        assert_eq!(*target, text.index);
+        assert_eq!(rels[0].offset, 4);
+        assert_eq!(rels[0].r_type, elf::R_ARM_CALL.0);
+        assert_eq!(
+            crate::modinfo::get(m.modinfo.unwrap(), "license"),
+            Some("GPL")
+        );
+    }
+
+    #[test]
+    fn header_errors() {
+        let good = module();
+        assert_eq!(
+            validate(&good[..20]).unwrap_err(),
+            LoadError::Truncated { len: 20 }
+        );
+        let mut b = good.clone();
+        b[0] = 0;
+        assert_eq!(validate(&b).unwrap_err(), LoadError::BadMagic);
+        let mut b = good.clone();
+        b[4] = 2; // ELFCLASS64
+        assert_eq!(validate(&b).unwrap_err(), LoadError::NotElf32Le);
+        let mut b = good.clone();
+        u16_at(&mut b, 16, 2); // ET_EXEC
+        assert_eq!(
+            validate(&b).unwrap_err(),
+            LoadError::NotRelocatable { e_type: 2 }
+        );
+        let mut b = good.clone();
+        u16_at(&mut b, 18, 3); // EM_386
+        assert_eq!(
+            validate(&b).unwrap_err(),
+            LoadError::WrongMachine { e_machine: 3 }
+        );
+        let mut b = good.clone();
+        u16_at(&mut b, 46, 64);
+        assert_eq!(
+            validate(&b).unwrap_err(),
+            LoadError::BadShentsize { size: 64 }
+        );
+        let mut b = good.clone();
+        u32_at(&mut b, 32, 0xffff_fff0);
+        assert!(matches!(
+            validate(&b).unwrap_err(),
+            LoadError::SectionTableOutsideFile { .. }
+        ));
+        let mut b = good.clone();
+        u16_at(&mut b, 50, 0);
+        assert_eq!(
+            validate(&b).unwrap_err(),
+            LoadError::BadShstrndx { index: 0 }
+        );
+        let mut b = good.clone();
+        u16_at(&mut b, 50, 200);
+        assert_eq!(
+            validate(&b).unwrap_err(),
+            LoadError::BadShstrndx { index: 200 }
+        );
+    }
+
+    #[test]
+    fn every_truncation_is_refused() {
+        let good = module();
+        for n in 0..good.len() {
+            assert!(validate(&good[..n]).is_err(), "accepted a file cut at {n}");
+        }
+    }
+
+    #[test]
+    fn section_errors() {
+        let good = module();
+        let text = index_of(&good, ".text");
+        let mut b = good.clone();
+        u32_at(&mut b, shdr(&good, text, 20), 0x10_0000); // sh_size past EOF
+        assert!(
+            matches!(validate(&b).unwrap_err(), LoadError::SectionOutsideFile { ref section, .. } if section == ".text")
+        );
+        let mut b = good.clone();
+        u32_at(&mut b, shdr(&good, text, 16), 0xffff_fffc); // offset + size overflows
+        assert!(matches!(
+            validate(&b).unwrap_err(),
+            LoadError::SectionOutsideFile { .. }
+        ));
+        let mut b = good.clone();
+        let flags = get32(&good, shdr(&good, text, 8));
+        u32_at(&mut b, shdr(&good, text, 8), flags | SHF_WRITE);
+        assert_eq!(
+            validate(&b).unwrap_err(),
+            LoadError::WriteExec {
+                section: ".text".into(),
+                index: text
+            }
+        );
+        let mut b = good.clone();
+        u32_at(&mut b, shdr(&good, text, 0), 0xffff); // name outside the table
+        assert_eq!(
+            validate(&b).unwrap_err(),
+            LoadError::BadSectionName { section: text }
+        );
+        let mut b = good.clone();
+        u32_at(&mut b, shdr(&good, 0, 4), elf::SHT_PROGBITS.0);
+        assert_eq!(validate(&b).unwrap_err(), LoadError::BadNullSection);
+        let rel = index_of(&good, ".rel.text");
+        let mut b = good.clone();
+        u32_at(&mut b, shdr(&good, rel, 4), SHT_RELA);
+        assert_eq!(
+            validate(&b).unwrap_err(),
+            LoadError::RelaNotSupported {
+                section: ".rel.text".into()
+            }
+        );
+        let symtab = index_of(&good, ".symtab");
+        let mut b = good.clone();
+        u32_at(&mut b, shdr(&good, symtab, 4), elf::SHT_PROGBITS.0);
+        assert_eq!(validate(&b).unwrap_err(), LoadError::NoSymbols);
+    }
+
+    #[test]
+    fn symbol_and_relocation_errors() {
+        let good = module();
+        let m = validate(&good).unwrap();
+        let symtab = *m.section_by_name(".symtab").unwrap();
+        let sym_off = get32(&good, shdr(&good, symtab.index, 16)) as usize;
+        let printk = m.symbols.iter().position(|s| s.name == "printk").unwrap();
+        let init = m
+            .symbols
+            .iter()
+            .position(|s| s.name == "init_module")
+            .unwrap();
+        // st_shndx out of range, and SHN_COMMON.
+        let mut b = good.clone();
+        u16_at(&mut b, sym_off + 16 * init + 14, 0x0fff);
+        assert_eq!(
+            validate(&b).unwrap_err(),
+            LoadError::BadSymbolSection {
+                symbol: "init_module".into(),
+                shndx: 0x0fff
+            }
+        );
+        let mut b = good.clone();
+        u16_at(&mut b, sym_off + 16 * printk + 14, SHN_COMMON);
+        assert_eq!(
+            validate(&b).unwrap_err(),
+            LoadError::CommonSymbol {
+                symbol: "printk".into()
+            }
+        );
+        let mut b = good.clone();
+        u32_at(&mut b, sym_off + 16 * printk, 0xffff);
+        assert_eq!(
+            validate(&b).unwrap_err(),
+            LoadError::BadSymbolName {
+                symbol: printk as u32
+            }
+        );
+        // Relocation symbol == nsyms (one past the end), and offsets at the end.
+        let rel = *m.section_by_name(".rel.text").unwrap();
+        let rel_off = get32(&good, shdr(&good, rel.index, 16)) as usize;
+        let nsyms = m.symbols.len() as u32;
+        let mut b = good.clone();
+        u32_at(&mut b, rel_off + 4, (nsyms << 8) | elf::R_ARM_CALL.0);
+        assert_eq!(
+            validate(&b).unwrap_err(),
+            LoadError::RelocSymbolOutOfRange {
+                section: ".rel.text".into(),
+                index: 0,
+                symbol: nsyms,
+                nsyms: nsyms as usize
+            }
+        );
+        for (offset, ok) in [
+            (12u32, true),
+            (13, false),
+            (16, false),
+            (0xffff_fffe, false),
+        ] {
+            let mut b = good.clone();
+            u32_at(&mut b, rel_off, offset);
+            assert_eq!(validate(&b).is_ok(), ok, "offset {offset:#x}");
+        }
+        let mut b = good.clone();
+        u32_at(&mut b, shdr(&good, rel.index, 28), rel.index); // target = itself
+        assert!(matches!(
+            validate(&b).unwrap_err(),
+            LoadError::BadRelocTarget { .. }
+        ));
+        let mut b = good.clone();
+        u32_at(&mut b, shdr(&good, rel.index, 28), index_of(&good, ".bss")); // NOBITS target
+        assert!(matches!(
+            validate(&b).unwrap_err(),
+            LoadError::RelocOutsideSection { .. }
+        ));
+        let mut b = good.clone();
+        u32_at(&mut b, shdr(&good, rel.index, 36), 12); // entsize
+        assert_eq!(
+            validate(&b).unwrap_err(),
+            LoadError::BadTableShape {
+                section: ".rel.text".into()
+            }
+        );
+    }
+
+    #[test]
+    fn modinfo_errors() {
+        let good = module();
+        let mi = index_of(&good, ".modinfo");
+        let off = get32(&good, shdr(&good, mi, 16)) as usize;
+        let size = get32(&good, shdr(&good, mi, 20)) as usize;
+        let mut b = good.clone();
+        b[off + size - 1] = b'x';
+        assert_eq!(validate(&b).unwrap_err(), LoadError::ModinfoNotTerminated);
+        // Every message is non-empty and names its subject.
+        let e = LoadError::WriteExec {
+            section: ".text".into(),
+            index: 1,
+        };
+        assert_eq!(
+            e.to_string(),
+            "section .text (index 1) has invalid WRITE|EXEC flags"
+        );
+        assert_eq!(
+            LoadError::NoSymbols.to_string(),
+            "module has no symbols (stripped?)"
+        );
+    }
+
+    #[test]
+    fn random_corruption_never_panics() {
+        let good = module();
+        let mut seed = 0x9e37_79b9u32;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            let mut b = good.clone();
+            let at = seed as usize % b.len();
+            b[at] ^= (seed >> 24) as u8 | 1;
+            let _ = validate(&b);
+        }
+    }
+}

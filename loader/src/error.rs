@@ -1,0 +1,172 @@
+//! Why a module was refused. Each variant names the part of the file at
+//! fault; `Display` gives a message in Linux's style where Linux has one.
+
+use alloc::string::String;
+use core::fmt;
+
+/// A refused module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadError {
+    /// Shorter than an ELF header ("Module len N truncated").
+    Truncated { len: usize },
+    /// Not an ELF file.
+    BadMagic,
+    /// ELF, but not 32-bit little-endian.
+    NotElf32Le,
+    /// Not a relocatable object (`e_type` != ET_REL).
+    NotRelocatable { e_type: u16 },
+    /// Not for ARM (`e_machine` != EM_ARM, 40).
+    WrongMachine { e_machine: u16 },
+    /// `e_shentsize` is not 40.
+    BadShentsize { size: u16 },
+    /// The section header table lies outside the file.
+    SectionTableOutsideFile { shoff: u32, shnum: u32 },
+    /// Section 0 is not the null section.
+    BadNullSection,
+    /// `e_shstrndx` is 0, out of range or not a string table.
+    BadShstrndx { index: u32 },
+    /// A string table is empty or not NUL-terminated at both ends.
+    BadStringTable { section: u32 },
+    /// A section's name is outside the section-name table.
+    BadSectionName { section: u32 },
+    /// A section's contents lie outside the file.
+    SectionOutsideFile {
+        section: String,
+        offset: u32,
+        size: u32,
+    },
+    /// A section both writable and executable (Linux: "section %s (index %d)
+    /// has invalid WRITE|EXEC flags").
+    WriteExec { section: String, index: u32 },
+    /// SHT_RELA: ARM modules use SHT_REL only.
+    RelaNotSupported { section: String },
+    /// No symbol table ("module has no symbols (stripped?)").
+    NoSymbols,
+    /// More than one SHT_SYMTAB.
+    TwoSymbolTables,
+    /// `sh_entsize` or `sh_size` of a table is not a whole number of entries.
+    BadTableShape { section: String },
+    /// A table's `sh_link` names no suitable section.
+    BadLink { section: String, link: u32 },
+    /// A symbol's name is outside the string table.
+    BadSymbolName { symbol: u32 },
+    /// A symbol's section index is out of range or reserved.
+    BadSymbolSection { symbol: String, shndx: u16 },
+    /// An SHN_COMMON symbol (Linux: "please compile with -fno-common").
+    CommonSymbol { symbol: String },
+    /// A relocation section's target (`sh_info`) is out of range or itself.
+    BadRelocTarget { section: String, info: u32 },
+    /// A relocation's symbol index is out of range.
+    RelocSymbolOutOfRange {
+        section: String,
+        index: usize,
+        symbol: u32,
+        nsyms: usize,
+    },
+    /// A relocation patches bytes outside its target section.
+    RelocOutsideSection {
+        section: String,
+        index: usize,
+        offset: u32,
+        size: u32,
+    },
+    /// More than one `.modinfo` section.
+    TwoModinfo,
+    /// `.modinfo` does not end with a NUL.
+    ModinfoNotTerminated,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use LoadError::*;
+        match self {
+            Truncated { len } => write!(f, "Module len {len} truncated"),
+            BadMagic => write!(f, "not an ELF file (bad magic)"),
+            NotElf32Le => write!(f, "not a 32-bit little-endian ELF file"),
+            NotRelocatable { e_type } => write!(f, "not a relocatable object (e_type {e_type})"),
+            WrongMachine { e_machine } => write!(f, "not an ARM object (e_machine {e_machine})"),
+            BadShentsize { size } => write!(f, "section header size {size}, expected 40"),
+            SectionTableOutsideFile { shoff, shnum } => {
+                write!(
+                    f,
+                    "section header table ({shnum} entries at {shoff:#x}) is outside the file"
+                )
+            }
+            BadNullSection => write!(f, "section 0 is not the null section"),
+            BadShstrndx { index } => write!(f, "invalid section name table index {index}"),
+            BadStringTable { section } => {
+                write!(
+                    f,
+                    "string table (section {section}) is empty or not NUL-terminated"
+                )
+            }
+            BadSectionName { section } => {
+                write!(f, "section {section}'s name is outside the name table")
+            }
+            SectionOutsideFile {
+                section,
+                offset,
+                size,
+            } => write!(
+                f,
+                "section {section} ({size} bytes at {offset:#x}) is outside the file"
+            ),
+            WriteExec { section, index } => {
+                write!(
+                    f,
+                    "section {section} (index {index}) has invalid WRITE|EXEC flags"
+                )
+            }
+            RelaNotSupported { section } => {
+                write!(
+                    f,
+                    "section {section}: SHT_RELA relocations are not used on ARM"
+                )
+            }
+            NoSymbols => write!(f, "module has no symbols (stripped?)"),
+            TwoSymbolTables => write!(f, "module has more than one symbol table"),
+            BadTableShape { section } => {
+                write!(
+                    f,
+                    "section {section}: size is not a whole number of entries"
+                )
+            }
+            BadLink { section, link } => write!(f, "section {section}: invalid sh_link {link}"),
+            BadSymbolName { symbol } => write!(f, "symbol {symbol}: name outside the string table"),
+            BadSymbolSection { symbol, shndx } => {
+                write!(f, "symbol {symbol}: invalid section index {shndx:#x}")
+            }
+            CommonSymbol { symbol } => {
+                write!(f, "{symbol}: please compile with -fno-common")
+            }
+            BadRelocTarget { section, info } => {
+                write!(
+                    f,
+                    "section {section}: invalid relocation target section {info}"
+                )
+            }
+            RelocSymbolOutOfRange {
+                section,
+                index,
+                symbol,
+                nsyms,
+            } => write!(
+                f,
+                "{section}: relocation {index}: symbol index {symbol} out of range ({nsyms} symbols)"
+            ),
+            RelocOutsideSection {
+                section,
+                index,
+                offset,
+                size,
+            } => write!(
+                f,
+                "{section}: relocation {index} at offset {offset:#x} is outside its {size}-byte section"
+            ),
+            TwoModinfo => write!(f, "module has more than one .modinfo section"),
+            ModinfoNotTerminated => write!(f, ".modinfo is not NUL-terminated"),
+        }
+    }
+}
+
+impl core::error::Error for LoadError {}
