@@ -23,6 +23,7 @@ extern crate alloc;
 mod elf;
 mod error;
 pub mod modinfo;
+pub mod reloc;
 
 pub use elf::{Module, Section, Symbol, validate};
 pub use error::LoadError;

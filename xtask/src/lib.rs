@@ -24,6 +24,7 @@ pub mod dtb;
 pub mod harness;
 pub mod image;
 pub mod kallsyms;
+pub mod modinfo;
 pub mod process;
 pub mod run;
 pub mod setup;
@@ -76,6 +77,13 @@ pub enum Command {
     /// images and boot them in QEMU against the expected console output.
     Test(test::TestArgs),
 
+    /// Print what a module is, as the kernel's loader sees it: .modinfo
+    /// keys, sections, exports, undefined symbols, relocations by type.
+    Modinfo {
+        /// The module (an ELF32 ARM relocatable, .ko).
+        file: std::path::PathBuf,
+    },
+
     /// Print the benchmark figures of docs/BENCHMARKS.md: vmap area
     /// alloc+free with 1k/10k/100k live areas, and boot time to the shell
     /// prompt at -m 1024.
@@ -119,6 +127,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Run(args) => run::run(&root, &args),
         Command::Test(args) => test::test(&root, &args),
+        Command::Modinfo { file } => modinfo::modinfo(&file),
         Command::Bench => {
             setup::ensure_rust_target()?;
             setup::ensure_qemu()?;

@@ -1,0 +1,152 @@
+//! `cargo xtask modinfo FILE.ko`: what a module is, as the kernel's loader
+//! sees it — the `.modinfo` keys (printed like modinfo(8)), the sections,
+//! exported and undefined symbols, and the relocations by type. It runs the
+//! same validation as `insmod`, so a malformed file gets the same error.
+
+use anyhow::{Context, Result, anyhow};
+use kobold_loader::{reloc, validate};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::Path;
+
+/// The report for the module bytes `data` named `file`.
+pub fn report(file: &str, data: &[u8]) -> Result<String> {
+    let m = validate(data).map_err(|e| anyhow!("{file}: {e}"))?;
+    let mut out = String::new();
+    writeln!(out, "{:<16}{file}", "filename:")?;
+    if let Some(mi) = m.modinfo {
+        for (k, v) in kobold_loader::modinfo::entries(mi) {
+            writeln!(out, "{:<16}{v}", format!("{k}:"))?;
+        }
+    }
+    writeln!(out, "sections:")?;
+    for s in m.sections.iter().skip(1) {
+        let flags: String = [(0x2, 'A'), (0x1, 'W'), (0x4, 'X')]
+            .iter()
+            .filter(|(bit, _)| s.flags & bit != 0)
+            .map(|(_, c)| *c)
+            .collect();
+        writeln!(
+            out,
+            "  [{:2}] {:<24} {:>8} bytes  align {:<3} {flags}",
+            s.index, s.name, s.size, s.align
+        )?;
+    }
+    let exports: Vec<&str> = m
+        .symbols
+        .iter()
+        .filter_map(|s| s.name.strip_prefix("__ksymtab_"))
+        .collect();
+    let undefined: Vec<&str> = m
+        .symbols
+        .iter()
+        .filter(|s| s.is_undefined() && !s.name.is_empty())
+        .map(|s| s.name)
+        .collect();
+    writeln!(
+        out,
+        "exports:        {}",
+        if exports.is_empty() {
+            "(none)".into()
+        } else {
+            exports.join(" ")
+        }
+    )?;
+    writeln!(
+        out,
+        "undefined:      {}",
+        if undefined.is_empty() {
+            "(none)".into()
+        } else {
+            undefined.join(" ")
+        }
+    )?;
+    let mut counts: BTreeMap<u32, usize> = BTreeMap::new();
+    for (_, _, rels) in &m.relocations {
+        for r in rels {
+            *counts.entry(r.r_type).or_default() += 1;
+        }
+    }
+    writeln!(out, "relocations:")?;
+    for (t, n) in counts {
+        let name = reloc::name(t).map_or_else(|| format!("unknown type {t}"), str::to_string);
+        writeln!(out, "  {name:<24} {n}")?;
+    }
+    Ok(out)
+}
+
+/// `cargo xtask modinfo FILE`.
+pub fn modinfo(path: &Path) -> Result<u8> {
+    let data = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    print!("{}", report(&path.display().to_string(), &data)?);
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
+    use object::{
+        Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags,
+        SymbolKind, SymbolScope,
+    };
+
+    fn ko() -> Vec<u8> {
+        let mut o = Object::new(BinaryFormat::Elf, Architecture::Arm, Endianness::Little);
+        let text = o.section_id(StandardSection::Text);
+        o.append_section_data(text, &[0; 16], 4);
+        let mi = o.add_section(vec![], b".modinfo".to_vec(), SectionKind::ReadOnlyData);
+        o.append_section_data(mi, b"license=GPL\0author=Kobold\0", 1);
+        let sym = |name: &[u8], section| Symbol {
+            name: name.to_vec(),
+            value: 0,
+            size: 0,
+            kind: SymbolKind::Text,
+            scope: SymbolScope::Dynamic,
+            weak: false,
+            section,
+            flags: SymbolFlags::None,
+        };
+        o.add_symbol(sym(b"__ksymtab_hello_greet", SymbolSection::Section(text)));
+        let printk = o.add_symbol(sym(b"printk", SymbolSection::Undefined));
+        for offset in [0, 8] {
+            let flags = RelocationFlags::Elf {
+                r_type: object::elf::R_ARM_CALL,
+            };
+            o.add_relocation(
+                text,
+                Relocation {
+                    offset,
+                    symbol: printk,
+                    addend: 0,
+                    flags,
+                },
+            )
+            .unwrap();
+        }
+        o.write().unwrap()
+    }
+
+    #[test]
+    fn reports_keys_sections_symbols_and_relocations() {
+        let r = report("hello.ko", &ko()).unwrap();
+        assert!(
+            r.starts_with(
+                "filename:       hello.ko\nlicense:        GPL\nauthor:         Kobold\n"
+            ),
+            "{r}"
+        );
+        assert!(r.contains(".text"), "{r}");
+        assert!(r.contains("exports:        hello_greet\n"), "{r}");
+        assert!(r.contains("undefined:      printk\n"), "{r}");
+        assert!(r.contains("  R_ARM_CALL               2\n"), "{r}");
+    }
+
+    #[test]
+    fn malformed_files_get_the_loader_error() {
+        let mut b = ko();
+        b[18] = 3; // EM_386
+        let e = report("bad.ko", &b).unwrap_err().to_string();
+        assert_eq!(e, "bad.ko: not an ARM object (e_machine 3)");
+    }
+}
