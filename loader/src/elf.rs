@@ -357,7 +357,14 @@ fn symbol_label(name: &str, index: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests_support {
+    pub(crate) fn module_bytes() -> alloc::vec::Vec<u8> {
+        super::tests::module()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
     extern crate std;
     use super::*;
     use object::write::{Object, Relocation, StandardSection, Symbol as WSymbol, SymbolSection};
@@ -370,7 +377,7 @@ mod tests {
     /// A small but complete module, built as a compiler would emit it:
     /// text calling an undefined `printk`, data, bss, .modinfo, an exported
     /// `init_module`.
-    fn module() -> Vec<u8> {
+    pub(crate) fn module() -> Vec<u8> {
         let mut o = Object::new(BinaryFormat::Elf, Architecture::Arm, Endianness::Little);
         let text = o.section_id(StandardSection::Text);
         // push {lr}; bl printk; mov r0, #0; pop {pc}

@@ -22,6 +22,7 @@ extern crate alloc;
 
 mod elf;
 mod error;
+pub mod layout;
 pub mod modinfo;
 pub mod reloc;
 

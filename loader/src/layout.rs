@@ -1,0 +1,264 @@
+//! Where each section of a module goes: Linux's `layout_sections()`.
+//!
+//! Allocated sections are gathered into groups by their flags, in Linux's
+//! order — text (ALLOC|EXECINSTR), read-only data (ALLOC, not WRITE),
+//! read-only-after-init (`.data..ro_after_init`), data (ALLOC|WRITE,
+//! including NOBITS `.bss`) — once for the *core* region and once for the
+//! *init* region (sections whose names start with `.init`, freed after a
+//! successful `init_module`). Within a group each section starts at the next
+//! multiple of its `sh_addralign` (Linux's `get_offset`). Each group starts
+//! on a page boundary, so the kernel can give every group its own page
+//! permissions (W^X: text RX, rodata R, data RW; Linux's
+//! CONFIG_STRICT_MODULE_RWX does the same).
+//!
+//! `.modinfo` and `__versions` are never loaded (Linux clears their
+//! SHF_ALLOC in `rewrite_section_headers`), nor is any non-ALLOC section.
+
+use crate::elf::{Module, Section};
+use alloc::vec;
+use alloc::vec::Vec;
+
+const PAGE: u32 = 4096;
+const SHF_WRITE: u32 = 0x1;
+const SHF_EXECINSTR: u32 = 0x4;
+
+/// The permission groups, in layout order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Group {
+    Text,
+    Rodata,
+    RoAfterInit,
+    Data,
+}
+
+impl Group {
+    pub const ALL: [Group; 4] = [Group::Text, Group::Rodata, Group::RoAfterInit, Group::Data];
+
+    fn of(s: &Section<'_>) -> Group {
+        if s.flags & SHF_EXECINSTR != 0 {
+            Group::Text
+        } else if s.name == ".data..ro_after_init" {
+            Group::RoAfterInit
+        } else if s.flags & SHF_WRITE == 0 {
+            Group::Rodata
+        } else {
+            Group::Data
+        }
+    }
+}
+
+/// Core (kept while loaded) or init (freed after init).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Region {
+    Core,
+    Init,
+}
+
+/// A section's place: region, group, offset from the region's start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placement {
+    pub region: Region,
+    pub group: Group,
+    pub offset: u32,
+    pub size: u32,
+}
+
+/// The plan for one module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// Indexed by section index; `None` for sections not loaded.
+    pub placements: Vec<Option<Placement>>,
+    /// Bytes of each region (a multiple of the page size).
+    pub core_size: u32,
+    pub init_size: u32,
+    /// `[start, end)` offsets of each non-empty group, per region.
+    pub groups: Vec<(Region, Group, u32, u32)>,
+}
+
+/// Why a layout is impossible.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayoutError {
+    /// `sh_addralign` is not a power of two (or above a page).
+    BadAlign { section: u32, align: u32 },
+    /// The module would not fit in 32 bits.
+    TooBig,
+}
+
+impl core::fmt::Display for LayoutError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            LayoutError::BadAlign { section, align } => {
+                write!(
+                    f,
+                    "section {section}: alignment {align} is not a power of two up to 4096"
+                )
+            }
+            LayoutError::TooBig => write!(f, "module too large"),
+        }
+    }
+}
+
+fn loaded(s: &Section<'_>) -> bool {
+    s.is_alloc() && s.name != ".modinfo" && s.name != "__versions"
+}
+
+/// Lays out the allocated sections of `m`.
+pub fn layout(m: &Module<'_>) -> Result<Layout, LayoutError> {
+    let mut placements = vec![None; m.sections.len()];
+    let mut groups = Vec::new();
+    let mut sizes = [0u32; 2];
+    for (ri, region) in [Region::Core, Region::Init].into_iter().enumerate() {
+        let mut cursor = 0u32;
+        for group in Group::ALL {
+            let start = cursor;
+            for s in &m.sections {
+                let is_init = s.name.starts_with(".init");
+                if !loaded(s) || Group::of(s) != group || is_init != (region == Region::Init) {
+                    continue;
+                }
+                let align = s.align.max(1);
+                if !align.is_power_of_two() || align > PAGE {
+                    return Err(LayoutError::BadAlign {
+                        section: s.index,
+                        align: s.align,
+                    });
+                }
+                let offset = cursor
+                    .checked_next_multiple_of(align)
+                    .ok_or(LayoutError::TooBig)?;
+                cursor = offset.checked_add(s.size).ok_or(LayoutError::TooBig)?;
+                placements[s.index as usize] = Some(Placement {
+                    region,
+                    group,
+                    offset,
+                    size: s.size,
+                });
+            }
+            if cursor > start {
+                groups.push((region, group, start, cursor));
+                cursor = cursor
+                    .checked_next_multiple_of(PAGE)
+                    .ok_or(LayoutError::TooBig)?;
+            }
+        }
+        sizes[ri] = cursor;
+    }
+    Ok(Layout {
+        placements,
+        core_size: sizes[0],
+        init_size: sizes[1],
+        groups,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sec(index: u32, name: &'static str, flags: u32, size: u32, align: u32) -> Section<'static> {
+        Section {
+            index,
+            name,
+            sh_type: 1,
+            flags,
+            size,
+            align,
+            link: 0,
+            info: 0,
+            data: None,
+        }
+    }
+
+    /// The sections GCC emits for a typical module.
+    fn module() -> Module<'static> {
+        const A: u32 = 0x2;
+        Module {
+            sections: vec![
+                sec(0, "", 0, 0, 0),
+                sec(1, ".text", A | 0x4, 100, 4),
+                sec(2, ".init.text", A | 0x4, 30, 4),
+                sec(3, ".rodata.str1.4", A | 0x30, 17, 4),
+                sec(4, ".data", A | 0x1, 8, 8),
+                sec(5, ".bss", A | 0x1, 64, 32),
+                sec(6, ".modinfo", A, 40, 1),
+                sec(7, ".ARM.exidx", A | 0x80, 16, 4),
+                sec(8, ".comment", 0x30, 20, 1),
+                sec(9, ".exit.text", A | 0x4, 12, 4),
+                sec(10, ".init.data", A | 0x1, 4, 4),
+                sec(11, ".data..ro_after_init", A | 0x1, 4, 4),
+            ],
+            symbols: vec![],
+            relocations: vec![],
+            modinfo: None,
+        }
+    }
+
+    #[test]
+    fn groups_in_linux_order_page_aligned() {
+        let l = layout(&module()).unwrap();
+        let p = |i: usize| l.placements[i].unwrap();
+        // Core text: .text then .exit.text (kept: modules can be unloaded).
+        assert_eq!(
+            (p(1).region, p(1).group, p(1).offset),
+            (Region::Core, Group::Text, 0)
+        );
+        assert_eq!(p(9).offset, 100);
+        // Rodata on the next page: .rodata.str1.4 then .ARM.exidx.
+        assert_eq!((p(3).group, p(3).offset), (Group::Rodata, 0x1000));
+        assert_eq!(p(7).offset, 0x1000 + 20);
+        assert_eq!((p(11).group, p(11).offset), (Group::RoAfterInit, 0x2000));
+        // Data: .data, then .bss aligned to 32.
+        assert_eq!((p(4).group, p(4).offset), (Group::Data, 0x3000));
+        assert_eq!(p(5).offset, 0x3020);
+        assert_eq!(l.core_size, 0x4000);
+        // Init region: its own text and data pages.
+        assert_eq!((p(2).region, p(2).offset), (Region::Init, 0));
+        assert_eq!(
+            (p(10).region, p(10).group, p(10).offset),
+            (Region::Init, Group::Data, 0x1000)
+        );
+        assert_eq!(l.init_size, 0x2000);
+        // Never loaded.
+        assert!(l.placements[6].is_none(), ".modinfo");
+        assert!(l.placements[8].is_none(), "non-ALLOC .comment");
+        assert!(l.placements[0].is_none());
+        assert_eq!(l.groups.len(), 6);
+    }
+
+    #[test]
+    fn bad_alignment_is_refused() {
+        let mut m = module();
+        m.sections[1].align = 3;
+        assert_eq!(
+            layout(&m).unwrap_err(),
+            LayoutError::BadAlign {
+                section: 1,
+                align: 3
+            }
+        );
+        m.sections[1].align = 8192;
+        assert_eq!(
+            layout(&m).unwrap_err(),
+            LayoutError::BadAlign {
+                section: 1,
+                align: 8192
+            }
+        );
+        m.sections[1].align = 4;
+        m.sections[4].size = u32::MAX;
+        assert_eq!(layout(&m).unwrap_err(), LayoutError::TooBig);
+    }
+
+    #[test]
+    fn lays_out_a_real_object() {
+        // The validated fixture from elf.rs's tests goes through as well.
+        let m = crate::elf::tests_support::module_bytes();
+        let v = crate::validate(&m).unwrap();
+        let l = layout(&v).unwrap();
+        let text = v.section_by_name(".text").unwrap().index as usize;
+        assert_eq!(l.placements[text].unwrap().offset, 0);
+        let mi = v.section_by_name(".modinfo").unwrap().index as usize;
+        assert!(l.placements[mi].is_none());
+        assert_eq!(l.core_size % 4096, 0);
+    }
+}
