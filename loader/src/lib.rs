@@ -25,6 +25,7 @@ mod error;
 pub mod layout;
 pub mod modinfo;
 pub mod reloc;
+pub mod relocate;
 
 pub use elf::{Module, Section, Symbol, validate};
 pub use error::LoadError;
