@@ -23,6 +23,7 @@ extern crate alloc;
 mod elf;
 mod error;
 pub mod layout;
+pub mod link;
 pub mod modinfo;
 pub mod reloc;
 pub mod relocate;
