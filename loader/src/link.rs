@@ -21,9 +21,11 @@ const STB_WEAK: u8 = 2;
 const STT_FUNC: u8 = 2;
 const SHN_ABS: u16 = 0xfff1;
 
-/// Finds the address of a symbol the module does not define.
+/// Finds a symbol the module does not define: its address and whether it
+/// is a function (a kernel built in ARM state exports ARM functions, bit 0
+/// clear, so Thumb callers need BLX).
 pub trait Resolver {
-    fn resolve(&self, name: &str) -> Option<u32>;
+    fn resolve(&self, name: &str) -> Option<Target>;
 }
 
 /// The linked images.
@@ -98,12 +100,17 @@ pub fn link(
     }
     // Resolve every symbol.
     let mut addrs = Vec::with_capacity(m.symbols.len());
+    let mut funcs = Vec::with_capacity(m.symbols.len());
     for (i, sym) in m.symbols.iter().enumerate() {
+        let mut is_func = sym.kind() == STT_FUNC;
         let addr = if i == 0 {
             0
         } else if sym.is_undefined() {
             match resolver.resolve(sym.name) {
-                Some(a) => a,
+                Some(t) => {
+                    is_func = t.is_func;
+                    t.value
+                }
                 None if sym.binding() == STB_WEAK => 0,
                 None => {
                     return Err(LinkError::UnknownSymbol {
@@ -123,6 +130,7 @@ pub fn link(
             }
         };
         addrs.push(addr);
+        funcs.push(is_func);
     }
     // Apply the relocations of every loaded target section.
     for (rel_section, target, rels) in &m.relocations {
@@ -134,7 +142,7 @@ pub fn link(
             let sym = &m.symbols[r.symbol as usize];
             let target = Target {
                 value: addrs[r.symbol as usize],
-                is_func: sym.kind() == STT_FUNC,
+                is_func: funcs[r.symbol as usize],
             };
             let image = if p.region == Region::Core {
                 &mut core
@@ -172,8 +180,11 @@ mod tests {
 
     struct Map(HashMap<&'static str, u32>);
     impl Resolver for Map {
-        fn resolve(&self, name: &str) -> Option<u32> {
-            self.0.get(name).copied()
+        fn resolve(&self, name: &str) -> Option<Target> {
+            self.0.get(name).map(|&value| Target {
+                value,
+                is_func: true,
+            })
         }
     }
 

@@ -25,6 +25,7 @@ pub mod harness;
 pub mod image;
 pub mod kallsyms;
 pub mod modinfo;
+pub mod modlink;
 pub mod process;
 pub mod run;
 pub mod setup;
@@ -84,6 +85,23 @@ pub enum Command {
         file: std::path::PathBuf,
     },
 
+    /// Lay out and relocate a module exactly as the kernel does, offline:
+    /// IMAGE is the flat image at --base, IMAGE.map one `SECTION ADDR SIZE`
+    /// line per placed section.
+    Modlink {
+        /// The module (.ko).
+        file: std::path::PathBuf,
+        /// Where the core region goes, e.g. 0xbf000000.
+        #[arg(long)]
+        base: String,
+        /// Symbols the module uses, in nm/System.map format (`ADDR TYPE NAME`).
+        #[arg(long)]
+        symbols: std::path::PathBuf,
+        /// The image to write.
+        #[arg(short = 'o')]
+        output: std::path::PathBuf,
+    },
+
     /// Print the benchmark figures of docs/BENCHMARKS.md: vmap area
     /// alloc+free with 1k/10k/100k live areas, and boot time to the shell
     /// prompt at -m 1024.
@@ -128,6 +146,12 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Run(args) => run::run(&root, &args),
         Command::Test(args) => test::test(&root, &args),
         Command::Modinfo { file } => modinfo::modinfo(&file),
+        Command::Modlink {
+            file,
+            base,
+            symbols,
+            output,
+        } => modlink::modlink(&file, &base, &symbols, &output),
         Command::Bench => {
             setup::ensure_rust_target()?;
             setup::ensure_qemu()?;

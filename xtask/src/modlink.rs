@@ -1,0 +1,186 @@
+//! `cargo xtask modlink FILE.ko --base ADDR --symbols FILE -o IMAGE`: the
+//! kernel's module layout and relocation, run offline.
+//!
+//! `--symbols` takes `nm`/System.map lines (`ADDR TYPE NAME`). The init
+//! region is placed right after the core region, and IMAGE is the flat
+//! image of both; `IMAGE.map` lists one `SECTION ADDR SIZE` line per placed
+//! section, so the result can be compared with what GNU ld produces for the
+//! same addresses.
+
+use anyhow::{Context, Result, anyhow, bail};
+use kobold_loader::layout::{Region, layout};
+use kobold_loader::link::{Resolver, link};
+use kobold_loader::relocate::Target;
+use std::collections::HashMap;
+use std::fmt::Write;
+use std::path::Path;
+
+/// Symbols from `nm`/System.map text: address and whether the nm type
+/// says code (T, t, W, w).
+pub struct SymbolMap(HashMap<String, Target>);
+
+impl SymbolMap {
+    pub fn parse(text: &str) -> Result<SymbolMap> {
+        let mut map = HashMap::new();
+        for (n, line) in text.lines().enumerate() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            match fields.as_slice() {
+                [] => continue,
+                [addr, kind, name, ..] => {
+                    let value = u32::from_str_radix(addr.trim_start_matches("0x"), 16)
+                        .with_context(|| format!("symbols line {}: bad address {addr:?}", n + 1))?;
+                    let is_func = matches!(*kind, "T" | "t" | "W" | "w");
+                    map.insert((*name).to_string(), Target { value, is_func });
+                }
+                _ => bail!(
+                    "symbols line {}: expected `ADDR TYPE NAME`, got {line:?}",
+                    n + 1
+                ),
+            }
+        }
+        Ok(SymbolMap(map))
+    }
+}
+
+impl Resolver for SymbolMap {
+    fn resolve(&self, name: &str) -> Option<Target> {
+        self.0.get(name).copied()
+    }
+}
+
+/// Links `data` at `base`; returns the flat image and the map text.
+pub fn modlink_bytes(
+    file: &str,
+    data: &[u8],
+    base: u32,
+    symbols: &SymbolMap,
+) -> Result<(Vec<u8>, String)> {
+    let m = kobold_loader::validate(data).map_err(|e| anyhow!("{file}: {e}"))?;
+    let l = layout(&m).map_err(|e| anyhow!("{file}: {e}"))?;
+    let init_base = base
+        .checked_add(l.core_size)
+        .context("module does not fit below 4 GB")?;
+    let linked = link(&m, &l, base, init_base, symbols).map_err(|e| anyhow!("{file}: {e}"))?;
+    let mut map = String::new();
+    for s in &m.sections {
+        if let Some(p) = l.placements[s.index as usize] {
+            let region_base = if p.region == Region::Core {
+                base
+            } else {
+                init_base
+            };
+            writeln!(
+                map,
+                "{} {:#010x} {:#x}",
+                s.name,
+                region_base + p.offset,
+                p.size
+            )?;
+        }
+    }
+    let mut image = linked.core;
+    image.extend_from_slice(&linked.init);
+    Ok((image, map))
+}
+
+/// `cargo xtask modlink`.
+pub fn modlink(file: &Path, base: &str, symbols: &Path, out: &Path) -> Result<u8> {
+    let base = u32::from_str_radix(base.trim_start_matches("0x"), 16)
+        .with_context(|| format!("--base {base:?}: expected a hex address such as 0xbf000000"))?;
+    let data = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let text = std::fs::read_to_string(symbols)
+        .with_context(|| format!("reading {}", symbols.display()))?;
+    let (image, map) = modlink_bytes(
+        &file.display().to_string(),
+        &data,
+        base,
+        &SymbolMap::parse(&text)?,
+    )?;
+    std::fs::write(out, &image).with_context(|| format!("writing {}", out.display()))?;
+    let map_path = format!("{}.map", out.display());
+    std::fs::write(&map_path, &map).with_context(|| format!("writing {map_path}"))?;
+    eprintln!(
+        "modlink: {} bytes at {base:#010x} -> {} and {map_path}",
+        image.len(),
+        out.display()
+    );
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
+    use object::{
+        Architecture, BinaryFormat, Endianness, RelocationFlags, SymbolFlags, SymbolKind,
+        SymbolScope,
+    };
+
+    fn ko() -> Vec<u8> {
+        let mut o = Object::new(BinaryFormat::Elf, Architecture::Arm, Endianness::Little);
+        let text = o.section_id(StandardSection::Text);
+        o.append_section_data(text, &0xebff_fffeu32.to_le_bytes(), 4); // bl printk
+        let data = o.section_id(StandardSection::Data);
+        o.append_section_data(data, &[0; 4], 4); // .word printk
+        let printk = o.add_symbol(Symbol {
+            name: b"printk".to_vec(),
+            value: 0,
+            size: 0,
+            kind: SymbolKind::Text,
+            scope: SymbolScope::Dynamic,
+            weak: false,
+            section: SymbolSection::Undefined,
+            flags: SymbolFlags::None,
+        });
+        let call = RelocationFlags::Elf {
+            r_type: object::elf::R_ARM_CALL,
+        };
+        let abs = RelocationFlags::Elf {
+            r_type: object::elf::R_ARM_ABS32,
+        };
+        o.add_relocation(
+            text,
+            Relocation {
+                offset: 0,
+                symbol: printk,
+                addend: 0,
+                flags: call,
+            },
+        )
+        .unwrap();
+        o.add_relocation(
+            data,
+            Relocation {
+                offset: 0,
+                symbol: printk,
+                addend: 0,
+                flags: abs,
+            },
+        )
+        .unwrap();
+        o.write().unwrap()
+    }
+
+    #[test]
+    fn links_with_a_system_map() {
+        let syms = SymbolMap::parse("c0010000 T printk\n\nc0020000 D jiffies\n").unwrap();
+        let (image, map) = modlink_bytes("t.ko", &ko(), 0xbf00_0000, &syms).unwrap();
+        assert_eq!(map, ".text 0xbf000000 0x4\n.data 0xbf001000 0x4\n");
+        assert_eq!(image.len(), 0x2000);
+        assert_eq!(
+            &image[0x1000..0x1004],
+            &0xc001_0000u32.to_le_bytes(),
+            "ABS32"
+        );
+        let bl = u32::from_le_bytes(image[0..4].try_into().unwrap());
+        assert_eq!(
+            bl, 0xeb40_3ffe,
+            "BL 0xc0010000 from 0xbf000000: (0x0100fff8 >> 2)"
+        );
+        assert!(SymbolMap::parse("zz T printk").is_err());
+        assert!(SymbolMap::parse("c0010000").is_err());
+        let e =
+            modlink_bytes("t.ko", &ko(), 0xbf00_0000, &SymbolMap::parse("").unwrap()).unwrap_err();
+        assert_eq!(e.to_string(), "t.ko: Unknown symbol printk (err -2)");
+    }
+}
