@@ -77,6 +77,10 @@ impl Symbol<'_> {
     pub fn is_undefined(&self) -> bool {
         self.shndx == SHN_UNDEF
     }
+    /// A `-fcommon` tentative definition: `value` is its alignment.
+    pub fn is_common(&self) -> bool {
+        self.shndx == SHN_COMMON
+    }
     pub fn binding(&self) -> u8 {
         self.info >> 4
     }
@@ -252,12 +256,15 @@ pub fn validate(data: &[u8]) -> Result<Module<'_>, LoadError> {
         let name =
             cstr(strtab, s.st_name.get(LE)).ok_or(LoadError::BadSymbolName { symbol: i as u32 })?;
         let shndx = s.st_shndx.get(LE).0;
-        if shndx == SHN_COMMON {
+        // SHN_COMMON (a `-fcommon` tentative definition): st_value is the
+        // alignment, which the layout honours, so it must be sane.
+        let value = s.st_value.get(LE);
+        if shndx == SHN_COMMON && (!value.is_power_of_two() || value > 4096) {
             return Err(LoadError::CommonSymbol {
                 symbol: name.to_string(),
             });
         }
-        let reserved_ok = shndx == SHN_UNDEF || shndx == SHN_ABS;
+        let reserved_ok = shndx == SHN_UNDEF || shndx == SHN_ABS || shndx == SHN_COMMON;
         if !reserved_ok && (shndx >= SHN_LORESERVE || shndx as u32 >= shnum) {
             return Err(LoadError::BadSymbolSection {
                 symbol: symbol_label(name, i),

@@ -52,7 +52,9 @@ pub enum LoadError {
     BadSymbolName { symbol: u32 },
     /// A symbol's section index is out of range or reserved.
     BadSymbolSection { symbol: String, shndx: u16 },
-    /// An SHN_COMMON symbol (Linux: "please compile with -fno-common").
+    /// An SHN_COMMON symbol whose alignment (its st_value) is not a power
+    /// of two up to a page. (Linux refuses every common symbol, "please
+    /// compile with -fno-common"; Kobold allocates them in .bss.)
     CommonSymbol { symbol: String },
     /// A relocation section's target (`sh_info`) is out of range or itself.
     BadRelocTarget { section: String, info: u32 },
@@ -137,7 +139,10 @@ impl fmt::Display for LoadError {
                 write!(f, "symbol {symbol}: invalid section index {shndx:#x}")
             }
             CommonSymbol { symbol } => {
-                write!(f, "{symbol}: please compile with -fno-common")
+                write!(
+                    f,
+                    "{symbol}: common symbol alignment is not a power of two up to 4096"
+                )
             }
             BadRelocTarget { section, info } => {
                 write!(

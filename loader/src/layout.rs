@@ -15,6 +15,7 @@
 //! SHF_ALLOC in `rewrite_section_headers`), nor is any non-ALLOC section.
 
 use crate::elf::{Module, Section};
+use alloc::collections::BTreeSet;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -63,11 +64,33 @@ pub struct Placement {
     pub size: u32,
 }
 
+/// A region's PLT: veneers for branches that cannot reach their target
+/// directly (Linux's ARM_MODULE_PLTS `.plt` / `.init.plt`), placed at the
+/// end of the region's text. Each entry is 8 bytes: one load of the PC and
+/// its literal.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Plt {
+    /// Offset from the region's start.
+    pub offset: u32,
+    /// Entries reserved: one per distinct (instruction set, symbol, addend)
+    /// among the region's branch relocations, so the PLT can never overflow.
+    pub entries: u32,
+}
+
+/// Size of a PLT entry.
+pub const PLT_ENTRY_SIZE: u32 = 8;
+
 /// The plan for one module.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Layout {
     /// Indexed by section index; `None` for sections not loaded.
     pub placements: Vec<Option<Placement>>,
+    /// Where each SHN_COMMON symbol went: (symbol index, offset in the
+    /// core region), after the core data sections, aligned as its st_value
+    /// asks (what `ld` does with `-fcommon` tentative definitions).
+    pub commons: Vec<(u32, u32)>,
+    /// The PLT of the core and of the init region.
+    pub plt: [Plt; 2],
     /// Bytes of each region (a multiple of the page size).
     pub core_size: u32,
     pub init_size: u32,
@@ -102,18 +125,60 @@ fn loaded(s: &Section<'_>) -> bool {
     s.is_alloc() && s.name != ".modinfo" && s.name != "__versions"
 }
 
+impl Layout {
+    /// The PLT of `region`.
+    pub fn plt(&self, region: Region) -> Plt {
+        self.plt[region as usize]
+    }
+}
+
+fn region_of(s: &Section<'_>) -> Option<Region> {
+    if !loaded(s) {
+        None
+    } else if s.name.starts_with(".init") {
+        Some(Region::Init)
+    } else {
+        Some(Region::Core)
+    }
+}
+
+/// PLT entries each region may need (Linux's `count_plts`, without its
+/// sorting: a set does the de-duplication).
+fn count_plts(m: &Module<'_>) -> [u32; 2] {
+    let mut keys: [BTreeSet<(bool, u32, i32)>; 2] = [BTreeSet::new(), BTreeSet::new()];
+    for (_, target, rels) in &m.relocations {
+        let sec = &m.sections[*target as usize];
+        let (Some(region), Some(data)) = (region_of(sec), sec.data) else {
+            continue;
+        };
+        for r in rels {
+            let at = r.offset as usize;
+            let Some(place) = data.get(at..at + 4) else {
+                continue;
+            };
+            if let Some(addend) = crate::relocate::branch_addend(r.r_type, place) {
+                let thumb = matches!(r.r_type, 10 | 30);
+                keys[region as usize].insert((thumb, r.symbol, addend));
+            }
+        }
+    }
+    [keys[0].len() as u32, keys[1].len() as u32]
+}
+
 /// Lays out the allocated sections of `m`.
 pub fn layout(m: &Module<'_>) -> Result<Layout, LayoutError> {
     let mut placements = vec![None; m.sections.len()];
     let mut groups = Vec::new();
     let mut sizes = [0u32; 2];
+    let plt_entries = count_plts(m);
+    let mut plt = [Plt::default(); 2];
+    let mut commons = Vec::new();
     for (ri, region) in [Region::Core, Region::Init].into_iter().enumerate() {
         let mut cursor = 0u32;
         for group in Group::ALL {
             let start = cursor;
             for s in &m.sections {
-                let is_init = s.name.starts_with(".init");
-                if !loaded(s) || Group::of(s) != group || is_init != (region == Region::Init) {
+                if region_of(s) != Some(region) || Group::of(s) != group {
                     continue;
                 }
                 let align = s.align.max(1);
@@ -134,6 +199,31 @@ pub fn layout(m: &Module<'_>) -> Result<Layout, LayoutError> {
                     size: s.size,
                 });
             }
+            if group == Group::Text && plt_entries[ri] > 0 {
+                let offset = cursor
+                    .checked_next_multiple_of(PLT_ENTRY_SIZE)
+                    .ok_or(LayoutError::TooBig)?;
+                let size = plt_entries[ri]
+                    .checked_mul(PLT_ENTRY_SIZE)
+                    .ok_or(LayoutError::TooBig)?;
+                plt[ri] = Plt {
+                    offset,
+                    entries: plt_entries[ri],
+                };
+                cursor = offset.checked_add(size).ok_or(LayoutError::TooBig)?;
+            }
+            if group == Group::Data && region == Region::Core {
+                for (i, sym) in m.symbols.iter().enumerate() {
+                    if sym.is_common() {
+                        // The validator checked the alignment.
+                        let offset = cursor
+                            .checked_next_multiple_of(sym.value.max(1))
+                            .ok_or(LayoutError::TooBig)?;
+                        cursor = offset.checked_add(sym.size).ok_or(LayoutError::TooBig)?;
+                        commons.push((i as u32, offset));
+                    }
+                }
+            }
             if cursor > start {
                 groups.push((region, group, start, cursor));
                 cursor = cursor
@@ -145,6 +235,8 @@ pub fn layout(m: &Module<'_>) -> Result<Layout, LayoutError> {
     }
     Ok(Layout {
         placements,
+        commons,
+        plt,
         core_size: sizes[0],
         init_size: sizes[1],
         groups,

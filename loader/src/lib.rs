@@ -22,6 +22,7 @@ extern crate alloc;
 
 mod elf;
 mod error;
+pub mod ksymtab;
 pub mod layout;
 pub mod link;
 pub mod modinfo;

@@ -90,6 +90,31 @@ fn write16(loc: &mut [u8], at: usize, v: u32) {
     loc[at..at + 2].copy_from_slice(&(v as u16).to_le_bytes());
 }
 
+/// The implicit addend of a branch relocation (PC24/CALL/JUMP24 in ARM,
+/// THM_CALL/THM_JUMP24 in Thumb-2), decoded from the instruction at
+/// `loc`; `None` for any other type. The PLT is sized by distinct
+/// (symbol, addend) pairs.
+pub fn branch_addend(r_type: u32, loc: &[u8]) -> Option<i32> {
+    if loc.len() < 4 {
+        return None;
+    }
+    match r_type {
+        1 | 28 | 29 => Some(sign_extend((read32(loc) & 0x00ff_ffff) << 2, 25)),
+        10 | 30 => {
+            let (upper, lower) = (read16(loc, 0), read16(loc, 2));
+            let sign = (upper >> 10) & 1;
+            let (j1, j2) = ((lower >> 13) & 1, (lower >> 11) & 1);
+            let enc = (sign << 24)
+                | ((!(j1 ^ sign) & 1) << 23)
+                | ((!(j2 ^ sign) & 1) << 22)
+                | ((upper & 0x03ff) << 12)
+                | ((lower & 0x07ff) << 1);
+            Some(sign_extend(enc, 24))
+        }
+        _ => None,
+    }
+}
+
 /// Applies relocation `r_type` at `loc` (the place's bytes; address `p`)
 /// against `s`.
 pub fn apply(r_type: u32, loc: &mut [u8], p: u32, s: Target) -> Result<(), RelocError> {
@@ -120,7 +145,7 @@ pub fn apply(r_type: u32, loc: &mut [u8], p: u32, s: Target) -> Result<(), Reloc
                     arm_to_thumb: true,
                 });
             }
-            let addend = sign_extend((insn & 0x00ff_ffff) << 2, 25);
+            let addend = branch_addend(r_type, loc).unwrap_or(0);
             let offset = (s.value & !1).wrapping_add(addend as u32).wrapping_sub(p) as i32;
             if offset <= -0x0200_0000 || offset >= 0x0200_0000 {
                 return Err(out_of_range);
@@ -173,14 +198,7 @@ pub fn apply(r_type: u32, loc: &mut [u8], p: u32, s: Target) -> Result<(), Reloc
                     arm_to_thumb: false,
                 });
             }
-            let sign = (upper >> 10) & 1;
-            let (j1, j2) = ((lower >> 13) & 1, (lower >> 11) & 1);
-            let enc = (sign << 24)
-                | ((!(j1 ^ sign) & 1) << 23)
-                | ((!(j2 ^ sign) & 1) << 22)
-                | ((upper & 0x03ff) << 12)
-                | ((lower & 0x07ff) << 1);
-            let addend = sign_extend(enc, 24);
+            let addend = branch_addend(r_type, loc).unwrap_or(0);
             // BLX computes from the word-aligned PC and lands on ARM code.
             let base = if to_blx { p & !3 } else { p };
             let dest = if to_blx { s.value & !3 } else { s.value & !1 };
