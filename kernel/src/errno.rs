@@ -14,13 +14,18 @@ pub struct Errno(pub i32);
 impl Errno {
     pub const EPERM: Errno = Errno(1);
     pub const ENOENT: Errno = Errno(2);
+    pub const ESRCH: Errno = Errno(3);
     pub const EIO: Errno = Errno(5);
     pub const ENOEXEC: Errno = Errno(8);
+    /// Also EWOULDBLOCK.
+    pub const EAGAIN: Errno = Errno(11);
     pub const ENOMEM: Errno = Errno(12);
     pub const EFAULT: Errno = Errno(14);
+    pub const ENODEV: Errno = Errno(19);
     pub const EBUSY: Errno = Errno(16);
     pub const EEXIST: Errno = Errno(17);
     pub const ENOTDIR: Errno = Errno(20);
+    pub const EISDIR: Errno = Errno(21);
     pub const EINVAL: Errno = Errno(22);
     pub const ENOSPC: Errno = Errno(28);
     pub const ERANGE: Errno = Errno(34);
@@ -31,13 +36,17 @@ impl Errno {
         match self.0 {
             1 => "EPERM",
             2 => "ENOENT",
+            3 => "ESRCH",
             5 => "EIO",
             8 => "ENOEXEC",
+            11 => "EAGAIN",
             12 => "ENOMEM",
             14 => "EFAULT",
             16 => "EBUSY",
             17 => "EEXIST",
+            19 => "ENODEV",
             20 => "ENOTDIR",
+            21 => "EISDIR",
             22 => "EINVAL",
             28 => "ENOSPC",
             34 => "ERANGE",
@@ -51,13 +60,17 @@ impl Errno {
         match self.0 {
             1 => "Operation not permitted",
             2 => "No such file or directory",
+            3 => "No such process",
             5 => "Input/output error",
             8 => "Exec format error",
+            11 => "Resource temporarily unavailable",
             12 => "Cannot allocate memory",
             14 => "Bad address",
             16 => "Device or resource busy",
             17 => "File exists",
+            19 => "No such device",
             20 => "Not a directory",
+            21 => "Is a directory",
             22 => "Invalid argument",
             28 => "No space left on device",
             34 => "Numerical result out of range",

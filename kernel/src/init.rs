@@ -157,12 +157,88 @@ pub extern "C" fn start_kernel(machine: u32, params_phys: u32) -> ! {
 /// back, write-protect the kernel image, start the shell.
 #[inline(never)]
 fn kernel_init(img: sections::KernelImage) -> ! {
+    populate_rootfs();
     free_initmem(&img);
     // SAFETY: boot is over: nothing writes text or runs .init any more.
     if let Err(e) = unsafe { mm::protect_kernel_image(&img) } {
         crate::pr_warn!("kernel image not write-protected: {e}");
     }
+    load_boot_modules();
     run_shell()
+}
+
+/// Unpacks the initramfs the boot loader passed (`-initrd`) into the
+/// rootfs, then gives its pages back (Linux's `populate_rootfs` and
+/// `free_initrd_mem`, with their messages). The archive is read through a
+/// temporary `vmap` of its pages, so it may lie in lowmem or highmem (with
+/// `vmalloc=` large, QEMU's initrd address can be above the lowmem limit).
+#[unsafe(link_section = ".init.text")]
+fn populate_rootfs() {
+    let Some((start, size)) = BOOT_INFO.get().and_then(|b| b.initrd()) else {
+        return;
+    };
+    let first = (start >> PAGE_SHIFT) as u32;
+    let last = (start + size).div_ceil(PAGE_SIZE_U32 as u64) as u32;
+    let pfns: alloc::vec::Vec<u32> = (first..last).collect();
+    let caller = populate_rootfs as *const () as u32;
+    match mm::vmalloc::vmap(&pfns, Prot::KERNEL_RO, caller) {
+        Ok(virt) => {
+            let offset = (start - ((first as u64) << PAGE_SHIFT)) as usize;
+            // SAFETY: the vmap covers every page of the initrd, which
+            // memblock reserved, so nothing else has written it.
+            let bytes = unsafe {
+                core::slice::from_raw_parts((virt as usize + offset) as *const u8, size as usize)
+            };
+            match crate::fs::ROOTFS.lock().unpack(bytes) {
+                Ok(n) => pr_info!("Unpacking initramfs... {n} files"),
+                Err(e) => crate::pr_err!("Initramfs unpacking failed: {e}"),
+            }
+            let _ = mm::vmalloc::vunmap(virt);
+        }
+        Err(e) => crate::pr_err!("Initramfs unpacking failed: cannot map it ({})", e.name()),
+    }
+    let pages = mm::page_alloc::free_reserved_area(
+        (first as u64) << PAGE_SHIFT,
+        (last as u64) << PAGE_SHIFT,
+    );
+    pr_info!("Freeing initrd memory: {}K", pages << (PAGE_SHIFT - 10));
+}
+
+/// `modules-load=a,b` on the command line: insmod
+/// `/lib/modules/<name>.ko` for each (what systemd-modules-load does).
+fn load_boot_modules() {
+    let Some(list) = BOOT_INFO.get().and_then(|b| {
+        b.cmdline()
+            .split_ascii_whitespace()
+            .rev()
+            .find_map(|w| w.strip_prefix("modules-load="))
+    }) else {
+        return;
+    };
+    for name in list.split(',').filter(|n| !n.is_empty()) {
+        let candidates = [
+            alloc::format!("/lib/modules/{name}.ko"),
+            alloc::format!("/lib/modules/{}.ko", name.replace('_', "-")),
+        ];
+        let found = candidates.iter().find_map(|p| {
+            crate::fs::ROOTFS
+                .lock()
+                .read(p)
+                .ok()
+                .map(|b| (p, b.to_vec()))
+        });
+        let Some((path, bytes)) = found else {
+            crate::pr_err!("modules-load: {name}: module not found in /lib/modules");
+            continue;
+        };
+        match crate::module::insmod(path, &bytes, &[]) {
+            Ok(n) => pr_info!("modules-load: inserted module '{n}'"),
+            Err(e) => crate::pr_err!(
+                "modules-load: failed to insert '{name}': {}",
+                shell::modules::moderror(e)
+            ),
+        }
+    }
 }
 
 /// Sets up the vmalloc and module windows and records boot.S's static
@@ -414,6 +490,15 @@ impl Platform for KernelPlatform {
             cmdline: BOOT_INFO.get().map_or("", |b| b.cmdline()),
             buddyinfo: &zones[..n],
             vmallocinfo: &|out| mm::vmalloc::write_vmallocinfo(out),
+            modules: &|out| crate::module::MODULES.lock().write_proc_modules(out),
+            kallsyms: &|out| {
+                if let Some(t) = crate::kallsyms::kernel_table() {
+                    for s in (0..t.len()).filter_map(|i| t.get(i)) {
+                        writeln!(out, "{:08x} {} {}", s.addr, s.kind, s.name)?;
+                    }
+                }
+                crate::module::MODULES.lock().write_kallsyms(out)
+            },
             meminfo: meminfo(),
             up_ns: crate::time::now_ns(),
             idle_ns: IDLE_NS.load(core::sync::atomic::Ordering::Relaxed),
@@ -495,8 +580,35 @@ impl Platform for KernelPlatform {
             "vmalloc" => selftest_vmalloc(out),
             "heap" => selftest_heap(out),
             "highmem" => selftest_highmem(out),
+            "modules" => selftest_modules(out),
+            "modcycle" => selftest_modcycle(out),
             _ => Err(Errno::ENOENT),
         }
+    }
+
+    fn read_file(&mut self, path: &str) -> Result<alloc::vec::Vec<u8>, Errno> {
+        crate::fs::ROOTFS.lock().read(path).map(|b| b.to_vec())
+    }
+
+    fn list_dir(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno> {
+        crate::fs::ROOTFS.lock().list(path, out)
+    }
+
+    fn insmod(
+        &mut self,
+        path: &str,
+        bytes: &[u8],
+        args: &[&str],
+    ) -> Result<alloc::string::String, Errno> {
+        crate::module::insmod(path, bytes, args)
+    }
+
+    fn rmmod(&mut self, name: &str) -> Result<(), Errno> {
+        crate::module::rmmod(name)
+    }
+
+    fn lsmod(&mut self, out: &mut dyn Write) -> core::fmt::Result {
+        crate::module::MODULES.lock().write_lsmod(out)
     }
 
     fn page_walk(&mut self, virt: u32) -> mm::pgtable::PageWalk {
@@ -860,6 +972,89 @@ fn selftest_vmalloc(out: &mut dyn Write) -> Result<(), Errno> {
     };
     let ok = bad == 0 && high == want_high && scattered > 0 && refused && before == after;
     if ok { Ok(()) } else { Err(Errno::EIO) }
+}
+
+/// The sample module the module selftests load.
+const SELFTEST_MODULE: &str = "/lib/modules/hello.ko";
+
+/// 1,000 insmod/rmmod cycles of hello.ko (silenced with `count=0`); free
+/// pages, VmallocUsed, heap bytes and vm areas must end where they began.
+fn selftest_modcycle(out: &mut dyn Write) -> Result<(), Errno> {
+    const CYCLES: usize = 1000;
+    let bytes = crate::fs::ROOTFS.lock().read(SELFTEST_MODULE)?.to_vec();
+    // Warm up once: the first load says "out-of-tree module taints".
+    crate::module::insmod(SELFTEST_MODULE, &bytes, &["count=0"])?;
+    crate::module::rmmod("hello")?;
+    let before = vm_counters();
+    let start = crate::time::now_ns();
+    for _ in 0..CYCLES {
+        crate::module::insmod(SELFTEST_MODULE, &bytes, &["count=0"])?;
+        crate::module::rmmod("hello")?;
+    }
+    let us = (crate::time::now_ns() - start) / 1000 / CYCLES as u64;
+    let after = vm_counters();
+    let _ = writeln!(
+        out,
+        "modcycle: {CYCLES} insmod+rmmod of hello.ko, {us} us each; free pages {} -> {}, VmallocUsed {} -> {}, heap used {} -> {}, areas {} -> {}",
+        before.0, after.0, before.1, after.1, before.2, after.2, before.3, after.3
+    );
+    if before == after {
+        Ok(())
+    } else {
+        Err(Errno::EIO)
+    }
+}
+
+/// Fills the module window with module_alloc, shows that insmod then fails
+/// with -ENOMEM leaving every counter as it was, frees the filler and shows
+/// that the same insmod succeeds at the window's first free address.
+fn selftest_modules(out: &mut dyn Write) -> Result<(), Errno> {
+    let bytes = crate::fs::ROOTFS.lock().read(SELFTEST_MODULE)?.to_vec();
+    let mut filler = alloc::vec::Vec::new();
+    for size in [1 << 20, PAGE_SIZE_U32] {
+        while let Ok(a) = crate::module::exports::module_alloc(size) {
+            filler.push(a);
+        }
+    }
+    let before = vm_counters();
+    let full = crate::module::insmod(SELFTEST_MODULE, &bytes, &["count=0"]);
+    let after = vm_counters();
+    let _ = writeln!(
+        out,
+        "window full ({} areas): insmod -> {}; free pages {} -> {}, VmallocUsed {} -> {}, heap used {} -> {}, areas {} -> {}",
+        filler.len(),
+        full.as_ref().map_or_else(|e| e.name(), |_| "loaded"),
+        before.0,
+        after.0,
+        before.1,
+        after.1,
+        before.2,
+        after.2,
+        before.3,
+        after.3
+    );
+    for a in filler.drain(..) {
+        mm::vmalloc::vfree(a)?;
+    }
+    let again = crate::module::insmod(SELFTEST_MODULE, &bytes, &["count=0"]);
+    let base = crate::module::MODULES
+        .lock()
+        .get("hello")
+        .map(|m| m.core_base);
+    let _ = writeln!(
+        out,
+        "window free again: insmod -> {} at {:#010x}",
+        again.as_ref().map_or_else(|e| e.name(), |n| n.as_str()),
+        base.unwrap_or(0)
+    );
+    if again.is_ok() {
+        crate::module::rmmod("hello")?;
+    }
+    if full == Err(Errno::ENOMEM) && before == after && again.is_ok() {
+        Ok(())
+    } else {
+        Err(Errno::EIO)
+    }
 }
 
 /// module_alloc-style: an executable area in the module window, two ARM

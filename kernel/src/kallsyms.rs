@@ -148,10 +148,17 @@ pub fn write_symbol(
     table: Option<&Table<'_>>,
     addr: u32,
 ) -> core::fmt::Result {
-    match table.and_then(|t| t.lookup(addr)) {
-        Some(s) => write!(w, "{}+{:#x}/{:#x}", s.name, s.offset, s.size),
-        None => write!(w, "{addr:#010x}"),
+    if let Some(s) = table.and_then(|t| t.lookup(addr)) {
+        return write!(w, "{}+{:#x}/{:#x}", s.name, s.offset, s.size);
     }
+    // A module's address: `name+0xoff/0xsize [module]`, as Linux. The lock
+    // is only tried: an oops may hit while the loader holds it.
+    if let Some(mods) = crate::module::MODULES.try_lock()
+        && let Some((m, name, off, size)) = mods.lookup(addr)
+    {
+        return write!(w, "{name}+{off:#x}/{size:#x} [{m}]");
+    }
+    write!(w, "{addr:#010x}")
 }
 
 /// The table embedded in the running kernel.

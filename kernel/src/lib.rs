@@ -24,10 +24,12 @@ pub mod board;
 pub mod boot;
 pub mod console;
 pub mod errno;
+pub mod fs;
 #[cfg(target_arch = "arm")]
 pub mod init;
 pub mod kallsyms;
 pub mod mm;
+pub mod module;
 pub mod panic;
 pub mod proc;
 pub mod shell;

@@ -60,13 +60,19 @@ pub struct Snapshot<'a> {
     pub idle_ns: u64,
     /// Writes /proc/vmallocinfo.
     pub vmallocinfo: &'a dyn Fn(&mut dyn Write) -> fmt::Result,
+    /// Writes /proc/modules.
+    pub modules: &'a dyn Fn(&mut dyn Write) -> fmt::Result,
+    /// Writes /proc/kallsyms.
+    pub kallsyms: &'a dyn Fn(&mut dyn Write) -> fmt::Result,
 }
 
 /// The files that exist.
 pub const FILES: &[&str] = &[
     "/proc/buddyinfo",
     "/proc/cmdline",
+    "/proc/kallsyms",
     "/proc/meminfo",
+    "/proc/modules",
     "/proc/uptime",
     "/proc/vmallocinfo",
 ];
@@ -79,6 +85,8 @@ pub fn read(path: &str, snap: &Snapshot<'_>, out: &mut dyn Write) -> Result<(), 
         "/proc/meminfo" => snap.meminfo.write(out),
         "/proc/uptime" => write_uptime(out, snap.up_ns, snap.idle_ns),
         "/proc/vmallocinfo" => (snap.vmallocinfo)(out),
+        "/proc/modules" => (snap.modules)(out),
+        "/proc/kallsyms" => (snap.kallsyms)(out),
         _ => return Err(Errno::ENOENT),
     };
     r.map_err(|_| Errno::EIO)
@@ -138,6 +146,8 @@ mod tests {
                     "0xf8000000-0xf8100000 1048576 iotable_init+0x0/0x40 phys=10000000 ioremap"
                 )
             },
+            modules: &|out| writeln!(out, "hello 4096 0 - Live 0xbf000000 (O)"),
+            kallsyms: &|out| writeln!(out, "c0008000 T stext"),
         };
         let mut s = String::new();
         read("/proc/cmdline", &snap, &mut s).unwrap();
@@ -146,6 +156,9 @@ mod tests {
         let mut s = String::new();
         read("/proc/vmallocinfo", &snap, &mut s).unwrap();
         assert!(s.ends_with("phys=10000000 ioremap\n"));
+        let mut s = String::new();
+        read("/proc/modules", &snap, &mut s).unwrap();
+        assert_eq!(s, "hello 4096 0 - Live 0xbf000000 (O)\n");
         let mut s = String::new();
         read("/proc/buddyinfo", &snap, &mut s).unwrap();
         assert_eq!(

@@ -11,8 +11,11 @@
 //! shell.
 pub mod devmem;
 pub mod line;
+pub mod modules;
 
 use crate::errno::Errno;
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
 /// The prompt, busybox ash's for root in `/`.
@@ -88,6 +91,16 @@ pub trait Platform {
     fn selftest(&mut self, name: &str, out: &mut dyn Write) -> Result<(), Errno>;
     /// Reads the translation-table entries for a virtual address.
     fn page_walk(&mut self, virt: u32) -> crate::mm::pgtable::PageWalk;
+    /// A file of the rootfs (the unpacked initramfs).
+    fn read_file(&mut self, path: &str) -> Result<Vec<u8>, Errno>;
+    /// Writes the entries of a rootfs directory.
+    fn list_dir(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno>;
+    /// Loads a module; returns its name.
+    fn insmod(&mut self, path: &str, bytes: &[u8], args: &[&str]) -> Result<String, Errno>;
+    /// Unloads a module.
+    fn rmmod(&mut self, name: &str) -> Result<(), Errno>;
+    /// Writes `lsmod` output.
+    fn lsmod(&mut self, out: &mut dyn Write) -> fmt::Result;
 }
 
 struct Command {
@@ -107,7 +120,7 @@ const COMMANDS: &[Command] = &[
     Command {
         name: "cat",
         usage: "cat FILE...",
-        help: "print files (/proc/cmdline, /proc/meminfo, /proc/uptime)",
+        help: "print files (/proc/modules, /proc/meminfo, /proc/vmallocinfo, ...)",
         run: cmd_cat,
     },
     Command {
@@ -136,7 +149,7 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "selftest",
-        usage: "selftest heap|highmem|vmalloc",
+        usage: "selftest heap|highmem|vmalloc|modules|modcycle",
         help: "exercise a subsystem and check it leaks nothing",
         run: cmd_selftest,
     },
@@ -145,6 +158,36 @@ const COMMANDS: &[Command] = &[
         usage: "pt VADDR",
         help: "walk the page tables for a virtual address and explain each entry",
         run: cmd_pt,
+    },
+    Command {
+        name: "insmod",
+        usage: "insmod FILE [SYMBOL=VALUE]...",
+        help: "load a kernel module (try /lib/modules/hello.ko)",
+        run: modules::cmd_insmod,
+    },
+    Command {
+        name: "rmmod",
+        usage: "rmmod MODULE...",
+        help: "unload kernel modules",
+        run: modules::cmd_rmmod,
+    },
+    Command {
+        name: "lsmod",
+        usage: "lsmod",
+        help: "list the loaded modules",
+        run: modules::cmd_lsmod,
+    },
+    Command {
+        name: "modinfo",
+        usage: "modinfo FILE",
+        help: "show a module's .modinfo (license, parameters, ...)",
+        run: modules::cmd_modinfo,
+    },
+    Command {
+        name: "ls",
+        usage: "ls [PATH]...",
+        help: "list a directory of the initramfs",
+        run: modules::cmd_ls,
     },
     Command {
         name: "poweroff",
@@ -199,7 +242,19 @@ fn cmd_cat(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Res
         return writeln!(out, "Usage: cat FILE...");
     }
     for path in args {
-        if let Err(e) = p.proc_read(path, out) {
+        let r = if path.starts_with("/proc/") {
+            p.proc_read(path, out)
+        } else {
+            p.read_file(path).map(|bytes| {
+                for chunk in bytes.utf8_chunks() {
+                    let _ = out.write_str(chunk.valid());
+                    if !chunk.invalid().is_empty() {
+                        let _ = out.write_char('\u{fffd}');
+                    }
+                }
+            })
+        };
+        if let Err(e) = r {
             writeln!(out, "cat: {path}: {e}")?;
         }
     }
@@ -251,7 +306,7 @@ fn cmd_vfree(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::R
 
 fn cmd_selftest(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
     let [name] = args else {
-        return writeln!(out, "Usage: selftest heap|highmem|vmalloc");
+        return writeln!(out, "Usage: selftest heap|highmem|vmalloc|modules|modcycle");
     };
     match p.selftest(name, out) {
         Ok(()) => writeln!(out, "selftest {name}: PASS"),
@@ -370,6 +425,37 @@ mod tests {
                 l2: None,
             }
         }
+        fn read_file(&mut self, path: &str) -> Result<Vec<u8>, Errno> {
+            match path {
+                "/lib/modules/hello.ko" => Ok(b"ELF".to_vec()),
+                "/etc/motd" => Ok(b"hi\n".to_vec()),
+                _ => Err(Errno::ENOENT),
+            }
+        }
+        fn list_dir(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno> {
+            match path {
+                "/" => writeln!(out, "lib/").map_err(|_| Errno::EIO),
+                _ => Err(Errno::ENOENT),
+            }
+        }
+        fn insmod(&mut self, path: &str, _: &[u8], args: &[&str]) -> Result<String, Errno> {
+            self.log.push(format!("insmod {path} {args:?}"));
+            match args.first() {
+                Some(&"bad=1") => Err(Errno::ENOEXEC),
+                Some(&"x") => Err(Errno::ENOENT),
+                _ => Ok("hello".into()),
+            }
+        }
+        fn rmmod(&mut self, name: &str) -> Result<(), Errno> {
+            match name {
+                "hello" => Ok(()),
+                "busy" => Err(Errno::EAGAIN),
+                _ => Err(Errno::ENOENT),
+            }
+        }
+        fn lsmod(&mut self, out: &mut dyn Write) -> fmt::Result {
+            writeln!(out, "Module                  Size  Used by")
+        }
     }
 
     fn run(p: &mut Fake, line: &str) -> String {
@@ -438,6 +524,40 @@ mod tests {
         assert_eq!(run(&mut p, "selftest bad"), "selftest bad: FAIL (ENOMEM)\n");
         assert_eq!(run(&mut p, "selftest zz"), "selftest: unknown test 'zz'\n");
         assert_eq!(run(&mut p, "pt zz"), "pt: invalid address 'zz'\n");
+        assert_eq!(run(&mut p, "insmod /lib/modules/hello.ko count=3"), "");
+        assert_eq!(
+            run(&mut p, "insmod /nope.ko"),
+            "insmod: can't open '/nope.ko': No such file or directory\n"
+        );
+        assert_eq!(
+            run(&mut p, "insmod /lib/modules/hello.ko bad=1"),
+            "insmod: can't insert '/lib/modules/hello.ko': invalid module format\n"
+        );
+        assert_eq!(
+            run(&mut p, "insmod /lib/modules/hello.ko x"),
+            "insmod: can't insert '/lib/modules/hello.ko': unknown symbol in module, or unknown parameter\n"
+        );
+        assert_eq!(
+            run(&mut p, "insmod"),
+            "Usage: insmod FILE [SYMBOL=VALUE]...\n"
+        );
+        assert_eq!(run(&mut p, "rmmod hello.ko"), "");
+        assert_eq!(
+            run(&mut p, "rmmod busy nosuch-mod"),
+            "rmmod: can't unload module 'busy': Resource temporarily unavailable\n\
+             rmmod: can't unload module 'nosuch_mod': No such file or directory\n"
+        );
+        assert_eq!(
+            run(&mut p, "lsmod"),
+            "Module                  Size  Used by\n"
+        );
+        assert_eq!(run(&mut p, "ls"), "lib/\n");
+        assert_eq!(run(&mut p, "ls /x"), "ls: /x: No such file or directory\n");
+        assert_eq!(run(&mut p, "cat /etc/motd"), "hi\n");
+        assert_eq!(
+            run(&mut p, "modinfo /lib/modules/hello.ko"),
+            "modinfo: ERROR: /lib/modules/hello.ko: Module len 3 truncated\n"
+        );
         let many = "x ".repeat(20);
         assert_eq!(run(&mut p, &many), "sh: too many arguments\n");
     }

@@ -122,11 +122,43 @@ fn die(msg: &str, err: u32, regs: &PtRegs) -> ! {
         crate::panic::panic_exit("Fatal exception in oops");
     }
     pr_emerg!("Internal error: {msg}: {err:x} [#{n}] ARM");
-    pr_emerg!("Modules linked in:");
-    pr_emerg!(
-        "CPU: 0 PID: 0 Comm: swapper Not tainted {} #1",
-        env!("CARGO_PKG_VERSION")
-    );
+    let mut linked = crate::console::FixedBuf::<256>::default();
+    let mut taint = *b"G             ";
+    if let Some(mods) = crate::module::MODULES.try_lock() {
+        for m in mods.iter() {
+            let _ = core::fmt::Write::write_fmt(&mut linked, format_args!(" {}", m.name));
+            if m.proprietary || m.out_of_tree {
+                let flags = [(m.proprietary, 'P'), (m.out_of_tree, 'O')];
+                let _ = core::fmt::Write::write_str(&mut linked, "(");
+                for (on, c) in flags {
+                    if on {
+                        let _ = core::fmt::Write::write_char(&mut linked, c);
+                    }
+                }
+                let _ = core::fmt::Write::write_str(&mut linked, ")");
+            }
+            // Linux's print_tainted(): P/G first, O at position 12.
+            if m.proprietary {
+                taint[0] = b'P';
+            }
+            if m.out_of_tree {
+                taint[12] = b'O';
+            }
+        }
+    }
+    pr_emerg!("Modules linked in:{}", linked.as_str());
+    let tainted = core::str::from_utf8(&taint).unwrap_or("");
+    if tainted.trim() == "G" {
+        pr_emerg!(
+            "CPU: 0 PID: 0 Comm: swapper Not tainted {} #1",
+            env!("CARGO_PKG_VERSION")
+        );
+    } else {
+        pr_emerg!(
+            "CPU: 0 PID: 0 Comm: swapper Tainted: {tainted} {} #1",
+            env!("CARGO_PKG_VERSION")
+        );
+    }
     let sys = SystemRegs {
         sctlr: Sctlr::read_raw(),
         ttbr0: Ttbr0::read_raw(),

@@ -1,0 +1,608 @@
+//! What the kernel offers modules: its exported symbols (Linux's
+//! `EXPORT_SYMBOL` / `EXPORT_SYMBOL_GPL`) with Linux's names and C ABI, and
+//! the real [`Backend`] that loads modules into the module window.
+//!
+//! The list is `docs/module-api.md`'s: printing (`printk`, `_printk`,
+//! `snprintf`, `sprintf`), memory (`kmalloc`, `__kmalloc`, `kzalloc`,
+//! `kfree`, `vmalloc`, `vzalloc`, `vfree`), strings (`memcpy`, `memmove`,
+//! `memset`, `memcmp`, `strlen`, `strnlen`, `strcmp`, `strncmp`, `strcpy`,
+//! `strncpy`, `strchr`), the ARM EABI helpers GCC and rustc call for
+//! division and block moves (`__aeabi_*`, as Linux's armksyms.c), the
+//! unwinder personality stubs that `.ARM.exidx` references, the
+//! `param_ops_*` objects behind `module_param`, and two GPL-only symbols
+//! (`sprint_symbol`, `kallsyms_lookup_name`).
+//!
+//! `printk` is variadic. Stable Rust cannot define a C variadic function,
+//! so a four-instruction assembly entry spills r0–r3 next to the caller's
+//! stack arguments, which makes every argument one array of words in AAPCS
+//! order (a 64-bit argument starts at an even slot, counting r0 as slot 0),
+//! and hands that array to Rust.
+
+use super::vsprintf::{self, Args};
+use super::{Backend, KernelSymbol, Perm};
+use crate::console::printk::{Level, vprintk};
+use crate::errno::Errno;
+use crate::mm::buddy::Gfp;
+use crate::mm::pgtable::Prot;
+use crate::mm::{self, vmalloc};
+use core::fmt::{self, Write};
+use core::ptr::NonNull;
+
+// The variadic entry points: spill r0-r3 below the stacked arguments (the
+// stack stays 8-byte aligned: 16 + 8 bytes), pass their address.
+core::arch::global_asm!(
+    r#"
+    .section .text.kobold_variadic, "ax", %progbits
+    .arm
+    .global printk
+    .global _printk
+    .type printk, %function
+    .type _printk, %function
+printk:
+_printk:
+    push {{r0-r3}}
+    push {{r4, lr}}
+    add r0, sp, #8
+    bl kobold_printk_slots
+    pop {{r4, lr}}
+    add sp, sp, #16
+    bx lr
+    .size printk, . - printk
+    .size _printk, . - _printk
+
+    .global snprintf
+    .type snprintf, %function
+snprintf:
+    push {{r0-r3}}
+    push {{r4, lr}}
+    add r0, sp, #8
+    bl kobold_snprintf_slots
+    pop {{r4, lr}}
+    add sp, sp, #16
+    bx lr
+    .size snprintf, . - snprintf
+
+    .global sprintf
+    .type sprintf, %function
+sprintf:
+    push {{r0-r3}}
+    push {{r4, lr}}
+    add r0, sp, #8
+    bl kobold_sprintf_slots
+    pop {{r4, lr}}
+    add sp, sp, #16
+    bx lr
+    .size sprintf, . - sprintf
+"#
+);
+
+unsafe extern "C" {
+    fn printk();
+    fn _printk();
+    fn snprintf();
+    fn sprintf();
+    // compiler_builtins provides these for the kernel itself.
+    fn memcpy();
+    fn memmove();
+    fn memset();
+    fn memcmp();
+    fn strlen();
+    fn __aeabi_uidiv();
+    fn __aeabi_uidivmod();
+    fn __aeabi_idiv();
+    fn __aeabi_idivmod();
+    fn __aeabi_uldivmod();
+    fn __aeabi_ldivmod();
+    fn __aeabi_memcpy();
+    fn __aeabi_memcpy4();
+    fn __aeabi_memcpy8();
+    fn __aeabi_memmove();
+    fn __aeabi_memmove4();
+    fn __aeabi_memmove8();
+    fn __aeabi_memset();
+    fn __aeabi_memset4();
+    fn __aeabi_memset8();
+    fn __aeabi_memclr();
+    fn __aeabi_memclr4();
+    fn __aeabi_memclr8();
+    fn __aeabi_llsl();
+    fn __aeabi_llsr();
+    fn __aeabi_lasr();
+}
+
+/// The argument words of a variadic call, from slot `next` on.
+struct Slots {
+    base: *const u32,
+    next: usize,
+}
+
+impl Slots {
+    fn word(&mut self) -> u32 {
+        // SAFETY: the assembly entry made `base` point at r0-r3 followed
+        // by the caller's stack arguments; the format string says how many
+        // there are, as in C (a format asking for more reads stack words,
+        // which is C's undefined behaviour but cannot fault: the stack is
+        // mapped well beyond).
+        let w = unsafe { self.base.add(self.next).read() };
+        self.next += 1;
+        w
+    }
+}
+
+/// Bytes of the NUL-terminated string at `addr`, at most `max`.
+fn c_str<'a>(addr: u32, max: usize) -> &'a [u8] {
+    let p = addr as *const u8;
+    let mut n = 0;
+    // SAFETY: a module handed the kernel this pointer as a C string; a bad
+    // pointer faults and oopses naming the module, as on Linux.
+    while n < max && unsafe { p.add(n).read() } != 0 {
+        n += 1;
+    }
+    // SAFETY: the `n` bytes just read.
+    unsafe { core::slice::from_raw_parts(p, n) }
+}
+
+impl Args for Slots {
+    fn next_u32(&mut self) -> u32 {
+        self.word()
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.next = self.next.next_multiple_of(2);
+        let lo = self.word() as u64;
+        lo | (self.word() as u64) << 32
+    }
+    fn string(&mut self, addr: u32, max: usize) -> &[u8] {
+        c_str(addr, max)
+    }
+    fn symbol(&mut self, out: &mut dyn Write, addr: u32, with_offset: bool) -> bool {
+        write_symbol(out, addr, with_offset)
+    }
+}
+
+/// `%pS`: kernel symbol or module symbol with `[module]`.
+pub fn write_symbol(out: &mut dyn Write, addr: u32, with_offset: bool) -> bool {
+    if let Some(s) = crate::kallsyms::kernel_table().and_then(|t| t.lookup(addr)) {
+        let _ = if with_offset {
+            write!(out, "{}+{:#x}/{:#x}", s.name, s.offset, s.size)
+        } else {
+            out.write_str(s.name)
+        };
+        return true;
+    }
+    let Some(mods) = super::MODULES.try_lock() else {
+        return false;
+    };
+    match mods.lookup(addr) {
+        Some((m, name, off, size)) => {
+            let _ = if with_offset {
+                write!(out, "{name}+{off:#x}/{size:#x} [{m}]")
+            } else {
+                write!(out, "{name} [{m}]")
+            };
+            true
+        }
+        None => false,
+    }
+}
+
+/// Counts what it is given (printk's and snprintf's return value).
+struct Counting<'a> {
+    inner: &'a mut dyn Write,
+    count: usize,
+}
+
+impl Write for Counting<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.count += s.len();
+        self.inner.write_str(s)
+    }
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn kobold_printk_slots(slots: *const u32) -> i32 {
+    let mut args = Slots {
+        base: slots,
+        next: 1,
+    };
+    // SAFETY: slot 0 is r0, the format string.
+    let fmt = c_str(unsafe { slots.read() }, 1024);
+    let (level, fmt) = vsprintf::split_level(fmt);
+    let mut buf = crate::console::FixedBuf::<1024>::default();
+    let mut w = Counting {
+        inner: &mut buf,
+        count: 0,
+    };
+    let _ = vsprintf::format(&mut w, fmt, &mut args);
+    let n = w.count;
+    let text = buf.as_str();
+    vprintk(
+        level,
+        format_args!("{}", text.strip_suffix('\n').unwrap_or(text)),
+    );
+    n as i32
+}
+
+/// Writes into a C buffer of `size` bytes, always NUL-terminated, counting
+/// what would have been written (C's snprintf contract).
+struct CBuf {
+    ptr: *mut u8,
+    size: usize,
+    len: usize,
+}
+
+impl Write for CBuf {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for &b in s.as_bytes() {
+            if self.len + 1 < self.size {
+                // SAFETY: within the caller's buffer, leaving room for NUL.
+                unsafe { self.ptr.add(self.len).write(b) };
+            }
+            self.len += 1;
+        }
+        Ok(())
+    }
+}
+
+fn c_format(buf: *mut u8, size: usize, fmt_addr: u32, mut args: Slots) -> i32 {
+    let mut w = CBuf {
+        ptr: buf,
+        size,
+        len: 0,
+    };
+    let _ = vsprintf::format(&mut w, c_str(fmt_addr, 4096), &mut args);
+    if size > 0 {
+        // SAFETY: the terminator goes at min(len, size - 1).
+        unsafe { buf.add(w.len.min(size - 1)).write(0) };
+    }
+    w.len as i32
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn kobold_snprintf_slots(slots: *const u32) -> i32 {
+    // SAFETY: slots 0..3 are r0-r2: buf, size, fmt.
+    let (buf, size, fmt) = unsafe { (slots.read(), slots.add(1).read(), slots.add(2).read()) };
+    c_format(
+        buf as *mut u8,
+        size as usize,
+        fmt,
+        Slots {
+            base: slots,
+            next: 3,
+        },
+    )
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn kobold_sprintf_slots(slots: *const u32) -> i32 {
+    // SAFETY: slots 0..2 are r0-r1: buf, fmt.
+    let (buf, fmt) = unsafe { (slots.read(), slots.add(1).read()) };
+    c_format(
+        buf as *mut u8,
+        usize::MAX,
+        fmt,
+        Slots {
+            base: slots,
+            next: 2,
+        },
+    )
+}
+
+extern "C" fn kobold_kmalloc(size: usize, flags: u32) -> *mut u8 {
+    let p = mm::heap::kmalloc(size, Gfp(flags)).map_or(core::ptr::null_mut(), NonNull::as_ptr);
+    // __GFP_ZERO: kzalloc.
+    if !p.is_null() && flags & Gfp::ZERO.0 != 0 {
+        // SAFETY: a fresh block of `size` bytes.
+        unsafe { core::ptr::write_bytes(p, 0, size) };
+    }
+    p
+}
+
+extern "C" fn kobold_kzalloc(size: usize, flags: u32) -> *mut u8 {
+    kobold_kmalloc(size, flags | Gfp::ZERO.0)
+}
+
+extern "C" fn kobold_kfree(p: *mut u8) {
+    if let Some(p) = NonNull::new(p) {
+        // SAFETY: the module got `p` from kmalloc (C's contract, as Linux).
+        unsafe { mm::heap::kfree(p) };
+    }
+}
+
+extern "C" fn kobold_vmalloc(size: u32) -> u32 {
+    vmalloc::vmalloc(size, kobold_vmalloc as *const () as u32).unwrap_or(0)
+}
+
+extern "C" fn kobold_vzalloc(size: u32) -> u32 {
+    vmalloc::vzalloc(size, kobold_vzalloc as *const () as u32).unwrap_or(0)
+}
+
+extern "C" fn kobold_vfree(addr: u32) {
+    if addr != 0
+        && let Err(e) = vmalloc::vfree(addr)
+    {
+        crate::pr_err!("vfree: bad address {addr:#010x} ({})", e.name());
+    }
+}
+
+#[unsafe(export_name = "strnlen")]
+extern "C" fn kobold_strnlen(s: *const u8, max: usize) -> usize {
+    c_str(s as u32, max).len()
+}
+
+#[unsafe(export_name = "strcmp")]
+extern "C" fn kobold_strcmp(a: *const u8, b: *const u8) -> i32 {
+    kobold_strncmp(a, b, usize::MAX)
+}
+
+#[unsafe(export_name = "strncmp")]
+extern "C" fn kobold_strncmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    for i in 0..n {
+        // SAFETY: C strings from the module, read up to their NUL.
+        let (x, y) = unsafe { (a.add(i).read(), b.add(i).read()) };
+        if x != y || x == 0 {
+            return x as i32 - y as i32;
+        }
+    }
+    0
+}
+
+#[unsafe(export_name = "strcpy")]
+extern "C" fn kobold_strcpy(dst: *mut u8, src: *const u8) -> *mut u8 {
+    let s = c_str(src as u32, usize::MAX);
+    // SAFETY: C's contract: `dst` holds the string and its NUL.
+    unsafe {
+        core::ptr::copy(s.as_ptr(), dst, s.len());
+        dst.add(s.len()).write(0);
+    }
+    dst
+}
+
+#[unsafe(export_name = "strncpy")]
+extern "C" fn kobold_strncpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    let s = c_str(src as u32, n);
+    // SAFETY: C's contract: `dst` holds `n` bytes; the rest is zeroed.
+    unsafe {
+        core::ptr::copy(s.as_ptr(), dst, s.len());
+        core::ptr::write_bytes(dst.add(s.len()), 0, n - s.len());
+    }
+    dst
+}
+
+#[unsafe(export_name = "strchr")]
+extern "C" fn kobold_strchr(s: *const u8, c: i32) -> *const u8 {
+    let bytes = c_str(s as u32, usize::MAX);
+    match bytes.iter().position(|&b| b == c as u8) {
+        // SAFETY: within the string.
+        Some(i) => unsafe { s.add(i) },
+        // SAFETY: the terminator, which strchr finds for c == 0.
+        None if c as u8 == 0 => unsafe { s.add(bytes.len()) },
+        None => core::ptr::null(),
+    }
+}
+
+/// GPL-only: `sprint_symbol(buf, addr)` writes `name+0xoff/0xsize [mod]`.
+extern "C" fn kobold_sprint_symbol(buf: *mut u8, addr: u32) -> i32 {
+    let mut w = CBuf {
+        ptr: buf,
+        size: 128, // KSYM_SYMBOL_LEN
+        len: 0,
+    };
+    if !write_symbol(&mut w, addr, true) {
+        let _ = write!(w, "{addr:#x}");
+    }
+    // SAFETY: within the KSYM_SYMBOL_LEN buffer.
+    unsafe { buf.add(w.len.min(127)).write(0) };
+    w.len as i32
+}
+
+/// GPL-only: `kallsyms_lookup_name(name)`: a kernel symbol's address or 0.
+extern "C" fn kobold_kallsyms_lookup_name(name: *const u8) -> u32 {
+    let name = core::str::from_utf8(c_str(name as u32, 128)).unwrap_or("");
+    crate::kallsyms::kernel_table()
+        .and_then(|t| t.find(name))
+        .map_or(0, |s| s.addr)
+}
+
+/// The EHABI personality routines `.ARM.exidx` entries reference (R_ARM_NONE
+/// relocations): Linux exports empty ones (arch/arm/kernel/unwind.c), since
+/// the kernel never unwinds C++ exceptions.
+extern "C" fn kobold_unwind_cpp_pr() {}
+
+/// `struct kernel_param_ops` stand-ins: the kernel only compares their
+/// addresses (see `kobold_loader::ksymtab::ParamType`).
+#[repr(C)]
+pub struct ParamOps(u32);
+
+macro_rules! param_ops {
+    ($($name:ident = $v:expr),*) => {$(
+        #[unsafe(no_mangle)]
+        #[allow(non_upper_case_globals)]
+        pub static $name: ParamOps = ParamOps($v);
+    )*};
+}
+param_ops!(
+    param_ops_byte = 1,
+    param_ops_short = 2,
+    param_ops_ushort = 3,
+    param_ops_int = 4,
+    param_ops_uint = 5,
+    param_ops_long = 6,
+    param_ops_ulong = 7,
+    param_ops_bool = 8,
+    param_ops_charp = 9
+);
+
+/// One exported symbol.
+pub struct Export {
+    pub name: &'static str,
+    pub addr: u32,
+    pub is_func: bool,
+    pub gpl_only: bool,
+}
+
+macro_rules! table {
+    ($($kind:ident $name:literal => $e:expr),* $(,)?) => {
+        [$(Export {
+            name: $name,
+            addr: $e as *const () as u32,
+            is_func: table!(@func $kind),
+            gpl_only: table!(@gpl $kind),
+        }),*]
+    };
+    (@func fn) => { true };
+    (@func gpl) => { true };
+    (@func data) => { false };
+    (@gpl gpl) => { true };
+    (@gpl $k:ident) => { false };
+}
+
+/// The kernel's export table, built on first use.
+pub fn exports() -> &'static [Export] {
+    static TABLE: spin::Once<[Export; 57]> = spin::Once::new();
+    TABLE.call_once(|| {
+        table![
+            fn "printk" => printk,
+            fn "_printk" => _printk,
+            fn "snprintf" => snprintf,
+            fn "sprintf" => sprintf,
+            fn "kmalloc" => kobold_kmalloc,
+            fn "__kmalloc" => kobold_kmalloc,
+            fn "kzalloc" => kobold_kzalloc,
+            fn "kfree" => kobold_kfree,
+            fn "vmalloc" => kobold_vmalloc,
+            fn "vzalloc" => kobold_vzalloc,
+            fn "vfree" => kobold_vfree,
+            fn "memcpy" => memcpy,
+            fn "memmove" => memmove,
+            fn "memset" => memset,
+            fn "memcmp" => memcmp,
+            fn "strlen" => strlen,
+            fn "strnlen" => kobold_strnlen,
+            fn "strcmp" => kobold_strcmp,
+            fn "strncmp" => kobold_strncmp,
+            fn "strcpy" => kobold_strcpy,
+            fn "strncpy" => kobold_strncpy,
+            fn "strchr" => kobold_strchr,
+            fn "__aeabi_uidiv" => __aeabi_uidiv,
+            fn "__aeabi_uidivmod" => __aeabi_uidivmod,
+            fn "__aeabi_idiv" => __aeabi_idiv,
+            fn "__aeabi_idivmod" => __aeabi_idivmod,
+            fn "__aeabi_uldivmod" => __aeabi_uldivmod,
+            fn "__aeabi_ldivmod" => __aeabi_ldivmod,
+            fn "__aeabi_memcpy" => __aeabi_memcpy,
+            fn "__aeabi_memcpy4" => __aeabi_memcpy4,
+            fn "__aeabi_memcpy8" => __aeabi_memcpy8,
+            fn "__aeabi_memmove" => __aeabi_memmove,
+            fn "__aeabi_memmove4" => __aeabi_memmove4,
+            fn "__aeabi_memmove8" => __aeabi_memmove8,
+            fn "__aeabi_memset" => __aeabi_memset,
+            fn "__aeabi_memset4" => __aeabi_memset4,
+            fn "__aeabi_memset8" => __aeabi_memset8,
+            fn "__aeabi_memclr" => __aeabi_memclr,
+            fn "__aeabi_memclr4" => __aeabi_memclr4,
+            fn "__aeabi_memclr8" => __aeabi_memclr8,
+            fn "__aeabi_llsl" => __aeabi_llsl,
+            fn "__aeabi_llsr" => __aeabi_llsr,
+            fn "__aeabi_lasr" => __aeabi_lasr,
+            fn "__aeabi_unwind_cpp_pr0" => kobold_unwind_cpp_pr,
+            fn "__aeabi_unwind_cpp_pr1" => kobold_unwind_cpp_pr,
+            fn "__aeabi_unwind_cpp_pr2" => kobold_unwind_cpp_pr,
+            data "param_ops_byte" => &raw const param_ops_byte,
+            data "param_ops_short" => &raw const param_ops_short,
+            data "param_ops_ushort" => &raw const param_ops_ushort,
+            data "param_ops_int" => &raw const param_ops_int,
+            data "param_ops_uint" => &raw const param_ops_uint,
+            data "param_ops_long" => &raw const param_ops_long,
+            data "param_ops_ulong" => &raw const param_ops_ulong,
+            data "param_ops_bool" => &raw const param_ops_bool,
+            data "param_ops_charp" => &raw const param_ops_charp,
+            gpl "sprint_symbol" => kobold_sprint_symbol,
+            gpl "kallsyms_lookup_name" => kobold_kallsyms_lookup_name,
+        ]
+    })
+}
+
+/// `module_alloc`, Linux 3.18's arch/arm/kernel/module.c.
+pub fn module_alloc(size: u32) -> Result<u32, Errno> {
+    vmalloc::vmalloc_node_range(
+        size,
+        1,
+        vmalloc::Window::Modules,
+        Gfp::KERNEL,
+        Prot::KERNEL_RWX,
+        module_alloc as *const () as u32,
+    )
+}
+
+/// The running kernel as the module loader's [`Backend`].
+pub struct KernelBackend;
+
+impl Backend for KernelBackend {
+    fn module_alloc(&mut self, size: u32) -> Result<u32, Errno> {
+        module_alloc(size)
+    }
+    fn module_memfree(&mut self, addr: u32) {
+        if let Err(e) = vmalloc::vfree(addr) {
+            crate::pr_err!("module_memfree: {addr:#010x}: {}", e.name());
+        }
+    }
+    fn copy_to(&mut self, addr: u32, bytes: &[u8]) {
+        // SAFETY: `addr` is a fresh module_alloc area of at least
+        // `bytes.len()` bytes, mapped writable until `protect`.
+        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), addr as *mut u8, bytes.len()) };
+    }
+    fn protect(&mut self, addr: u32, len: u32, perm: Perm) {
+        let prot = match perm {
+            Perm::ReadExec => Prot::KERNEL_RX,
+            Perm::ReadOnly => Prot::KERNEL_RO,
+            Perm::ReadWrite => Prot::KERNEL_RW,
+        };
+        // SAFETY: the range is one module's group, not yet in use.
+        if let Err(e) = unsafe { mm::protect_range(addr, len, prot) } {
+            crate::pr_err!("module: cannot protect {addr:#010x}+{len:#x}: {e}");
+        }
+    }
+    fn flush_icache(&mut self, start: u32, end: u32) {
+        mm::flush_icache_range(start, end);
+    }
+    fn call_init(&mut self, addr: u32) -> i32 {
+        // SAFETY: `addr` is the module's relocated `init_module`, with the
+        // Thumb bit if it is Thumb code; `blx` through a function pointer
+        // interworks.
+        let f: extern "C" fn() -> i32 = unsafe { core::mem::transmute(addr as usize) };
+        f()
+    }
+    fn call_exit(&mut self, addr: u32) {
+        // SAFETY: as for `call_init`, with `cleanup_module`.
+        let f: extern "C" fn() = unsafe { core::mem::transmute(addr as usize) };
+        f()
+    }
+    fn kernel_symbol(&self, name: &str) -> Option<KernelSymbol> {
+        exports()
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| KernelSymbol {
+                value: e.addr,
+                is_func: e.is_func,
+                gpl_only: e.gpl_only,
+            })
+    }
+    fn alloc_string(&mut self, s: &str) -> Result<u32, Errno> {
+        let p = kobold_kmalloc(s.len() + 1, Gfp::KERNEL.0);
+        if p.is_null() {
+            return Err(Errno::ENOMEM);
+        }
+        // SAFETY: a fresh block of len + 1 bytes.
+        unsafe {
+            core::ptr::copy_nonoverlapping(s.as_ptr(), p, s.len());
+            p.add(s.len()).write(0);
+        }
+        Ok(p as u32)
+    }
+    fn free_string(&mut self, addr: u32) {
+        kobold_kfree(addr as *mut u8);
+    }
+    fn log(&mut self, level: Level, msg: fmt::Arguments<'_>) {
+        vprintk(level, msg);
+    }
+}

@@ -1,0 +1,842 @@
+//! Loadable modules: Linux's `kernel/module.c` (`load_module`,
+//! `delete_module`, `/proc/modules`) on top of the host-tested
+//! `kobold-loader` crate.
+//!
+//! `insmod` runs Linux's sequence, and every step can fail cleanly:
+//!
+//! 1. validate the ELF file and read `.modinfo` (name, license);
+//! 2. refuse a name already loaded (`-EEXIST`);
+//! 3. lay the sections out (core and init regions, permission groups, PLT);
+//! 4. `module_alloc` both regions in `[MODULES_VADDR, MODULES_END)`, as
+//!    `__vmalloc_node_range(size, 1, MODULES_VADDR, MODULES_END,
+//!    GFP_KERNEL, PAGE_KERNEL_EXEC)` does, and widen `module_addr_min` /
+//!    `module_addr_max` (Linux's `module_alloc_update_bounds`, the two
+//!    kernel symbols the seed article reads with `devmem`);
+//! 5. resolve symbols against the kernel's exports and other modules'
+//!    (GPL-only exports only for GPL-compatible licenses) and relocate;
+//!    each module providing a symbol gains a user (`ref_module`);
+//! 6. set parameters from `insmod` arguments (`module_param`);
+//! 7. copy the images in, then W^X per group (text RX, rodata R, data RW,
+//!    all but text XN — Linux's `module_enable_ro` / `module_enable_nx`),
+//!    and flush the instruction cache;
+//! 8. call `init_module`; on failure undo everything; on success free the
+//!    init region and make `.data..ro_after_init` read-only.
+//!
+//! `rmmod` refuses a module others use (`-EAGAIN`, Linux's `-EWOULDBLOCK`)
+//! or one with an init but no exit (`-EBUSY`, "[permanent]"), calls
+//! `cleanup_module`, and frees it all.
+//!
+//! The hardware side (allocating, copying, protecting, calling) goes through
+//! [`Backend`], so the whole sequence, its unwinding and the /proc formats
+//! are unit-tested on the host with a fake.
+
+#[cfg(target_arch = "arm")]
+pub mod exports;
+pub mod vsprintf;
+
+use crate::errno::Errno;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use core::fmt::{self, Write};
+use core::sync::atomic::AtomicU32;
+#[cfg(target_arch = "arm")]
+use core::sync::atomic::Ordering;
+use kobold_loader::ksymtab::{self, Export, ParamType};
+use kobold_loader::layout::{Group, Region};
+use kobold_loader::link::Resolver;
+use kobold_loader::relocate::Target;
+use spin::Mutex;
+
+/// The loaded modules (Linux's `modules` list under `module_mutex`).
+pub static MODULES: Mutex<Modules> = Mutex::new(Modules::new());
+
+/// Linux's `module_addr_min`, a real kernel symbol (`nm` shows it as `D`,
+/// initialised to -1, as in the seed's 3.18 vmlinux): the lowest address
+/// any module allocation ever had.
+#[unsafe(export_name = "module_addr_min")]
+pub static MODULE_ADDR_MIN: AtomicU32 = AtomicU32::new(u32::MAX);
+/// Linux's `module_addr_max` (`B`: zero-initialised, in .bss): one past the
+/// highest.
+#[unsafe(export_name = "module_addr_max")]
+pub static MODULE_ADDR_MAX: AtomicU32 = AtomicU32::new(0);
+
+#[cfg(target_arch = "arm")]
+fn publish_bounds(mods: &Modules) {
+    MODULE_ADDR_MIN.store(mods.addr_min, Ordering::Relaxed);
+    MODULE_ADDR_MAX.store(mods.addr_max, Ordering::Relaxed);
+}
+
+/// `insmod`: loads `bytes` (the file at `path`) with `args` into the running
+/// kernel.
+#[cfg(target_arch = "arm")]
+pub fn insmod(path: &str, bytes: &[u8], args: &[&str]) -> Result<String, Errno> {
+    let r = load(&MODULES, &mut exports::KernelBackend, path, bytes, args);
+    publish_bounds(&MODULES.lock());
+    r
+}
+
+/// `rmmod NAME`.
+#[cfg(target_arch = "arm")]
+pub fn rmmod(name: &str) -> Result<(), Errno> {
+    unload(&MODULES, &mut exports::KernelBackend, name)
+}
+
+/// Linux's MODULE_NAME_LEN - 1.
+pub const MODULE_NAME_MAX: usize = 55;
+
+/// Page permissions a module's group gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Perm {
+    /// Text: read-only, executable.
+    ReadExec,
+    /// Rodata, and ro-after-init once init is done: read-only, XN.
+    ReadOnly,
+    /// Data and bss: read-write, XN.
+    ReadWrite,
+}
+
+/// A kernel symbol (Linux's `EXPORT_SYMBOL`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KernelSymbol {
+    pub value: u32,
+    pub is_func: bool,
+    pub gpl_only: bool,
+}
+
+/// What loading needs from the running kernel.
+pub trait Backend {
+    /// `module_alloc(size)`: page-rounded, mapped RWX in the module window.
+    fn module_alloc(&mut self, size: u32) -> Result<u32, Errno>;
+    /// `module_memfree(addr)`.
+    fn module_memfree(&mut self, addr: u32);
+    /// Copies `bytes` to module memory at `addr`.
+    fn copy_to(&mut self, addr: u32, bytes: &[u8]);
+    /// Sets the permissions of `[addr, addr + len)` (page-aligned).
+    fn protect(&mut self, addr: u32, len: u32, perm: Perm);
+    /// Makes freshly written text executable (`flush_icache_range`).
+    fn flush_icache(&mut self, start: u32, end: u32);
+    /// Calls `int init_module(void)`.
+    fn call_init(&mut self, addr: u32) -> i32;
+    /// Calls `void cleanup_module(void)`.
+    fn call_exit(&mut self, addr: u32);
+    /// A symbol the kernel exports.
+    fn kernel_symbol(&self, name: &str) -> Option<KernelSymbol>;
+    /// Copies a `charp` parameter's value to kernel memory.
+    fn alloc_string(&mut self, s: &str) -> Result<u32, Errno>;
+    fn free_string(&mut self, addr: u32);
+    /// Logs a kernel message (`pr_err`, `pr_warn`, ...).
+    fn log(&mut self, level: crate::console::printk::Level, msg: fmt::Arguments<'_>);
+}
+
+/// Linux's `enum module_state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Live,
+    Coming,
+    Going,
+}
+
+/// A symbol of a loaded module, for kallsyms and oopses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModSymbol {
+    pub addr: u32,
+    pub size: u32,
+    /// `nm`'s letter: t/T, r/R, d/D, b/B.
+    pub kind: char,
+    pub name: String,
+    /// In the init region (dropped once init is freed).
+    pub init: bool,
+}
+
+/// One loaded module (Linux's `struct module`).
+#[derive(Debug)]
+pub struct Module {
+    pub name: String,
+    pub state: State,
+    pub core_base: u32,
+    pub core_size: u32,
+    /// The init region while it exists.
+    pub init: Option<(u32, u32)>,
+    pub init_fn: Option<u32>,
+    pub exit_fn: Option<u32>,
+    pub exports: Vec<Export>,
+    /// Modules whose symbols this one uses (Linux's target_list).
+    pub uses: Vec<String>,
+    /// Linux's TAINT_PROPRIETARY_MODULE ('P') and TAINT_OOT_MODULE ('O').
+    pub proprietary: bool,
+    pub out_of_tree: bool,
+    pub symbols: Vec<ModSymbol>,
+    /// `[addr, len)` of the ro-after-init group, made read-only after init.
+    ro_after_init: Option<(u32, u32)>,
+    /// `charp` parameter strings, freed with the module.
+    strings: Vec<u32>,
+}
+
+impl Module {
+    /// Linux's `module_flags()`: `(PO)` and the like.
+    fn taint_flags(&self) -> Option<String> {
+        let mut s = String::new();
+        if self.proprietary {
+            s.push('P');
+        }
+        if self.out_of_tree {
+            s.push('O');
+        }
+        (!s.is_empty()).then(|| alloc::format!("({s})"))
+    }
+
+    /// What /proc/modules shows as the size: Linux's
+    /// `init_size + core_size`.
+    pub fn size(&self) -> u32 {
+        self.core_size + self.init.map_or(0, |i| i.1)
+    }
+
+    fn contains(&self, addr: u32) -> bool {
+        let within = |base: u32, size: u32| addr >= base && addr - base < size;
+        within(self.core_base, self.core_size) || self.init.is_some_and(|(b, s)| within(b, s))
+    }
+}
+
+/// All loaded modules, newest last, and the bounds of their memory.
+pub struct Modules {
+    list: Vec<Module>,
+    /// Linux's `module_addr_min` / `module_addr_max`: only ever widened.
+    pub addr_min: u32,
+    pub addr_max: u32,
+    /// "loading out-of-tree module taints kernel." is said once.
+    oot_warned: bool,
+}
+
+impl Default for Modules {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Modules {
+    pub const fn new() -> Self {
+        Modules {
+            list: Vec::new(),
+            addr_min: u32::MAX,
+            addr_max: 0,
+            oot_warned: false,
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Module> {
+        self.list.iter().find(|m| m.name == name)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Module> {
+        self.list.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Linux's `module_refcount`: here, the modules using `name`.
+    pub fn refcount(&self, name: &str) -> usize {
+        self.users(name).count()
+    }
+
+    fn users<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Module> + 'a {
+        self.list
+            .iter()
+            .rev()
+            .filter(move |m| m.uses.iter().any(|u| u == name))
+    }
+
+    /// The module holding `addr`, and the symbol covering it:
+    /// `(module, symbol name, offset, size)`.
+    pub fn lookup(&self, addr: u32) -> Option<(&str, &str, u32, u32)> {
+        if addr < self.addr_min || addr >= self.addr_max {
+            return None;
+        }
+        let m = self.list.iter().find(|m| m.contains(addr))?;
+        // The closest symbol at or below `addr`; among aliases the first in
+        // symbol-table order (locals such as `hello_init` come before the
+        // global `init_module` alias), as Linux's get_ksymbol.
+        let mut best: Option<&ModSymbol> = None;
+        for s in m
+            .symbols
+            .iter()
+            .filter(|s| s.kind.eq_ignore_ascii_case(&'t'))
+        {
+            if s.addr <= addr
+                && addr - s.addr < s.size.max(1)
+                && best.is_none_or(|b| s.addr > b.addr)
+            {
+                best = Some(s);
+            }
+        }
+        let s = best?;
+        Some((&m.name, &s.name, addr - s.addr, s.size))
+    }
+
+    /// Writes /proc/modules in Linux's format, newest first:
+    /// `name size refcnt users state 0xaddr (taints)`.
+    pub fn write_proc_modules(&self, out: &mut dyn Write) -> fmt::Result {
+        for m in self.list.iter().rev() {
+            write!(out, "{} {} {} ", m.name, m.size(), self.refcount(&m.name))?;
+            let mut any = false;
+            for u in self.users(&m.name) {
+                write!(out, "{},", u.name)?;
+                any = true;
+            }
+            if m.init_fn.is_some() && m.exit_fn.is_none() {
+                out.write_str("[permanent],")?;
+                any = true;
+            }
+            if !any {
+                out.write_str("-")?;
+            }
+            let state = match m.state {
+                State::Live => "Live",
+                State::Coming => "Loading",
+                State::Going => "Unloading",
+            };
+            write!(out, " {state} {:#010x}", m.core_base)?;
+            if let Some(t) = m.taint_flags() {
+                write!(out, " {t}")?;
+            }
+            out.write_char('\n')?;
+        }
+        Ok(())
+    }
+
+    /// Writes `lsmod` output as kmod's lsmod does.
+    pub fn write_lsmod(&self, out: &mut dyn Write) -> fmt::Result {
+        writeln!(out, "Module                  Size  Used by")?;
+        for m in self.list.iter().rev() {
+            write!(
+                out,
+                "{:<19} {:>8}  {}",
+                m.name,
+                m.size(),
+                self.refcount(&m.name)
+            )?;
+            let users: Vec<&str> = self.users(&m.name).map(|u| u.name.as_str()).collect();
+            if !users.is_empty() {
+                write!(out, " {}", users.join(","))?;
+            }
+            out.write_char('\n')?;
+        }
+        Ok(())
+    }
+
+    /// Writes the modules' lines of /proc/kallsyms (`addr type name\t[mod]`).
+    pub fn write_kallsyms(&self, out: &mut dyn Write) -> fmt::Result {
+        for m in &self.list {
+            for s in &m.symbols {
+                writeln!(out, "{:08x} {} {}\t[{}]", s.addr, s.kind, s.name, m.name)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A symbol exported by a loaded module: (value, gpl_only, module).
+    fn find_export(&self, name: &str) -> Option<(u32, bool, &str)> {
+        self.list
+            .iter()
+            .filter(|m| m.state != State::Going)
+            .find_map(|m| {
+                m.exports
+                    .iter()
+                    .find(|e| e.name == name)
+                    .map(|e| (e.value, e.gpl_only, m.name.as_str()))
+            })
+    }
+}
+
+/// Linux's `license_is_gpl_compatible`.
+pub fn license_is_gpl_compatible(license: &str) -> bool {
+    matches!(
+        license,
+        "GPL"
+            | "GPL v2"
+            | "GPL and additional rights"
+            | "Dual BSD/GPL"
+            | "Dual MIT/GPL"
+            | "Dual MPL/GPL"
+    )
+}
+
+/// The module name for a file: `.modinfo`'s `name=`, else the file name
+/// without `.ko`, dashes made underscores (what kbuild does).
+pub fn name_from_path(path: &str) -> String {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    let stem = base.strip_suffix(".ko").unwrap_or(base);
+    stem.replace('-', "_")
+}
+
+/// Resolves a module's undefined symbols: kernel exports first, then other
+/// modules', remembering which modules were used and which GPL-only
+/// symbols were refused.
+struct ModResolver<'a> {
+    modules: &'a Modules,
+    backend: &'a dyn Backend,
+    gpl_ok: bool,
+    used: RefCell<Vec<String>>,
+    gpl_refused: RefCell<Option<String>>,
+}
+
+impl Resolver for ModResolver<'_> {
+    fn resolve(&self, name: &str) -> Option<Target> {
+        if let Some(k) = self.backend.kernel_symbol(name) {
+            if k.gpl_only && !self.gpl_ok {
+                *self.gpl_refused.borrow_mut() = Some(name.to_string());
+                return None;
+            }
+            return Some(Target {
+                value: k.value,
+                is_func: k.is_func,
+            });
+        }
+        let (value, gpl_only, owner) = self.modules.find_export(name)?;
+        if gpl_only && !self.gpl_ok {
+            *self.gpl_refused.borrow_mut() = Some(name.to_string());
+            return None;
+        }
+        let mut used = self.used.borrow_mut();
+        if !used.iter().any(|u| u == owner) {
+            used.push(owner.to_string());
+        }
+        // Module functions carry their Thumb bit; a module's exports are
+        // functions when they point into text, which the caller cannot
+        // know here: bit 0 says Thumb, and ARM code is treated as code.
+        Some(Target {
+            value,
+            is_func: true,
+        })
+    }
+}
+
+/// What `load` prepared before calling init (phase 1's result).
+struct Prepared {
+    name: String,
+    init_fn: Option<u32>,
+}
+
+use crate::console::printk::Level;
+
+macro_rules! klog {
+    ($b:expr, $lvl:ident, $($arg:tt)*) => {
+        $b.log(Level::$lvl, format_args!($($arg)*))
+    };
+}
+
+/// Everything phase 1 allocated, released on any failure.
+struct Allocated {
+    core: Option<u32>,
+    init: Option<u32>,
+    strings: Vec<u32>,
+}
+
+impl Allocated {
+    fn release(self, b: &mut dyn Backend) {
+        for s in self.strings {
+            b.free_string(s);
+        }
+        for a in [self.core, self.init].into_iter().flatten() {
+            b.module_memfree(a);
+        }
+    }
+}
+
+/// Loads a module from `bytes` (read from `path`) with `args`
+/// (`name=value` words), runs its init, and returns its name.
+pub fn load(
+    registry: &Mutex<Modules>,
+    backend: &mut dyn Backend,
+    path: &str,
+    bytes: &[u8],
+    args: &[&str],
+) -> Result<String, Errno> {
+    let prepared = {
+        let mut mods = registry.lock();
+        prepare(&mut mods, backend, path, bytes, args)?
+    };
+    // Linux calls init without module_mutex held; so does Kobold, so that
+    // an oops in init can still find the module's symbols.
+    let ret = prepared.init_fn.map_or(0, |f| backend.call_init(f));
+    let mut mods = registry.lock();
+    let Some(idx) = mods.list.iter().position(|m| m.name == prepared.name) else {
+        return Err(Errno::ENOENT);
+    };
+    if ret < 0 {
+        let m = mods.list.remove(idx);
+        klog!(
+            backend,
+            Debug,
+            "{}: init_module returned {ret}, unloading",
+            m.name
+        );
+        free_module(backend, m);
+        return Err(Errno(-ret));
+    }
+    if ret > 0 {
+        klog!(
+            backend,
+            Warning,
+            "{}: '{}'->init suspiciously returned {ret}, it should follow 0/-E convention",
+            prepared.name,
+            prepared.name
+        );
+    }
+    let m = &mut mods.list[idx];
+    m.state = State::Live;
+    if let Some((addr, len)) = m.ro_after_init.take() {
+        backend.protect(addr, len, Perm::ReadOnly);
+    }
+    if let Some((addr, _)) = m.init.take() {
+        backend.module_memfree(addr);
+    }
+    m.symbols.retain(|s| !s.init);
+    Ok(prepared.name)
+}
+
+fn free_module(backend: &mut dyn Backend, m: Module) {
+    Allocated {
+        core: Some(m.core_base),
+        init: m.init.map(|i| i.0),
+        strings: m.strings,
+    }
+    .release(backend);
+}
+
+fn prepare(
+    mods: &mut Modules,
+    backend: &mut dyn Backend,
+    path: &str,
+    bytes: &[u8],
+    args: &[&str],
+) -> Result<Prepared, Errno> {
+    let fallback = name_from_path(path);
+    let m = match kobold_loader::validate(bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            klog!(backend, Err, "{fallback}: {e}");
+            return Err(Errno::ENOEXEC);
+        }
+    };
+    let info = m.modinfo.unwrap_or(&[]);
+    let name = kobold_loader::modinfo::get(info, "name")
+        .map(|n| n.to_string())
+        .unwrap_or(fallback);
+    if name.is_empty() || name.len() > MODULE_NAME_MAX {
+        klog!(backend, Err, "{name}: module name too long or empty");
+        return Err(Errno::ENOEXEC);
+    }
+    if mods.get(&name).is_some() {
+        return Err(Errno::EEXIST);
+    }
+    let license = kobold_loader::modinfo::get(info, "license").unwrap_or("unspecified");
+    let gpl_ok = license_is_gpl_compatible(license);
+    if !gpl_ok {
+        klog!(
+            backend,
+            Warning,
+            "{name}: module license '{license}' taints kernel."
+        );
+    }
+    let out_of_tree = kobold_loader::modinfo::get(info, "intree") != Some("Y");
+    if out_of_tree && !mods.oot_warned {
+        mods.oot_warned = true;
+        klog!(
+            backend,
+            Warning,
+            "{name}: loading out-of-tree module taints kernel."
+        );
+    }
+    let l = match kobold_loader::layout::layout(&m) {
+        Ok(l) => l,
+        Err(e) => {
+            klog!(backend, Err, "{name}: {e}");
+            return Err(Errno::ENOEXEC);
+        }
+    };
+    let mut alloc = Allocated {
+        core: None,
+        init: None,
+        strings: Vec::new(),
+    };
+    macro_rules! fail {
+        ($e:expr) => {{
+            alloc.release(backend);
+            return Err($e);
+        }};
+    }
+    // module_alloc for both regions, widening the bounds.
+    for (size, slot) in [(l.core_size, 0), (l.init_size, 1)] {
+        if size == 0 {
+            continue;
+        }
+        match backend.module_alloc(size) {
+            Ok(a) => {
+                if slot == 0 {
+                    alloc.core = Some(a);
+                } else {
+                    alloc.init = Some(a);
+                }
+                mods.addr_min = mods.addr_min.min(a);
+                mods.addr_max = mods.addr_max.max(a.saturating_add(size));
+            }
+            Err(e) => {
+                klog!(
+                    backend,
+                    Err,
+                    "{name}: module_alloc of {size} bytes failed ({})",
+                    e.name()
+                );
+                fail!(e)
+            }
+        }
+    }
+    let (Some(core_base), init_base) = (alloc.core, alloc.init.unwrap_or(0)) else {
+        klog!(backend, Err, "{name}: module has no loadable sections");
+        fail!(Errno::ENOEXEC)
+    };
+    let resolver = ModResolver {
+        modules: mods,
+        backend,
+        gpl_ok,
+        used: RefCell::new(Vec::new()),
+        gpl_refused: RefCell::new(None),
+    };
+    let linked = kobold_loader::link::link(&m, &l, core_base, init_base, &resolver);
+    let used = resolver.used.into_inner();
+    let gpl_refused = resolver.gpl_refused.into_inner();
+    let mut linked = match linked {
+        Ok(linked) => linked,
+        Err(e @ kobold_loader::link::LinkError::UnknownSymbol { .. }) => {
+            if let Some(sym) = gpl_refused {
+                klog!(
+                    backend,
+                    Err,
+                    "{name}: {sym} is exported GPL-only and this module's license is '{license}'"
+                );
+            }
+            klog!(backend, Warning, "{name}: {e}");
+            fail!(Errno::ENOENT)
+        }
+        Err(e) => {
+            klog!(backend, Err, "{name}: {e}");
+            fail!(Errno::ENOEXEC)
+        }
+    };
+    let tables = ksymtab::exports(&m, &l, &linked, core_base)
+        .and_then(|e| ksymtab::params(&m, &l, &linked, core_base).map(|p| (e, p)));
+    let (exports, params) = match tables {
+        Ok(t) => t,
+        Err(e) => {
+            klog!(backend, Err, "{name}: {e}");
+            fail!(Errno::ENOEXEC)
+        }
+    };
+    for e in &exports {
+        if backend.kernel_symbol(&e.name).is_some() || mods.find_export(&e.name).is_some() {
+            // Linux: "%s: exports duplicate symbol %s (owned by %s)".
+            let owner = mods.find_export(&e.name).map_or("kernel", |x| x.2);
+            klog!(
+                backend,
+                Err,
+                "{name}: exports duplicate symbol {} (owned by {owner})",
+                e.name
+            );
+            fail!(Errno::ENOEXEC)
+        }
+    }
+    // Parameters, as Linux's parse_args.
+    for arg in args {
+        let (pname, value) = match arg.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (*arg, None),
+        };
+        let Some(p) = params.iter().find(|p| p.name == pname.replace('-', "_")) else {
+            klog!(
+                backend,
+                Warning,
+                "{name}: unknown parameter '{pname}' ignored"
+            );
+            continue;
+        };
+        let Some(ty) = ParamType::ALL.into_iter().find(|t| {
+            backend
+                .kernel_symbol(t.ops_symbol())
+                .is_some_and(|k| k.value == p.ops)
+        }) else {
+            klog!(
+                backend,
+                Err,
+                "{name}: parameter '{pname}' has an unknown type"
+            );
+            fail!(Errno::EINVAL)
+        };
+        let bits = if ty == ParamType::Charp {
+            match backend.alloc_string(value.unwrap_or("")) {
+                Ok(a) => {
+                    alloc.strings.push(a);
+                    Some(a)
+                }
+                Err(e) => fail!(e),
+            }
+        } else {
+            ty.parse(value)
+        };
+        let Some(bits) = bits else {
+            klog!(
+                backend,
+                Err,
+                "{}",
+                ksymtab::invalid_value_message(&name, value.unwrap_or(""), pname)
+            );
+            fail!(Errno::EINVAL)
+        };
+        let at = p.arg.wrapping_sub(core_base) as usize;
+        let width = ty.width() as usize;
+        match linked.core.get_mut(at..at + width) {
+            Some(dst) => dst.copy_from_slice(&bits.to_le_bytes()[..width]),
+            None => {
+                klog!(
+                    backend,
+                    Err,
+                    "{name}: parameter '{pname}' points outside the module"
+                );
+                fail!(Errno::ENOEXEC)
+            }
+        }
+    }
+    // Entry points and symbols.
+    let addr_of = |wanted: &str| {
+        m.symbols
+            .iter()
+            .position(|s| s.name == wanted && !s.is_undefined())
+            .map(|i| linked.symbol_addrs[i])
+    };
+    let init_fn = addr_of("init_module");
+    let exit_fn = addr_of("cleanup_module");
+    let mut symbols = Vec::new();
+    for (i, s) in m.symbols.iter().enumerate() {
+        let Some(p) = l.placements.get(s.shndx as usize).copied().flatten() else {
+            continue;
+        };
+        if s.name.is_empty()
+            || s.name.starts_with('$')
+            || s.name.starts_with(".L")
+            || s.kind() == 3
+            || s.kind() == 4
+        {
+            continue; // mapping symbols, assembler locals, STT_SECTION, STT_FILE
+        }
+        let nobits = m.sections[s.shndx as usize].sh_type == 8;
+        let kind = match p.group {
+            Group::Text => 't',
+            Group::Rodata | Group::RoAfterInit => 'r',
+            Group::Data if nobits => 'b',
+            Group::Data => 'd',
+        };
+        let global = s.binding() != 0;
+        symbols.push(ModSymbol {
+            addr: linked.symbol_addrs[i] & !1,
+            size: s.size,
+            kind: if global {
+                kind.to_ascii_uppercase()
+            } else {
+                kind
+            },
+            name: s.name.to_string(),
+            init: p.region == Region::Init,
+        });
+    }
+    symbols.sort_by_key(|s| s.addr);
+    // Copy, protect, flush.
+    backend.copy_to(core_base, &linked.core);
+    if let Some(init) = alloc.init {
+        backend.copy_to(init, &linked.init);
+    }
+    linked.core.clear();
+    let mut ro_after_init = None;
+    for &(region, group, start, end) in &l.groups {
+        let base = if region == Region::Core {
+            core_base
+        } else {
+            init_base
+        };
+        let len = (end - start).next_multiple_of(4096);
+        let perm = match group {
+            Group::Text => Perm::ReadExec,
+            Group::Rodata => Perm::ReadOnly,
+            Group::RoAfterInit => {
+                ro_after_init = Some((base + start, len));
+                Perm::ReadWrite
+            }
+            Group::Data => Perm::ReadWrite,
+        };
+        backend.protect(base + start, len, perm);
+        if group == Group::Text {
+            backend.flush_icache(base + start, base + end);
+        }
+    }
+    let init_region = alloc.init.map(|a| (a, l.init_size));
+    mods.list.push(Module {
+        name: name.clone(),
+        state: State::Coming,
+        core_base,
+        core_size: l.core_size,
+        init: init_region,
+        init_fn,
+        exit_fn,
+        exports,
+        uses: used,
+        proprietary: !gpl_ok,
+        out_of_tree,
+        symbols,
+        ro_after_init,
+        strings: alloc.strings,
+    });
+    Ok(Prepared { name, init_fn })
+}
+
+/// Unloads `name` (Linux's `delete_module` without O_TRUNC).
+pub fn unload(
+    registry: &Mutex<Modules>,
+    backend: &mut dyn Backend,
+    name: &str,
+) -> Result<(), Errno> {
+    let exit_fn = {
+        let mut mods = registry.lock();
+        let Some(idx) = mods.list.iter().position(|m| m.name == name) else {
+            return Err(Errno::ENOENT);
+        };
+        if mods.refcount(name) > 0 {
+            return Err(Errno::EAGAIN);
+        }
+        let m = &mut mods.list[idx];
+        if m.state != State::Live {
+            return Err(Errno::EBUSY);
+        }
+        if m.init_fn.is_some() && m.exit_fn.is_none() {
+            return Err(Errno::EBUSY);
+        }
+        m.state = State::Going;
+        m.exit_fn
+    };
+    if let Some(f) = exit_fn {
+        backend.call_exit(f);
+    }
+    let mut mods = registry.lock();
+    if let Some(idx) = mods.list.iter().position(|m| m.name == name) {
+        let m = mods.list.remove(idx);
+        free_module(backend, m);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,484 @@
+//! The load / unload sequence against a fake kernel: memory is a map of
+//! byte vectors, init returns what the test says, and every allocation is
+//! counted so that each failure can be shown to leave nothing behind.
+
+extern crate std;
+use super::*;
+use object::write::{Object, Relocation, StandardSection, Symbol as WSymbol, SymbolSection};
+use object::{
+    Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags, SymbolKind,
+    SymbolScope, elf,
+};
+use std::collections::BTreeMap;
+use std::format;
+use std::string::String;
+use std::vec;
+
+const PRINTK: u32 = 0xc001_0000;
+const PARAM_OPS_INT: u32 = 0xc050_0000;
+const PARAM_OPS_CHARP: u32 = 0xc050_0010;
+const GPL_ONLY: u32 = 0xc002_0000;
+
+#[derive(Default)]
+struct Fake {
+    /// Allocated areas: base -> bytes.
+    mem: BTreeMap<u32, Vec<u8>>,
+    next: u32,
+    strings: BTreeMap<u32, String>,
+    protects: Vec<(u32, u32, Perm)>,
+    log: Vec<String>,
+    init_ret: i32,
+    inits: Vec<u32>,
+    exits: Vec<u32>,
+    /// Fail module_alloc after this many successes.
+    alloc_budget: Option<usize>,
+}
+
+impl Fake {
+    fn new() -> Self {
+        Fake {
+            next: 0xbf00_0000,
+            ..Default::default()
+        }
+    }
+    fn read32(&self, addr: u32) -> u32 {
+        let (base, bytes) = self.mem.range(..=addr).next_back().unwrap();
+        let at = (addr - base) as usize;
+        u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
+    }
+}
+
+impl Backend for Fake {
+    fn module_alloc(&mut self, size: u32) -> Result<u32, Errno> {
+        if let Some(b) = self.alloc_budget.as_mut() {
+            if *b == 0 {
+                return Err(Errno::ENOMEM);
+            }
+            *b -= 1;
+        }
+        // First fit from the window's start, like the vmap allocator.
+        let mut addr = 0xbf00_0000;
+        for (&b, v) in &self.mem {
+            if addr + size <= b {
+                break;
+            }
+            addr = addr.max(b + v.len() as u32 + 4096);
+        }
+        self.next = addr;
+        self.mem.insert(addr, vec![0; size as usize]);
+        Ok(addr)
+    }
+    fn module_memfree(&mut self, addr: u32) {
+        assert!(self.mem.remove(&addr).is_some(), "double free {addr:#x}");
+    }
+    fn copy_to(&mut self, addr: u32, bytes: &[u8]) {
+        let v = self.mem.get_mut(&addr).unwrap();
+        v[..bytes.len()].copy_from_slice(bytes);
+    }
+    fn protect(&mut self, addr: u32, len: u32, perm: Perm) {
+        self.protects.push((addr, len, perm));
+    }
+    fn flush_icache(&mut self, _: u32, _: u32) {}
+    fn call_init(&mut self, addr: u32) -> i32 {
+        self.inits.push(addr);
+        self.init_ret
+    }
+    fn call_exit(&mut self, addr: u32) {
+        self.exits.push(addr);
+    }
+    fn kernel_symbol(&self, name: &str) -> Option<KernelSymbol> {
+        let (value, gpl_only) = match name {
+            "printk" => (PRINTK, false),
+            "param_ops_int" => (PARAM_OPS_INT, false),
+            "param_ops_charp" => (PARAM_OPS_CHARP, false),
+            "gpl_thing" => (GPL_ONLY, true),
+            _ => return None,
+        };
+        Some(KernelSymbol {
+            value,
+            is_func: true,
+            gpl_only,
+        })
+    }
+    fn alloc_string(&mut self, s: &str) -> Result<u32, Errno> {
+        let addr = 0xd000_0000 + self.strings.len() as u32 * 0x100;
+        self.strings.insert(addr, s.into());
+        Ok(addr)
+    }
+    fn free_string(&mut self, addr: u32) {
+        self.strings.remove(&addr).unwrap();
+    }
+    fn log(&mut self, _: Level, msg: fmt::Arguments<'_>) {
+        self.log.push(format!("{msg}"));
+    }
+}
+
+/// What a test module contains.
+#[derive(Clone)]
+struct Spec {
+    name: &'static str,
+    license: &'static str,
+    /// Undefined functions `init_module` calls (one BL each).
+    calls: Vec<&'static str>,
+    exports: Vec<&'static str>,
+    exit: bool,
+    /// An `int count` parameter and a `charp who` parameter.
+    params: bool,
+}
+
+impl Spec {
+    fn new(name: &'static str) -> Self {
+        Spec {
+            name,
+            license: "GPL",
+            calls: vec!["printk"],
+            exports: vec![],
+            exit: true,
+            params: false,
+        }
+    }
+}
+
+fn abs32(
+    o: &mut Object<'_>,
+    section: object::write::SectionId,
+    offset: u64,
+    symbol: object::write::SymbolId,
+) {
+    o.add_relocation(
+        section,
+        Relocation {
+            offset,
+            symbol,
+            addend: 0,
+            flags: RelocationFlags::Elf {
+                r_type: elf::R_ARM_ABS32,
+            },
+        },
+    )
+    .unwrap();
+}
+
+fn build(spec: &Spec) -> Vec<u8> {
+    let mut o = Object::new(BinaryFormat::Elf, Architecture::Arm, Endianness::Little);
+    let text = o.section_id(StandardSection::Text);
+    // init_module: push {lr}; bl X (per call); mov r0, #0; pop {pc}
+    let mut code = vec![0x04, 0xe0, 0x2d, 0xe5];
+    for _ in &spec.calls {
+        code.extend_from_slice(&[0xfe, 0xff, 0xff, 0xeb]);
+    }
+    code.extend_from_slice(&[0x00, 0x00, 0xa0, 0xe3, 0x04, 0xf0, 0x9d, 0xe4]);
+    let init_size = code.len() as u64;
+    // cleanup_module / exported functions: bx lr
+    code.extend_from_slice(&[0x1e, 0xff, 0x2f, 0xe1]);
+    o.append_section_data(text, &code, 4);
+    let func = |o: &mut Object<'_>, name: &str, value: u64, size: u64, section| {
+        o.add_symbol(WSymbol {
+            name: name.as_bytes().to_vec(),
+            value,
+            size,
+            kind: SymbolKind::Text,
+            scope: SymbolScope::Dynamic,
+            weak: false,
+            section,
+            flags: SymbolFlags::None,
+        })
+    };
+    func(
+        &mut o,
+        "init_module",
+        0,
+        init_size,
+        SymbolSection::Section(text),
+    );
+    if spec.exit {
+        func(
+            &mut o,
+            "cleanup_module",
+            init_size,
+            4,
+            SymbolSection::Section(text),
+        );
+    }
+    for (i, c) in spec.calls.iter().enumerate() {
+        let s = func(&mut o, c, 0, 0, SymbolSection::Undefined);
+        o.add_relocation(
+            text,
+            Relocation {
+                offset: 4 + 4 * i as u64,
+                symbol: s,
+                addend: 0,
+                flags: RelocationFlags::Elf {
+                    r_type: elf::R_ARM_CALL,
+                },
+            },
+        )
+        .unwrap();
+    }
+    let modinfo = o.add_section(vec![], b".modinfo".to_vec(), SectionKind::ReadOnlyData);
+    o.append_section_data(
+        modinfo,
+        format!("license={}\0name={}\0", spec.license, spec.name).as_bytes(),
+        1,
+    );
+    if !spec.exports.is_empty() {
+        let strings = o.add_section(
+            vec![],
+            b"__ksymtab_strings".to_vec(),
+            SectionKind::ReadOnlyData,
+        );
+        let table = o.add_section(vec![], b"__ksymtab".to_vec(), SectionKind::ReadOnlyData);
+        let strings_sym = o.section_symbol(strings);
+        for (i, e) in spec.exports.iter().enumerate() {
+            let off = o.append_section_data(strings, format!("{e}\0").as_bytes(), 1);
+            let sym = func(&mut o, e, init_size, 4, SymbolSection::Section(text));
+            let at = o.append_section_data(table, &(off as u32).to_le_bytes(), 4);
+            let _ = o.append_section_data(table, &[0; 4], 4);
+            // value = &sym, name = strings + off (implicit addend in the data).
+            let data = o.section_mut(table).data_mut();
+            data[at as usize..at as usize + 4].copy_from_slice(&[0; 4]);
+            data[at as usize + 4..at as usize + 8].copy_from_slice(&(off as u32).to_le_bytes());
+            abs32(&mut o, table, at, sym);
+            abs32(&mut o, table, at + 4, strings_sym);
+            let _ = i;
+        }
+    }
+    if spec.params {
+        let data = o.section_id(StandardSection::Data);
+        let vars = o.append_section_data(data, &[7, 0, 0, 0, 0, 0, 0, 0], 4);
+        let data_sym = o.section_symbol(data);
+        let rodata = o.section_id(StandardSection::ReadOnlyData);
+        let names = o.append_section_data(rodata, b"count\0who\0", 1);
+        let rodata_sym = o.section_symbol(rodata);
+        let param = o.add_section(vec![], b"__param".to_vec(), SectionKind::ReadOnlyData);
+        for (i, (name_off, ops)) in [(0u32, "param_ops_int"), (6, "param_ops_charp")]
+            .into_iter()
+            .enumerate()
+        {
+            let mut entry = [0u8; 16];
+            entry[0..4].copy_from_slice(&(names as u32 + name_off).to_le_bytes());
+            entry[8..10].copy_from_slice(&0o644u16.to_le_bytes());
+            entry[12..16].copy_from_slice(&(vars as u32 + 4 * i as u32).to_le_bytes());
+            let at = o.append_section_data(param, &entry, 4);
+            let ops_sym = func(&mut o, ops, 0, 0, SymbolSection::Undefined);
+            abs32(&mut o, param, at, rodata_sym);
+            abs32(&mut o, param, at + 4, ops_sym);
+            abs32(&mut o, param, at + 12, data_sym);
+        }
+    }
+    o.write().unwrap()
+}
+
+fn load_spec(
+    r: &Mutex<Modules>,
+    f: &mut Fake,
+    spec: &Spec,
+    args: &[&str],
+) -> Result<String, Errno> {
+    let bytes = build(spec);
+    load(
+        r,
+        f,
+        &format!("/lib/modules/{}.ko", spec.name),
+        &bytes,
+        args,
+    )
+}
+
+fn proc_modules(r: &Mutex<Modules>) -> String {
+    let mut s = String::new();
+    r.lock().write_proc_modules(&mut s).unwrap();
+    s
+}
+
+#[test]
+fn first_module_lands_at_the_window_start_and_init_is_freed() {
+    let r = Mutex::new(Modules::new());
+    let mut f = Fake::new();
+    assert_eq!(
+        load_spec(&r, &mut f, &Spec::new("hello"), &[]).unwrap(),
+        "hello"
+    );
+    assert_eq!(f.inits, [0xbf00_0000]);
+    assert_eq!(proc_modules(&r), "hello 4096 0 - Live 0xbf000000 (O)\n");
+    let mods = r.lock();
+    assert_eq!((mods.addr_min, mods.addr_max), (0xbf00_0000, 0xbf00_1000));
+    // Text became RX and the BL reaches printk.
+    assert!(f.protects.contains(&(0xbf00_0000, 4096, Perm::ReadExec)));
+    let bl = f.read32(0xbf00_0004);
+    let dest = 0xbf00_0004u32
+        .wrapping_add(8)
+        .wrapping_add(((bl << 8) as i32 >> 6) as u32);
+    assert_eq!(dest, PRINTK);
+    assert_eq!(
+        mods.lookup(0xbf00_0008),
+        Some(("hello", "init_module", 8, 16))
+    );
+    let mut s = String::new();
+    mods.write_kallsyms(&mut s).unwrap();
+    assert!(s.contains("bf000000 T init_module\t[hello]\n"), "{s}");
+    let mut s = String::new();
+    mods.write_lsmod(&mut s).unwrap();
+    assert_eq!(
+        s,
+        "Module                  Size  Used by\nhello                   4096  0\n"
+    );
+    assert!(
+        f.log
+            .iter()
+            .any(|l| l == "hello: loading out-of-tree module taints kernel.")
+    );
+}
+
+#[test]
+fn duplicates_unknown_symbols_and_failing_init_leave_nothing() {
+    let r = Mutex::new(Modules::new());
+    let mut f = Fake::new();
+    load_spec(&r, &mut f, &Spec::new("hello"), &[]).unwrap();
+    let before = f.mem.len();
+    assert_eq!(
+        load_spec(&r, &mut f, &Spec::new("hello"), &[]),
+        Err(Errno::EEXIST)
+    );
+    let mut bad = Spec::new("bad");
+    bad.calls = vec!["printk", "no_such_function"];
+    assert_eq!(load_spec(&r, &mut f, &bad, &[]), Err(Errno::ENOENT));
+    assert_eq!(
+        f.log.last().unwrap(),
+        "bad: Unknown symbol no_such_function (err -2)"
+    );
+    f.init_ret = -19;
+    assert_eq!(
+        load_spec(&r, &mut f, &Spec::new("fails"), &[]),
+        Err(Errno(19))
+    );
+    assert_eq!(f.mem.len(), before);
+    assert_eq!(r.lock().len(), 1);
+    // Not a module at all.
+    assert_eq!(
+        load(&r, &mut f, "/x.ko", b"\x7fELF nope", &[]),
+        Err(Errno::ENOEXEC)
+    );
+    // The window is full.
+    f.init_ret = 0;
+    f.alloc_budget = Some(0);
+    assert_eq!(
+        load_spec(&r, &mut f, &Spec::new("big"), &[]),
+        Err(Errno::ENOMEM)
+    );
+    assert_eq!(f.mem.len(), before);
+}
+
+#[test]
+fn gpl_only_symbols_need_a_gpl_license() {
+    let r = Mutex::new(Modules::new());
+    let mut f = Fake::new();
+    let mut p = Spec::new("prop");
+    p.license = "Proprietary";
+    p.calls = vec!["gpl_thing"];
+    assert_eq!(load_spec(&r, &mut f, &p, &[]), Err(Errno::ENOENT));
+    assert!(
+        f.log.iter().any(|l| l
+            == "prop: gpl_thing is exported GPL-only and this module's license is 'Proprietary'")
+    );
+    assert!(
+        f.log
+            .iter()
+            .any(|l| l == "prop: module license 'Proprietary' taints kernel.")
+    );
+    p.calls = vec!["printk"];
+    load_spec(&r, &mut f, &p, &[]).unwrap();
+    assert_eq!(proc_modules(&r), "prop 4096 0 - Live 0xbf000000 (PO)\n");
+    let mut g = Spec::new("free");
+    g.calls = vec!["gpl_thing"];
+    load_spec(&r, &mut f, &g, &[]).unwrap();
+}
+
+#[test]
+fn dependencies_and_refcounts() {
+    let r = Mutex::new(Modules::new());
+    let mut f = Fake::new();
+    let mut a = Spec::new("provider");
+    a.exports = vec!["shared_fn"];
+    load_spec(&r, &mut f, &a, &[]).unwrap();
+    let mut b = Spec::new("consumer");
+    b.calls = vec!["shared_fn"];
+    load_spec(&r, &mut f, &b, &[]).unwrap();
+    assert_eq!(
+        proc_modules(&r),
+        "consumer 4096 0 - Live 0xbf003000 (O)\n\
+         provider 8192 1 consumer, Live 0xbf000000 (O)\n"
+    );
+    // The consumer's BL reaches the provider's export.
+    let bl = f.read32(0xbf00_3004);
+    let dest = 0xbf00_3004u32
+        .wrapping_add(8)
+        .wrapping_add(((bl << 8) as i32 >> 6) as u32);
+    assert_eq!(dest, 0xbf00_0000 + 16);
+    assert_eq!(unload(&r, &mut f, "provider"), Err(Errno::EAGAIN));
+    assert_eq!(unload(&r, &mut f, "nosuch"), Err(Errno::ENOENT));
+    // An export clashing with a loaded one is refused.
+    let mut c = Spec::new("clash");
+    c.exports = vec!["shared_fn"];
+    assert_eq!(load_spec(&r, &mut f, &c, &[]), Err(Errno::ENOEXEC));
+    unload(&r, &mut f, "consumer").unwrap();
+    unload(&r, &mut f, "provider").unwrap();
+    assert_eq!(f.exits.len(), 2);
+    assert!(f.mem.is_empty());
+    assert_eq!(proc_modules(&r), "");
+}
+
+#[test]
+fn permanent_modules_cannot_be_removed() {
+    let r = Mutex::new(Modules::new());
+    let mut f = Fake::new();
+    let mut p = Spec::new("perm");
+    p.exit = false;
+    load_spec(&r, &mut f, &p, &[]).unwrap();
+    assert_eq!(
+        proc_modules(&r),
+        "perm 4096 0 [permanent], Live 0xbf000000 (O)\n"
+    );
+    assert_eq!(unload(&r, &mut f, "perm"), Err(Errno::EBUSY));
+}
+
+#[test]
+fn parameters() {
+    let r = Mutex::new(Modules::new());
+    let mut f = Fake::new();
+    let mut p = Spec::new("params");
+    p.params = true;
+    load_spec(&r, &mut f, &p, &["count=0x10", "who=kobold", "nosuch=1"]).unwrap();
+    // .data sits after text and rodata pages: find `count` through the
+    // relocated __param table instead of guessing: the first entry's arg.
+    let m = r.lock();
+    let (base, size) = (
+        m.get("params").unwrap().core_base,
+        m.get("params").unwrap().core_size,
+    );
+    drop(m);
+    let words: Vec<u32> = (0..size).step_by(4).map(|o| f.read32(base + o)).collect();
+    // The charp points at the kernel copy of "kobold".
+    let (&addr, s) = f.strings.iter().next().unwrap();
+    assert_eq!(s, "kobold");
+    let at = words.iter().position(|&w| w == addr).expect("who is set");
+    assert_eq!(words[at - 1], 16, "count precedes who");
+    assert!(
+        f.log
+            .iter()
+            .any(|l| l == "params: unknown parameter 'nosuch' ignored")
+    );
+    unload(&r, &mut f, "params").unwrap();
+    assert!(f.strings.is_empty());
+    // A bad value refuses the load and frees the string already made.
+    assert_eq!(
+        load_spec(&r, &mut f, &p, &["who=x", "count=many"]),
+        Err(Errno::EINVAL)
+    );
+    assert_eq!(
+        f.log.last().unwrap(),
+        "params: `many' invalid for parameter `count'"
+    );
+    assert!(f.strings.is_empty());
+    assert!(f.mem.is_empty());
+}
