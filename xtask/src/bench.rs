@@ -65,6 +65,7 @@ fn boot_once(root: &Path) -> Result<(Duration, u64)> {
         semihosting: true,
         console: Console::SerialOnly,
         gdb: false,
+        initrd: None,
     };
     let mut cmd = qemu.command();
     cmd.stdin(Stdio::piped())

@@ -181,6 +181,8 @@ pub struct Qemu {
     pub console: Console,
     /// `-S -s`: wait for gdb on port [`GDB_PORT`].
     pub gdb: bool,
+    /// `-initrd`: the initramfs with the modules.
+    pub initrd: Option<PathBuf>,
 }
 
 impl Qemu {
@@ -222,6 +224,10 @@ impl Qemu {
             args.push("-dtb".into());
             args.push(dtb.clone().into());
         }
+        if let Some(initrd) = &self.initrd {
+            args.push("-initrd".into());
+            args.push(initrd.clone().into());
+        }
         args
     }
 
@@ -247,6 +253,7 @@ mod tests {
             semihosting: false,
             console: Console::SerialOnly,
             gdb: false,
+            initrd: None,
         };
         let args: Vec<String> = qemu
             .args()

@@ -20,12 +20,14 @@ pub mod build;
 pub mod cases;
 pub mod checks;
 pub mod config;
+pub mod difftest;
 pub mod dtb;
 pub mod harness;
 pub mod image;
 pub mod kallsyms;
 pub mod modinfo;
 pub mod modlink;
+pub mod modules;
 pub mod process;
 pub mod run;
 pub mod setup;
@@ -102,6 +104,12 @@ pub enum Command {
         output: std::path::PathBuf,
     },
 
+    /// Differential test of modlink against GNU ld: build the C corpus in
+    /// xtask/difftest/ as modules in several variants (ARM, Thumb-2, mixed;
+    /// -O0/-O2), link each with modlink and with arm-none-eabi-ld at the
+    /// same section addresses, and compare every section byte for byte.
+    Difftest,
+
     /// Print the benchmark figures of docs/BENCHMARKS.md: vmap area
     /// alloc+free with 1k/10k/100k live areas, and boot time to the shell
     /// prompt at -m 1024.
@@ -152,6 +160,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             symbols,
             output,
         } => modlink::modlink(&file, &base, &symbols, &output),
+        Command::Difftest => difftest::difftest().map(|_| 0),
         Command::Bench => {
             setup::ensure_rust_target()?;
             setup::ensure_qemu()?;

@@ -4,7 +4,8 @@
 //! `--symbols` takes `nm`/System.map lines (`ADDR TYPE NAME`). The init
 //! region is placed right after the core region, and IMAGE is the flat
 //! image of both; `IMAGE.map` lists one `SECTION ADDR SIZE` line per placed
-//! section, so the result can be compared with what GNU ld produces for the
+//! section (plus `.plt` / `.init.plt` for branch veneers and `COMMON` for
+//! `-fcommon` symbols when the module has them), so the result can be compared with what GNU ld produces for the
 //! same addresses.
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -77,6 +78,25 @@ pub fn modlink_bytes(
                 p.size
             )?;
         }
+    }
+    // The loader's own areas: PLT veneers and `-fcommon` symbols (GNU ld
+    // calls the latter's input section COMMON).
+    for (name, region_base, plt) in [
+        (".plt", base, l.plt(Region::Core)),
+        (".init.plt", init_base, l.plt(Region::Init)),
+    ] {
+        if plt.entries > 0 {
+            writeln!(
+                map,
+                "{name} {:#010x} {:#x}",
+                region_base + plt.offset,
+                plt.entries * kobold_loader::layout::PLT_ENTRY_SIZE
+            )?;
+        }
+    }
+    if let (Some(first), Some(&(last_sym, last_off))) = (l.commons.first(), l.commons.last()) {
+        let end = last_off + m.symbols[last_sym as usize].size;
+        writeln!(map, "COMMON {:#010x} {:#x}", base + first.1, end - first.1)?;
     }
     let mut image = linked.core;
     image.extend_from_slice(&linked.init);
@@ -165,7 +185,10 @@ mod tests {
     fn links_with_a_system_map() {
         let syms = SymbolMap::parse("c0010000 T printk\n\nc0020000 D jiffies\n").unwrap();
         let (image, map) = modlink_bytes("t.ko", &ko(), 0xbf00_0000, &syms).unwrap();
-        assert_eq!(map, ".text 0xbf000000 0x4\n.data 0xbf001000 0x4\n");
+        assert_eq!(
+            map,
+            ".text 0xbf000000 0x4\n.data 0xbf001000 0x4\n.plt 0xbf000008 0x8\n"
+        );
         assert_eq!(image.len(), 0x2000);
         assert_eq!(
             &image[0x1000..0x1004],

@@ -41,6 +41,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub gdb: bool,
 
+    /// Also put this module into the initramfs's /lib/modules (repeatable).
+    #[arg(long, value_name = "FILE.ko")]
+    pub module: Vec<PathBuf>,
+
     #[command(flatten)]
     pub kernel: KernelArgs,
 }
@@ -84,6 +88,7 @@ pub fn run(root: &Path, args: &RunArgs) -> Result<u8> {
         None => None,
     };
     let artifacts = build::build(root, Build::from(args.kernel))?;
+    let initrd = crate::modules::build_initrd(root, &args.module)?;
     let kernel = if args.raw {
         artifacts.image.clone()
     } else {
@@ -97,6 +102,7 @@ pub fn run(root: &Path, args: &RunArgs) -> Result<u8> {
         semihosting: true,
         console: Console::Nographic,
         gdb: args.gdb,
+        initrd: Some(initrd),
     };
     let mut cmd = qemu.command();
     if args.gdb {

@@ -67,3 +67,36 @@ fn is_root() -> bool {
         .output()
         .is_ok_and(|out| out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "0")
 }
+
+/// Makes sure `arm-none-eabi-gcc` (Debian's gcc-arm-none-eabi, for the C
+/// sample modules) is on PATH, installing it with apt-get when root.
+pub fn ensure_cross_gcc() -> Result<()> {
+    let cc = crate::modules::CC;
+    if process::find_in_path(cc).is_some() {
+        return Ok(());
+    }
+    let fix = "sudo apt-get install gcc-arm-none-eabi binutils-arm-none-eabi";
+    if !is_root() || process::find_in_path("apt-get").is_none() {
+        bail!("{cc} is not on PATH (the C sample modules need it): install it with `{fix}`");
+    }
+    process::step(format!("installing {cc} with apt-get"));
+    let apt = |args: &[&str]| {
+        let mut cmd = Command::new("apt-get");
+        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        cmd
+    };
+    process::run(
+        &mut apt(&["update", "-qq"]),
+        &format!("run `{fix}` yourself"),
+    )?;
+    process::run(
+        &mut apt(&[
+            "install",
+            "-y",
+            "-qq",
+            "gcc-arm-none-eabi",
+            "binutils-arm-none-eabi",
+        ]),
+        &format!("run `{fix}` yourself"),
+    )
+}

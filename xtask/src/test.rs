@@ -77,6 +77,15 @@ pub fn test(root: &Path, args: &TestArgs) -> Result<u8> {
         "fix the failing host tests above",
     )?;
 
+    setup::ensure_cross_gcc()?;
+    process::step("differential test: modlink against GNU ld");
+    let (variants, sections) = crate::difftest::difftest()?;
+    process::step(format!(
+        "difftest: {variants} variants, {sections} sections byte-identical"
+    ));
+    if cases.iter().any(|c| c.initrd) {
+        crate::modules::build_initrd(root, &[])?;
+    }
     for variant in Variant::ALL {
         let needed = cases.iter().any(|c| c.variant == variant)
             || (variant == Variant::Highmem && !image_checks.is_empty());
@@ -207,6 +216,7 @@ pub fn qemu_for(root: &Path, case: &Case) -> Qemu {
         semihosting: case.semihosting,
         console: Console::SerialOnly,
         gdb: false,
+        initrd: case.initrd.then(|| root.join(crate::modules::INITRD)),
     }
 }
 

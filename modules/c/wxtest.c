@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * wxtest: proves W^X on module memory by breaking it (the kernel oopses).
+ *
+ *   insmod /lib/modules/wxtest.ko mode=text   write into our own .text
+ *   insmod /lib/modules/wxtest.ko mode=data   execute from our own .data
+ *   insmod /lib/modules/wxtest.ko             (mode=none) just load
+ */
+#include <linux/kernel.h>
+#include <linux/module.h>
+
+static char *mode = "none";
+module_param(mode, charp, 0444);
+MODULE_PARM_DESC(mode, "text: write to text; data: execute data; none");
+
+/* mov r0, #0; bx lr */
+static u32 code_in_data[2] = { 0xe3a00000, 0xe12fff1e };
+
+static int __attribute__((noinline)) wxtest_target(void)
+{
+	return 1;
+}
+
+static int __init wxtest_init(void)
+{
+	if (!strcmp(mode, "text")) {
+		pr_info("wxtest: writing to my own text at %p\n", wxtest_target);
+		*(volatile u32 *)wxtest_target = 0;
+	} else if (!strcmp(mode, "data")) {
+		int (*fn)(void) = (int (*)(void))code_in_data;
+
+		pr_info("wxtest: calling code in my data at %p\n", code_in_data);
+		return fn();
+	}
+	return wxtest_target() - 1;
+}
+
+static void __exit wxtest_exit(void)
+{
+}
+
+module_init(wxtest_init);
+module_exit(wxtest_exit);
+MODULE_LICENSE("GPL");

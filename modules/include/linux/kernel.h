@@ -1,0 +1,2 @@
+/* Linux compatibility: everything lives in one header. */
+#include <kobold/module_api.h>

@@ -1,0 +1,187 @@
+//! The sample modules and the initramfs that carries them.
+//!
+//! Every `modules/c/*.c` is compiled with `arm-none-eabi-gcc` the way
+//! kbuild compiles an external module for an ARMv7 kernel (freestanding,
+//! no PIC, no common symbols, `-DKBUILD_MODNAME`, unwind tables) against
+//! Kobold's Linux-compatible headers in `modules/include`; the object *is*
+//! the `.ko` (Linux's extra `ld -r` with modpost's `.mod.c` is not needed:
+//! `module_init` writes `name=` into `.modinfo` itself). Files listed in
+//! [`THUMB`] are built as Thumb-2 to exercise interworking.
+//!
+//! The initramfs is a cpio "newc" archive (what `gen_init_cpio` writes)
+//! holding `/lib/modules/*.ko`; QEMU's `-initrd` hands it to the kernel.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::{process, setup};
+
+/// The cross compiler.
+pub const CC: &str = "arm-none-eabi-gcc";
+/// Sample modules built as Thumb-2.
+pub const THUMB: &[&str] = &["thumbdemo"];
+/// Where the built modules and the initramfs go.
+pub const OUT_DIR: &str = "target/kobold/modules";
+pub const INITRD: &str = "target/kobold/initramfs.cpio";
+
+/// gcc flags for a module (kbuild's, for a soft-float ARMv7 kernel).
+pub fn cflags(name: &str, thumb: bool) -> Vec<String> {
+    let mut f: Vec<String> = [
+        "-march=armv7-a",
+        "-mfloat-abi=soft",
+        "-O2",
+        "-ffreestanding",
+        "-fno-pic",
+        "-fno-common",
+        "-nostdlib",
+        "-mno-unaligned-access",
+        "-funwind-tables",
+        "-fno-strict-aliasing",
+        "-Wall",
+        "-Werror",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    f.push(if thumb { "-mthumb" } else { "-marm" }.into());
+    f.push(format!("-DKBUILD_MODNAME=\"{name}\""));
+    f
+}
+
+/// Compiles every sample module; returns the `.ko` paths.
+pub fn build_modules(root: &Path) -> Result<Vec<PathBuf>> {
+    setup::ensure_cross_gcc()?;
+    let src = root.join("modules/c");
+    let out = root.join(OUT_DIR);
+    fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let mut sources: Vec<PathBuf> = fs::read_dir(&src)
+        .with_context(|| format!("reading {}", src.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    sources.sort();
+    let mut kos = Vec::new();
+    for c in sources {
+        let name = c
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .context("module source name is not UTF-8")?
+            .to_string();
+        let ko = out.join(format!("{name}.ko"));
+        let mut cmd = Command::new(CC);
+        cmd.args(cflags(&name, THUMB.contains(&name.as_str())))
+            .arg("-I")
+            .arg(root.join("modules/include"))
+            .arg("-c")
+            .arg(&c)
+            .arg("-o")
+            .arg(&ko);
+        process::run(
+            &mut cmd,
+            &format!("fix {} (see the errors above)", c.display()),
+        )?;
+        kos.push(ko);
+    }
+    process::step(format!("modules: {} built into {OUT_DIR}", kos.len()));
+    Ok(kos)
+}
+
+/// One cpio newc member.
+fn member(out: &mut Vec<u8>, ino: u32, name: &str, mode: u32, data: &[u8]) {
+    let header = format!(
+        "070701{ino:08x}{mode:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
+        0,
+        0,
+        1,
+        0,
+        data.len(),
+        0,
+        0,
+        0,
+        0,
+        name.len() + 1,
+        0
+    );
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(name.as_bytes());
+    out.push(0);
+    while !out.len().is_multiple_of(4) {
+        out.push(0);
+    }
+    out.extend_from_slice(data);
+    while !out.len().is_multiple_of(4) {
+        out.push(0);
+    }
+}
+
+/// A newc archive with `/lib/modules/<file>` for each of `modules`.
+pub fn cpio(modules: &[PathBuf]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    member(&mut out, 1, "lib", 0o040755, b"");
+    member(&mut out, 2, "lib/modules", 0o040755, b"");
+    for (i, m) in modules.iter().enumerate() {
+        let data = fs::read(m).with_context(|| format!("reading {}", m.display()))?;
+        let file = m
+            .file_name()
+            .and_then(|s| s.to_str())
+            .with_context(|| format!("{}: file name is not UTF-8", m.display()))?;
+        if !file.ends_with(".ko") {
+            bail!("{}: a module's file name must end in .ko", m.display());
+        }
+        member(
+            &mut out,
+            3 + i as u32,
+            &format!("lib/modules/{file}"),
+            0o100644,
+            &data,
+        );
+    }
+    member(&mut out, 0, "TRAILER!!!", 0, b"");
+    out.resize(out.len().next_multiple_of(512), 0);
+    Ok(out)
+}
+
+/// Builds the sample modules and the initramfs (plus `extra` user modules);
+/// returns the initramfs path.
+pub fn build_initrd(root: &Path, extra: &[PathBuf]) -> Result<PathBuf> {
+    let mut kos = build_modules(root)?;
+    for e in extra {
+        if !e.is_file() {
+            bail!("--module {}: no such file", e.display());
+        }
+        kos.push(e.clone());
+    }
+    let archive = cpio(&kos)?;
+    let path = root.join(INITRD);
+    fs::write(&path, &archive).with_context(|| format!("writing {}", path.display()))?;
+    process::step(format!(
+        "initramfs: {INITRD}, {} modules, {} bytes",
+        kos.len(),
+        archive.len()
+    ));
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpio_is_newc_and_padded() {
+        let dir = std::env::temp_dir().join(format!("kobold-cpio-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let ko = dir.join("a.ko");
+        fs::write(&ko, b"12345").unwrap();
+        let a = cpio(std::slice::from_ref(&ko)).unwrap();
+        assert_eq!(&a[..6], b"070701");
+        assert_eq!(a.len() % 512, 0);
+        let text = String::from_utf8_lossy(&a);
+        assert!(text.contains("lib/modules/a.ko\0"));
+        assert!(text.contains("TRAILER!!!"));
+        assert!(cpio(&[dir.join("x.txt")]).is_err());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
