@@ -16,7 +16,7 @@
 //!    its target in range and not itself; every relocation's symbol index
 //!    below the symbol count (Linux's `>` check admitted `== nsyms`) and its
 //!    4 patched bytes inside the target (no `size - 4` wrap-around);
-//! 5. at most one `.modinfo`, NUL-terminated.
+//! 5. `.modinfo` sections NUL-terminated.
 
 use crate::error::LoadError;
 use alloc::string::{String, ToString};
@@ -104,10 +104,21 @@ pub struct Module<'a> {
     pub symbols: Vec<Symbol<'a>>,
     /// (relocation section index, target section index, relocations).
     pub relocations: Vec<(u32, u32, Vec<Rel>)>,
-    pub modinfo: Option<&'a [u8]>,
+    /// The contents of every `.modinfo` section (usually one).
+    pub modinfo: Vec<&'a [u8]>,
 }
 
 impl<'a> Module<'a> {
+    /// The first value of a `.modinfo` key.
+    pub fn modinfo_get(&self, key: &str) -> Option<&'a str> {
+        self.modinfo_entries()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+    }
+    /// Every `.modinfo` (key, value), in file order.
+    pub fn modinfo_entries(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
+        self.modinfo.iter().flat_map(|m| crate::modinfo::entries(m))
+    }
     pub fn section_by_name(&self, name: &str) -> Option<&Section<'a>> {
         self.sections.iter().find(|s| s.name == name)
     }
@@ -335,17 +346,16 @@ pub fn validate(data: &[u8]) -> Result<Module<'_>, LoadError> {
         relocations.push((s.index, s.info, checked));
     }
 
-    // 5. .modinfo.
-    let mut modinfos = sections.iter().filter(|s| s.name == ".modinfo");
-    let modinfo = modinfos.next().and_then(|s| s.data);
-    if modinfos.next().is_some() {
-        return Err(LoadError::TwoModinfo);
-    }
-    if let Some(m) = modinfo
-        && !m.is_empty()
-        && m.last() != Some(&0)
-    {
-        return Err(LoadError::ModinfoNotTerminated);
+    // 5. .modinfo: every section of that name (LLVM emits one per string
+    // when nothing merged them with `ld -r`), each NUL-terminated.
+    let mut modinfo = Vec::new();
+    for s in sections.iter().filter(|s| s.name == ".modinfo") {
+        if let Some(m) = s.data {
+            if !m.is_empty() && m.last() != Some(&0) {
+                return Err(LoadError::ModinfoNotTerminated);
+            }
+            modinfo.push(m);
+        }
     }
     Ok(Module {
         sections,
@@ -469,10 +479,7 @@ pub(crate) mod tests {
         assert_eq!(*target, text.index);
         assert_eq!(rels[0].offset, 4);
         assert_eq!(rels[0].r_type, elf::R_ARM_CALL.0);
-        assert_eq!(
-            crate::modinfo::get(m.modinfo.unwrap(), "license"),
-            Some("GPL")
-        );
+        assert_eq!(m.modinfo_get("license"), Some("GPL"));
     }
 
     #[test]

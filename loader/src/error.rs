@@ -72,8 +72,6 @@ pub enum LoadError {
         offset: u32,
         size: u32,
     },
-    /// More than one `.modinfo` section.
-    TwoModinfo,
     /// `.modinfo` does not end with a NUL.
     ModinfoNotTerminated,
 }
@@ -168,7 +166,6 @@ impl fmt::Display for LoadError {
                 f,
                 "{section}: relocation {index} at offset {offset:#x} is outside its {size}-byte section"
             ),
-            TwoModinfo => write!(f, "module has more than one .modinfo section"),
             ModinfoNotTerminated => write!(f, ".modinfo is not NUL-terminated"),
         }
     }

@@ -69,12 +69,16 @@ impl Image<'_> {
         Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
-    /// The NUL-terminated string at address `addr`, if it lies inside
-    /// `within` (a placement of the core region).
-    fn c_str(&self, addr: u32, within: Option<Placement>) -> Option<&str> {
+    /// The NUL-terminated string at address `addr`, if it lies inside one
+    /// of `within` (placements in the core region), or anywhere in the
+    /// core image when `within` is `None`.
+    fn c_str(&self, addr: u32, within: Option<&[Placement]>) -> Option<&str> {
         let off = addr.checked_sub(self.base)?;
         let (start, end) = match within {
-            Some(p) => (p.offset, p.offset + p.size),
+            Some(ps) => ps
+                .iter()
+                .map(|p| (p.offset, p.offset + p.size))
+                .find(|&(s, e)| off >= s && off < e)?,
             None => (0, self.core.len() as u32),
         };
         if off < start || off >= end {
@@ -86,9 +90,15 @@ impl Image<'_> {
     }
 }
 
-fn core_placement(m: &Module<'_>, l: &Layout, name: &str) -> Option<Placement> {
-    let s = m.section_by_name(name)?;
-    l.placements[s.index as usize].filter(|p| p.region == Region::Core)
+/// The core placements of every section called `name`: a module that was
+/// not merged by `ld -r` (rustc's output) has one section per record.
+fn core_placements(m: &Module<'_>, l: &Layout, name: &str) -> Vec<Placement> {
+    m.sections
+        .iter()
+        .filter(|s| s.name == name)
+        .filter_map(|s| l.placements[s.index as usize])
+        .filter(|p| p.region == Region::Core)
+        .collect()
 }
 
 /// The exports of a linked module.
@@ -102,12 +112,17 @@ pub fn exports(
         core: &linked.core,
         base: core_base,
     };
-    let strings = core_placement(m, l, "__ksymtab_strings");
+    let strings = core_placements(m, l, "__ksymtab_strings");
+    let strings = Some(strings.as_slice());
     let mut out = Vec::new();
-    for (section, gpl_only) in [("__ksymtab", false), ("__ksymtab_gpl", true)] {
-        let Some(p) = core_placement(m, l, section) else {
-            continue;
-        };
+    let tables = [("__ksymtab", false), ("__ksymtab_gpl", true)]
+        .into_iter()
+        .flat_map(|(section, gpl_only)| {
+            core_placements(m, l, section)
+                .into_iter()
+                .map(move |p| (section, gpl_only, p))
+        });
+    for (section, gpl_only, p) in tables {
         let entry = [8u32, 12]
             .into_iter()
             .find(|&size| {
@@ -154,31 +169,30 @@ pub fn params(
         core: &linked.core,
         base: core_base,
     };
-    let Some(p) = core_placement(m, l, "__param") else {
-        return Ok(Vec::new());
-    };
     let bad = |reason| TableError {
         section: "__param",
         reason,
     };
-    if p.size % KERNEL_PARAM_SIZE != 0 {
-        return Err(bad("size is not a whole number of struct kernel_param"));
-    }
     let mut out = Vec::new();
-    for i in 0..p.size / KERNEL_PARAM_SIZE {
-        let at = p.offset + i * KERNEL_PARAM_SIZE;
-        let name = img
-            .word(at)
-            .and_then(|a| img.c_str(a, None))
-            .ok_or(bad("a parameter's name is not a string in the module"))?;
-        let (Some(ops), Some(arg)) = (img.word(at + 4), img.word(at + 12)) else {
-            return Err(bad("truncated entry"));
-        };
-        out.push(Param {
-            name: name.to_string(),
-            ops,
-            arg,
-        });
+    for p in core_placements(m, l, "__param") {
+        if p.size % KERNEL_PARAM_SIZE != 0 {
+            return Err(bad("size is not a whole number of struct kernel_param"));
+        }
+        for i in 0..p.size / KERNEL_PARAM_SIZE {
+            let at = p.offset + i * KERNEL_PARAM_SIZE;
+            let name = img
+                .word(at)
+                .and_then(|a| img.c_str(a, None))
+                .ok_or(bad("a parameter's name is not a string in the module"))?;
+            let (Some(ops), Some(arg)) = (img.word(at + 4), img.word(at + 12)) else {
+                return Err(bad("truncated entry"));
+            };
+            out.push(Param {
+                name: name.to_string(),
+                ops,
+                arg,
+            });
+        }
     }
     Ok(out)
 }

@@ -281,7 +281,7 @@ mod tests {
             ],
             symbols: vec![],
             relocations: vec![],
-            modinfo: None,
+            modinfo: vec![],
         }
     }
 

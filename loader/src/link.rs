@@ -397,7 +397,7 @@ mod tests {
                         .collect(),
                 ),
             ],
-            modinfo: None,
+            modinfo: vec![],
         }
     }
 

@@ -280,6 +280,34 @@ pub const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        // Rust modules (kobold-module's module! macro): parameters, vmalloc,
+        // and a Rust module depending on a C module's export.
+        name: "modules_rust",
+        mem_mb: 256,
+        initrd: true,
+        input: &[
+            "insmod /lib/modules/rust_hello.ko count=2 who=Kobold",
+            "insmod /lib/modules/provider.ko",
+            "insmod /lib/modules/rust_consumer.ko",
+            "cat /proc/modules",
+            "modinfo /lib/modules/rust_hello.ko",
+            "rmmod rust_consumer provider rust_hello",
+            "poweroff",
+        ],
+        expect: &[
+            line("rust_hello: Hello, Kobold! (2 of 2)"),
+            regex(r"^rust_hello: vmalloc'd 12288 bytes at 0x[0-9a-f]{8}, sum 1566720$"),
+            line("rust_consumer: provider_add(20, 22) = 42"),
+            regex(r"^provider 12288 1 rust_consumer, Live 0xbf[0-9a-f]{6} \(O\)$"),
+            regex(r"^rust_hello \d+ 0 - Live 0xbf000000 \(O\)$"),
+            line("parm:           count:How many greetings (int)"),
+            line("rust_hello: Goodbye, Kobold"),
+            forbid_regex(r"unknown parameter"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
         // Module text is read-only: a module writing its own text oopses,
         // and the oops names the module.
         name: "oops_module_text_write",

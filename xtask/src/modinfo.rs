@@ -14,10 +14,8 @@ pub fn report(file: &str, data: &[u8]) -> Result<String> {
     let m = validate(data).map_err(|e| anyhow!("{file}: {e}"))?;
     let mut out = String::new();
     writeln!(out, "{:<16}{file}", "filename:")?;
-    if let Some(mi) = m.modinfo {
-        for (k, v) in kobold_loader::modinfo::entries(mi) {
-            writeln!(out, "{:<16}{v}", format!("{k}:"))?;
-        }
+    for (k, v) in m.modinfo_entries() {
+        writeln!(out, "{:<16}{v}", format!("{k}:"))?;
     }
     writeln!(out, "sections:")?;
     for s in m.sections.iter().skip(1) {

@@ -1,5 +1,8 @@
 //! The sample modules and the initramfs that carries them.
 //!
+//! The Rust samples (`modules/rust`, see [`build_rust_modules`]) use the
+//! `kobold-module` crate's `module!` macro.
+//!
 //! Every `modules/c/*.c` is compiled with `arm-none-eabi-gcc` the way
 //! kbuild compiles an external module for an ARMv7 kernel (freestanding,
 //! no PIC, no common symbols, `-DKBUILD_MODNAME`, unwind tables) against
@@ -89,6 +92,70 @@ pub fn build_modules(root: &Path) -> Result<Vec<PathBuf>> {
     Ok(kos)
 }
 
+/// The Rust sample modules (crates of `modules/rust`).
+pub const RUST_MODULES: &[&str] = &["rust_hello", "rust_consumer"];
+
+/// Builds the Rust sample modules: each crate is a staticlib built with fat
+/// LTO (see modules/rust/Cargo.toml), so the archive holds one object with
+/// all of the module's Rust code — that object is the `.ko` — next to
+/// compiler_builtins' objects, which stay out: their functions (`memcpy`,
+/// `__aeabi_*`) resolve to the kernel's exports, as a C module's do.
+pub fn build_rust_modules(root: &Path) -> Result<Vec<PathBuf>> {
+    let manifest = root.join("modules/rust/Cargo.toml");
+    let target_dir = root.join("target/modules-rust");
+    let mut cargo = process::cargo();
+    cargo
+        .args([
+            "build",
+            "--release",
+            "--target",
+            crate::config::KERNEL_TARGET,
+        ])
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target_dir);
+    process::run(&mut cargo, "fix the Rust module build errors above")?;
+    let out = root.join(OUT_DIR);
+    fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let mut kos = Vec::new();
+    for name in RUST_MODULES {
+        let lib = target_dir.join(format!(
+            "{}/release/lib{name}.a",
+            crate::config::KERNEL_TARGET
+        ));
+        let data = fs::read(&lib).with_context(|| format!("reading {}", lib.display()))?;
+        let ko = out.join(format!("{name}.ko"));
+        fs::write(
+            &ko,
+            lto_object(&data, name).with_context(|| lib.display().to_string())?,
+        )
+        .with_context(|| format!("writing {}", ko.display()))?;
+        kos.push(ko);
+    }
+    Ok(kos)
+}
+
+/// The member of a staticlib that holds crate `name`'s code.
+fn lto_object(archive: &[u8], name: &str) -> Result<Vec<u8>> {
+    let a = object::read::archive::ArchiveFile::parse(archive).context("not an ar archive")?;
+    let prefix = format!("{name}-");
+    let mut found = Vec::new();
+    for m in a.members() {
+        let m = m.context("bad archive member")?;
+        let member = String::from_utf8_lossy(m.name()).to_string();
+        if member.starts_with(&prefix) && member.ends_with(".o") {
+            found.push(m.data(archive).context("bad archive member data")?.to_vec());
+        }
+    }
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        n => bail!(
+            "expected one LTO object for {name} in the staticlib, found {n} (is lto = \"fat\" and codegen-units = 1 set in modules/rust/Cargo.toml?)"
+        ),
+    }
+}
+
 /// One cpio newc member.
 fn member(out: &mut Vec<u8>, ino: u32, name: &str, mode: u32, data: &[u8]) {
     let header = format!(
@@ -148,6 +215,7 @@ pub fn cpio(modules: &[PathBuf]) -> Result<Vec<u8>> {
 /// returns the initramfs path.
 pub fn build_initrd(root: &Path, extra: &[PathBuf]) -> Result<PathBuf> {
     let mut kos = build_modules(root)?;
+    kos.extend(build_rust_modules(root)?);
     for e in extra {
         if !e.is_file() {
             bail!("--module {}: no such file", e.display());

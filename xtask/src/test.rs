@@ -144,6 +144,35 @@ fn lint() -> Result<()> {
         process::cargo().args(["fmt", "--all", "--", "--check"]),
         "run `cargo fmt --all` to format the workspace",
     )?;
+    process::step("checking formatting (Rust modules)");
+    process::run(
+        process::cargo().args([
+            "fmt",
+            "--all",
+            "--manifest-path",
+            "modules/rust/Cargo.toml",
+            "--",
+            "--check",
+        ]),
+        "run `cargo fmt --all --manifest-path modules/rust/Cargo.toml`",
+    )?;
+    process::step(format!("running clippy (Rust modules, {KERNEL_TARGET})"));
+    process::run(
+        process::cargo().args([
+            "clippy",
+            "--manifest-path",
+            "modules/rust/Cargo.toml",
+            "--target",
+            KERNEL_TARGET,
+            "--release",
+            "--target-dir",
+            "target/modules-rust",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        "fix the clippy findings above",
+    )?;
     process::step("running clippy (host)");
     process::run(
         process::cargo().args([

@@ -525,8 +525,8 @@ fn prepare(
             return Err(Errno::ENOEXEC);
         }
     };
-    let info = m.modinfo.unwrap_or(&[]);
-    let name = kobold_loader::modinfo::get(info, "name")
+    let name = m
+        .modinfo_get("name")
         .map(|n| n.to_string())
         .unwrap_or(fallback);
     if name.is_empty() || name.len() > MODULE_NAME_MAX {
@@ -536,7 +536,7 @@ fn prepare(
     if mods.get(&name).is_some() {
         return Err(Errno::EEXIST);
     }
-    let license = kobold_loader::modinfo::get(info, "license").unwrap_or("unspecified");
+    let license = m.modinfo_get("license").unwrap_or("unspecified");
     let gpl_ok = license_is_gpl_compatible(license);
     if !gpl_ok {
         klog!(
@@ -545,7 +545,7 @@ fn prepare(
             "{name}: module license '{license}' taints kernel."
         );
     }
-    let out_of_tree = kobold_loader::modinfo::get(info, "intree") != Some("Y");
+    let out_of_tree = m.modinfo_get("intree") != Some("Y");
     if out_of_tree && !mods.oot_warned {
         mods.oot_warned = true;
         klog!(

@@ -75,8 +75,7 @@ pub fn cmd_modinfo(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> 
         Err(e) => return writeln!(out, "modinfo: ERROR: {path}: {e}"),
     };
     writeln!(out, "{:<16}{path}", "filename:")?;
-    let info = m.modinfo.unwrap_or(&[]);
-    let entries: Vec<(&str, &str)> = kobold_loader::modinfo::entries(info).collect();
+    let entries: Vec<(&str, &str)> = m.modinfo_entries().collect();
     let mut parms: Vec<(&str, String)> = Vec::new();
     for &(k, v) in &entries {
         match k {
