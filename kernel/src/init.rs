@@ -582,6 +582,7 @@ impl Platform for KernelPlatform {
             "highmem" => selftest_highmem(out),
             "modules" => selftest_modules(out),
             "modcycle" => selftest_modcycle(out),
+            "modbench" => selftest_modbench(out),
             _ => Err(Errno::ENOENT),
         }
     }
@@ -1003,6 +1004,44 @@ fn selftest_modcycle(out: &mut dyn Write) -> Result<(), Errno> {
     } else {
         Err(Errno::EIO)
     }
+}
+
+/// Times insmod and rmmod of each sample module (mean of 50 after one
+/// warm-up), for `cargo xtask bench`. Modules print what their init and
+/// exit print; the greeting ones are silenced with `count=0`.
+fn selftest_modbench(out: &mut dyn Write) -> Result<(), Errno> {
+    const RUNS: u64 = 50;
+    let samples: [(&str, &str, &[&str]); 6] = [
+        ("hello", "/lib/modules/hello.ko", &["count=0"]),
+        ("provider", "/lib/modules/provider.ko", &[]),
+        ("thumbdemo", "/lib/modules/thumbdemo.ko", &[]),
+        ("memuser", "/lib/modules/memuser.ko", &[]),
+        ("bigmod", "/lib/modules/bigmod.ko", &[]),
+        ("rust_hello", "/lib/modules/rust_hello.ko", &["count=0"]),
+    ];
+    for (name, path, args) in samples {
+        let bytes = crate::fs::ROOTFS.lock().read(path)?.to_vec();
+        crate::module::insmod(path, &bytes, args)?;
+        crate::module::rmmod(name)?;
+        let (mut load, mut unload) = (0u64, 0u64);
+        for _ in 0..RUNS {
+            let t0 = crate::time::now_ns();
+            crate::module::insmod(path, &bytes, args)?;
+            let t1 = crate::time::now_ns();
+            crate::module::rmmod(name)?;
+            let t2 = crate::time::now_ns();
+            load += t1 - t0;
+            unload += t2 - t1;
+        }
+        let _ = writeln!(
+            out,
+            "modbench: {name:<10} {:>7} bytes  insmod {:>6} us  rmmod {:>5} us",
+            bytes.len(),
+            load / RUNS / 1000,
+            unload / RUNS / 1000
+        );
+    }
+    Ok(())
 }
 
 /// Fills the module window with module_alloc, shows that insmod then fails

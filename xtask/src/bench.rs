@@ -8,6 +8,9 @@
 //!    the augmented tree answers in O(log n), which the visit count shows.
 //! 2. Boot: wall-clock time from starting QEMU to the first shell prompt at
 //!    -m 1024, and the guest's own printk timestamp of the last boot line.
+//! 3. Modules: insmod and rmmod of each sample module, timed by the guest
+//!    (`selftest modbench`, QEMU TCG: the figures compare builds, not
+//!    hardware).
 
 use crate::config::{Build, Console, Qemu, Variant};
 use anyhow::{Context, Result, bail};
@@ -105,6 +108,64 @@ fn boot_once(root: &Path) -> Result<(Duration, u64)> {
     Ok((to_prompt, guest_us))
 }
 
+/// Boots with the initramfs at -m 256, runs `selftest modbench` and
+/// returns its `modbench:` lines.
+fn module_bench(root: &Path) -> Result<Vec<String>> {
+    let qemu = Qemu {
+        mem_mb: 256,
+        kernel: Build::release(Variant::Highmem).uimage(root),
+        append: Some("console=ttyAMA0".into()),
+        dtb: None,
+        semihosting: true,
+        console: Console::SerialOnly,
+        gdb: false,
+        initrd: Some(root.join(crate::modules::INITRD)),
+    };
+    let mut child = qemu
+        .command()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting qemu-system-arm")?;
+    let mut stdin = child.stdin.take().context("QEMU's stdin")?;
+    let mut out = child.stdout.take().context("QEMU's stdout")?;
+    let started = Instant::now();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut typed = false;
+    loop {
+        let n = out.read(&mut buf).context("reading QEMU's console")?;
+        if n == 0 {
+            bail!("QEMU exited during the module benchmark");
+        }
+        seen.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&seen);
+        if !typed && text.contains("/ # ") {
+            stdin.write_all(b"selftest modbench\n")?;
+            typed = true;
+        }
+        if text.contains("selftest modbench: PASS") || text.contains("selftest modbench: FAIL") {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            bail!("selftest modbench did not finish in 120 s");
+        }
+    }
+    stdin.write_all(b"poweroff\n")?;
+    child.wait()?;
+    let text = String::from_utf8_lossy(&seen);
+    if !text.contains("selftest modbench: PASS") {
+        bail!("selftest modbench failed:\n{text}");
+    }
+    Ok(text
+        .lines()
+        .filter(|l| l.starts_with("modbench:"))
+        .map(str::to_string)
+        .collect())
+}
+
 /// `cargo xtask bench`.
 pub fn bench(root: &Path) -> Result<u8> {
     println!("vmap area alloc+free (2 pages) among n live areas with n one-page holes below");
@@ -126,5 +187,12 @@ pub fn bench(root: &Path) -> Result<u8> {
         guest / 1_000_000,
         guest % 1_000_000
     );
+    crate::modules::build_initrd(root, &[])?;
+    println!(
+        "insmod + rmmod of the sample modules at -m 256 (guest time, mean of 50 after a warm-up)"
+    );
+    for line in module_bench(root)? {
+        println!("{line}");
+    }
     Ok(0)
 }

@@ -314,7 +314,7 @@ pub const CASES: &[Case] = &[
         input: &["insmod /lib/modules/wxtest.ko mode=text"],
         expect: &[
             line("DFSR: 0x0000080f (page permission fault, write)"),
-            line("Modules linked in: wxtest(O)"),
+            line("Modules linked in: wxtest(O+)"),
             regex(r"^CPU: 0 PID: 0 Comm: swapper Tainted: G {11}O  \S+ #1$"),
             regex(r"^PC is at wxtest_init\+0x[0-9a-f]+/0x[0-9a-f]+ \[wxtest\]$"),
             FATAL_EXCEPTION,

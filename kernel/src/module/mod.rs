@@ -228,7 +228,7 @@ impl Modules {
         self.list.iter().find(|m| m.name == name)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &Module> {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Module> {
         self.list.iter()
     }
 

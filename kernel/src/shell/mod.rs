@@ -149,7 +149,7 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "selftest",
-        usage: "selftest heap|highmem|vmalloc|modules|modcycle",
+        usage: "selftest heap|highmem|vmalloc|modules|modcycle|modbench",
         help: "exercise a subsystem and check it leaks nothing",
         run: cmd_selftest,
     },
@@ -306,7 +306,10 @@ fn cmd_vfree(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::R
 
 fn cmd_selftest(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
     let [name] = args else {
-        return writeln!(out, "Usage: selftest heap|highmem|vmalloc|modules|modcycle");
+        return writeln!(
+            out,
+            "Usage: selftest heap|highmem|vmalloc|modules|modcycle|modbench"
+        );
     };
     match p.selftest(name, out) {
         Ok(()) => writeln!(out, "selftest {name}: PASS"),

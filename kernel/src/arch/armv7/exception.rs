@@ -125,10 +125,19 @@ fn die(msg: &str, err: u32, regs: &PtRegs) -> ! {
     let mut linked = crate::console::FixedBuf::<256>::default();
     let mut taint = *b"G             ";
     if let Some(mods) = crate::module::MODULES.try_lock() {
-        for m in mods.iter() {
+        // Newest first, as Linux's list; flags as its module_flags():
+        // taints, then '+' while loading, '-' while unloading.
+        for m in mods.iter().rev() {
             let _ = core::fmt::Write::write_fmt(&mut linked, format_args!(" {}", m.name));
-            if m.proprietary || m.out_of_tree {
-                let flags = [(m.proprietary, 'P'), (m.out_of_tree, 'O')];
+            let coming = m.state == crate::module::State::Coming;
+            let going = m.state == crate::module::State::Going;
+            if m.proprietary || m.out_of_tree || coming || going {
+                let flags = [
+                    (m.proprietary, 'P'),
+                    (m.out_of_tree, 'O'),
+                    (coming, '+'),
+                    (going, '-'),
+                ];
                 let _ = core::fmt::Write::write_str(&mut linked, "(");
                 for (on, c) in flags {
                     if on {
