@@ -447,6 +447,61 @@ pub(crate) mod tests {
         o.write().unwrap()
     }
 
+    #[test]
+    fn section_groups_and_merged_strings_load() {
+        // A COMDAT group (SHT_GROUP, not allocated: ignored, as Linux does)
+        // and a SHF_MERGE|SHF_STRINGS section (loaded as is: nothing to
+        // merge within one module).
+        use object::write::{Comdat, SectionId};
+        let mut o = Object::new(BinaryFormat::Elf, Architecture::Arm, Endianness::Little);
+        let text = o.add_section(vec![], b".text.inline_fn".to_vec(), SectionKind::Text);
+        o.append_section_data(text, &[0x1e, 0xff, 0x2f, 0xe1], 4);
+        let sym = o.add_symbol(WSymbol {
+            name: b"inline_fn".to_vec(),
+            value: 0,
+            size: 4,
+            kind: SymbolKind::Text,
+            scope: SymbolScope::Dynamic,
+            weak: true,
+            section: SymbolSection::Section(text),
+            flags: SymbolFlags::None,
+        });
+        o.add_comdat(Comdat {
+            kind: object::ComdatKind::Any,
+            symbol: sym,
+            sections: vec![text],
+        });
+        let strs: SectionId = o.add_section(
+            vec![],
+            b".rodata.str1.1".to_vec(),
+            SectionKind::ReadOnlyString,
+        );
+        o.append_section_data(strs, b"hello\0world\0", 1);
+        let bytes = o.write().unwrap();
+        let m = validate(&bytes).unwrap();
+        let group = m
+            .sections
+            .iter()
+            .find(|s| s.sh_type == elf::SHT_GROUP.0)
+            .unwrap();
+        assert!(!group.is_alloc());
+        let l = crate::layout::layout(&m).unwrap();
+        assert!(l.placements[group.index as usize].is_none());
+        let s = m.section_by_name(".rodata.str1.1").unwrap();
+        assert_eq!(s.flags & 0x30, 0x30, "SHF_MERGE|SHF_STRINGS");
+        let p = l.placements[s.index as usize].unwrap();
+        assert_eq!(p.group, crate::layout::Group::Rodata);
+        let linked = crate::link::link(&m, &l, 0xbf00_0000, 0xbf80_0000, &NoResolver).unwrap();
+        assert_eq!(&linked.core[p.offset as usize..][..12], b"hello\0world\0");
+    }
+
+    struct NoResolver;
+    impl crate::link::Resolver for NoResolver {
+        fn resolve(&self, _: &str) -> Option<crate::relocate::Target> {
+            None
+        }
+    }
+
     fn u16_at(b: &mut [u8], at: usize, v: u16) {
         b[at..at + 2].copy_from_slice(&v.to_le_bytes());
     }

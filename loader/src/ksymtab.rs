@@ -305,6 +305,112 @@ pub fn invalid_value_message(module: &str, value: &str, param: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    extern crate std;
+    use object::write::{Object, Relocation, StandardSection, Symbol as WSymbol, SymbolSection};
+    use object::{
+        Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags,
+        SymbolKind, SymbolScope, elf,
+    };
+    use std::vec;
+
+    struct NoKernel;
+    impl crate::link::Resolver for NoKernel {
+        fn resolve(&self, _: &str) -> Option<crate::relocate::Target> {
+            None
+        }
+    }
+
+    /// A module exporting `foo` and `bar` with records of `entry` bytes
+    /// (8: {value, name}; 12: {value, name, namespace = NULL}), split into
+    /// `tables` __ksymtab sections (rustc emits one per record).
+    fn exporting(entry: usize, tables: usize) -> std::vec::Vec<u8> {
+        let mut o = Object::new(BinaryFormat::Elf, Architecture::Arm, Endianness::Little);
+        let text = o.section_id(StandardSection::Text);
+        o.append_section_data(text, &[0x1e, 0xff, 0x2f, 0xe1, 0x1e, 0xff, 0x2f, 0xe1], 4);
+        let strings = o.add_section(
+            vec![],
+            b"__ksymtab_strings".to_vec(),
+            SectionKind::ReadOnlyData,
+        );
+        o.append_section_data(strings, b"foo\0bar\0", 1);
+        let strings_sym = o.section_symbol(strings);
+        let mut tabs = vec![];
+        for _ in 0..tables {
+            tabs.push(o.add_section(vec![], b"__ksymtab".to_vec(), SectionKind::ReadOnlyData));
+        }
+        for (i, name) in ["foo", "bar"].into_iter().enumerate() {
+            let sym = o.add_symbol(WSymbol {
+                name: name.as_bytes().to_vec(),
+                value: 4 * i as u64,
+                size: 4,
+                kind: SymbolKind::Text,
+                scope: SymbolScope::Dynamic,
+                weak: false,
+                section: SymbolSection::Section(text),
+                flags: SymbolFlags::None,
+            });
+            let mut rec = vec![0u8; entry];
+            rec[4..8].copy_from_slice(&(4 * i as u32).to_le_bytes()); // implicit addend
+            let tab = tabs[i % tables];
+            let at = o.append_section_data(tab, &rec, 4);
+            for (off, target) in [(0, sym), (4, strings_sym)] {
+                o.add_relocation(
+                    tab,
+                    Relocation {
+                        offset: at + off,
+                        symbol: target,
+                        addend: 0,
+                        flags: RelocationFlags::Elf {
+                            r_type: elf::R_ARM_ABS32,
+                        },
+                    },
+                )
+                .unwrap();
+            }
+        }
+        o.write().unwrap()
+    }
+
+    fn exports_of(bytes: &[u8]) -> Result<Vec<Export>, TableError> {
+        let m = crate::validate(bytes).unwrap();
+        let l = crate::layout::layout(&m).unwrap();
+        let linked = crate::link::link(&m, &l, 0xbf00_0000, 0xbf80_0000, &NoKernel).unwrap();
+        exports(&m, &l, &linked, 0xbf00_0000)
+    }
+
+    #[test]
+    fn both_record_sizes_and_split_tables() {
+        for (entry, tables) in [(8, 1), (12, 1), (8, 2), (12, 2)] {
+            let e = exports_of(&exporting(entry, tables)).unwrap();
+            let mut names: Vec<(&str, u32)> =
+                e.iter().map(|x| (x.name.as_str(), x.value)).collect();
+            names.sort();
+            assert_eq!(
+                names,
+                [("bar", 0xbf00_0004), ("foo", 0xbf00_0000)],
+                "{entry}-byte records in {tables} tables"
+            );
+            assert!(e.iter().all(|x| !x.gpl_only));
+        }
+    }
+
+    #[test]
+    fn a_table_naming_no_strings_is_refused() {
+        let mut bytes = exporting(8, 1);
+        // Rename the strings section, so that no name points into a
+        // __ksymtab_strings any more.
+        let at = bytes
+            .windows(17)
+            .position(|w| w == b"__ksymtab_strings")
+            .unwrap();
+        bytes[at + 10] = b'X';
+        let e = exports_of(&bytes).unwrap_err();
+        assert_eq!(e.section, "__ksymtab");
+        assert!(
+            e.to_string()
+                .starts_with("section __ksymtab: entries are neither")
+        );
+    }
 
     #[test]
     fn values_parse_as_kstrto() {

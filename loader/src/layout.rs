@@ -12,7 +12,18 @@
 //! CONFIG_STRICT_MODULE_RWX does the same).
 //!
 //! `.modinfo` and `__versions` are never loaded (Linux clears their
-//! SHF_ALLOC in `rewrite_section_headers`), nor is any non-ALLOC section.
+//! SHF_ALLOC in `rewrite_section_headers`), nor is any non-ALLOC section —
+//! section groups (SHT_GROUP, for COMDAT) included: within one module there
+//! is nothing to de-duplicate. Merged-string sections (SHF_MERGE|STRINGS)
+//! load as they are, as in Linux. `.ARM.exidx*` / `.ARM.extab*` are
+//! allocated read-only data and land in the core rodata group (also for
+//! `.ARM.exidx.init.text`, whose name does not start with `.init`, as in
+//! Linux); their PREL31 words are relocated like any other.
+//!
+//! Two areas are Kobold's own: the PLT of each region, at the end of its
+//! text group (see [`Plt`]), and the SHN_COMMON symbols of `-fcommon`
+//! objects, after the core data (Linux refuses those: "please compile with
+//! -fno-common").
 
 use crate::elf::{Module, Section};
 use alloc::collections::BTreeSet;

@@ -4,6 +4,9 @@
  *
  *   insmod /lib/modules/wxtest.ko mode=text   write into our own .text
  *   insmod /lib/modules/wxtest.ko mode=data   execute from our own .data
+ *   insmod /lib/modules/wxtest.ko mode=roafter; rmmod wxtest
+ *                  write a __ro_after_init variable during init (allowed),
+ *                  then again in exit, after init locked it (oops)
  *   insmod /lib/modules/wxtest.ko             (mode=none) just load
  */
 #include <linux/kernel.h>
@@ -11,7 +14,9 @@
 
 static char *mode = "none";
 module_param(mode, charp, 0444);
-MODULE_PARM_DESC(mode, "text: write to text; data: execute data; none");
+MODULE_PARM_DESC(mode, "text: write to text; data: execute data; roafter: write ro-after-init data in exit; none");
+
+static int sealed __ro_after_init = 1;
 
 /* mov r0, #0; bx lr */
 static u32 code_in_data[2] = { 0xe3a00000, 0xe12fff1e };
@@ -31,12 +36,19 @@ static int __init wxtest_init(void)
 
 		pr_info("wxtest: calling code in my data at %p\n", code_in_data);
 		return fn();
+	} else if (!strcmp(mode, "roafter")) {
+		sealed = 2; /* still writable: init has not returned */
+		pr_info("wxtest: wrote %d to my ro_after_init data at %p during init\n", sealed, &sealed);
 	}
 	return wxtest_target() - 1;
 }
 
 static void __exit wxtest_exit(void)
 {
+	if (!strcmp(mode, "roafter")) {
+		pr_info("wxtest: writing my ro_after_init data at %p after init\n", &sealed);
+		*(volatile int *)&sealed = 3;
+	}
 }
 
 module_init(wxtest_init);

@@ -324,6 +324,23 @@ pub const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        // .data..ro_after_init is writable while init runs and read-only
+        // once it returned: the module's exit writing it oopses.
+        name: "oops_module_ro_after_init",
+        initrd: true,
+        input: &["insmod /lib/modules/wxtest.ko mode=roafter", "rmmod wxtest"],
+        expect: &[
+            regex(r"^wxtest: wrote 2 to my ro_after_init data at (bf[0-9a-f]{6}) during init$"),
+            regex(r"^wxtest: writing my ro_after_init data at bf[0-9a-f]{6} after init$"),
+            line("DFSR: 0x0000080f (page permission fault, write)"),
+            line("Modules linked in: wxtest(O-)"),
+            regex(r"^PC is at wxtest_exit\+0x[0-9a-f]+/0x[0-9a-f]+ \[wxtest\]$"),
+            FATAL_EXCEPTION,
+        ],
+        exit: PANIC_EXIT,
+        ..BASE
+    },
+    Case {
         // Module data is never executable (XN): jumping into it oopses
         // with an instruction-fetch permission fault.
         name: "oops_module_data_exec",
@@ -830,6 +847,7 @@ mod tests {
             oops,
             [
                 "oops_module_text_write",
+                "oops_module_ro_after_init",
                 "oops_module_data_exec",
                 "oops_write_kern",
                 "oops_vmalloc_guard",
