@@ -57,19 +57,24 @@ pub fn vmap_row(live: u32, pairs: u32) -> Result<VmapRow> {
     })
 }
 
-/// Boots once; returns (wall time to the prompt, guest time of the last
-/// boot line in µs).
-fn boot_once(root: &Path) -> Result<(Duration, u64)> {
-    let qemu = Qemu {
-        mem_mb: 1024,
+/// The release highmem kernel on the serial console.
+fn bench_qemu(root: &Path, mem_mb: u32, initrd: Option<std::path::PathBuf>) -> Qemu {
+    Qemu {
+        mem_mb,
         kernel: Build::release(Variant::Highmem).uimage(root),
         append: Some("console=ttyAMA0".into()),
         dtb: None,
         semihosting: true,
         console: Console::SerialOnly,
         gdb: false,
-        initrd: None,
-    };
+        initrd,
+    }
+}
+
+/// Boots once; returns (wall time to the prompt, guest time of the last
+/// boot line in µs).
+fn boot_once(root: &Path) -> Result<(Duration, u64)> {
+    let qemu = bench_qemu(root, 1024, None);
     let mut cmd = qemu.command();
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -111,16 +116,7 @@ fn boot_once(root: &Path) -> Result<(Duration, u64)> {
 /// Boots with the initramfs at -m 256, runs `selftest modbench` and
 /// returns its `modbench:` lines.
 fn module_bench(root: &Path) -> Result<Vec<String>> {
-    let qemu = Qemu {
-        mem_mb: 256,
-        kernel: Build::release(Variant::Highmem).uimage(root),
-        append: Some("console=ttyAMA0".into()),
-        dtb: None,
-        semihosting: true,
-        console: Console::SerialOnly,
-        gdb: false,
-        initrd: Some(root.join(crate::modules::INITRD)),
-    };
+    let qemu = bench_qemu(root, 256, Some(root.join(crate::modules::INITRD)));
     let mut child = qemu
         .command()
         .stdin(Stdio::piped())

@@ -156,40 +156,12 @@ fn lto_object(archive: &[u8], name: &str) -> Result<Vec<u8>> {
     }
 }
 
-/// One cpio newc member.
-fn member(out: &mut Vec<u8>, ino: u32, name: &str, mode: u32, data: &[u8]) {
-    let header = format!(
-        "070701{ino:08x}{mode:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
-        0,
-        0,
-        1,
-        0,
-        data.len(),
-        0,
-        0,
-        0,
-        0,
-        name.len() + 1,
-        0
-    );
-    out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(name.as_bytes());
-    out.push(0);
-    while !out.len().is_multiple_of(4) {
-        out.push(0);
-    }
-    out.extend_from_slice(data);
-    while !out.len().is_multiple_of(4) {
-        out.push(0);
-    }
-}
-
-/// A newc archive with `/lib/modules/<file>` for each of `modules`.
+/// A newc archive with `/lib/modules/<file>` for each of `modules`, padded
+/// to 512 bytes as `cpio` pads (the kernel's own reader/writer,
+/// `kernel::fs::cpio`).
 pub fn cpio(modules: &[PathBuf]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    member(&mut out, 1, "lib", 0o040755, b"");
-    member(&mut out, 2, "lib/modules", 0o040755, b"");
-    for (i, m) in modules.iter().enumerate() {
+    let mut files = Vec::new();
+    for m in modules {
         let data = fs::read(m).with_context(|| format!("reading {}", m.display()))?;
         let file = m
             .file_name()
@@ -198,15 +170,21 @@ pub fn cpio(modules: &[PathBuf]) -> Result<Vec<u8>> {
         if !file.ends_with(".ko") {
             bail!("{}: a module's file name must end in .ko", m.display());
         }
-        member(
-            &mut out,
-            3 + i as u32,
-            &format!("lib/modules/{file}"),
-            0o100644,
-            &data,
-        );
+        files.push((format!("lib/modules/{file}"), data));
     }
-    member(&mut out, 0, "TRAILER!!!", 0, b"");
+    let dirs = [
+        ("lib", 0o040755, &b""[..]),
+        ("lib/modules", 0o040755, &b""[..]),
+    ];
+    let members: Vec<(&str, u32, &[u8])> = dirs
+        .into_iter()
+        .chain(
+            files
+                .iter()
+                .map(|(n, d)| (n.as_str(), 0o100644, d.as_slice())),
+        )
+        .collect();
+    let mut out = kernel::fs::cpio::build(&members);
     out.resize(out.len().next_multiple_of(512), 0);
     Ok(out)
 }

@@ -34,29 +34,42 @@ pub fn ensure_rust_target() -> Result<()> {
 /// Makes sure `qemu-system-arm` is on PATH, installing it with apt-get when
 /// running as root.
 pub fn ensure_qemu() -> Result<()> {
-    if process::find_in_path(QEMU).is_some() {
+    ensure_tool(QEMU, &[QEMU], "")
+}
+
+/// Makes sure `arm-none-eabi-gcc` (Debian's gcc-arm-none-eabi, for the C
+/// sample modules) is on PATH, installing it with apt-get when root.
+pub fn ensure_cross_gcc() -> Result<()> {
+    ensure_tool(
+        crate::modules::CC,
+        &["gcc-arm-none-eabi", "binutils-arm-none-eabi"],
+        " (the C sample modules need it)",
+    )
+}
+
+/// Installs Debian `packages` when `tool` is not on PATH and we are root
+/// with apt-get; otherwise fails with the command to run.
+fn ensure_tool(tool: &str, packages: &[&str], why: &str) -> Result<()> {
+    if process::find_in_path(tool).is_some() {
         return Ok(());
     }
-    let fix = format!("sudo apt-get install {QEMU}");
+    let fix = format!("sudo apt-get install {}", packages.join(" "));
     if !is_root() || process::find_in_path("apt-get").is_none() {
-        bail!("{QEMU} is not on PATH: install it with `{fix}`");
+        bail!("{tool} is not on PATH{why}: install it with `{fix}`");
     }
-    process::step(format!("installing {QEMU} with apt-get"));
+    process::step(format!("installing {tool} with apt-get"));
     let apt = |args: &[&str]| {
         let mut cmd = Command::new("apt-get");
         cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
         cmd
     };
-    process::run(
-        &mut apt(&["update"]),
-        &format!("install QEMU yourself: `{fix}`"),
-    )?;
-    process::run(
-        &mut apt(&["install", "-y", QEMU]),
-        &format!("install QEMU yourself: `{fix}`"),
-    )?;
-    if process::find_in_path(QEMU).is_none() {
-        bail!("apt-get installed {QEMU} but it is still not on PATH: check PATH, or `{fix}`");
+    let yourself = format!("install it yourself: `{fix}`");
+    process::run(&mut apt(&["update"]), &yourself)?;
+    let mut install = vec!["install", "-y"];
+    install.extend_from_slice(packages);
+    process::run(&mut apt(&install), &yourself)?;
+    if process::find_in_path(tool).is_none() {
+        bail!("apt-get installed {tool} but it is still not on PATH: check PATH, or `{fix}`");
     }
     Ok(())
 }
@@ -66,37 +79,4 @@ fn is_root() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|out| out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "0")
-}
-
-/// Makes sure `arm-none-eabi-gcc` (Debian's gcc-arm-none-eabi, for the C
-/// sample modules) is on PATH, installing it with apt-get when root.
-pub fn ensure_cross_gcc() -> Result<()> {
-    let cc = crate::modules::CC;
-    if process::find_in_path(cc).is_some() {
-        return Ok(());
-    }
-    let fix = "sudo apt-get install gcc-arm-none-eabi binutils-arm-none-eabi";
-    if !is_root() || process::find_in_path("apt-get").is_none() {
-        bail!("{cc} is not on PATH (the C sample modules need it): install it with `{fix}`");
-    }
-    process::step(format!("installing {cc} with apt-get"));
-    let apt = |args: &[&str]| {
-        let mut cmd = Command::new("apt-get");
-        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-        cmd
-    };
-    process::run(
-        &mut apt(&["update", "-qq"]),
-        &format!("run `{fix}` yourself"),
-    )?;
-    process::run(
-        &mut apt(&[
-            "install",
-            "-y",
-            "-qq",
-            "gcc-arm-none-eabi",
-            "binutils-arm-none-eabi",
-        ]),
-        &format!("run `{fix}` yourself"),
-    )
 }

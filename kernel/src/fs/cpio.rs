@@ -130,8 +130,8 @@ fn next<'a>(a: &'a [u8], offset: &mut usize) -> Result<Option<Entry<'a>>, CpioEr
     Ok(Some(Entry { name, mode, data }))
 }
 
-/// Builds a newc archive (for tests; `cargo xtask` has its own writer).
-#[cfg(test)]
+/// Builds a newc archive of `(name, mode, data)` members and the trailer
+/// (`cargo xtask` makes the initramfs with it; the tests, their inputs).
 pub fn build(files: &[(&str, u32, &[u8])]) -> alloc::vec::Vec<u8> {
     use alloc::format;
     let mut out = alloc::vec::Vec::new();

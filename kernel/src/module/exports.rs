@@ -32,47 +32,26 @@ use core::ptr::NonNull;
 // stack stays 8-byte aligned: 16 + 8 bytes), pass their address.
 core::arch::global_asm!(
     r#"
-    .section .text.kobold_variadic, "ax", %progbits
+    .macro kobold_variadic name, slots
+    .section .text.\name, "ax", %progbits
     .arm
-    .global printk
-    .global _printk
-    .type printk, %function
-    .type _printk, %function
-printk:
-_printk:
+    .global \name
+    .type \name, %function
+\name:
     push {{r0-r3}}
     push {{r4, lr}}
     add r0, sp, #8
-    bl kobold_printk_slots
+    bl \slots
     pop {{r4, lr}}
     add sp, sp, #16
     bx lr
-    .size printk, . - printk
-    .size _printk, . - _printk
+    .size \name, . - \name
+    .endm
 
-    .global snprintf
-    .type snprintf, %function
-snprintf:
-    push {{r0-r3}}
-    push {{r4, lr}}
-    add r0, sp, #8
-    bl kobold_snprintf_slots
-    pop {{r4, lr}}
-    add sp, sp, #16
-    bx lr
-    .size snprintf, . - snprintf
-
-    .global sprintf
-    .type sprintf, %function
-sprintf:
-    push {{r0-r3}}
-    push {{r4, lr}}
-    add r0, sp, #8
-    bl kobold_sprintf_slots
-    pop {{r4, lr}}
-    add sp, sp, #16
-    bx lr
-    .size sprintf, . - sprintf
+    kobold_variadic printk, kobold_printk_slots
+    kobold_variadic _printk, kobold_printk_slots
+    kobold_variadic snprintf, kobold_snprintf_slots
+    kobold_variadic sprintf, kobold_sprintf_slots
 "#
 );
 
