@@ -14,7 +14,20 @@
 //! ones its history shows were missing (see
 //! `../shared/reference/module-loader.md`, section 7).
 //!
-//! [`modinfo`] reads the `.modinfo` section's `key=value` strings.
+//! Then, in the kernel's order:
+//!
+//! - [`layout`]: Linux's `layout_sections` — core and init regions, the
+//!   text / rodata / ro-after-init / data groups on their own pages (W^X),
+//!   each region's PLT, `-fcommon` symbols;
+//! - [`link`]: copy the sections, resolve symbols (own, SHN_ABS, common,
+//!   a [`link::Resolver`] for the kernel's and other modules' exports, weak
+//!   undefined = 0) and apply every relocation with [`relocate`] (Linux's
+//!   `apply_relocate` arithmetic), through PLT veneers where a branch
+//!   cannot reach;
+//! - [`ksymtab`]: what the linked module exports and which parameters it
+//!   takes;
+//! - [`modinfo`]: the `.modinfo` `key=value` strings; [`reloc`]: names of
+//!   relocation types.
 #![no_std]
 #![forbid(unsafe_code)]
 

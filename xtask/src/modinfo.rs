@@ -9,6 +9,49 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
+/// Resolves every undefined symbol to one kernel address: enough to link
+/// a module and read its tables.
+struct AnyKernel;
+
+impl kobold_loader::link::Resolver for AnyKernel {
+    fn resolve(&self, _: &str) -> Option<kobold_loader::relocate::Target> {
+        Some(kobold_loader::relocate::Target {
+            value: 0xc000_8000,
+            is_func: true,
+        })
+    }
+}
+
+/// The exports as the kernel reads them: link at the module window's
+/// start and read `__ksymtab` / `__ksymtab_gpl`; GPL-only ones marked.
+/// Falls back to the `__ksymtab_NAME` symbols C's EXPORT_SYMBOL leaves if
+/// the module does not link.
+fn exports(m: &kobold_loader::Module<'_>) -> Vec<String> {
+    let base = kobold_layout::MODULES_VADDR;
+    let read = kobold_loader::layout::layout(m).ok().and_then(|l| {
+        let linked = kobold_loader::link::link(m, &l, base, base + l.core_size, &AnyKernel).ok()?;
+        kobold_loader::ksymtab::exports(m, &l, &linked, base).ok()
+    });
+    match read {
+        Some(e) => e
+            .into_iter()
+            .map(|e| {
+                if e.gpl_only {
+                    format!("{}(GPL)", e.name)
+                } else {
+                    e.name
+                }
+            })
+            .collect(),
+        None => m
+            .symbols
+            .iter()
+            .filter_map(|s| s.name.strip_prefix("__ksymtab_"))
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
 /// The report for the module bytes `data` named `file`.
 pub fn report(file: &str, data: &[u8]) -> Result<String> {
     let m = validate(data).map_err(|e| anyhow!("{file}: {e}"))?;
@@ -30,11 +73,7 @@ pub fn report(file: &str, data: &[u8]) -> Result<String> {
             s.index, s.name, s.size, s.align
         )?;
     }
-    let exports: Vec<&str> = m
-        .symbols
-        .iter()
-        .filter_map(|s| s.name.strip_prefix("__ksymtab_"))
-        .collect();
+    let exports = exports(&m);
     let undefined: Vec<&str> = m
         .symbols
         .iter()
@@ -105,7 +144,32 @@ mod tests {
             section,
             flags: SymbolFlags::None,
         };
-        o.add_symbol(sym(b"__ksymtab_hello_greet", SymbolSection::Section(text)));
+        // EXPORT_SYMBOL(hello_greet): a {value, name} record.
+        let greet = o.add_symbol(sym(b"hello_greet", SymbolSection::Section(text)));
+        let strings = o.add_section(
+            vec![],
+            b"__ksymtab_strings".to_vec(),
+            SectionKind::ReadOnlyData,
+        );
+        o.append_section_data(strings, b"hello_greet\0", 1);
+        let strings_sym = o.section_symbol(strings);
+        let table = o.add_section(vec![], b"__ksymtab".to_vec(), SectionKind::ReadOnlyData);
+        o.append_section_data(table, &[0; 8], 4);
+        for (offset, symbol) in [(0, greet), (4, strings_sym)] {
+            let flags = RelocationFlags::Elf {
+                r_type: object::elf::R_ARM_ABS32,
+            };
+            o.add_relocation(
+                table,
+                Relocation {
+                    offset,
+                    symbol,
+                    addend: 0,
+                    flags,
+                },
+            )
+            .unwrap();
+        }
         let printk = o.add_symbol(sym(b"printk", SymbolSection::Undefined));
         for offset in [0, 8] {
             let flags = RelocationFlags::Elf {
