@@ -141,24 +141,46 @@ impl<'a> Table<'a> {
     }
 }
 
-/// Writes `addr` as Linux's `%pS`: `name+0xoff/0xsize`, or `0x%08x` when no
-/// symbol covers it.
+/// Writes the symbol covering `addr`, from the kernel's `table` or else a
+/// loaded module: `name+0xoff/0xsize` (Linux's `%pS`) or just `name` (`%ps`),
+/// with ` [module]` after a module's. Returns whether a symbol covered it.
+/// The module lock is only tried: an oops may hit while the loader holds it.
+pub fn write_symbol_name(
+    w: &mut dyn core::fmt::Write,
+    table: Option<&Table<'_>>,
+    addr: u32,
+    with_offset: bool,
+) -> Result<bool, core::fmt::Error> {
+    if let Some(s) = table.and_then(|t| t.lookup(addr)) {
+        w.write_str(s.name)?;
+        if with_offset {
+            write!(w, "+{:#x}/{:#x}", s.offset, s.size)?;
+        }
+        return Ok(true);
+    }
+    if let Some(mods) = crate::module::MODULES.try_lock()
+        && let Some((m, name, off, size)) = mods.lookup(addr)
+    {
+        w.write_str(name)?;
+        if with_offset {
+            write!(w, "+{off:#x}/{size:#x}")?;
+        }
+        write!(w, " [{m}]")?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// Writes `addr` as Linux's `%pS`, or `0x%08x` when no symbol covers it.
 pub fn write_symbol(
     w: &mut dyn core::fmt::Write,
     table: Option<&Table<'_>>,
     addr: u32,
 ) -> core::fmt::Result {
-    if let Some(s) = table.and_then(|t| t.lookup(addr)) {
-        return write!(w, "{}+{:#x}/{:#x}", s.name, s.offset, s.size);
+    if !write_symbol_name(w, table, addr, true)? {
+        write!(w, "{addr:#010x}")?;
     }
-    // A module's address: `name+0xoff/0xsize [module]`, as Linux. The lock
-    // is only tried: an oops may hit while the loader holds it.
-    if let Some(mods) = crate::module::MODULES.try_lock()
-        && let Some((m, name, off, size)) = mods.lookup(addr)
-    {
-        return write!(w, "{name}+{off:#x}/{size:#x} [{m}]");
-    }
-    write!(w, "{addr:#010x}")
+    Ok(())
 }
 
 /// The table embedded in the running kernel.

@@ -378,6 +378,15 @@ pub(crate) mod tests_support {
     pub(crate) fn module_bytes() -> alloc::vec::Vec<u8> {
         super::tests::module()
     }
+
+    /// A kernel that exports nothing.
+    pub(crate) struct NoResolver;
+
+    impl crate::link::Resolver for NoResolver {
+        fn resolve(&self, _: &str) -> Option<crate::relocate::Target> {
+            None
+        }
+    }
 }
 
 #[cfg(test)]
@@ -491,15 +500,15 @@ pub(crate) mod tests {
         assert_eq!(s.flags & 0x30, 0x30, "SHF_MERGE|SHF_STRINGS");
         let p = l.placements[s.index as usize].unwrap();
         assert_eq!(p.group, crate::layout::Group::Rodata);
-        let linked = crate::link::link(&m, &l, 0xbf00_0000, 0xbf80_0000, &NoResolver).unwrap();
+        let linked = crate::link::link(
+            &m,
+            &l,
+            0xbf00_0000,
+            0xbf80_0000,
+            &super::tests_support::NoResolver,
+        )
+        .unwrap();
         assert_eq!(&linked.core[p.offset as usize..][..12], b"hello\0world\0");
-    }
-
-    struct NoResolver;
-    impl crate::link::Resolver for NoResolver {
-        fn resolve(&self, _: &str) -> Option<crate::relocate::Target> {
-            None
-        }
     }
 
     fn u16_at(b: &mut [u8], at: usize, v: u16) {

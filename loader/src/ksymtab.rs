@@ -313,13 +313,6 @@ mod tests {
     };
     use std::vec;
 
-    struct NoKernel;
-    impl crate::link::Resolver for NoKernel {
-        fn resolve(&self, _: &str) -> Option<crate::relocate::Target> {
-            None
-        }
-    }
-
     /// A module exporting `foo` and `bar` with records of `entry` bytes
     /// (8: {value, name}; 12: {value, name, namespace = NULL}), split into
     /// `tables` __ksymtab sections (rustc emits one per record).
@@ -374,7 +367,14 @@ mod tests {
     fn exports_of(bytes: &[u8]) -> Result<Vec<Export>, TableError> {
         let m = crate::validate(bytes).unwrap();
         let l = crate::layout::layout(&m).unwrap();
-        let linked = crate::link::link(&m, &l, 0xbf00_0000, 0xbf80_0000, &NoKernel).unwrap();
+        let linked = crate::link::link(
+            &m,
+            &l,
+            0xbf00_0000,
+            0xbf80_0000,
+            &crate::elf::tests_support::NoResolver,
+        )
+        .unwrap();
         exports(&m, &l, &linked, 0xbf00_0000)
     }
 

@@ -134,33 +134,13 @@ impl Args for Slots {
         c_str(addr, max)
     }
     fn symbol(&mut self, out: &mut dyn Write, addr: u32, with_offset: bool) -> bool {
-        write_symbol(out, addr, with_offset)
-    }
-}
-
-/// `%pS`: kernel symbol or module symbol with `[module]`.
-pub fn write_symbol(out: &mut dyn Write, addr: u32, with_offset: bool) -> bool {
-    if let Some(s) = crate::kallsyms::kernel_table().and_then(|t| t.lookup(addr)) {
-        let _ = if with_offset {
-            write!(out, "{}+{:#x}/{:#x}", s.name, s.offset, s.size)
-        } else {
-            out.write_str(s.name)
-        };
-        return true;
-    }
-    let Some(mods) = super::MODULES.try_lock() else {
-        return false;
-    };
-    match mods.lookup(addr) {
-        Some((m, name, off, size)) => {
-            let _ = if with_offset {
-                write!(out, "{name}+{off:#x}/{size:#x} [{m}]")
-            } else {
-                write!(out, "{name} [{m}]")
-            };
-            true
-        }
-        None => false,
+        crate::kallsyms::write_symbol_name(
+            out,
+            crate::kallsyms::kernel_table().as_ref(),
+            addr,
+            with_offset,
+        )
+        .unwrap_or(false)
     }
 }
 
@@ -366,9 +346,7 @@ extern "C" fn kobold_sprint_symbol(buf: *mut u8, addr: u32) -> i32 {
         size: 128, // KSYM_SYMBOL_LEN
         len: 0,
     };
-    if !write_symbol(&mut w, addr, true) {
-        let _ = write!(w, "{addr:#x}");
-    }
+    let _ = crate::kallsyms::write_symbol(&mut w, crate::kallsyms::kernel_table().as_ref(), addr);
     // SAFETY: within the KSYM_SYMBOL_LEN buffer.
     unsafe { buf.add(w.len.min(127)).write(0) };
     w.len as i32

@@ -174,16 +174,27 @@ pub struct Module {
 }
 
 impl Module {
-    /// Linux's `module_flags()`: `(PO)` and the like.
-    fn taint_flags(&self) -> Option<String> {
-        let mut s = String::new();
-        if self.proprietary {
-            s.push('P');
+    /// Linux's `module_flags()`: `(PO)`-style taints, then `-` while going
+    /// and `+` while coming; nothing when there is none of these.
+    pub fn write_flags(&self, out: &mut dyn Write) -> fmt::Result {
+        let flags = [
+            (self.proprietary, 'P'),
+            (self.out_of_tree, 'O'),
+            (self.state == State::Going, '-'),
+            (self.state == State::Coming, '+'),
+        ];
+        if flags.iter().any(|&(on, _)| on) {
+            out.write_char('(')?;
+            for (_, c) in flags.iter().filter(|&&(on, _)| on) {
+                out.write_char(*c)?;
+            }
+            out.write_char(')')?;
         }
-        if self.out_of_tree {
-            s.push('O');
-        }
-        (!s.is_empty()).then(|| alloc::format!("({s})"))
+        Ok(())
+    }
+
+    fn tainted(&self) -> bool {
+        self.proprietary || self.out_of_tree
     }
 
     /// What /proc/modules shows as the size: Linux's
@@ -302,12 +313,39 @@ impl Modules {
                 State::Going => "Unloading",
             };
             write!(out, " {state} {:#010x}", m.core_base)?;
-            if let Some(t) = m.taint_flags() {
-                write!(out, " {t}")?;
+            if m.tainted() {
+                out.write_char(' ')?;
+                m.write_flags(out)?;
             }
             out.write_char('\n')?;
         }
         Ok(())
+    }
+
+    /// Linux's `print_modules()` for an oops: ` name(flags)` per module,
+    /// newest first. Writes no heap memory (it runs in exception context).
+    pub fn write_linked_in(&self, out: &mut dyn Write) -> fmt::Result {
+        for m in self.list.iter().rev() {
+            write!(out, " {}", m.name)?;
+            m.write_flags(out)?;
+        }
+        Ok(())
+    }
+
+    /// Linux's `print_tainted()` for what the modules taint, e.g.
+    /// `G           O ` (P or G first, O at position 12); `None` when
+    /// nothing is tainted.
+    pub fn taint(&self) -> Option<[u8; 14]> {
+        let mut t = *b"G             ";
+        for m in &self.list {
+            if m.proprietary {
+                t[0] = b'P';
+            }
+            if m.out_of_tree {
+                t[12] = b'O';
+            }
+        }
+        (t != *b"G             ").then_some(t)
     }
 
     /// Writes `lsmod` output as kmod's lsmod does.
@@ -640,9 +678,12 @@ fn prepare(
         }
     };
     for e in &exports {
-        if backend.kernel_symbol(&e.name).is_some() || mods.find_export(&e.name).is_some() {
+        let owner = match backend.kernel_symbol(&e.name) {
+            Some(_) => Some("kernel"),
+            None => mods.find_export(&e.name).map(|x| x.2),
+        };
+        if let Some(owner) = owner {
             // Linux: "%s: exports duplicate symbol %s (owned by %s)".
-            let owner = mods.find_export(&e.name).map_or("kernel", |x| x.2);
             klog!(
                 backend,
                 Err,
@@ -658,7 +699,8 @@ fn prepare(
             Some((n, v)) => (n, Some(v)),
             None => (*arg, None),
         };
-        let Some(p) = params.iter().find(|p| p.name == pname.replace('-', "_")) else {
+        let wanted = pname.replace('-', "_");
+        let Some(p) = params.iter().find(|p| p.name == wanted) else {
             klog!(
                 backend,
                 Warning,
@@ -700,7 +742,10 @@ fn prepare(
         };
         let at = p.arg.wrapping_sub(core_base) as usize;
         let width = ty.width() as usize;
-        match linked.core.get_mut(at..at + width) {
+        match at
+            .checked_add(width)
+            .and_then(|end| linked.core.get_mut(at..end))
+        {
             Some(dst) => dst.copy_from_slice(&bits.to_le_bytes()[..width]),
             None => {
                 klog!(

@@ -389,6 +389,14 @@ fn gpl_only_symbols_need_a_gpl_license() {
     p.calls = vec!["printk"];
     load_spec(&r, &mut f, &p, &[]).unwrap();
     assert_eq!(proc_modules(&r), "prop 4096 0 - Live 0xbf000000 (PO)\n");
+    // What an oops prints about modules.
+    let mods = r.lock();
+    let mut s = String::new();
+    mods.write_linked_in(&mut s).unwrap();
+    assert_eq!(s, " prop(PO)");
+    assert_eq!(mods.taint(), Some(*b"P           O "));
+    drop(mods);
+    assert_eq!(Modules::new().taint(), None);
     let mut g = Spec::new("free");
     g.calls = vec!["gpl_thing"];
     load_spec(&r, &mut f, &g, &[]).unwrap();

@@ -123,50 +123,21 @@ fn die(msg: &str, err: u32, regs: &PtRegs) -> ! {
     }
     pr_emerg!("Internal error: {msg}: {err:x} [#{n}] ARM");
     let mut linked = crate::console::FixedBuf::<256>::default();
-    let mut taint = *b"G             ";
+    let mut taint = None;
     if let Some(mods) = crate::module::MODULES.try_lock() {
-        // Newest first, as Linux's list; flags as its module_flags():
-        // taints, then '+' while loading, '-' while unloading.
-        for m in mods.iter().rev() {
-            let _ = core::fmt::Write::write_fmt(&mut linked, format_args!(" {}", m.name));
-            let coming = m.state == crate::module::State::Coming;
-            let going = m.state == crate::module::State::Going;
-            if m.proprietary || m.out_of_tree || coming || going {
-                let flags = [
-                    (m.proprietary, 'P'),
-                    (m.out_of_tree, 'O'),
-                    (coming, '+'),
-                    (going, '-'),
-                ];
-                let _ = core::fmt::Write::write_str(&mut linked, "(");
-                for (on, c) in flags {
-                    if on {
-                        let _ = core::fmt::Write::write_char(&mut linked, c);
-                    }
-                }
-                let _ = core::fmt::Write::write_str(&mut linked, ")");
-            }
-            // Linux's print_tainted(): P/G first, O at position 12.
-            if m.proprietary {
-                taint[0] = b'P';
-            }
-            if m.out_of_tree {
-                taint[12] = b'O';
-            }
-        }
+        let _ = mods.write_linked_in(&mut linked);
+        taint = mods.taint();
     }
     pr_emerg!("Modules linked in:{}", linked.as_str());
-    let tainted = core::str::from_utf8(&taint).unwrap_or("");
-    if tainted.trim() == "G" {
-        pr_emerg!(
+    match taint.as_ref().and_then(|t| core::str::from_utf8(t).ok()) {
+        Some(t) => pr_emerg!(
+            "CPU: 0 PID: 0 Comm: swapper Tainted: {t} {} #1",
+            env!("CARGO_PKG_VERSION")
+        ),
+        None => pr_emerg!(
             "CPU: 0 PID: 0 Comm: swapper Not tainted {} #1",
             env!("CARGO_PKG_VERSION")
-        );
-    } else {
-        pr_emerg!(
-            "CPU: 0 PID: 0 Comm: swapper Tainted: {tainted} {} #1",
-            env!("CARGO_PKG_VERSION")
-        );
+        ),
     }
     let sys = SystemRegs {
         sctlr: Sctlr::read_raw(),
