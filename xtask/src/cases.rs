@@ -10,7 +10,7 @@
 
 use crate::config::Variant;
 use crate::harness::{
-    Check, block, count, forbid_regex, line, monotonic_timestamps, regex, regex_block,
+    Check, block, comes_back, count, forbid_regex, line, monotonic_timestamps, regex, regex_block,
 };
 
 /// Which file QEMU's `-kernel` gets.
@@ -277,6 +277,31 @@ pub const CASES: &[Case] = &[
             POWER_DOWN,
         ],
         initrd: true,
+        ..BASE
+    },
+    Case {
+        // A 3 MB module (a small file with a 3 MB .bss): module_alloc finds,
+        // maps and zeroes 768 pages in the window, and rmmod gives them all
+        // back — MemFree dips by 3 MB and returns to within 1 MB.
+        name: "module_3mb_memfree",
+        mem_mb: 128,
+        initrd: true,
+        input: &[
+            "cat /proc/meminfo",
+            "insmod /lib/modules/hugebss.ko",
+            "cat /proc/modules",
+            "cat /proc/meminfo",
+            "rmmod hugebss",
+            "cat /proc/meminfo",
+            "poweroff",
+        ],
+        expect: &[
+            regex(r"^hugebss: 768 pages of \.bss at bf[0-9a-f]{6}, 0 bad$"),
+            regex(r"^hugebss 31[0-9]{5} 0 - Live 0xbf[0-9a-f]{6} \(O\)$"),
+            line("hugebss: unloading"),
+            comes_back(r"^MemFree: +(\d+) kB$", 3 * 1024, 1024),
+            POWER_DOWN,
+        ],
         ..BASE
     },
     Case {

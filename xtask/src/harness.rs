@@ -444,6 +444,15 @@ pub enum Match {
     Count(&'static str, usize),
     /// The printk times never go backwards (and there is at least one).
     MonotonicTimestamps,
+    /// The decimal numbers captured by the regex's first group, in output
+    /// order: at least one of them is `dip` or more below the first, and
+    /// the last is within `tolerance` of the first. For "memory is taken,
+    /// then comes back" (e.g. MemFree across insmod and rmmod).
+    ComesBack {
+        re: &'static str,
+        dip: u64,
+        tolerance: u64,
+    },
 }
 
 /// One expectation about a session's output.
@@ -518,6 +527,16 @@ pub const fn count(s: &'static str, n: usize) -> Check {
     }
 }
 
+/// The numbers captured by `re` dip by `dip` or more and end within
+/// `tolerance` of where they started (see [`Match::ComesBack`]).
+pub const fn comes_back(re: &'static str, dip: u64, tolerance: u64) -> Check {
+    Check {
+        scope: Scope::All,
+        raw: false,
+        matcher: Match::ComesBack { re, dip, tolerance },
+    }
+}
+
 /// printk times never decrease.
 pub const fn monotonic_timestamps() -> Check {
     Check {
@@ -552,7 +571,7 @@ impl Check {
     /// Every regex in the check, for validating the case table.
     pub fn regexes(&self) -> Vec<&'static str> {
         match self.matcher {
-            Match::Regex(re) | Match::ForbidRegex(re) => vec![re],
+            Match::Regex(re) | Match::ForbidRegex(re) | Match::ComesBack { re, .. } => vec![re],
             Match::RegexBlock(res) => res.to_vec(),
             _ => Vec::new(),
         }
@@ -625,6 +644,29 @@ impl Check {
                     let pats: Vec<&str> = res.iter().map(Regex::as_str).collect();
                     e.describe(&pats, "/", "/")
                 })
+            }
+            Match::ComesBack { re, dip, tolerance } => {
+                let re = compile(re)?;
+                let values: Vec<u64> = lines
+                    .iter()
+                    .filter_map(|l| re.captures(l)?.get(1)?.as_str().parse().ok())
+                    .collect();
+                let (Some(&first), Some(&last)) = (values.first(), values.last()) else {
+                    return Err(format!("no line matches /{re}/ with a number"));
+                };
+                let lowest = values.iter().copied().min().unwrap_or(first);
+                if first - lowest < dip {
+                    Err(format!(
+                        "/{re}/: {values:?} never dips {dip} below the first value"
+                    ))
+                } else if first.abs_diff(last) > tolerance {
+                    Err(format!(
+                        "/{re}/: {values:?} ends {} away from where it started (tolerance {tolerance})",
+                        first.abs_diff(last)
+                    ))
+                } else {
+                    Ok(())
+                }
             }
             Match::MonotonicTimestamps => {
                 let mut last: Option<(u64, &str)> = None;
@@ -748,6 +790,26 @@ console=ttyAMA0 quiet=0\r
 / # poweroff\r
 [   12.500000] reboot: Power down\r
 ";
+
+    #[test]
+    fn comes_back_needs_a_dip_and_a_return() {
+        let check = comes_back(r"^MemFree: +(\d+) kB$", 3000, 1024);
+        let run = |values: &[u64]| {
+            let text: String = values
+                .iter()
+                .map(|v| format!("MemFree: {v:>12} kB\n"))
+                .collect();
+            let lines = lines(&text);
+            check.evaluate_lines(&lines, &lines)
+        };
+        assert_eq!(run(&[100_000, 96_000, 99_500]), Ok(()));
+        assert!(run(&[100_000, 99_000, 100_000]).is_err(), "no dip");
+        assert!(
+            run(&[100_000, 96_000, 98_000]).is_err(),
+            "did not come back"
+        );
+        assert!(run(&[]).is_err(), "no numbers at all");
+    }
 
     #[test]
     fn printk_times() {
