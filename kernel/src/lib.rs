@@ -32,5 +32,6 @@ pub mod mm;
 pub mod module;
 pub mod panic;
 pub mod proc;
+pub mod selftest;
 pub mod shell;
 pub mod time;

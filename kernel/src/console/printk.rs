@@ -9,6 +9,7 @@
 
 use super::logbuf::LogBuf;
 use core::fmt;
+use core::sync::atomic::{AtomicU8, Ordering};
 use spin::Mutex;
 
 /// Size of the log ring (Linux: 1 << CONFIG_LOG_BUF_SHIFT; 64 KB here).
@@ -78,16 +79,39 @@ impl fmt::Write for LineWriter<'_> {
     }
 }
 
+/// The console loglevel now (Linux's `console_loglevel`, what `dmesg -n`
+/// sets): messages below it reach the console; the others only the log.
+static CONSOLE_LEVEL_NOW: AtomicU8 = AtomicU8::new(CONSOLE_LOGLEVEL as u8);
+
+/// Keeps the console to errors and worse while it lives (`dmesg -n 4`);
+/// everything still goes to the log. Long self-tests use it so thousands
+/// of module greetings do not flood the serial line.
+pub struct Quiet(u8);
+
+/// Quietens the console until the returned guard is dropped.
+pub fn quiet() -> Quiet {
+    Quiet(CONSOLE_LEVEL_NOW.swap(Level::Warning as u8, Ordering::Relaxed))
+}
+
+impl Drop for Quiet {
+    fn drop(&mut self) {
+        CONSOLE_LEVEL_NOW.store(self.0, Ordering::Relaxed);
+    }
+}
+
 /// Logs one message at `level`.
 pub fn vprintk(level: Level, args: fmt::Arguments<'_>) {
     if level >= CONSOLE_LOGLEVEL {
         return;
     }
+    let to_console = (level as u8) < CONSOLE_LEVEL_NOW.load(Ordering::Relaxed);
     let ns = crate::time::now_ns();
     let mut p = PRINTK.lock();
     let mut sink = |bytes: &[u8]| {
         p.log.push(bytes);
-        super::write_bytes(bytes);
+        if to_console {
+            super::write_bytes(bytes);
+        }
     };
     let mut w = LineWriter::new(ns, &mut sink);
     let _ = fmt::Write::write_fmt(&mut w, args);
