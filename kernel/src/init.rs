@@ -601,7 +601,7 @@ impl Platform for KernelPlatform {
         bytes: &[u8],
         args: &[&str],
     ) -> Result<alloc::string::String, Errno> {
-        crate::module::insmod(path, bytes, args)
+        crate::module::insmod(path, bytes, args).map(|n| alloc::string::String::from(n.as_str()))
     }
 
     fn rmmod(&mut self, name: &str) -> Result<(), Errno> {

@@ -19,7 +19,7 @@
 //! and hands that array to Rust.
 
 use super::vsprintf::{self, Args};
-use super::{Backend, KernelSymbol, Perm};
+use super::{Backend, KernelSymbol, ModuleMem, Perm};
 use crate::console::printk::{Level, vprintk};
 use crate::errno::Errno;
 use crate::mm::buddy::Gfp;
@@ -495,18 +495,27 @@ pub fn module_alloc(size: u32) -> Result<u32, Errno> {
 pub struct KernelBackend;
 
 impl Backend for KernelBackend {
-    fn module_alloc(&mut self, size: u32) -> Result<u32, Errno> {
-        module_alloc(size)
+    fn module_alloc(&mut self, size: u32) -> Result<ModuleMem, Errno> {
+        let addr = module_alloc(size)?;
+        // SAFETY: `addr` is a fresh area of the module window, `size` bytes
+        // mapped read-write, that nothing else refers to; the slice is the
+        // loader's until it protects the module's groups, and the area is
+        // only freed by `module_memfree(addr)`, after the module (which owns
+        // the slice's only user) is gone.
+        let bytes = unsafe { core::slice::from_raw_parts_mut(addr as *mut u8, size as usize) };
+        Ok(ModuleMem { addr, bytes })
     }
     fn module_memfree(&mut self, addr: u32) {
         if let Err(e) = vmalloc::vfree(addr) {
             crate::pr_err!("module_memfree: {addr:#010x}: {}", e.name());
         }
     }
-    fn copy_to(&mut self, addr: u32, bytes: &[u8]) {
-        // SAFETY: `addr` is a fresh module_alloc area of at least
-        // `bytes.len()` bytes, mapped writable until `protect`.
-        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), addr as *mut u8, bytes.len()) };
+    fn module_bytes(&self, addr: u32, len: u32) -> &[u8] {
+        // SAFETY: callers pass a loaded module's core region, mapped (and at
+        // least readable) until the module is freed; the borrow ends before
+        // anything else runs on this single CPU, and the names read through
+        // it lie in rodata, which nothing writes.
+        unsafe { core::slice::from_raw_parts(addr as *const u8, len as usize) }
     }
     fn protect(&mut self, addr: u32, len: u32, perm: Perm) {
         let prot = match perm {

@@ -35,9 +35,8 @@ pub mod exports;
 pub mod vsprintf;
 
 use crate::errno::Errno;
-use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use core::fmt::{self, Write};
 use core::sync::atomic::AtomicU32;
 #[cfg(target_arch = "arm")]
@@ -70,7 +69,7 @@ fn publish_bounds(mods: &Modules) {
 /// `insmod`: loads `bytes` (the file at `path`) with `args` into the running
 /// kernel.
 #[cfg(target_arch = "arm")]
-pub fn insmod(path: &str, bytes: &[u8], args: &[&str]) -> Result<String, Errno> {
+pub fn insmod(path: &str, bytes: &[u8], args: &[&str]) -> Result<ModName, Errno> {
     let r = load(&MODULES, &mut exports::KernelBackend, path, bytes, args);
     publish_bounds(&MODULES.lock());
     r
@@ -83,7 +82,69 @@ pub fn rmmod(name: &str) -> Result<(), Errno> {
 }
 
 /// Linux's MODULE_NAME_LEN - 1.
-pub const MODULE_NAME_MAX: usize = 55;
+pub const MODULE_NAME_MAX: usize = kobold_loader::modinfo::MODULE_NAME_LEN - 1;
+
+/// A module's name, held inline as Linux's `char name[MODULE_NAME_LEN]`,
+/// so naming a module never allocates. Only names that
+/// [`kobold_loader::modinfo::check_name`] accepts are ever built:
+/// `[A-Za-z0-9_-]`, 1 to 55 bytes — nothing that could forge a line of
+/// /proc/modules or be impossible to type at `rmmod`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ModName {
+    len: u8,
+    bytes: [u8; MODULE_NAME_MAX],
+}
+
+impl ModName {
+    /// `name` if it is a valid module name.
+    pub fn new(name: &str) -> Result<Self, kobold_loader::modinfo::InvalidName<'_>> {
+        kobold_loader::modinfo::check_name(name)?;
+        let mut bytes = [0; MODULE_NAME_MAX];
+        bytes[..name.len()].copy_from_slice(name.as_bytes());
+        Ok(ModName {
+            len: name.len() as u8,
+            bytes,
+        })
+    }
+
+    /// The name kbuild gives the file at `path`: the file name without
+    /// `.ko`, dashes made underscores; `None` if that is no valid name.
+    pub fn from_path(path: &str) -> Option<Self> {
+        let base = path.rsplit('/').next().unwrap_or(path);
+        let stem = base.strip_suffix(".ko").unwrap_or(base);
+        let mut name = ModName::new(stem).ok()?;
+        for b in &mut name.bytes[..stem.len()] {
+            if *b == b'-' {
+                *b = b'_';
+            }
+        }
+        Some(name)
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII from check_name is ever stored.
+        core::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("")
+    }
+}
+
+impl core::ops::Deref for ModName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for ModName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for ModName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
 
 /// Page permissions a module's group gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,14 +165,23 @@ pub struct KernelSymbol {
     pub gpl_only: bool,
 }
 
+/// A `module_alloc` area: its address and its bytes, mapped read-write
+/// (and executable) until the loader protects its groups; the memory stays
+/// the module's until `module_memfree(addr)`.
+pub struct ModuleMem {
+    pub addr: u32,
+    pub bytes: &'static mut [u8],
+}
+
 /// What loading needs from the running kernel.
 pub trait Backend {
     /// `module_alloc(size)`: page-rounded, mapped RWX in the module window.
-    fn module_alloc(&mut self, size: u32) -> Result<u32, Errno>;
+    fn module_alloc(&mut self, size: u32) -> Result<ModuleMem, Errno>;
     /// `module_memfree(addr)`.
     fn module_memfree(&mut self, addr: u32);
-    /// Copies `bytes` to module memory at `addr`.
-    fn copy_to(&mut self, addr: u32, bytes: &[u8]);
+    /// `len` bytes of a loaded module's core memory from `addr` (to read
+    /// the names of its exports, which live in its `__ksymtab_strings`).
+    fn module_bytes(&self, addr: u32, len: u32) -> &[u8];
     /// Sets the permissions of `[addr, addr + len)` (page-aligned).
     fn protect(&mut self, addr: u32, len: u32, perm: Perm);
     /// Makes freshly written text executable (`flush_icache_range`).
@@ -137,40 +207,23 @@ pub enum State {
     Going,
 }
 
-/// A symbol a loaded module exports (its name copied out of the module's
-/// `__ksymtab_strings`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Export {
-    pub name: String,
-    pub value: u32,
-    pub gpl_only: bool,
-}
-
-/// A zero-filled image buffer of `size` bytes, or -ENOMEM.
-fn zeroed(size: u32) -> Result<Vec<u8>, Errno> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(size as usize)
-        .map_err(|_| Errno::ENOMEM)?;
-    v.resize(size as usize, 0);
-    Ok(v)
-}
-
-/// A symbol of a loaded module, for kallsyms and oopses.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A symbol of a loaded module, for kallsyms and oopses. Its name is an
+/// offset into the module's copy of its string table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ModSymbol {
     pub addr: u32,
     pub size: u32,
     /// `nm`'s letter: t/T, r/R, d/D, b/B.
     pub kind: char,
-    pub name: String,
+    name_at: u32,
+    name_len: u32,
     /// In the init region (dropped once init is freed).
     pub init: bool,
 }
 
 /// One loaded module (Linux's `struct module`).
-#[derive(Debug)]
 pub struct Module {
-    pub name: String,
+    pub name: ModName,
     pub state: State,
     pub core_base: u32,
     pub core_size: u32,
@@ -178,13 +231,19 @@ pub struct Module {
     pub init: Option<(u32, u32)>,
     pub init_fn: Option<u32>,
     pub exit_fn: Option<u32>,
-    pub exports: Vec<Export>,
+    /// Sorted by name; the names are in the module's core memory.
+    exports: Vec<ksymtab::Export>,
     /// Modules whose symbols this one uses (Linux's target_list).
-    pub uses: Vec<String>,
+    pub uses: Vec<ModName>,
     /// Linux's TAINT_PROPRIETARY_MODULE ('P') and TAINT_OOT_MODULE ('O').
     pub proprietary: bool,
     pub out_of_tree: bool,
-    pub symbols: Vec<ModSymbol>,
+    /// Sorted by address.
+    symbols: Vec<ModSymbol>,
+    /// One copy of the file's symbol string table (Linux keeps its
+    /// `core_kallsyms` strings the same way): every symbol name points
+    /// into it, so shared names cost nothing extra.
+    strtab: Vec<u8>,
     /// `[addr, len)` of the ro-after-init group, made read-only after init.
     ro_after_init: Option<(u32, u32)>,
     /// `charp` parameter strings, freed with the module.
@@ -225,6 +284,32 @@ impl Module {
         let within = |base: u32, size: u32| addr >= base && addr - base < size;
         within(self.core_base, self.core_size) || self.init.is_some_and(|(b, s)| within(b, s))
     }
+
+    /// A symbol's name.
+    pub fn symbol_name(&self, s: &ModSymbol) -> &str {
+        let at = s.name_at as usize;
+        self.strtab
+            .get(at..at + s.name_len as usize)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+
+    /// The module's symbols for kallsyms, by address.
+    pub fn symbols(&self) -> impl Iterator<Item = (&ModSymbol, &str)> {
+        self.symbols.iter().map(|s| (s, self.symbol_name(s)))
+    }
+
+    /// The module's exports: (name, value, GPL-only), read through
+    /// `backend` from the module's memory.
+    pub fn exports<'b>(
+        &'b self,
+        backend: &'b dyn Backend,
+    ) -> impl Iterator<Item = (&'b str, u32, bool)> + 'b {
+        let core = backend.module_bytes(self.core_base, self.core_size);
+        self.exports
+            .iter()
+            .map(move |e| (e.name(core).unwrap_or(""), e.value, e.gpl_only))
+    }
 }
 
 /// All loaded modules, newest last, and the bounds of their memory.
@@ -254,7 +339,7 @@ impl Modules {
     }
 
     pub fn get(&self, name: &str) -> Option<&Module> {
-        self.list.iter().find(|m| m.name == name)
+        self.list.iter().find(|m| m.name.as_str() == name)
     }
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Module> {
@@ -278,7 +363,7 @@ impl Modules {
         self.list
             .iter()
             .rev()
-            .filter(move |m| m.uses.iter().any(|u| u == name))
+            .filter(move |m| m.uses.iter().any(|u| u.as_str() == name))
     }
 
     /// The module holding `addr`, and the symbol covering it:
@@ -288,24 +373,30 @@ impl Modules {
             return None;
         }
         let m = self.list.iter().find(|m| m.contains(addr))?;
-        // The closest symbol at or below `addr`; among aliases the first in
-        // symbol-table order (locals such as `hello_init` come before the
-        // global `init_module` alias), as Linux's get_ksymbol.
+        // The closest text symbol at or below `addr`; among aliases the
+        // first in symbol-table order (locals such as `hello_init` come
+        // before the global `init_module` alias), as Linux's get_ksymbol.
+        // The symbols are sorted by address (stably), so that is the first
+        // of the last run of addresses <= addr that covers it.
+        let end = m.symbols.partition_point(|s| s.addr <= addr);
         let mut best: Option<&ModSymbol> = None;
-        for s in m
-            .symbols
+        for s in m.symbols[..end]
             .iter()
+            .rev()
             .filter(|s| s.kind.eq_ignore_ascii_case(&'t'))
         {
-            if s.addr <= addr
-                && addr - s.addr < s.size.max(1)
-                && best.is_none_or(|b| s.addr > b.addr)
-            {
+            match best {
+                Some(b) if s.addr < b.addr => break,
+                _ => {}
+            }
+            if addr - s.addr < s.size.max(1) {
                 best = Some(s);
+            } else if best.is_none() {
+                break;
             }
         }
         let s = best?;
-        Some((&m.name, &s.name, addr - s.addr, s.size))
+        Some((m.name.as_str(), m.symbol_name(s), addr - s.addr, s.size))
     }
 
     /// Writes /proc/modules in Linux's format, newest first:
@@ -373,13 +464,14 @@ impl Modules {
             write!(
                 out,
                 "{:<19} {:>8}  {}",
-                m.name,
+                m.name.as_str(),
                 m.size(),
                 self.refcount(&m.name)
             )?;
-            let users: Vec<&str> = self.users(&m.name).map(|u| u.name.as_str()).collect();
-            if !users.is_empty() {
-                write!(out, " {}", users.join(","))?;
+            let mut sep = ' ';
+            for u in self.users(&m.name) {
+                write!(out, "{sep}{}", u.name)?;
+                sep = ',';
             }
             out.write_char('\n')?;
         }
@@ -389,23 +481,23 @@ impl Modules {
     /// Writes the modules' lines of /proc/kallsyms (`addr type name\t[mod]`).
     pub fn write_kallsyms(&self, out: &mut dyn Write) -> fmt::Result {
         for m in &self.list {
-            for s in &m.symbols {
-                writeln!(out, "{:08x} {} {}\t[{}]", s.addr, s.kind, s.name, m.name)?;
+            for (s, name) in m.symbols() {
+                writeln!(out, "{:08x} {} {}\t[{}]", s.addr, s.kind, name, m.name)?;
             }
         }
         Ok(())
     }
 
     /// A symbol exported by a loaded module: (value, gpl_only, module).
-    fn find_export(&self, name: &str) -> Option<(u32, bool, &str)> {
+    /// Each module's exports are sorted, so this is a binary search per
+    /// module.
+    fn find_export(&self, backend: &dyn Backend, name: &str) -> Option<(u32, bool, ModName)> {
         self.list
             .iter()
             .filter(|m| m.state != State::Going)
             .find_map(|m| {
-                m.exports
-                    .iter()
-                    .find(|e| e.name == name)
-                    .map(|e| (e.value, e.gpl_only, m.name.as_str()))
+                let core = backend.module_bytes(m.core_base, m.core_size);
+                ksymtab::find_export(&m.exports, core, name).map(|e| (e.value, e.gpl_only, m.name))
             })
     }
 }
@@ -423,30 +515,23 @@ pub fn license_is_gpl_compatible(license: &str) -> bool {
     )
 }
 
-/// The module name for a file: `.modinfo`'s `name=`, else the file name
-/// without `.ko`, dashes made underscores (what kbuild does).
-pub fn name_from_path(path: &str) -> String {
-    let base = path.rsplit('/').next().unwrap_or(path);
-    let stem = base.strip_suffix(".ko").unwrap_or(base);
-    stem.replace('-', "_")
-}
-
 /// Resolves a module's undefined symbols: kernel exports first, then other
-/// modules', remembering which modules were used and which GPL-only
-/// symbols were refused.
+/// modules', remembering which modules were used and whether a GPL-only
+/// symbol was refused. `used` has room for every loaded module before
+/// linking starts, so recording a user never allocates.
 struct ModResolver<'a> {
     modules: &'a Modules,
     backend: &'a dyn Backend,
     gpl_ok: bool,
-    used: RefCell<Vec<String>>,
-    gpl_refused: RefCell<Option<String>>,
+    used: RefCell<Vec<ModName>>,
+    gpl_refused: Cell<bool>,
 }
 
 impl Resolver for ModResolver<'_> {
     fn resolve(&self, name: &str) -> Option<Target> {
         if let Some(k) = self.backend.kernel_symbol(name) {
             if k.gpl_only && !self.gpl_ok {
-                *self.gpl_refused.borrow_mut() = Some(name.to_string());
+                self.gpl_refused.set(true);
                 return None;
             }
             return Some(Target {
@@ -454,14 +539,14 @@ impl Resolver for ModResolver<'_> {
                 is_func: k.is_func,
             });
         }
-        let (value, gpl_only, owner) = self.modules.find_export(name)?;
+        let (value, gpl_only, owner) = self.modules.find_export(self.backend, name)?;
         if gpl_only && !self.gpl_ok {
-            *self.gpl_refused.borrow_mut() = Some(name.to_string());
+            self.gpl_refused.set(true);
             return None;
         }
         let mut used = self.used.borrow_mut();
-        if !used.iter().any(|u| u == owner) {
-            used.push(owner.to_string());
+        if !used.contains(&owner) && used.len() < used.capacity() {
+            used.push(owner);
         }
         // Module functions carry their Thumb bit; a module's exports are
         // functions when they point into text, which the caller cannot
@@ -475,7 +560,7 @@ impl Resolver for ModResolver<'_> {
 
 /// What `load` prepared before calling init (phase 1's result).
 struct Prepared {
-    name: String,
+    name: ModName,
     init_fn: Option<u32>,
 }
 
@@ -513,7 +598,7 @@ pub fn load(
     path: &str,
     bytes: &[u8],
     args: &[&str],
-) -> Result<String, Errno> {
+) -> Result<ModName, Errno> {
     let prepared = {
         let mut mods = registry.lock();
         prepare(&mut mods, backend, path, bytes, args)?
@@ -534,7 +619,7 @@ pub fn load(
             m.name
         );
         free_module(backend, m);
-        return Err(Errno(-ret));
+        return Err(Errno(ret.checked_neg().unwrap_or(Errno::EINVAL.0)));
     }
     if ret > 0 {
         klog!(
@@ -553,6 +638,7 @@ pub fn load(
     if let Some((addr, _)) = m.init.take() {
         backend.module_memfree(addr);
     }
+    // Keeping only core symbols cannot allocate (retain works in place).
     m.symbols.retain(|s| !s.init);
     Ok(prepared.name)
 }
@@ -566,6 +652,85 @@ fn free_module(backend: &mut dyn Backend, m: Module) {
     .release(backend);
 }
 
+/// A vector with room for `n` elements, or -ENOMEM.
+fn vec_with_capacity<T>(n: usize) -> Result<Vec<T>, Errno> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
+    Ok(v)
+}
+
+/// The module's symbols worth listing (kallsyms, oopses), named by offsets
+/// into `strtab` (the file's symbol string table, of which the caller
+/// keeps one copy): everything in a loaded section except mapping symbols
+/// (`$a`, `$t`, `$d`), assembler locals, section and file symbols.
+fn module_symbols(
+    m: &kobold_loader::Module<'_>,
+    l: &kobold_loader::layout::Layout,
+    addrs: &[u32],
+    strtab: &[u8],
+) -> Result<Vec<ModSymbol>, Errno> {
+    const STT_SECTION: u8 = 3;
+    const STT_FILE: u8 = 4;
+    const SHT_NOBITS: u32 = 8;
+    let mut symbols = vec_with_capacity(m.symbols.len())?;
+    let table = strtab.as_ptr() as usize..strtab.as_ptr() as usize + strtab.len();
+    for (i, s) in m.symbols.iter().enumerate() {
+        let Some(p) = l.placements.get(s.shndx as usize).copied().flatten() else {
+            continue;
+        };
+        if s.name.is_empty()
+            || s.name.starts_with('$')
+            || s.name.starts_with(".L")
+            || s.kind() == STT_SECTION
+            || s.kind() == STT_FILE
+        {
+            continue;
+        }
+        // The validator took every name from the string table.
+        let at = s.name.as_ptr() as usize;
+        if !table.contains(&at) {
+            continue;
+        }
+        let nobits = m
+            .sections
+            .get(s.shndx as usize)
+            .is_some_and(|sec| sec.sh_type == SHT_NOBITS);
+        let kind = match p.group {
+            Group::Text => 't',
+            Group::Rodata | Group::RoAfterInit => 'r',
+            Group::Data if nobits => 'b',
+            Group::Data => 'd',
+        };
+        let global = s.binding() != 0;
+        symbols.push(ModSymbol {
+            addr: addrs.get(i).copied().unwrap_or(0) & !1,
+            size: s.size,
+            kind: if global {
+                kind.to_ascii_uppercase()
+            } else {
+                kind
+            },
+            name_at: (at - table.start) as u32,
+            name_len: s.name.len() as u32,
+            init: p.region == Region::Init,
+        });
+    }
+    // Stable: among aliases, symbol-table order stays (see `lookup`).
+    symbols.sort_by_key(|s| s.addr);
+    Ok(symbols)
+}
+
+/// The symbol string table of `m` (the section the symbol table links to).
+fn symbol_strtab<'a>(m: &kobold_loader::Module<'a>) -> &'a [u8] {
+    const SHT_SYMTAB: u32 = 2;
+    m.sections
+        .iter()
+        .find(|s| s.sh_type == SHT_SYMTAB)
+        .and_then(|s| m.sections.get(s.link as usize))
+        .and_then(|s| s.data)
+        .unwrap_or(&[])
+}
+
 fn prepare(
     mods: &mut Modules,
     backend: &mut dyn Backend,
@@ -573,23 +738,30 @@ fn prepare(
     bytes: &[u8],
     args: &[&str],
 ) -> Result<Prepared, Errno> {
-    let fallback = name_from_path(path);
+    // What to call the module in messages before its real name is known.
+    let shown = path.rsplit('/').next().unwrap_or(path);
     let m = match kobold_loader::validate(bytes) {
         Ok(m) => m,
         Err(kobold_loader::LoadError::NoMemory) => return Err(Errno::ENOMEM),
         Err(e) => {
-            klog!(backend, Err, "{fallback}: {e}");
+            klog!(backend, Err, "{shown}: {e}");
             return Err(Errno::ENOEXEC);
         }
     };
-    let name = m
-        .modinfo_get("name")
-        .map(|n| n.to_string())
-        .unwrap_or(fallback);
-    if name.is_empty() || name.len() > MODULE_NAME_MAX {
-        klog!(backend, Err, "{name}: module name too long or empty");
-        return Err(Errno::ENOEXEC);
-    }
+    let name = match m.modinfo_get("name") {
+        Some(n) => ModName::new(n).map_err(|e| {
+            klog!(backend, Err, "{shown}: {e}");
+            Errno::EINVAL
+        })?,
+        None => ModName::from_path(path).ok_or_else(|| {
+            klog!(
+                backend,
+                Err,
+                "{shown}: module name is invalid: only letters, digits, '_' and '-', at most {MODULE_NAME_MAX} bytes"
+            );
+            Errno::EINVAL
+        })?,
+    };
     if mods.get(&name).is_some() {
         return Err(Errno::EEXIST);
     }
@@ -619,6 +791,17 @@ fn prepare(
             return Err(Errno::ENOEXEC);
         }
     };
+    if l.core_size == 0 {
+        klog!(backend, Err, "{name}: module has no loadable sections");
+        return Err(Errno::ENOEXEC);
+    }
+    // Bookkeeping first, while nothing needs undoing.
+    let strtab_in_file = symbol_strtab(&m);
+    let mut strtab = vec_with_capacity(strtab_in_file.len())?;
+    strtab.extend_from_slice(strtab_in_file);
+    let mut strings = vec_with_capacity(args.len())?;
+    let used = vec_with_capacity(mods.list.len())?;
+    mods.list.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
     let mut alloc = Allocated {
         core: None,
         init: None,
@@ -626,24 +809,29 @@ fn prepare(
     };
     macro_rules! fail {
         ($e:expr) => {{
+            alloc.strings = strings;
             alloc.release(backend);
             return Err($e);
         }};
     }
-    // module_alloc for both regions, widening the bounds.
-    for (size, slot) in [(l.core_size, 0), (l.init_size, 1)] {
+    // module_alloc for both regions, widening the bounds. The loader is
+    // handed the module's own memory: it copies and relocates in place, so
+    // the image is never staged on the heap.
+    let mut regions: [Option<ModuleMem>; 2] = [None, None];
+    for (slot, size) in [l.core_size, l.init_size].into_iter().enumerate() {
         if size == 0 {
             continue;
         }
         match backend.module_alloc(size) {
-            Ok(a) => {
+            Ok(mem) => {
                 if slot == 0 {
-                    alloc.core = Some(a);
+                    alloc.core = Some(mem.addr);
                 } else {
-                    alloc.init = Some(a);
+                    alloc.init = Some(mem.addr);
                 }
-                mods.addr_min = mods.addr_min.min(a);
-                mods.addr_max = mods.addr_max.max(a.saturating_add(size));
+                mods.addr_min = mods.addr_min.min(mem.addr);
+                mods.addr_max = mods.addr_max.max(mem.addr.saturating_add(size));
+                regions[slot] = Some(mem);
             }
             Err(e) => {
                 klog!(
@@ -656,32 +844,30 @@ fn prepare(
             }
         }
     }
-    let (Some(core_base), init_base) = (alloc.core, alloc.init.unwrap_or(0)) else {
-        klog!(backend, Err, "{name}: module has no loadable sections");
+    let [Some(core_mem), init_mem] = regions else {
         fail!(Errno::ENOEXEC)
+    };
+    let core_base = core_mem.addr;
+    let core: &'static mut [u8] = core_mem.bytes;
+    let (init_base, init): (u32, &mut [u8]) = match init_mem {
+        Some(mem) => (mem.addr, mem.bytes),
+        None => (0, &mut []),
     };
     let resolver = ModResolver {
         modules: mods,
         backend,
         gpl_ok,
-        used: RefCell::new(Vec::new()),
-        gpl_refused: RefCell::new(None),
+        used: RefCell::new(used),
+        gpl_refused: Cell::new(false),
     };
-    let images = zeroed(l.core_size).and_then(|c| zeroed(l.init_size).map(|i| (c, i)));
-    let (mut core, mut init) = match images {
-        Ok(images) => images,
-        Err(e) => fail!(e),
-    };
-    let linked = kobold_loader::link::link(
-        &m, &l, &mut core, core_base, &mut init, init_base, &resolver,
-    );
+    let linked = kobold_loader::link::link(&m, &l, core, core_base, init, init_base, &resolver);
     let used = resolver.used.into_inner();
-    let gpl_refused = resolver.gpl_refused.into_inner();
+    let gpl_refused = resolver.gpl_refused.get();
     let linked = match linked {
         Ok(linked) => linked,
         Err(kobold_loader::link::LinkError::NoMemory) => fail!(Errno::ENOMEM),
-        Err(e @ kobold_loader::link::LinkError::UnknownSymbol { .. }) => {
-            if let Some(sym) = gpl_refused {
+        Err(e @ kobold_loader::link::LinkError::UnknownSymbol { name: sym }) => {
+            if gpl_refused {
                 klog!(
                     backend,
                     Err,
@@ -703,20 +889,11 @@ fn prepare(
                 .is_some_and(|k| k.value == ops)
         })
     };
-    let tables = ksymtab::exports(&m, &l, &core, core_base).and_then(|e| {
-        ksymtab::params(&m, &l, &core, core_base, init_base, &classify).map(|p| (e, p))
+    let tables = ksymtab::exports(&m, &l, core, core_base).and_then(|e| {
+        ksymtab::params(&m, &l, core, core_base, init_base, &classify).map(|p| (e, p))
     });
     let (exports, params) = match tables {
-        Ok((e, p)) => (
-            e.iter()
-                .map(|e| Export {
-                    name: e.name(&core).unwrap_or("").to_string(),
-                    value: e.value,
-                    gpl_only: e.gpl_only,
-                })
-                .collect::<Vec<_>>(),
-            p,
-        ),
+        Ok(t) => t,
         Err(ksymtab::TableError::NoMemory) => fail!(Errno::ENOMEM),
         Err(e) => {
             klog!(backend, Err, "{name}: {e}");
@@ -724,28 +901,30 @@ fn prepare(
         }
     };
     for e in &exports {
-        let owner = match backend.kernel_symbol(&e.name) {
-            Some(_) => Some("kernel"),
-            None => mods.find_export(&e.name).map(|x| x.2),
+        let ename = e.name(core).unwrap_or("");
+        let owner = match backend.kernel_symbol(ename) {
+            Some(_) => Some(None),
+            None => mods.find_export(backend, ename).map(|x| Some(x.2)),
         };
         if let Some(owner) = owner {
+            let owner = owner.as_ref().map_or("kernel", |o| o.as_str());
             // Linux: "%s: exports duplicate symbol %s (owned by %s)".
             klog!(
                 backend,
                 Err,
-                "{name}: exports duplicate symbol {} (owned by {owner})",
-                e.name
+                "{name}: exports duplicate symbol {ename} (owned by {owner})"
             );
             fail!(Errno::ENOEXEC)
         }
     }
-    // Parameters, as Linux's parse_args.
+    // Parameters, as Linux's parse_args. ksymtab::params checked that
+    // every variable lies in the module's writable data, whole.
     for arg in args {
         let (pname, value) = match arg.split_once('=') {
             Some((n, v)) => (n, Some(v)),
             None => (*arg, None),
         };
-        let Some(p) = ksymtab::find_param(&params, &core, pname) else {
+        let Some(p) = ksymtab::find_param(&params, core, pname) else {
             klog!(
                 backend,
                 Warning,
@@ -757,7 +936,8 @@ fn prepare(
         let bits = match (ty, value) {
             (ParamType::Charp, Some(value)) => match backend.alloc_string(value) {
                 Ok(a) => {
-                    alloc.strings.push(a);
+                    // Room for one string per argument was reserved.
+                    strings.push(a);
                     Some(a)
                 }
                 Err(e) => fail!(e),
@@ -773,14 +953,9 @@ fn prepare(
             );
             fail!(Errno::EINVAL)
         };
-        // ksymtab::params checked the variable is in writable data.
         let at = p.offset as usize;
         let width = ty.width() as usize;
-        let image = if p.region == Region::Core {
-            &mut core
-        } else {
-            &mut init
-        };
+        let image: &mut [u8] = if p.region == Region::Core { core } else { init };
         match at.checked_add(width).and_then(|end| image.get_mut(at..end)) {
             Some(dst) => dst.copy_from_slice(&bits.to_le_bytes()[..width]),
             None => {
@@ -801,47 +976,11 @@ fn prepare(
             fail!(Errno::ENOEXEC)
         }
     };
-    let mut symbols = Vec::new();
-    for (i, s) in m.symbols.iter().enumerate() {
-        let Some(p) = l.placements.get(s.shndx as usize).copied().flatten() else {
-            continue;
-        };
-        if s.name.is_empty()
-            || s.name.starts_with('$')
-            || s.name.starts_with(".L")
-            || s.kind() == 3
-            || s.kind() == 4
-        {
-            continue; // mapping symbols, assembler locals, STT_SECTION, STT_FILE
-        }
-        let nobits = m.sections[s.shndx as usize].sh_type == 8;
-        let kind = match p.group {
-            Group::Text => 't',
-            Group::Rodata | Group::RoAfterInit => 'r',
-            Group::Data if nobits => 'b',
-            Group::Data => 'd',
-        };
-        let global = s.binding() != 0;
-        symbols.push(ModSymbol {
-            addr: linked.symbol_addrs[i] & !1,
-            size: s.size,
-            kind: if global {
-                kind.to_ascii_uppercase()
-            } else {
-                kind
-            },
-            name: s.name.to_string(),
-            init: p.region == Region::Init,
-        });
-    }
-    symbols.sort_by_key(|s| s.addr);
-    // Copy, protect, flush.
-    backend.copy_to(core_base, &core);
-    if let Some(init_addr) = alloc.init {
-        backend.copy_to(init_addr, &init);
-    }
-    drop(core);
-    drop(init);
+    let symbols = match module_symbols(&m, &l, &linked.symbol_addrs, strtab_in_file) {
+        Ok(s) => s,
+        Err(e) => fail!(e),
+    };
+    // Protect, flush.
     let mut ro_after_init = None;
     for &(region, group, start, end) in &l.groups {
         let base = if region == Region::Core {
@@ -865,8 +1004,9 @@ fn prepare(
         }
     }
     let init_region = alloc.init.map(|a| (a, l.init_size));
+    // Room was reserved above: this push cannot allocate.
     mods.list.push(Module {
-        name: name.clone(),
+        name,
         state: State::Coming,
         core_base,
         core_size: l.core_size,
@@ -878,8 +1018,9 @@ fn prepare(
         proprietary: !gpl_ok,
         out_of_tree,
         symbols,
+        strtab,
         ro_after_init,
-        strings: alloc.strings,
+        strings,
     });
     Ok(Prepared { name, init_fn })
 }
@@ -892,7 +1033,7 @@ pub fn unload(
 ) -> Result<(), Errno> {
     let exit_fn = {
         let mut mods = registry.lock();
-        let Some(idx) = mods.list.iter().position(|m| m.name == name) else {
+        let Some(idx) = mods.list.iter().position(|m| m.name.as_str() == name) else {
             return Err(Errno::ENOENT);
         };
         if mods.refcount(name) > 0 {
@@ -912,7 +1053,7 @@ pub fn unload(
         backend.call_exit(f);
     }
     let mut mods = registry.lock();
-    if let Some(idx) = mods.list.iter().position(|m| m.name == name) {
+    if let Some(idx) = mods.list.iter().position(|m| m.name.as_str() == name) {
         let m = mods.list.remove(idx);
         free_module(backend, m);
     }

@@ -19,10 +19,26 @@ const PARAM_OPS_INT: u32 = 0xc050_0000;
 const PARAM_OPS_CHARP: u32 = 0xc050_0010;
 const GPL_ONLY: u32 = 0xc002_0000;
 
+/// A module_alloc area of the fake: leaked for the test's lifetime (so the
+/// loader may hold `&'static mut` to it, as to real module memory).
+struct Area {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl Area {
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `ptr` came from a leaked boxed slice of `len` bytes that
+        // is never freed; the loader's mutable borrow of it has ended by
+        // the time tests read module memory.
+        unsafe { core::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
 #[derive(Default)]
 struct Fake {
     /// Allocated areas: base -> bytes.
-    mem: BTreeMap<u32, Vec<u8>>,
+    mem: BTreeMap<u32, Area>,
     next: u32,
     strings: BTreeMap<u32, String>,
     protects: Vec<(u32, u32, Perm)>,
@@ -42,14 +58,15 @@ impl Fake {
         }
     }
     fn read32(&self, addr: u32) -> u32 {
-        let (base, bytes) = self.mem.range(..=addr).next_back().unwrap();
+        let (base, area) = self.mem.range(..=addr).next_back().unwrap();
+        let bytes = area.bytes();
         let at = (addr - base) as usize;
         u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
     }
 }
 
 impl Backend for Fake {
-    fn module_alloc(&mut self, size: u32) -> Result<u32, Errno> {
+    fn module_alloc(&mut self, size: u32) -> Result<ModuleMem, Errno> {
         if let Some(b) = self.alloc_budget.as_mut() {
             if *b == 0 {
                 return Err(Errno::ENOMEM);
@@ -62,18 +79,25 @@ impl Backend for Fake {
             if addr + size <= b {
                 break;
             }
-            addr = addr.max(b + v.len() as u32 + 4096);
+            addr = addr.max(b + v.len as u32 + 4096);
         }
         self.next = addr;
-        self.mem.insert(addr, vec![0; size as usize]);
-        Ok(addr)
+        // Not zeroed, as vmalloc memory is not: the loader must clear it.
+        let bytes: &'static mut [u8] = vec![0xa5; size as usize].leak();
+        self.mem.insert(
+            addr,
+            Area {
+                ptr: bytes.as_mut_ptr(),
+                len: bytes.len(),
+            },
+        );
+        Ok(ModuleMem { addr, bytes })
     }
     fn module_memfree(&mut self, addr: u32) {
         assert!(self.mem.remove(&addr).is_some(), "double free {addr:#x}");
     }
-    fn copy_to(&mut self, addr: u32, bytes: &[u8]) {
-        let v = self.mem.get_mut(&addr).unwrap();
-        v[..bytes.len()].copy_from_slice(bytes);
+    fn module_bytes(&self, addr: u32, len: u32) -> &[u8] {
+        &self.mem[&addr].bytes()[..len as usize]
     }
     fn protect(&mut self, addr: u32, len: u32, perm: Perm) {
         self.protects.push((addr, len, perm));
@@ -283,6 +307,7 @@ fn load_spec(
         &bytes,
         args,
     )
+    .map(|n| n.to_string())
 }
 
 fn proc_modules(r: &Mutex<Modules>) -> String {
@@ -489,4 +514,64 @@ fn parameters() {
     );
     assert!(f.strings.is_empty());
     assert!(f.mem.is_empty());
+}
+
+#[test]
+fn names_that_could_forge_proc_modules_are_refused() {
+    let r = Mutex::new(Modules::new());
+    let mut f = Fake::new();
+    for bad in [
+        "nl\nfake 4096 0 - Live 0xc0000000",
+        "has space",
+        "a/b",
+        "",
+        "x123456789x123456789x123456789x123456789x123456789x12345",
+    ] {
+        let spec = Spec::new(std::boxed::Box::leak(bad.to_string().into_boxed_str()));
+        assert_eq!(
+            load_spec(&r, &mut f, &spec, &[]),
+            Err(Errno::EINVAL),
+            "{bad:?}"
+        );
+        assert!(
+            f.log.last().unwrap().contains("is invalid"),
+            "{:?}",
+            f.log.last()
+        );
+    }
+    assert!(f.mem.is_empty() && r.lock().is_empty());
+    // 55 bytes of the allowed characters are fine.
+    let longest = "x123456789x123456789x123456789x123456789x123456789-1234";
+    assert_eq!(
+        load_spec(&r, &mut f, &Spec::new(longest), &[]).as_deref(),
+        Ok(longest)
+    );
+    assert!(ModName::from_path("/lib/modules/my-mod.ko").is_some_and(|n| &*n == "my_mod"));
+    assert!(ModName::from_path("/lib/modules/my mod.ko").is_none());
+}
+
+#[test]
+fn charp_without_value_and_bool_spellings() {
+    let r = Mutex::new(Modules::new());
+    let mut f = Fake::new();
+    let mut p = Spec::new("params");
+    p.params = true;
+    // Linux's parse_one: only bool parameters may come without `=`.
+    assert_eq!(load_spec(&r, &mut f, &p, &["who"]), Err(Errno::EINVAL));
+    assert_eq!(load_spec(&r, &mut f, &p, &["count"]), Err(Errno::EINVAL));
+    assert!(f.mem.is_empty() && f.strings.is_empty());
+}
+
+#[test]
+fn module_memory_is_linked_in_place_and_cleared() {
+    // The fake's module_alloc hands out memory full of 0xa5, as vmalloc
+    // hands out whatever the pages held: everything the module does not
+    // define must read as zero after loading (.bss, padding).
+    let r = Mutex::new(Modules::new());
+    let mut f = Fake::new();
+    load_spec(&r, &mut f, &Spec::new("hello"), &[]).unwrap();
+    let m = r.lock();
+    let hello = m.get("hello").unwrap();
+    let core = f.mem[&hello.core_base].bytes();
+    assert!(!core.windows(4).any(|w| w == [0xa5; 4]), "stale bytes left");
 }

@@ -9,6 +9,7 @@
 pub mod faultinject;
 pub mod soak;
 
+#[cfg(target_arch = "arm")]
 use crate::errno::Errno;
 
 /// Runs `f` on the bytes of the initramfs file at `path`.

@@ -38,7 +38,11 @@ pub fn cmd_rmmod(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fm
     }
     for arg in args {
         // busybox accepts a path or a name with .ko, and '-' for '_'.
-        let name = crate::module::name_from_path(arg);
+        // A name no module can have is not loaded.
+        let Some(name) = crate::module::ModName::from_path(arg) else {
+            writeln!(out, "rmmod: can't unload module '{arg}': {}", Errno::ENOENT)?;
+            continue;
+        };
         if let Err(e) = p.rmmod(&name) {
             writeln!(out, "rmmod: can't unload module '{name}': {e}")?;
         }
