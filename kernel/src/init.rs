@@ -729,7 +729,7 @@ fn selftest_heap(out: &mut dyn Write) -> Result<(), Errno> {
             p.as_ptr() as usize,
             slab >> 10
         );
-        if taken != want || back != want || p.as_ptr() as usize % 4096 != 0 {
+        if taken != want || back != want || !(p.as_ptr() as usize).is_multiple_of(4096) {
             bad += 1;
         }
     }

@@ -440,7 +440,7 @@ pub unsafe fn try_kfree(ptr: NonNull<u8>) -> Result<(), KfreeError> {
             .map_err(|_| KfreeError::NotAllocated)?;
         if magic != KMALLOC_MAGIC
             || !(HEADER + 1..=KMALLOC_MAX_CACHE_SIZE + HEADER).contains(&(total as usize))
-            || addr % HEADER != 0
+            || !addr.is_multiple_of(HEADER)
         {
             return Err(KfreeError::NotAllocated);
         }
@@ -454,7 +454,7 @@ pub unsafe fn try_kfree(ptr: NonNull<u8>) -> Result<(), KfreeError> {
         return Ok(());
     }
     let large = super::page_alloc::page_info(pfn).filter(|p| {
-        addr % PAGE == 0 && p.state() == PageState::Allocated && p.flags() & PG_HEAD != 0
+        addr.is_multiple_of(PAGE) && p.state() == PageState::Allocated && p.flags() & PG_HEAD != 0
     });
     match large {
         Some(p) if free_large(ptr, p.order()) => Ok(()),
