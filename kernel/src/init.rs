@@ -1060,8 +1060,53 @@ fn vmalloc_scenario(out: &mut dyn Write, caller: u32) -> Result<(u32, usize, usi
         let _ = mm::page_alloc::free_pages(pfn, 0);
     }
     bad += vmalloc_failures(out, caller);
+    bad += vmalloc_fail_nth(out, caller);
     bad += vmalloc_storm(caller)?;
     Ok((bad, npages, high, scattered))
+}
+
+/// Every allocation a 64 KB vmalloc makes (heap, vmap area, pages, page
+/// tables) fails once, in turn (fault injection's fail-nth): each attempt
+/// must return -ENOMEM and leave free pages, VmallocUsed, heap bytes and
+/// the areas as they were; the sweep ends when an attempt completes
+/// without reaching its n-th allocation.
+fn vmalloc_fail_nth(out: &mut dyn Write, caller: u32) -> u32 {
+    use mm::fault_inject::{disarm, fail_nth};
+    let mut bad = 0;
+    let mut n = 1;
+    let before = vm_counters();
+    loop {
+        fail_nth(n);
+        let r = mm::vmalloc::vmalloc(64 * 1024, caller);
+        let (seen, fired) = disarm();
+        match r {
+            Ok(a) => {
+                let _ = mm::vmalloc::vfree(a);
+                if fired {
+                    bad += 1; // the failure was not reported
+                }
+                let _ = writeln!(
+                    out,
+                    "vmalloc fail-nth: {seen} allocations in a 64 KB vmalloc, each failed once -> ENOMEM, nothing leaked"
+                );
+                break;
+            }
+            Err(e) => {
+                if e != Errno::ENOMEM || !fired || vm_counters() != before {
+                    bad += 1;
+                }
+            }
+        }
+        n += 1;
+        if n > 1000 {
+            bad += 1;
+            break;
+        }
+    }
+    if vm_counters() != before {
+        bad += 1;
+    }
+    bad
 }
 
 /// Discards what it is given (the warm-up pass prints nothing).

@@ -657,6 +657,7 @@ pub const CASES: &[Case] = &[
             line("module window: code at 0xbf000000 (RX) returned 42"),
             regex(r"^vmap: 16 owned pages at 0x[0-9a-f]{8}, read back through kmap: 0x7a7a7a7a$"),
             regex(r"^vmalloc failures: no address space -> ENOMEM; \d+ free pages, 200 asked -> ENOMEM; free pages (\d+) -> \d+ across the failure$"),
+            regex(r"^vmalloc fail-nth: [1-9]\d* allocations in a 64 KB vmalloc, each failed once -> ENOMEM, nothing leaked$"),
             line("selftest vmalloc: PASS"),
             POWER_DOWN,
         ],
