@@ -145,6 +145,9 @@ pub extern "C" fn start_kernel(machine: u32, params_phys: u32) -> ! {
     remap_devices();
     pr_info!("Memory policy: Data cache writealloc");
     pr_notice!("Kernel command line: {}", boot.cmdline());
+    // Linux's parse_args → __setup("failslab=") / ("fail_page_alloc="),
+    // and Kobold's fail_vmap_area=.
+    mm::fault_inject::setup_from_cmdline(boot.cmdline());
 
     // 4. What mem_init prints.
     print_mem_init(layout, &img);
@@ -470,6 +473,7 @@ fn meminfo() -> MemInfo {
         vmalloc_total_kb: ((layout.vmalloc_end() - layout.vmalloc_start()) >> 10) as u64,
         vmalloc_used_kb: used >> 10,
         vmalloc_chunk_kb: chunk >> 10,
+        slab_kb: (mm::heap::stats().used >> 10) as u64,
     }
 }
 
@@ -675,13 +679,130 @@ fn provoke_undefined() {
     unsafe { core::arch::asm!(".inst 0xe7f000f0", options(nostack)) };
 }
 
-/// Allocation storm on the heap: collections, kmalloc/kfree, one block big
-/// enough to make the heap grow. Afterwards the bytes in use must be back
-/// where they started (regions may stay: the heap does not shrink).
+/// The heap self-test (Linux's SLUB + kmalloc_large behaviour):
+///
+/// 1. `kmalloc(4 MB)` — the largest buddy block — takes exactly 1024 pages
+///    straight from the page allocator and `kfree` gives exactly those back;
+///    `kmalloc(8193)` takes 4 pages (three rounded up to a power of two);
+/// 2. `kmalloc(0)` is `ZERO_SIZE_PTR` (0x10), and `kfree` of it, of an
+///    interior pointer and a second `kfree` of a block are harmless; 64 MB,
+///    2 GB and `usize::MAX` requests return NULL (kmalloc and the global
+///    allocator), taking nothing;
+/// 3. 256 blocks of 1000 bytes grow the heap by several 64 KB regions;
+///    freeing them returns every emptied region but one spare, and
+///    `shrink` the spare;
+/// 4. an allocation storm (collections, a 300 KB vector, kmalloc of mixed
+///    sizes);
+///
+/// and at the end the heap's bytes in use and the free page count are
+/// exactly where they started.
 fn selftest_heap(out: &mut dyn Write) -> Result<(), Errno> {
     use alloc::{boxed::Box, vec::Vec};
-    let before = mm::heap::stats();
-    let free_pages_before = mm::page_alloc::counters().free;
+    use core::ptr::NonNull;
+    use mm::buddy::Gfp;
+    use mm::heap::{self, kfree, kmalloc, try_kfree};
+    let free = || mm::page_alloc::counters().free;
+    let mut bad = 0u32;
+    heap::shrink();
+    let before = heap::stats();
+    let pages_before = free();
+
+    // 1. Large blocks are whole pages, and come back.
+    for (size, want) in [(4usize << 20, 1024u64), (8193, 4)] {
+        let Some(p) = kmalloc(size, Gfp::KERNEL) else {
+            let _ = writeln!(out, "heap: kmalloc({size}) -> NULL");
+            return Err(Errno::ENOMEM);
+        };
+        let taken = pages_before - free();
+        let slab = heap::stats().used - before.used;
+        // SAFETY: kmalloc returned at least `size` writable bytes.
+        unsafe {
+            p.as_ptr().write_volatile(0xa5);
+            p.as_ptr().add(size - 1).write_volatile(0x5a);
+        }
+        // SAFETY: from kmalloc above, freed once.
+        unsafe { kfree(p) };
+        let back = free() + taken - pages_before;
+        let _ = writeln!(
+            out,
+            "heap: kmalloc({size}) at {:#010x}: {taken} pages taken (Slab +{} kB), kfree gave {back} back",
+            p.as_ptr() as usize,
+            slab >> 10
+        );
+        if taken != want || back != want || !(p.as_ptr() as usize).is_multiple_of(4096) {
+            bad += 1;
+        }
+    }
+
+    // 2. Zero, impossible and bogus requests.
+    let zero = kmalloc(0, Gfp::KERNEL).map_or(0, |p| p.as_ptr() as usize);
+    let mut refused = 0;
+    if let Some(p) = NonNull::new(zero as *mut u8) {
+        // SAFETY: ZERO_SIZE_PTR, which kfree ignores.
+        refused += unsafe { try_kfree(p) }.is_ok() as u32;
+    }
+    let huge: [usize; 3] = [64 << 20, 2 << 30, usize::MAX];
+    let nulls = huge
+        .iter()
+        .filter(|&&n| kmalloc(n, Gfp::KERNEL).is_none())
+        .count();
+    let mut v: Vec<u8> = Vec::new();
+    let global_null = v.try_reserve_exact(64 << 20).is_err();
+    if let Some(p) = kmalloc(100, Gfp::KERNEL) {
+        // SAFETY: 100 bytes, now filled so the interior holds no header.
+        unsafe { core::ptr::write_bytes(p.as_ptr(), 0xa5, 100) };
+        // SAFETY: an interior pointer of a live block: refused.
+        refused += unsafe { try_kfree(p.add(8)) }.is_err() as u32;
+        // SAFETY: the block itself, once.
+        refused += unsafe { try_kfree(p) }.is_ok() as u32;
+        // SAFETY: the same block again (double free): refused.
+        refused += unsafe { try_kfree(p) }.is_err() as u32;
+    }
+    let _ = writeln!(
+        out,
+        "heap: kmalloc(0) = {zero:#x}; 64 MB, 2 GB, usize::MAX -> {nulls} NULL; global 64 MB -> {}; kfree checks {refused}/4; free pages {} -> {}",
+        if global_null { "null" } else { "succeeded?!" },
+        pages_before,
+        free()
+    );
+    if zero != heap::ZERO_SIZE_PTR || nulls != 3 || !global_null || refused != 4 {
+        bad += 1;
+    }
+
+    // 3. Emptied regions go back to the page allocator.
+    let mut blocks = [None; 256];
+    for b in blocks.iter_mut() {
+        *b = kmalloc(1000, Gfp::KERNEL);
+    }
+    let grown = heap::stats();
+    let pages_grown = free();
+    for p in blocks.iter().flatten() {
+        // SAFETY: each block came from kmalloc above, freed once.
+        unsafe { kfree(*p) };
+    }
+    let emptied = heap::stats();
+    let pages_emptied = free();
+    let spare = heap::shrink();
+    let _ = writeln!(
+        out,
+        "heap: 256 x kmalloc(1000): regions {} -> {}, free pages {} -> {}; kfree all: regions {}, {} pages back; shrink: {spare} pages back",
+        before.regions,
+        grown.regions,
+        pages_before,
+        pages_grown,
+        emptied.regions,
+        pages_emptied - pages_grown
+    );
+    let new_regions = grown.regions.saturating_sub(before.regions);
+    if blocks.iter().any(Option::is_none)
+        || new_regions < 2
+        || emptied.regions > before.regions + heap::SPARE_REGIONS
+        || free() != pages_before
+    {
+        bad += 1;
+    }
+
+    // 4. The storm.
     {
         let mut v: Vec<Box<[u8]>> = Vec::new();
         for i in 0..2000usize {
@@ -692,17 +813,17 @@ fn selftest_heap(out: &mut dyn Write) -> Result<(), Errno> {
         }
         let big = alloc::vec![0u8; 300 * 1024];
         let mut k = Vec::new();
-        for n in [1usize, 8, 100, 4000, 70_000] {
-            let p = mm::heap::kmalloc(n, mm::buddy::Gfp::KERNEL).ok_or(Errno::ENOMEM)?;
+        for n in [1usize, 8, 100, 4000, 8192, 70_000] {
+            let p = kmalloc(n, Gfp::KERNEL).ok_or(Errno::ENOMEM)?;
             // SAFETY: kmalloc returned at least n writable bytes.
             unsafe { core::ptr::write_bytes(p.as_ptr(), 0xa5, n) };
             k.push(p);
         }
         for p in k {
             // SAFETY: each pointer came from kmalloc above, freed once.
-            unsafe { mm::heap::kfree(p) };
+            unsafe { kfree(p) };
         }
-        let during = mm::heap::stats();
+        let during = heap::stats();
         let _ = writeln!(
             out,
             "heap: {} live boxes, {} regions, {} bytes used, {} KB block",
@@ -712,7 +833,8 @@ fn selftest_heap(out: &mut dyn Write) -> Result<(), Errno> {
             big.len() / 1024
         );
     }
-    let after = mm::heap::stats();
+    heap::shrink();
+    let after = heap::stats();
     let _ = writeln!(
         out,
         "heap: used {} -> {} bytes, regions {} -> {}, free pages {} -> {}",
@@ -720,14 +842,13 @@ fn selftest_heap(out: &mut dyn Write) -> Result<(), Errno> {
         after.used,
         before.regions,
         after.regions,
-        free_pages_before,
-        mm::page_alloc::counters().free
+        pages_before,
+        free()
     );
-    if after.used == before.used {
-        Ok(())
-    } else {
-        Err(Errno::ENOMEM)
+    if after.used != before.used || free() != pages_before {
+        bad += 1;
     }
+    if bad == 0 { Ok(()) } else { Err(Errno::EIO) }
 }
 
 /// Highmem pages through kmap (pkmap window) and kmap_atomic (fixmap):
@@ -832,7 +953,11 @@ fn vmalloc_storm(caller: u32) -> Result<u32, Errno> {
     Ok(bad)
 }
 
+/// Free pages, VmallocUsed, heap bytes in use, vm areas — after
+/// returning the heap's spare region, so that whether a spare happens to
+/// exist does not count as a leak.
 fn vm_counters() -> (u64, u64, usize, usize) {
+    mm::heap::shrink();
     (
         mm::page_alloc::counters().free,
         mm::vmalloc::vmalloc_info().0,
@@ -935,8 +1060,53 @@ fn vmalloc_scenario(out: &mut dyn Write, caller: u32) -> Result<(u32, usize, usi
         let _ = mm::page_alloc::free_pages(pfn, 0);
     }
     bad += vmalloc_failures(out, caller);
+    bad += vmalloc_fail_nth(out, caller);
     bad += vmalloc_storm(caller)?;
     Ok((bad, npages, high, scattered))
+}
+
+/// Every allocation a 64 KB vmalloc makes (heap, vmap area, pages, page
+/// tables) fails once, in turn (fault injection's fail-nth): each attempt
+/// must return -ENOMEM and leave free pages, VmallocUsed, heap bytes and
+/// the areas as they were; the sweep ends when an attempt completes
+/// without reaching its n-th allocation.
+fn vmalloc_fail_nth(out: &mut dyn Write, caller: u32) -> u32 {
+    use mm::fault_inject::{disarm, fail_nth};
+    let mut bad = 0;
+    let mut n = 1;
+    let before = vm_counters();
+    loop {
+        fail_nth(n);
+        let r = mm::vmalloc::vmalloc(64 * 1024, caller);
+        let (seen, fired) = disarm();
+        match r {
+            Ok(a) => {
+                let _ = mm::vmalloc::vfree(a);
+                if fired {
+                    bad += 1; // the failure was not reported
+                }
+                let _ = writeln!(
+                    out,
+                    "vmalloc fail-nth: {seen} allocations in a 64 KB vmalloc, each failed once -> ENOMEM, nothing leaked"
+                );
+                break;
+            }
+            Err(e) => {
+                if e != Errno::ENOMEM || !fired || vm_counters() != before {
+                    bad += 1;
+                }
+            }
+        }
+        n += 1;
+        if n > 1000 {
+            bad += 1;
+            break;
+        }
+    }
+    if vm_counters() != before {
+        bad += 1;
+    }
+    bad
 }
 
 /// Discards what it is given (the warm-up pass prints nothing).
@@ -1133,7 +1303,10 @@ fn module_window_code(out: &mut dyn Write, caller: u32) -> Result<u32, Errno> {
 fn vmalloc_failures(out: &mut dyn Write, caller: u32) -> u32 {
     use mm::buddy::{Gfp, MAX_ORDER};
     let mut bad = 0;
-    let snapshot = || (mm::page_alloc::counters().free, mm::vmalloc::area_count());
+    let snapshot = || {
+        mm::heap::shrink();
+        (mm::page_alloc::counters().free, mm::vmalloc::area_count())
+    };
     let s0 = snapshot();
     if mm::vmalloc::vmalloc(0xf000_0000, caller) != Err(Errno::ENOMEM) || snapshot() != s0 {
         bad += 1;

@@ -19,6 +19,10 @@ pub struct MemInfo {
     pub vmalloc_used_kb: u64,
     /// The largest free block of the vmalloc range.
     pub vmalloc_chunk_kb: u64,
+    /// Bytes the kernel heap has handed out and not got back (kmalloc and
+    /// the Rust global allocator, small blocks and whole-page ones), shown
+    /// in kB as Linux's `Slab:`.
+    pub slab_kb: u64,
 }
 
 fn field(out: &mut dyn Write, name: &str, kb: u64) -> fmt::Result {
@@ -36,6 +40,9 @@ impl MemInfo {
             field(out, "LowTotal:", self.total_kb - high_total)?;
             field(out, "LowFree:", self.free_kb - high_free)?;
         }
+        // Linux prints Slab after the swap, dirty and anon lines (which
+        // Kobold does not have) and before the vmalloc ones.
+        field(out, "Slab:", self.slab_kb)?;
         field(out, "VmallocTotal:", self.vmalloc_total_kb)?;
         field(out, "VmallocUsed:", self.vmalloc_used_kb)?;
         field(out, "VmallocChunk:", self.vmalloc_chunk_kb)
@@ -105,6 +112,7 @@ mod tests {
             vmalloc_total_kb: 245_760,
             vmalloc_used_kb: 1044,
             vmalloc_chunk_kb: 122_880,
+            slab_kb: 1234,
         };
         let mut s = String::new();
         m.write(&mut s).unwrap();
@@ -116,6 +124,7 @@ mod tests {
              HighFree:         270336 kB\n\
              LowTotal:         760664 kB\n\
              LowFree:          749664 kB\n\
+             Slab:               1234 kB\n\
              VmallocTotal:     245760 kB\n\
              VmallocUsed:        1044 kB\n\
              VmallocChunk:     122880 kB\n"

@@ -55,8 +55,17 @@ pub struct PageInfo {
     prev: u32,
     state: PageState,
     order: u8,
-    _pad: [u8; 2],
+    /// Linux's page flags, the one Kobold needs: [`PG_SLAB`].
+    flags: u8,
+    _pad: u8,
 }
+
+/// Linux's `PG_slab`: the block is a heap region (set by its owner on the
+/// first page of an allocated block, cleared when the block is freed).
+pub const PG_SLAB: u8 = 1;
+/// Linux's `PG_head` of a compound page: the block is a large kmalloc
+/// (`kmalloc_large` allocates with `__GFP_COMP`), so `kfree` may free it.
+pub const PG_HEAD: u8 = 2;
 
 impl PageInfo {
     /// A reserved page, the state of every page before bootmem is freed.
@@ -65,11 +74,21 @@ impl PageInfo {
         prev: NIL,
         state: PageState::Reserved,
         order: 0,
-        _pad: [0; 2],
+        flags: 0,
+        _pad: 0,
     };
 
     pub fn state(&self) -> PageState {
         self.state
+    }
+
+    /// The block's order (meaningful on the first page of a block).
+    pub fn order(&self) -> usize {
+        self.order as usize
+    }
+
+    pub fn flags(&self) -> u8 {
+        self.flags
     }
 }
 
@@ -237,7 +256,8 @@ impl<'a> Buddy<'a> {
             prev: NIL,
             state: PageState::Free,
             order: order as u8,
-            _pad: [0; 2],
+            flags: 0,
+            _pad: 0,
         };
         if head != NIL {
             let h = self.idx(head);
@@ -328,6 +348,7 @@ impl<'a> Buddy<'a> {
         let i = self.idx(pfn);
         self.pages[i].state = PageState::Allocated;
         self.pages[i].order = order as u8;
+        self.pages[i].flags = 0;
         Some(pfn)
     }
 
@@ -352,7 +373,28 @@ impl<'a> Buddy<'a> {
         if p.state != PageState::Allocated || p.order as usize != order {
             return Err(BuddyError::NotAllocated { pfn, order });
         }
+        self.pages[self.idx(pfn)].flags = 0;
         self.free_block(z, pfn, order);
+        Ok(())
+    }
+
+    /// The mem_map entry of `pfn` (Linux's `pfn_to_page`), if managed.
+    pub fn page(&self, pfn: Pfn) -> Option<PageInfo> {
+        self.zone_of(pfn)?;
+        self.pages
+            .get(pfn.checked_sub(self.base)? as usize)
+            .copied()
+    }
+
+    /// Sets the flags of the allocated block starting at `pfn`
+    /// (`__SetPageSlab`); refused for anything else.
+    pub fn set_flags(&mut self, pfn: Pfn, flags: u8) -> Result<(), BuddyError> {
+        self.zone_of(pfn).ok_or(BuddyError::OutOfRange { pfn })?;
+        let i = self.idx(pfn);
+        if self.pages[i].state != PageState::Allocated {
+            return Err(BuddyError::NotAllocated { pfn, order: 0 });
+        }
+        self.pages[i].flags = flags;
         Ok(())
     }
 
@@ -485,6 +527,28 @@ mod tests {
         );
         assert_eq!(b.free_pages(p, 11), Err(BuddyError::BadOrder { order: 11 }));
         assert_eq!(b.alloc_pages(Gfp::KERNEL, 11), None);
+        b.check_invariants();
+    }
+
+    #[test]
+    fn page_flags_live_with_the_block() {
+        let mut map = vec![PageInfo::RESERVED; 64];
+        let mut b = Buddy::new(&mut map, 0, (0, 64), (64, 64));
+        b.free_range(0, 64);
+        let p = b.alloc_pages(Gfp::KERNEL, 4).unwrap();
+        assert_eq!(b.page(p).unwrap().flags(), 0);
+        assert_eq!(b.page(p).unwrap().order(), 4);
+        b.set_flags(p, PG_SLAB).unwrap();
+        assert_eq!(b.page(p).unwrap().flags(), PG_SLAB);
+        assert_ne!(b.page(p + 1).unwrap().state(), PageState::Allocated);
+        // Only the first page of an allocated block takes flags.
+        assert!(b.set_flags(p + 1, PG_HEAD).is_err());
+        assert!(b.set_flags(200, PG_HEAD).is_err());
+        assert!(b.page(200).is_none());
+        b.free_pages(p, 4).unwrap();
+        let q = b.alloc_pages(Gfp::KERNEL, 4).unwrap();
+        assert_eq!(q, p);
+        assert_eq!(b.page(q).unwrap().flags(), 0, "freeing clears the flags");
         b.check_invariants();
     }
 

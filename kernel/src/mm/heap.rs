@@ -1,119 +1,351 @@
-//! The kernel heap: Rust's global allocator and Linux's `kmalloc`/`kfree`.
+//! The kernel heap: Rust's global allocator and Linux's `kmalloc`/`kfree`,
+//! shaped like SLUB + `kmalloc_large` (mm/slub.c, include/linux/slab.h).
 //!
-//! Linux serves small kernel allocations from slab caches carved out of
-//! pages; Kobold uses `linked_list_allocator` (a first-fit free list) behind
-//! a `spin` lock over *regions* taken from the buddy allocator. When no
-//! region has room, the heap grows by another block of lowmem pages
-//! (GFP_KERNEL: a heap must be permanently mapped) — at least 64 KB, or the
-//! request rounded up to a power-of-two number of pages. Allocation failure
-//! is an error value (a null pointer from `GlobalAlloc`, `None` from
-//! [`kmalloc`]), never a hang.
+//! **Small requests** (up to `KMALLOC_MAX_CACHE_SIZE`, two pages, as SLUB's)
+//! are served from *regions*: 64 KB blocks (order 4) of lowmem taken from
+//! the buddy allocator (GFP_KERNEL: the heap must be permanently mapped),
+//! each managed by `linked_list_allocator` (first fit). A region's own first
+//! bytes hold its bookkeeping — the links of an intrusive doubly-linked list
+//! of regions and its free-list head — so the number of regions is bounded
+//! only by memory, and the heap needs no memory of its own to grow. A
+//! region's first page carries Linux's `PG_slab` flag in the mem_map, so
+//! `kfree(ptr)` recognises a small block by looking at the page of the
+//! 64 KB-aligned block around `ptr` (buddy blocks are naturally aligned),
+//! as Linux's `kfree` looks at `PageSlab(virt_to_head_page(ptr))`.
 //!
-//! `kmalloc` keeps the size in an 8-byte header before the block so that
-//! `kfree(ptr)` needs no size, as in C.
+//! A region whose last block is freed goes back to the buddy allocator,
+//! except that **one** empty region is kept as a spare (SLUB keeps
+//! `min_partial` slabs per cache for the same reason): a loop that
+//! allocates and frees one block while every other region is full would
+//! otherwise take and return 16 pages each time. [`shrink`] returns the
+//! spare too (Linux's `kmem_cache_shrink`); leak checks call it before
+//! they count free pages.
+//!
+//! **Large requests** (above two pages, or aligned above a page) go straight
+//! to `alloc_pages` as the smallest power-of-two number of pages, as Linux's
+//! `kmalloc_large`; the pointer is the block's first page, whose order the
+//! mem_map records with the `PG_head` flag (Linux's compound order), so
+//! `kfree(ptr)` can give the pages back without knowing the size. The global allocator knows the size
+//! and uses the same rule.
+//!
+//! `kmalloc(0)` returns Linux's `ZERO_SIZE_PTR` (0x10), which `kfree`
+//! ignores, as it ignores NULL. `kmalloc` keeps the size and a magic number
+//! in an 8-byte header before a small block; `kfree` of a pointer that is
+//! neither a live small block nor the start of a large one is refused with
+//! an error message instead of corrupting the heap.
+//!
+//! Nothing here panics or waits: a request the heap cannot satisfy —
+//! including one larger than any buddy block (4 MB) — returns null /
+//! `None`. Every request first asks fault injection (`failslab`).
+//!
+//! [`stats`] counts the bytes handed out exactly (small: the requested
+//! layout sizes, kmalloc's header included; large: whole pages), which
+//! /proc/meminfo shows as `Slab:` and the self-tests use as a leak check.
 
-use super::buddy::{Gfp, MAX_ORDER};
+use super::buddy::{Gfp, MAX_ORDER, PG_HEAD, PG_SLAB, PageState, Pfn};
+use super::fault_inject::{self, Site};
 use core::alloc::{GlobalAlloc, Layout};
+use core::mem::size_of;
 use core::ptr::NonNull;
-use kobold_layout::{PAGE_SHIFT, PAGE_SIZE, phys_to_virt};
+use kobold_layout::{PAGE_SHIFT, PAGE_SIZE, phys_to_virt, virt_to_phys};
 use linked_list_allocator::Heap;
 use spin::Mutex;
 
-/// Most regions the heap can grow to.
-const MAX_REGIONS: usize = 32;
-/// Smallest growth step: 16 pages.
-const MIN_GROW_ORDER: usize = 4;
+const PAGE: usize = PAGE_SIZE as usize;
+/// Linux's `KMALLOC_MAX_CACHE_SIZE` for SLUB: two pages. Larger requests
+/// are `kmalloc_large`.
+pub const KMALLOC_MAX_CACHE_SIZE: usize = 2 * PAGE;
+/// Linux's `ZERO_SIZE_PTR`: what `kmalloc(0)` returns.
+pub const ZERO_SIZE_PTR: usize = 0x10;
+/// Regions are order-4 buddy blocks: 64 KB, 64 KB aligned.
+pub const REGION_ORDER: usize = 4;
+const REGION_SIZE: usize = PAGE << REGION_ORDER;
+/// Empty regions kept instead of returned to the page allocator.
+pub const SPARE_REGIONS: usize = 1;
 
-struct Regions {
-    heaps: [Heap; MAX_REGIONS],
-    count: usize,
+/// The bookkeeping at the start of every region.
+#[repr(C)]
+struct Region {
+    next: *mut Region,
+    prev: *mut Region,
+    heap: Heap,
 }
 
-// SAFETY: the heaps' raw pointers refer to kernel lowmem owned by this
-// allocator; all access is serialised by the mutex.
-unsafe impl Send for Regions {}
+/// Bytes at the start of a region reserved for [`Region`].
+const REGION_HEADER: usize = size_of::<Region>().next_multiple_of(16);
 
-static HEAP: Mutex<Regions> = Mutex::new(Regions {
-    heaps: [const { Heap::empty() }; MAX_REGIONS],
-    count: 0,
+struct State {
+    head: *mut Region,
+    tail: *mut Region,
+    regions: usize,
+    /// Regions with nothing allocated.
+    empty: usize,
+    small_bytes: usize,
+    small_allocs: usize,
+    large_bytes: usize,
+    large_allocs: usize,
+}
+
+// SAFETY: the region pointers refer to kernel lowmem owned by this
+// allocator; all access is serialised by the mutex.
+unsafe impl Send for State {}
+
+static HEAP: Mutex<State> = Mutex::new(State {
+    head: core::ptr::null_mut(),
+    tail: core::ptr::null_mut(),
+    regions: 0,
+    empty: 0,
+    small_bytes: 0,
+    small_allocs: 0,
+    large_bytes: 0,
+    large_allocs: 0,
 });
 
-impl Regions {
-    fn grow(&mut self, layout: Layout) -> Option<usize> {
-        if self.count == MAX_REGIONS {
-            return None;
-        }
-        // Room for the request plus the allocator's bookkeeping.
-        let need = layout.size().checked_add(layout.align())?.checked_add(64)?;
-        let pages = need.div_ceil(PAGE_SIZE as usize).next_power_of_two();
-        let order = (pages.trailing_zeros() as usize).max(MIN_GROW_ORDER);
-        if order >= MAX_ORDER {
-            return None;
-        }
-        let pfn = super::page_alloc::alloc_pages(Gfp::KERNEL, order)?;
-        let virt = phys_to_virt(pfn << PAGE_SHIFT) as *mut u8;
-        let i = self.count;
-        // SAFETY: the block is fresh from the page allocator, lowmem (so
-        // mapped at `virt`), and from now on owned by this heap region.
-        unsafe { self.heaps[i].init(virt, (1usize << order) * PAGE_SIZE as usize) };
-        self.count += 1;
-        Some(i)
-    }
+fn pfn_of(addr: usize) -> Pfn {
+    virt_to_phys(addr as u32) >> PAGE_SHIFT
+}
 
-    fn alloc(&mut self, layout: Layout) -> Option<NonNull<u8>> {
-        for h in &mut self.heaps[..self.count] {
-            if let Ok(p) = h.allocate_first_fit(layout) {
-                return Some(p);
+fn virt_of(pfn: Pfn) -> usize {
+    phys_to_virt(pfn << PAGE_SHIFT) as usize
+}
+
+/// Whether the global allocator serves `layout` from whole pages.
+fn is_large(layout: Layout) -> bool {
+    layout.size() > KMALLOC_MAX_CACHE_SIZE || layout.align() > PAGE
+}
+
+/// The buddy order that holds `bytes` aligned to `align`, if any does.
+pub fn large_order(bytes: usize, align: usize) -> Option<usize> {
+    let pages = bytes.max(align).max(1).div_ceil(PAGE);
+    let order = pages.checked_next_power_of_two()?.trailing_zeros() as usize;
+    (order < MAX_ORDER).then_some(order)
+}
+
+impl State {
+    /// Takes a new region from the page allocator, at the tail of the list.
+    fn grow(&mut self) -> Option<*mut Region> {
+        let pfn = super::page_alloc::alloc_pages(Gfp::KERNEL, REGION_ORDER)?;
+        if super::page_alloc::set_page_flags(pfn, PG_SLAB).is_err() {
+            let _ = super::page_alloc::free_pages(pfn, REGION_ORDER);
+            return None;
+        }
+        let r = virt_of(pfn) as *mut Region;
+        // SAFETY: the block is fresh from the page allocator, lowmem (so
+        // mapped at `r`), 64 KB aligned, and from now on owned by the heap;
+        // the header fits before the area given to the region's allocator.
+        unsafe {
+            r.write(Region {
+                next: core::ptr::null_mut(),
+                prev: self.tail,
+                heap: Heap::empty(),
+            });
+            (*r).heap.init(
+                (r as *mut u8).add(REGION_HEADER),
+                REGION_SIZE - REGION_HEADER,
+            );
+            match self.tail.as_mut() {
+                Some(t) => t.next = r,
+                None => self.head = r,
             }
         }
-        let i = self.grow(layout)?;
-        self.heaps[i].allocate_first_fit(layout).ok()
+        self.tail = r;
+        self.regions += 1;
+        self.empty += 1;
+        Some(r)
     }
 
-    fn dealloc(&mut self, ptr: *mut u8, layout: Layout) {
-        let owner = self.heaps[..self.count]
-            .iter_mut()
-            .find(|h| h.bottom() <= ptr && ptr < h.top());
-        if let (Some(h), Some(p)) = (owner, NonNull::new(ptr)) {
-            // SAFETY: `ptr` came from this region's allocate_first_fit with
-            // `layout` (GlobalAlloc's contract).
-            unsafe { h.deallocate(p, layout) };
+    /// Unlinks an empty region and gives its pages back.
+    fn release(&mut self, r: *mut Region) {
+        // SAFETY: `r` is a live region of this list.
+        unsafe {
+            let (next, prev) = ((*r).next, (*r).prev);
+            match prev.as_mut() {
+                Some(p) => p.next = next,
+                None => self.head = next,
+            }
+            match next.as_mut() {
+                Some(n) => n.prev = prev,
+                None => self.tail = prev,
+            }
         }
+        self.regions -= 1;
+        self.empty -= 1;
+        let _ = super::page_alloc::free_pages(pfn_of(r as usize), REGION_ORDER);
+    }
+
+    fn alloc_small(&mut self, layout: Layout) -> Option<NonNull<u8>> {
+        let mut r = self.head;
+        while !r.is_null() {
+            // SAFETY: `r` is a live region of this list.
+            let region = unsafe { &mut *r };
+            let was_empty = region.heap.used() == 0;
+            if let Ok(p) = region.heap.allocate_first_fit(layout) {
+                if was_empty {
+                    self.empty -= 1;
+                }
+                self.small_bytes += layout.size();
+                self.small_allocs += 1;
+                return Some(p);
+            }
+            r = region.next;
+        }
+        let r = self.grow()?;
+        // SAFETY: the region just made.
+        let p = unsafe { (*r).heap.allocate_first_fit(layout) }.ok()?;
+        self.empty -= 1;
+        self.small_bytes += layout.size();
+        self.small_allocs += 1;
+        Some(p)
+    }
+
+    /// # Safety
+    /// `ptr` came from [`State::alloc_small`] with `layout` and is live.
+    unsafe fn dealloc_small(&mut self, ptr: NonNull<u8>, layout: Layout) {
+        let r = (ptr.as_ptr() as usize & !(REGION_SIZE - 1)) as *mut Region;
+        // SAFETY: per the contract, `ptr` lies in a live region, which
+        // starts at the 64 KB boundary below it.
+        let region = unsafe { &mut *r };
+        // SAFETY: per the contract.
+        unsafe { region.heap.deallocate(ptr, layout) };
+        self.small_bytes -= layout.size();
+        self.small_allocs -= 1;
+        if region.heap.used() == 0 {
+            self.empty += 1;
+            if self.empty > SPARE_REGIONS {
+                self.release(r);
+            }
+        }
+    }
+
+    /// Releases every empty region; returns the pages given back.
+    fn shrink(&mut self) -> usize {
+        let mut pages = 0;
+        let mut r = self.head;
+        while !r.is_null() {
+            // SAFETY: `r` is a live region of this list.
+            let (next, empty) = unsafe { ((*r).next, (*r).heap.used() == 0) };
+            if empty {
+                self.release(r);
+                pages += 1 << REGION_ORDER;
+            }
+            r = next;
+        }
+        pages
     }
 }
 
-/// Heap figures: bytes in use, bytes free inside the regions, regions.
+/// Whole pages for a large request (`kmalloc_large`).
+fn alloc_large(bytes: usize, align: usize) -> Option<NonNull<u8>> {
+    let order = large_order(bytes, align)?;
+    let pfn = super::page_alloc::alloc_pages(Gfp::KERNEL, order)?;
+    if super::page_alloc::set_page_flags(pfn, PG_HEAD).is_err() {
+        let _ = super::page_alloc::free_pages(pfn, order);
+        return None;
+    }
+    let mut h = HEAP.lock();
+    h.large_bytes += PAGE << order;
+    h.large_allocs += 1;
+    NonNull::new(virt_of(pfn) as *mut u8)
+}
+
+/// Gives back the block of `order` at `ptr`; false if it is not one.
+fn free_large(ptr: NonNull<u8>, order: usize) -> bool {
+    let ok = super::page_alloc::free_pages(pfn_of(ptr.as_ptr() as usize), order).is_ok();
+    if ok {
+        let mut h = HEAP.lock();
+        h.large_bytes -= PAGE << order;
+        h.large_allocs -= 1;
+    }
+    ok
+}
+
+/// Heap figures.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HeapStats {
+    /// Bytes handed out and not yet freed: `small_bytes + large_bytes`
+    /// (/proc/meminfo's `Slab:`).
     pub used: usize,
+    /// Bytes of small blocks in use (requested sizes, kmalloc headers
+    /// included) and how many blocks.
+    pub small_bytes: usize,
+    pub small_allocs: usize,
+    /// Bytes of whole-page blocks in use and how many blocks.
+    pub large_bytes: usize,
+    pub large_allocs: usize,
+    /// Bytes free inside the regions.
     pub free: usize,
+    /// Regions (64 KB each), of them empty (the spare).
     pub regions: usize,
+    pub empty_regions: usize,
+}
+
+impl HeapStats {
+    /// Pages the regions hold.
+    pub fn region_pages(&self) -> usize {
+        self.regions << REGION_ORDER
+    }
 }
 
 pub fn stats() -> HeapStats {
     let h = HEAP.lock();
-    let live = &h.heaps[..h.count];
-    HeapStats {
-        used: live.iter().map(|r| r.used()).sum(),
-        free: live.iter().map(|r| r.free()).sum(),
-        regions: h.count,
+    let mut free = 0;
+    let mut r = h.head;
+    while !r.is_null() {
+        // SAFETY: `r` is a live region of the list, read under the lock.
+        unsafe {
+            free += (*r).heap.free();
+            r = (*r).next;
+        }
     }
+    HeapStats {
+        used: h.small_bytes + h.large_bytes,
+        small_bytes: h.small_bytes,
+        small_allocs: h.small_allocs,
+        large_bytes: h.large_bytes,
+        large_allocs: h.large_allocs,
+        free,
+        regions: h.regions,
+        empty_regions: h.empty,
+    }
+}
+
+/// Returns every empty region (the spare) to the page allocator (Linux's
+/// `kmem_cache_shrink`); returns the number of pages freed.
+pub fn shrink() -> usize {
+    HEAP.lock().shrink()
 }
 
 /// The global allocator behind `alloc::` collections in the kernel.
 pub struct KernelHeap;
 
-// SAFETY: `alloc` returns blocks from the locked first-fit heaps or null;
-// `dealloc` hands them back to the region that owns them.
+// SAFETY: `alloc` returns blocks of at least `layout.size()` bytes aligned
+// to `layout.align()` (region blocks from linked_list_allocator, or buddy
+// blocks, which are aligned to their size) or null; `dealloc` hands them
+// back by the same size rule.
 unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        HEAP.lock()
-            .alloc(layout)
-            .map_or(core::ptr::null_mut(), |p| p.as_ptr())
+        if fault_inject::should_fail(Site::Slab, layout.size()) {
+            return core::ptr::null_mut();
+        }
+        let p = if is_large(layout) {
+            alloc_large(layout.size(), layout.align())
+        } else {
+            HEAP.lock().alloc_small(layout)
+        };
+        p.map_or(core::ptr::null_mut(), NonNull::as_ptr)
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        HEAP.lock().dealloc(ptr, layout);
+        let Some(p) = NonNull::new(ptr) else { return };
+        if is_large(layout) {
+            if let Some(order) = large_order(layout.size(), layout.align()) {
+                free_large(p, order);
+            }
+        } else {
+            // SAFETY: GlobalAlloc's contract: `ptr` came from `alloc` with
+            // `layout`, which took the small path.
+            unsafe { HEAP.lock().dealloc_small(p, layout) };
+        }
     }
 }
 
@@ -121,31 +353,111 @@ unsafe impl GlobalAlloc for KernelHeap {
 #[global_allocator]
 static GLOBAL: KernelHeap = KernelHeap;
 
+/// kmalloc's header: the block's total size and a magic number.
 const HEADER: usize = 8;
+const KMALLOC_MAGIC: u32 = 0x6b6d_616c;
+/// Written over the magic by `kfree` (Linux's POISON_FREE bytes).
+const KMALLOC_FREED: u32 = 0x6b6b_6b6b;
 
-/// Linux's `kmalloc(size, gfp)`: 8-byte aligned, `None` when out of memory.
+/// Linux's `kmalloc(size, gfp)`: 8-byte aligned (page aligned above two
+/// pages); `ZERO_SIZE_PTR` for 0; `None` when out of memory, when no buddy
+/// block is that large, or when `failslab` injects a failure.
 pub fn kmalloc(size: usize, _gfp: Gfp) -> Option<NonNull<u8>> {
-    let total = size.checked_add(HEADER)?;
+    if size == 0 {
+        return NonNull::new(ZERO_SIZE_PTR as *mut u8);
+    }
+    if fault_inject::should_fail(Site::Slab, size) {
+        return None;
+    }
+    if size > KMALLOC_MAX_CACHE_SIZE {
+        return alloc_large(size, PAGE);
+    }
+    let total = size + HEADER;
     let layout = Layout::from_size_align(total, HEADER).ok()?;
-    let block = HEAP.lock().alloc(layout)?;
+    let block = HEAP.lock().alloc_small(layout)?;
     // SAFETY: the block is at least HEADER + size bytes, 8-byte aligned.
     unsafe {
-        block.as_ptr().cast::<usize>().write(total);
+        block.as_ptr().cast::<u32>().write(total as u32);
+        block.as_ptr().cast::<u32>().add(1).write(KMALLOC_MAGIC);
         NonNull::new(block.as_ptr().add(HEADER))
     }
 }
 
-/// Linux's `kfree(ptr)`.
+/// Why `kfree` refused a pointer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KfreeError {
+    /// Not from kmalloc, or already freed.
+    NotAllocated,
+}
+
+/// Linux's `kfree(ptr)`: `ZERO_SIZE_PTR` is ignored; a pointer kmalloc
+/// did not return (or already freed) is refused with an error message.
 ///
 /// # Safety
-/// `ptr` must come from [`kmalloc`] and not have been freed.
+/// `ptr` must come from [`kmalloc`] and not have been freed (the checks
+/// catch common mistakes, not all: a small block's header may have been
+/// overwritten by its owner).
 pub unsafe fn kfree(ptr: NonNull<u8>) {
-    // SAFETY: per the contract the header sits HEADER bytes before `ptr`.
-    unsafe {
-        let block = ptr.as_ptr().sub(HEADER);
-        let total = block.cast::<usize>().read();
-        if let Ok(layout) = Layout::from_size_align(total, HEADER) {
-            HEAP.lock().dealloc(block, layout);
+    // SAFETY: forwarded contract.
+    if unsafe { try_kfree(ptr) }.is_err() {
+        crate::pr_err!(
+            "kfree: {:#010x} was not allocated by kmalloc",
+            ptr.as_ptr() as usize
+        );
+    }
+}
+
+/// [`kfree`] returning the refusal instead of printing it.
+///
+/// # Safety
+/// As [`kfree`].
+pub unsafe fn try_kfree(ptr: NonNull<u8>) -> Result<(), KfreeError> {
+    let addr = ptr.as_ptr() as usize;
+    if addr == ZERO_SIZE_PTR {
+        return Ok(());
+    }
+    let pfn = pfn_of(addr);
+    let base = pfn & !((1 << REGION_ORDER) - 1);
+    let region = super::page_alloc::page_info(base).filter(|p| {
+        p.state() == PageState::Allocated && p.order() == REGION_ORDER && p.flags() & PG_SLAB != 0
+    });
+    if region.is_some() {
+        // A small block: its header is in the same region (the header
+        // never crosses the region's start, which holds Region).
+        if addr & (REGION_SIZE - 1) < REGION_HEADER + HEADER {
+            return Err(KfreeError::NotAllocated);
         }
+        let block = addr - HEADER;
+        // SAFETY: `block` lies in a live region (lowmem, mapped), 8 bytes
+        // inside it as checked above.
+        let (total, magic) = unsafe {
+            (
+                (block as *const u32).read(),
+                (block as *const u32).add(1).read(),
+            )
+        };
+        let layout = Layout::from_size_align(total as usize, HEADER)
+            .map_err(|_| KfreeError::NotAllocated)?;
+        if magic != KMALLOC_MAGIC
+            || !(HEADER + 1..=KMALLOC_MAX_CACHE_SIZE + HEADER).contains(&(total as usize))
+            || !addr.is_multiple_of(HEADER)
+        {
+            return Err(KfreeError::NotAllocated);
+        }
+        // SAFETY: as above; the magic marks the block freed from now on.
+        unsafe { (block as *mut u32).add(1).write(KMALLOC_FREED) };
+        // SAFETY: the header says kmalloc made this block with `layout`.
+        unsafe {
+            HEAP.lock()
+                .dealloc_small(NonNull::new_unchecked(block as *mut u8), layout)
+        };
+        return Ok(());
+    }
+    let large = super::page_alloc::page_info(pfn).filter(|p| {
+        addr.is_multiple_of(PAGE) && p.state() == PageState::Allocated && p.flags() & PG_HEAD != 0
+    });
+    match large {
+        Some(p) if free_large(ptr, p.order()) => Ok(()),
+        _ => Err(KfreeError::NotAllocated),
     }
 }

@@ -7,6 +7,7 @@
 //! mappings (`devmem`). The buddy allocator, vmalloc and highmem arrive with
 //! the memory-management work.
 pub mod buddy;
+pub mod fault_inject;
 pub mod fixmap;
 #[cfg(target_arch = "arm")]
 pub mod heap;

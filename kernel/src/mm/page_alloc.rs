@@ -80,9 +80,28 @@ fn with<R>(f: impl FnOnce(&mut Buddy<'static>) -> R) -> Option<R> {
     PAGE_ALLOC.lock().as_mut().map(f)
 }
 
-/// Linux's `alloc_pages`: the first page frame of 2^order pages.
+/// Linux's `alloc_pages`: the first page frame of 2^order pages, `None`
+/// when no block is free, for an order above `MAX_ORDER - 1`, or when
+/// `fail_page_alloc` injects a failure (size `1 << order` pages, as Linux's
+/// `should_fail_alloc_page`).
 pub fn alloc_pages(gfp: Gfp, order: usize) -> Option<Pfn> {
+    if order >= super::buddy::MAX_ORDER {
+        return None;
+    }
+    if super::fault_inject::should_fail(super::fault_inject::Site::PageAlloc, 1 << order) {
+        return None;
+    }
     with(|b| b.alloc_pages(gfp, order)).flatten()
+}
+
+/// The mem_map entry of `pfn`, if the allocator manages it.
+pub fn page_info(pfn: Pfn) -> Option<PageInfo> {
+    with(|b| b.page(pfn)).flatten()
+}
+
+/// Sets the page flags of the allocated block at `pfn` (`PG_slab`).
+pub fn set_page_flags(pfn: Pfn, flags: u8) -> Result<(), super::buddy::BuddyError> {
+    with(|b| b.set_flags(pfn, flags)).unwrap_or(Err(super::buddy::BuddyError::OutOfRange { pfn }))
 }
 
 /// Linux's `__free_pages`.

@@ -17,16 +17,28 @@
 //! is left behind (second-level tables stay: they belong to the window and
 //! are reused, as Linux keeps its vmalloc page tables).
 //!
+//! The request is checked before anything is allocated, as Linux's
+//! `__vmalloc_node_range` does (`!size || size >> PAGE_SHIFT >
+//! totalram_pages` → NULL): size 0, a size that overflows when rounded up,
+//! more pages than the machine has, or an area (guard page included)
+//! larger than the window is -ENOMEM at once. Every allocation on the
+//! vmalloc, vfree, vmap and module_alloc paths is fallible: the `pages`
+//! vector (`try_reserve_exact`), the areas list (a vector sorted by
+//! address, grown with `try_reserve` before the vmap area is taken), and
+//! the vmap allocator's own arena (see `mm::vmap`); vfree allocates
+//! nothing. The vmap-area reservation consults fault injection
+//! (`fail_vmap_area=`).
+//!
 //! Two windows exist: the vmalloc range `[VMALLOC_START, VMALLOC_END)` and
 //! the module window `[MODULES_VADDR, MODULES_END)` that `module_alloc`
 //! uses. `/proc/vmallocinfo` lists both, in Linux's 3.18 format.
 
 use super::buddy::{Gfp, Pfn};
+use super::fault_inject::{self, Site};
 use super::pgtable::Prot;
 use super::vmap::{PAGE_SIZE, VmapAllocator, with_guard};
 use super::{highmem, map_page, page_alloc, unmap_page};
 use crate::errno::Errno;
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
 use kobold_layout::PAGE_SHIFT;
@@ -67,7 +79,8 @@ pub struct VmArea {
 struct Vm {
     vmalloc: VmapAllocator,
     modules: VmapAllocator,
-    areas: BTreeMap<u32, VmArea>,
+    /// Every area, sorted by address.
+    areas: Vec<VmArea>,
 }
 
 static VM: Once<Mutex<Vm>> = Once::new();
@@ -85,11 +98,16 @@ pub fn init(
 ) -> Result<(), Errno> {
     let mut v = VmapAllocator::new(vmalloc.0, vmalloc.1).map_err(|_| Errno::EINVAL)?;
     let m = VmapAllocator::new(modules.0, modules.1).map_err(|_| Errno::EINVAL)?;
-    let mut areas = BTreeMap::new();
+    let mut areas = Vec::new();
+    areas
+        .try_reserve(static_maps.len())
+        .map_err(|_| Errno::ENOMEM)?;
     for &(virt, size, phys, caller) in static_maps {
         if virt >= vmalloc.0 && virt < vmalloc.1 && v.reserve(virt, size).is_ok() {
+            let i = areas.partition_point(|a: &VmArea| a.addr < virt);
+            // Within the capacity reserved above.
             areas.insert(
-                virt,
+                i,
                 VmArea {
                     addr: virt,
                     size,
@@ -111,6 +129,32 @@ pub fn init(
 }
 
 impl Vm {
+    /// Reserves a vmap area of `size` bytes (guard included) in `w`, with
+    /// room in the areas list for its record: the one place vmap areas are
+    /// allocated (and where `fail_vmap_area` is consulted).
+    fn alloc_area(&mut self, w: Window, size: u32, align: u32) -> Result<u32, Errno> {
+        if fault_inject::should_fail(Site::VmapArea, size as usize) {
+            return Err(Errno::ENOMEM);
+        }
+        self.areas.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        self.window(w).alloc(size, align).map_err(|_| Errno::ENOMEM)
+    }
+
+    /// Records an area (room was reserved by `alloc_area`; if it is gone,
+    /// the area is handed back to the caller to unwind).
+    fn insert(&mut self, area: VmArea) -> Result<(), VmArea> {
+        if self.areas.try_reserve(1).is_err() {
+            return Err(area);
+        }
+        let i = self.areas.partition_point(|a| a.addr < area.addr);
+        self.areas.insert(i, area);
+        Ok(())
+    }
+
+    fn find(&self, addr: u32) -> Option<usize> {
+        self.areas.binary_search_by_key(&addr, |a| a.addr).ok()
+    }
+
     fn window(&mut self, w: Window) -> &mut VmapAllocator {
         match w {
             Window::Vmalloc => &mut self.vmalloc,
@@ -150,21 +194,11 @@ pub fn vmalloc_node_range(
     prot: Prot,
     caller: u32,
 ) -> Result<u32, Errno> {
-    if size == 0 {
-        return Err(Errno::EINVAL);
-    }
-    let size = size
-        .checked_next_multiple_of(PAGE_SIZE)
-        .ok_or(Errno::ENOMEM)?;
-    let area_size = with_guard(size).ok_or(Errno::ENOMEM)?;
-    let npages = (size / PAGE_SIZE) as usize;
+    let area_size = check_request(size, window)?;
+    let npages = ((area_size - PAGE_SIZE) / PAGE_SIZE) as usize;
     let mut pages = Vec::new();
     pages.try_reserve_exact(npages).map_err(|_| Errno::ENOMEM)?;
-    let addr = vm()?
-        .lock()
-        .window(window)
-        .alloc(area_size, align)
-        .map_err(|_| Errno::ENOMEM)?;
+    let addr = vm()?.lock().alloc_area(window, area_size, align)?;
     let fail = |pages: &[Pfn], mapped: usize| {
         unwind(addr, pages, mapped);
         let _ = vm().map(|v| v.lock().window(window).free(addr));
@@ -174,6 +208,7 @@ pub fn vmalloc_node_range(
         let Some(pfn) = page_alloc::alloc_pages(gfp, 0) else {
             return fail(&pages, i);
         };
+        // Within the capacity reserved above.
         pages.push(pfn);
         if gfp.contains(Gfp::ZERO) {
             match highmem::kmap_atomic(pfn) {
@@ -197,8 +232,36 @@ pub fn vmalloc_node_range(
         caller,
         kind: Kind::Vmalloc,
     };
-    vm()?.lock().areas.insert(addr, area);
+    let inserted = vm()?.lock().insert(area);
+    if let Err(area) = inserted {
+        return fail(&area.pages, npages);
+    }
     Ok(addr)
+}
+
+/// The request checks of Linux's `__vmalloc_node_range`, before anything
+/// is allocated: the area size (page rounded, guard page included), or
+/// -ENOMEM for 0, overflow, more pages than RAM, or more than the window.
+fn check_request(size: u32, window: Window) -> Result<u32, Errno> {
+    if size == 0 {
+        return Err(Errno::ENOMEM);
+    }
+    let size = size
+        .checked_next_multiple_of(PAGE_SIZE)
+        .ok_or(Errno::ENOMEM)?;
+    if (size / PAGE_SIZE) as u64 > page_alloc::counters().totalram {
+        return Err(Errno::ENOMEM);
+    }
+    let area_size = with_guard(size).ok_or(Errno::ENOMEM)?;
+    let vm = vm()?.lock();
+    let (start, end) = match window {
+        Window::Vmalloc => vm.vmalloc.window(),
+        Window::Modules => vm.modules.window(),
+    };
+    if area_size as u64 > end - start {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(area_size)
 }
 
 /// Linux's `vmalloc(size)`: GFP_KERNEL | __GFP_HIGHMEM, PAGE_KERNEL.
@@ -223,7 +286,8 @@ pub fn vzalloc(size: u32, caller: u32) -> Result<u32, Errno> {
 /// (Linux warns "Trying to vfree() nonexistent vm area").
 pub fn vfree(addr: u32) -> Result<(), Errno> {
     let mut vm = vm()?.lock();
-    let area = vm.areas.remove(&addr).ok_or(Errno::EINVAL)?;
+    let i = vm.find(addr).ok_or(Errno::EINVAL)?;
+    let area = vm.areas.remove(i);
     match area.kind {
         Kind::Vmalloc => unwind(addr, &area.pages, area.pages.len()),
         Kind::Vmap => {
@@ -271,11 +335,7 @@ pub fn vmap(pages: &[Pfn], prot: Prot, caller: u32) -> Result<u32, Errno> {
         .map_err(|_| Errno::ENOMEM)?;
     owned.extend_from_slice(pages);
     let area_size = with_guard(size).ok_or(Errno::ENOMEM)?;
-    let addr = vm()?
-        .lock()
-        .vmalloc
-        .alloc(area_size, 1)
-        .map_err(|_| Errno::ENOMEM)?;
+    let addr = vm()?.lock().alloc_area(Window::Vmalloc, area_size, 1)?;
     for (i, &pfn) in pages.iter().enumerate() {
         // SAFETY: pages of the area just reserved.
         if unsafe { map_page(addr + i as u32 * PAGE_SIZE, pfn << PAGE_SHIFT, prot) }.is_err() {
@@ -285,26 +345,30 @@ pub fn vmap(pages: &[Pfn], prot: Prot, caller: u32) -> Result<u32, Errno> {
             return Err(Errno::ENOMEM);
         }
     }
-    vm()?.lock().areas.insert(
+    let inserted = vm()?.lock().insert(VmArea {
         addr,
-        VmArea {
-            addr,
-            size: area_size,
-            pages: owned,
-            caller,
-            kind: Kind::Vmap,
-        },
-    );
+        size: area_size,
+        pages: owned,
+        caller,
+        kind: Kind::Vmap,
+    });
+    if inserted.is_err() {
+        // SAFETY: undoing exactly the pages mapped above.
+        unsafe { super::unmap_range(addr, size) };
+        let _ = vm()?.lock().vmalloc.free(addr);
+        return Err(Errno::ENOMEM);
+    }
     Ok(addr)
 }
 
 /// Linux's `vunmap(addr)`: only for areas made by [`vmap`].
 pub fn vunmap(addr: u32) -> Result<(), Errno> {
-    let is_vmap = vm()?
-        .lock()
-        .areas
-        .get(&addr)
-        .is_some_and(|a| a.kind == Kind::Vmap);
+    let is_vmap = {
+        let vm = vm()?.lock();
+        vm.find(addr)
+            .and_then(|i| vm.areas.get(i))
+            .is_some_and(|a| a.kind == Kind::Vmap)
+    };
     if !is_vmap {
         return Err(Errno::EINVAL);
     }
@@ -320,11 +384,11 @@ pub fn ioremap(phys: u32, size: u32, caller: u32) -> Result<u32, Errno> {
         .checked_next_multiple_of(PAGE_SIZE)
         .ok_or(Errno::EINVAL)?;
     let order = (32 - len.leading_zeros()).clamp(12, 24);
-    let addr = vm()?
-        .lock()
-        .vmalloc
-        .alloc(with_guard(len).ok_or(Errno::ENOMEM)?, 1 << order)
-        .map_err(|_| Errno::ENOMEM)?;
+    let addr = vm()?.lock().alloc_area(
+        Window::Vmalloc,
+        with_guard(len).ok_or(Errno::ENOMEM)?,
+        1 << order,
+    )?;
     // SAFETY: the pages of the area just reserved; map_range unwinds itself.
     if unsafe { super::map_range(addr, base, len, Prot::DEVICE) }.is_err() {
         let _ = vm()?.lock().vmalloc.free(addr);
@@ -337,7 +401,13 @@ pub fn ioremap(phys: u32, size: u32, caller: u32) -> Result<u32, Errno> {
         caller,
         kind: Kind::Ioremap { phys: base },
     };
-    vm()?.lock().areas.insert(addr, area);
+    let inserted = vm()?.lock().insert(area);
+    if inserted.is_err() {
+        // SAFETY: the mapping just made, nothing else uses it.
+        unsafe { super::unmap_range(addr, len) };
+        let _ = vm()?.lock().vmalloc.free(addr);
+        return Err(Errno::ENOMEM);
+    }
     Ok(addr + offset)
 }
 
@@ -384,14 +454,19 @@ pub fn write_area(
 pub fn write_vmallocinfo(out: &mut dyn Write) -> fmt::Result {
     let Some(v) = VM.get() else { return Ok(()) };
     let syms = crate::kallsyms::kernel_table();
-    for a in v.lock().areas.values() {
+    for a in v.lock().areas.iter() {
         write_area(out, a, syms.as_ref())?;
     }
     Ok(())
 }
 
 /// The physical page behind each page of the area at `addr` (for tests
-/// and `pt` demonstrations).
+/// and `pt` demonstrations); `None` also when the copy cannot be allocated.
 pub fn area_pages(addr: u32) -> Option<Vec<Pfn>> {
-    VM.get()?.lock().areas.get(&addr).map(|a| a.pages.clone())
+    let vm = VM.get()?.lock();
+    let a = vm.areas.get(vm.find(addr)?)?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(a.pages.len()).ok()?;
+    v.extend_from_slice(&a.pages);
+    Some(v)
 }

@@ -23,9 +23,16 @@
 //! to a page, every block is page aligned) or `size + align - 1` bytes (for
 //! larger alignments, so any block that big fits wherever it starts) — the
 //! rule of Linux's `find_vmap_lowest_match`. The busy areas are kept in a
-//! `BTreeMap` by start address, for `free` and for /proc/vmallocinfo.
+//! vector sorted by start address, for `free` and for /proc/vmallocinfo.
+//!
+//! Every allocation this allocator makes is fallible, and made *before*
+//! anything changes: [`VmapAllocator::alloc`] and [`VmapAllocator::reserve`]
+//! first grow the node arena, the free-slot stack and the busy vector
+//! (`try_reserve`) for the worst case of the operation — two new free
+//! blocks, one busy entry — and fail with [`VmapError::NoMemory`] if the
+//! heap cannot; the free-slot stack always has room for every node, so
+//! [`VmapAllocator::free`] never allocates at all.
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -47,6 +54,8 @@ pub enum VmapError {
     NotAllocated(u32),
     /// A range outside the window, or overlapping a busy area.
     OutOfRange,
+    /// The heap could not grow the allocator's own bookkeeping.
+    NoMemory,
 }
 
 impl fmt::Display for VmapError {
@@ -62,6 +71,7 @@ impl fmt::Display for VmapError {
             VmapError::ZeroSize => write!(f, "zero-sized vmap area"),
             VmapError::NotAllocated(a) => write!(f, "{a:#010x} starts no vmap area"),
             VmapError::OutOfRange => write!(f, "range outside the window or already in use"),
+            VmapError::NoMemory => write!(f, "no memory for vmap bookkeeping"),
         }
     }
 }
@@ -89,7 +99,8 @@ pub struct VmapAllocator {
     nodes: Vec<Node>,
     free_slots: Vec<u32>,
     root: u32,
-    busy: BTreeMap<u32, u32>,
+    /// Busy areas `(start, size)`, sorted by start.
+    busy: Vec<(u32, u32)>,
     seed: u32,
     visits: u32,
 }
@@ -110,12 +121,25 @@ impl VmapAllocator {
             nodes: Vec::new(),
             free_slots: Vec::new(),
             root: NIL,
-            busy: BTreeMap::new(),
+            busy: Vec::new(),
             seed: 0x2545_f491,
             visits: 0,
         };
+        a.make_room()?;
         a.insert_free(start as u64, end64 - start as u64);
         Ok(a)
+    }
+
+    /// Grows every vector for the worst case of one operation (two new
+    /// free blocks, one busy entry), so that the operation itself never
+    /// allocates; the free-slot stack is kept able to hold every node.
+    fn make_room(&mut self) -> Result<(), VmapError> {
+        self.nodes.try_reserve(2).map_err(|_| VmapError::NoMemory)?;
+        let slots = (self.nodes.len() + 2).saturating_sub(self.free_slots.len());
+        self.free_slots
+            .try_reserve(slots)
+            .map_err(|_| VmapError::NoMemory)?;
+        self.busy.try_reserve(1).map_err(|_| VmapError::NoMemory)
     }
 
     fn max_of(&self, n: u32) -> u64 {
@@ -197,6 +221,7 @@ impl VmapAllocator {
                 i
             }
             None => {
+                // Within the capacity make_room reserved: no allocation.
                 self.nodes.push(node);
                 (self.nodes.len() - 1) as u32
             }
@@ -214,6 +239,7 @@ impl VmapAllocator {
         if m == NIL {
             return None;
         }
+        // free_slots has room for every node (make_room): no allocation.
         self.free_slots.push(m);
         Some(self.nodes[m as usize])
     }
@@ -281,7 +307,9 @@ impl VmapAllocator {
         if end < b.start + b.size {
             self.insert_free(end, b.start + b.size - end);
         }
-        self.busy.insert(at as u32, size as u32);
+        let i = self.busy.partition_point(|&(s, _)| s < at as u32);
+        // Within the capacity make_room reserved: no allocation.
+        self.busy.insert(i, (at as u32, size as u32));
     }
 
     /// Allocates `size` bytes (rounded up to pages) aligned to `align`
@@ -306,6 +334,7 @@ impl VmapAllocator {
             align: align as u32,
         };
         let b = self.lowest_match(length).ok_or(no_space)?;
+        self.make_room()?;
         let at = b.start.next_multiple_of(align);
         self.take(b, at, size);
         Ok(at as u32)
@@ -325,17 +354,20 @@ impl VmapAllocator {
         if !addr.is_multiple_of(PAGE_SIZE as u64) || addr + size > b.start + b.size {
             return Err(VmapError::OutOfRange);
         }
+        self.make_room()?;
         self.take(b, addr, size);
         Ok(())
     }
 
     /// Frees the area starting at `addr`, merging it with free neighbours;
     /// returns its size.
+    /// Never allocates.
     pub fn free(&mut self, addr: u32) -> Result<u32, VmapError> {
-        let size = self
+        let i = self
             .busy
-            .remove(&addr)
-            .ok_or(VmapError::NotAllocated(addr))?;
+            .binary_search_by_key(&addr, |&(s, _)| s)
+            .map_err(|_| VmapError::NotAllocated(addr))?;
+        let (_, size) = self.busy.remove(i);
         let (mut start, mut len) = (addr as u64, size as u64);
         let (before, after) = self.neighbours(start, start + len);
         if let Some(b) = before {
@@ -353,7 +385,13 @@ impl VmapAllocator {
 
     /// Busy areas `(start, size)` in address order.
     pub fn busy(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
-        self.busy.iter().map(|(&s, &z)| (s, z))
+        self.busy.iter().copied()
+    }
+
+    /// The size of the busy area starting at `addr`.
+    pub fn busy_size(&self, addr: u32) -> Option<u32> {
+        let i = self.busy.binary_search_by_key(&addr, |&(s, _)| s).ok()?;
+        self.busy.get(i).map(|&(_, z)| z)
     }
 
     pub fn busy_count(&self) -> usize {
@@ -361,7 +399,7 @@ impl VmapAllocator {
     }
 
     pub fn busy_bytes(&self) -> u64 {
-        self.busy.values().map(|&s| s as u64).sum()
+        self.busy.iter().map(|&(_, s)| s as u64).sum()
     }
 
     /// The largest free block (Linux's VmallocChunk), saturated to u32.
@@ -392,7 +430,7 @@ impl VmapAllocator {
         let mut free = Vec::new();
         self.check_node(self.root, u32::MAX, &mut free);
         let mut spans: Vec<(u64, u64, bool)> = free.iter().map(|&(s, z)| (s, z, true)).collect();
-        spans.extend(self.busy.iter().map(|(&s, &z)| (s as u64, z as u64, false)));
+        spans.extend(self.busy.iter().map(|&(s, z)| (s as u64, z as u64, false)));
         spans.sort();
         let mut cursor = self.start;
         let mut last_free = false;
@@ -422,6 +460,7 @@ impl VmapAllocator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     const MOD_START: u32 = 0xbf00_0000;
     const MOD_END: u32 = 0xbfe0_0000;

@@ -52,7 +52,10 @@ pub fn run(name: &str, args: &[&str], out: &mut dyn Write) -> Result<(), Errno> 
             match result {
                 Ok(_) => module::rmmod(&modname)?,
                 Err(e) => {
-                    let _ = writeln!(out, "faultinject: {name}.ko failed without injection: {e:?}");
+                    let _ = writeln!(
+                        out,
+                        "faultinject: {name}.ko failed without injection: {e:?}"
+                    );
                     verdict = Err(Errno::EIO);
                 }
             }
@@ -68,13 +71,20 @@ pub fn run(name: &str, args: &[&str], out: &mut dyn Write) -> Result<(), Errno> 
             }
             Err(e) => {
                 wrong += 1;
-                let _ = writeln!(out, "faultinject: point {n}: {} instead of ENOMEM", e.name());
+                let _ = writeln!(
+                    out,
+                    "faultinject: point {n}: {} instead of ENOMEM",
+                    e.name()
+                );
             }
         }
         let after = snapshot();
         if after != before {
             leaks += 1;
-            let _ = writeln!(out, "faultinject: point {n} leaked: before {before}; after {after}");
+            let _ = writeln!(
+                out,
+                "faultinject: point {n} leaked: before {before}; after {after}"
+            );
         }
     }
     drop(quiet);
