@@ -579,8 +579,21 @@ impl Platform for KernelPlatform {
         mm::vmalloc::vfree(addr)
     }
 
-    fn selftest(&mut self, name: &str, out: &mut dyn Write) -> Result<(), Errno> {
+    fn selftest(&mut self, name: &str, args: &[&str], out: &mut dyn Write) -> Result<(), Errno> {
+        let number = |i: usize, default: u64| match args.get(i) {
+            None => Ok(default),
+            Some(a) => shell::devmem::parse_number(a).ok_or(Errno::EINVAL),
+        };
         match name {
+            "faultinject" => crate::selftest::faultinject::run(
+                args.first().copied().unwrap_or("hello"),
+                &["count=0"],
+                out,
+            ),
+            "soak" => {
+                let n = u32::try_from(number(0, 1000)?).map_err(|_| Errno::EINVAL)?;
+                crate::selftest::soak::run(n, number(1, 0x4b6f_626f_6c64)?, out)
+            }
             "vmalloc" => selftest_vmalloc(out),
             "heap" => selftest_heap(out),
             "highmem" => selftest_highmem(out),

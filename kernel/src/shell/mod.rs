@@ -88,7 +88,8 @@ pub trait Platform {
     /// `vfree(addr)`.
     fn vfree(&mut self, addr: u32) -> Result<(), Errno>;
     /// Runs a built-in self-test and reports on `out`; Err if it failed.
-    fn selftest(&mut self, name: &str, out: &mut dyn Write) -> Result<(), Errno>;
+    /// Runs self-test `name` with its arguments.
+    fn selftest(&mut self, name: &str, args: &[&str], out: &mut dyn Write) -> Result<(), Errno>;
     /// Reads the translation-table entries for a virtual address.
     fn page_walk(&mut self, virt: u32) -> crate::mm::pgtable::PageWalk;
     /// A file of the rootfs (the unpacked initramfs).
@@ -149,7 +150,7 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "selftest",
-        usage: "selftest heap|highmem|vmalloc|modules|modcycle|modbench",
+        usage: "selftest heap|highmem|vmalloc|modules|modcycle|modbench|faultinject [MODULE]|soak [N [SEED]]",
         help: "exercise a subsystem and check it leaks nothing",
         run: cmd_selftest,
     },
@@ -305,13 +306,13 @@ fn cmd_vfree(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::R
 }
 
 fn cmd_selftest(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
-    let [name] = args else {
+    let [name, rest @ ..] = args else {
         return writeln!(
             out,
-            "Usage: selftest heap|highmem|vmalloc|modules|modcycle|modbench"
+            "Usage: selftest heap|highmem|vmalloc|modules|modcycle|modbench|faultinject [MODULE]|soak [N [SEED]]"
         );
     };
-    match p.selftest(name, out) {
+    match p.selftest(name, rest, out) {
         Ok(()) => writeln!(out, "selftest {name}: PASS"),
         Err(e) if e == Errno::ENOENT => writeln!(out, "selftest: unknown test '{name}'"),
         Err(e) => writeln!(out, "selftest {name}: FAIL ({})", e.name()),
@@ -413,7 +414,7 @@ mod tests {
                 Err(Errno::EINVAL)
             }
         }
-        fn selftest(&mut self, name: &str, out: &mut dyn Write) -> Result<(), Errno> {
+        fn selftest(&mut self, name: &str, _: &[&str], out: &mut dyn Write) -> Result<(), Errno> {
             match name {
                 "ok" => writeln!(out, "fine").map_err(|_| Errno::EIO),
                 "bad" => Err(Errno::ENOMEM),
