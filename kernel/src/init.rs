@@ -182,9 +182,16 @@ fn populate_rootfs() {
     };
     let first = (start >> PAGE_SHIFT) as u32;
     let last = (start + size).div_ceil(PAGE_SIZE_U32 as u64) as u32;
-    let pfns: alloc::vec::Vec<u32> = (first..last).collect();
-    let caller = populate_rootfs as *const () as u32;
-    match mm::vmalloc::vmap(&pfns, Prot::KERNEL_RO, caller) {
+    let mut pfns = alloc::vec::Vec::new();
+    let mapped = pfns
+        .try_reserve_exact(last.saturating_sub(first) as usize)
+        .map_err(|_| Errno::ENOMEM)
+        .and_then(|()| {
+            pfns.extend(first..last); // within the capacity reserved
+            mm::vmalloc::vmap(&pfns, Prot::KERNEL_RO, populate_rootfs as *const () as u32)
+        });
+    drop(pfns);
+    match mapped {
         Ok(virt) => {
             let offset = (start - ((first as u64) << PAGE_SHIFT)) as usize;
             // SAFETY: the vmap covers every page of the initrd, which
@@ -192,8 +199,15 @@ fn populate_rootfs() {
             let bytes = unsafe {
                 core::slice::from_raw_parts((virt as usize + offset) as *const u8, size as usize)
             };
-            match crate::fs::ROOTFS.lock().unpack(bytes) {
-                Ok(n) => pr_info!("Unpacking initramfs... {n} files"),
+            // Files are copied into pages of their own (fs module docs); one
+            // that does not fit is reported and skipped, and boot goes on.
+            match crate::fs::populate(bytes) {
+                Ok(u) if u.skipped > 0 => pr_info!(
+                    "Unpacking initramfs... {} files, {} entries skipped",
+                    u.files,
+                    u.skipped
+                ),
+                Ok(u) => pr_info!("Unpacking initramfs... {} files", u.files),
                 Err(e) => crate::pr_err!("Initramfs unpacking failed: {e}"),
             }
             let _ = mm::vmalloc::vunmap(virt);
@@ -219,27 +233,40 @@ fn load_boot_modules() {
         return;
     };
     for name in list.split(',').filter(|n| !n.is_empty()) {
-        let candidates = [
-            alloc::format!("/lib/modules/{name}.ko"),
-            alloc::format!("/lib/modules/{}.ko", name.replace('_', "-")),
-        ];
-        let found = candidates.iter().find_map(|p| {
-            crate::fs::ROOTFS
-                .lock()
-                .read(p)
-                .ok()
-                .map(|b| (p, b.to_vec()))
-        });
-        let Some((path, bytes)) = found else {
-            crate::pr_err!("modules-load: {name}: module not found in /lib/modules");
-            continue;
+        // `/lib/modules/<name>.ko`, else with `_` spelled `-` (module names
+        // treat them alike); formatted on the stack, a name too long for a
+        // module is simply not found.
+        let path_for = |dash: bool| {
+            let mut p = console::FixedBuf::<96>::default();
+            let _ = p.write_str("/lib/modules/");
+            for c in name.chars() {
+                let _ = p.write_char(if dash && c == '_' { '-' } else { c });
+            }
+            let _ = p.write_str(".ko");
+            p
         };
-        match crate::module::insmod(path, &bytes, &[]) {
-            Ok(n) => pr_info!("modules-load: inserted module '{n}'"),
-            Err(e) => crate::pr_err!(
+        let loaded = if name.len() > crate::module::MODULE_NAME_MAX {
+            Err(Errno::ENOENT)
+        } else {
+            [path_for(false), path_for(true)]
+                .iter()
+                .map(|p| {
+                    let path = p.as_str();
+                    crate::fs::with_file(path, |bytes| crate::module::insmod(path, bytes, &[]))
+                })
+                .find(|r| *r != Err(Errno::ENOENT))
+                .unwrap_or(Err(Errno::ENOENT))
+        };
+        match loaded {
+            Ok(Ok(n)) => pr_info!("modules-load: inserted module '{n}'"),
+            Ok(Err(e)) => crate::pr_err!(
                 "modules-load: failed to insert '{name}': {}",
                 shell::modules::moderror(e)
             ),
+            Err(Errno::ENOENT) => {
+                crate::pr_err!("modules-load: {name}: module not found in /lib/modules")
+            }
+            Err(e) => crate::pr_err!("modules-load: {name}: cannot read the module: {e}"),
         }
     }
 }
@@ -437,6 +464,7 @@ fn free_initmem(img: &sections::KernelImage) {
 #[inline(never)]
 fn run_shell() -> ! {
     let mut platform = KernelPlatform;
+    let mut shell = shell::Shell::new();
     let mut editor = LineEditor::new();
     loop {
         print!("{}", shell::PROMPT);
@@ -448,8 +476,14 @@ fn run_shell() -> ! {
                 e => break e,
             }
         };
-        if event == Event::Line {
-            let _ = shell::execute(editor.line(), &mut Console, &mut platform);
+        match event {
+            Event::Line => {
+                let _ = shell.execute(editor.line(), &mut Console, &mut platform);
+            }
+            Event::TooLong => {
+                let _ = shell.line_too_long(&mut Console);
+            }
+            Event::Pending | Event::Cancelled => {}
         }
     }
 }
@@ -604,21 +638,27 @@ impl Platform for KernelPlatform {
         }
     }
 
-    fn read_file(&mut self, path: &str) -> Result<alloc::vec::Vec<u8>, Errno> {
-        crate::fs::ROOTFS.lock().read(path).map(|b| b.to_vec())
+    fn with_file(&mut self, path: &str, f: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
+        crate::fs::with_file(path, f)
+    }
+
+    fn read_file_pages(&mut self, path: &str, f: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
+        crate::fs::read_file_pages(path, f)
     }
 
     fn list_dir(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno> {
-        crate::fs::ROOTFS.lock().list(path, out)
+        crate::fs::list(path, out)
     }
 
     fn insmod(
         &mut self,
         path: &str,
-        bytes: &[u8],
         args: &[&str],
-    ) -> Result<alloc::string::String, Errno> {
-        crate::module::insmod(path, bytes, args).map(|n| alloc::string::String::from(n.as_str()))
+    ) -> Result<crate::module::ModName, shell::InsmodError> {
+        // The module is read through a temporary vmap of its file's pages.
+        crate::fs::with_file(path, |bytes| crate::module::insmod(path, bytes, args))
+            .map_err(shell::InsmodError::Open)?
+            .map_err(shell::InsmodError::Insert)
     }
 
     fn rmmod(&mut self, name: &str) -> Result<(), Errno> {
@@ -1164,15 +1204,18 @@ const SELFTEST_MODULE: &str = "/lib/modules/hello.ko";
 /// 1,000 insmod/rmmod cycles of hello.ko (silenced with `count=0`); free
 /// pages, VmallocUsed, heap bytes and vm areas must end where they began.
 fn selftest_modcycle(out: &mut dyn Write) -> Result<(), Errno> {
+    crate::fs::with_file(SELFTEST_MODULE, |bytes| modcycle(out, bytes))?
+}
+
+fn modcycle(out: &mut dyn Write, bytes: &[u8]) -> Result<(), Errno> {
     const CYCLES: usize = 1000;
-    let bytes = crate::fs::ROOTFS.lock().read(SELFTEST_MODULE)?.to_vec();
     // Warm up once: the first load says "out-of-tree module taints".
-    crate::module::insmod(SELFTEST_MODULE, &bytes, &["count=0"])?;
+    crate::module::insmod(SELFTEST_MODULE, bytes, &["count=0"])?;
     crate::module::rmmod("hello")?;
     let before = vm_counters();
     let start = crate::time::now_ns();
     for _ in 0..CYCLES {
-        crate::module::insmod(SELFTEST_MODULE, &bytes, &["count=0"])?;
+        crate::module::insmod(SELFTEST_MODULE, bytes, &["count=0"])?;
         crate::module::rmmod("hello")?;
     }
     let us = (crate::time::now_ns() - start) / 1000 / CYCLES as u64;
@@ -1193,7 +1236,6 @@ fn selftest_modcycle(out: &mut dyn Write) -> Result<(), Errno> {
 /// warm-up), for `cargo xtask bench`. Modules print what their init and
 /// exit print; the greeting ones are silenced with `count=0`.
 fn selftest_modbench(out: &mut dyn Write) -> Result<(), Errno> {
-    const RUNS: u64 = 50;
     let samples: [(&str, &str, &[&str]); 6] = [
         ("hello", "/lib/modules/hello.ko", &["count=0"]),
         ("provider", "/lib/modules/provider.ko", &[]),
@@ -1203,27 +1245,39 @@ fn selftest_modbench(out: &mut dyn Write) -> Result<(), Errno> {
         ("rust_hello", "/lib/modules/rust_hello.ko", &["count=0"]),
     ];
     for (name, path, args) in samples {
-        let bytes = crate::fs::ROOTFS.lock().read(path)?.to_vec();
-        crate::module::insmod(path, &bytes, args)?;
-        crate::module::rmmod(name)?;
-        let (mut load, mut unload) = (0u64, 0u64);
-        for _ in 0..RUNS {
-            let t0 = crate::time::now_ns();
-            crate::module::insmod(path, &bytes, args)?;
-            let t1 = crate::time::now_ns();
-            crate::module::rmmod(name)?;
-            let t2 = crate::time::now_ns();
-            load += t1 - t0;
-            unload += t2 - t1;
-        }
-        let _ = writeln!(
-            out,
-            "modbench: {name:<10} {:>7} bytes  insmod {:>6} us  rmmod {:>5} us",
-            bytes.len(),
-            load / RUNS / 1000,
-            unload / RUNS / 1000
-        );
+        crate::fs::with_file(path, |bytes| modbench_one(out, name, path, args, bytes))??;
     }
+    Ok(())
+}
+
+/// One module's row of `selftest modbench`.
+fn modbench_one(
+    out: &mut dyn Write,
+    name: &str,
+    path: &str,
+    args: &[&str],
+    bytes: &[u8],
+) -> Result<(), Errno> {
+    const RUNS: u64 = 50;
+    crate::module::insmod(path, bytes, args)?;
+    crate::module::rmmod(name)?;
+    let (mut load, mut unload) = (0u64, 0u64);
+    for _ in 0..RUNS {
+        let t0 = crate::time::now_ns();
+        crate::module::insmod(path, bytes, args)?;
+        let t1 = crate::time::now_ns();
+        crate::module::rmmod(name)?;
+        let t2 = crate::time::now_ns();
+        load += t1 - t0;
+        unload += t2 - t1;
+    }
+    let _ = writeln!(
+        out,
+        "modbench: {name:<10} {:>7} bytes  insmod {:>6} us  rmmod {:>5} us",
+        bytes.len(),
+        load / RUNS / 1000,
+        unload / RUNS / 1000
+    );
     Ok(())
 }
 
@@ -1231,7 +1285,10 @@ fn selftest_modbench(out: &mut dyn Write) -> Result<(), Errno> {
 /// with -ENOMEM leaving every counter as it was, frees the filler and shows
 /// that the same insmod succeeds at the window's first free address.
 fn selftest_modules(out: &mut dyn Write) -> Result<(), Errno> {
-    let bytes = crate::fs::ROOTFS.lock().read(SELFTEST_MODULE)?.to_vec();
+    crate::fs::with_file(SELFTEST_MODULE, |bytes| modules_window_full(out, bytes))?
+}
+
+fn modules_window_full(out: &mut dyn Write, bytes: &[u8]) -> Result<(), Errno> {
     let mut filler = alloc::vec::Vec::new();
     for size in [1 << 20, PAGE_SIZE_U32] {
         while let Ok(a) = crate::module::exports::module_alloc(size) {
@@ -1239,7 +1296,7 @@ fn selftest_modules(out: &mut dyn Write) -> Result<(), Errno> {
         }
     }
     let before = vm_counters();
-    let full = crate::module::insmod(SELFTEST_MODULE, &bytes, &["count=0"]);
+    let full = crate::module::insmod(SELFTEST_MODULE, bytes, &["count=0"]);
     let after = vm_counters();
     let _ = writeln!(
         out,
@@ -1258,7 +1315,7 @@ fn selftest_modules(out: &mut dyn Write) -> Result<(), Errno> {
     for a in filler.drain(..) {
         mm::vmalloc::vfree(a)?;
     }
-    let again = crate::module::insmod(SELFTEST_MODULE, &bytes, &["count=0"]);
+    let again = crate::module::insmod(SELFTEST_MODULE, bytes, &["count=0"]);
     let base = crate::module::MODULES
         .lock()
         .get("hello")

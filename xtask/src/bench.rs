@@ -68,6 +68,7 @@ fn bench_qemu(root: &Path, mem_mb: u32, initrd: Option<std::path::PathBuf>) -> Q
         console: Console::SerialOnly,
         gdb: false,
         initrd,
+        paused_qmp: None,
     }
 }
 

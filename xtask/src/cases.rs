@@ -11,7 +11,7 @@
 use crate::config::Variant;
 use crate::harness::{
     Check, block, comes_back, count, forbid_line, forbid_regex, line, monotonic_timestamps, regex,
-    regex_block,
+    regex_block, same_output,
 };
 
 /// Which file QEMU's `-kernel` gets.
@@ -21,6 +21,15 @@ pub enum Kernel {
     UImage,
     /// The raw Image: loaded at 0x60010000, the kernel must relocate itself.
     Image,
+}
+
+/// A file added to a case's initramfs, generated when the tests run (so
+/// large test data is never stored in the repository).
+#[derive(Clone, Copy, Debug)]
+pub struct ExtraFile {
+    /// Path inside the initramfs, without the leading `/`.
+    pub path: &'static str,
+    pub contents: fn() -> Vec<u8>,
 }
 
 /// One QEMU boot and what it must print.
@@ -40,8 +49,14 @@ pub struct Case {
     /// `-initrd` with the sample modules (boot-layout cases go without, so
     /// their `Memory:` lines are Linux's for the bare RAM size).
     pub initrd: bool,
+    /// Files added to the initramfs for this case only (needs `initrd`).
+    pub extra_files: &'static [ExtraFile],
     /// Typed one per prompt.
     pub input: &'static [&'static str],
+    /// Write all of `input` to the serial port as QEMU starts, before the
+    /// kernel boots, instead of one line per prompt (checks then see the
+    /// whole output only).
+    pub type_ahead: bool,
     pub expect: &'static [Check],
     /// QEMU's exit status: 0 after `poweroff`, 3 after a panic.
     pub exit: i32,
@@ -58,7 +73,9 @@ pub const BASE: Case = Case {
     append: Some("console=ttyAMA0"),
     semihosting: true,
     initrd: false,
+    extra_files: &[],
     input: &["poweroff"],
+    type_ahead: false,
     expect: &[],
     exit: 0,
     timeout_s: 60,
@@ -139,6 +156,49 @@ macro_rules! layout_nohighmem {
     };
 }
 
+/// 4.7 MB of pseudo-random bytes (xorshift32): not ELF, not text, more
+/// than one kmalloc block could ever hold, and not a whole number of pages.
+pub fn random_4700k() -> Vec<u8> {
+    let mut x = 0x9e37_79b9u32;
+    (0..4_700_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+/// A text file whose `é` straddles the first page boundary (bytes 4095 and
+/// 4096), so `cat` must join the two halves read from different pages.
+pub fn straddling_text() -> Vec<u8> {
+    let mut t = "x".repeat(4095);
+    t.push_str("\u{e9}\nend of text.txt\n");
+    t.into_bytes()
+}
+
+const BIG_FILES: &[ExtraFile] = &[
+    ExtraFile {
+        path: "data/random.bin",
+        contents: random_4700k,
+    },
+    ExtraFile {
+        path: "data/text.txt",
+        contents: straddling_text,
+    },
+];
+
+/// A line that, cut to the shell's 256 characters, would be `poweroff`.
+const POWEROFF_TOO_LONG: &str = concat!(
+    "poweroff ",
+    "                                                                ",
+    "                                                                ",
+    "                                                                ",
+    "                                                                ",
+    "now"
+);
+
 const OOPS_PC: Check = regex(r"^PC is at \S*provoke\S*\+0x[0-9a-f]+/0x[0-9a-f]+$");
 const NULL_DEREF: Check =
     line("Unable to handle kernel NULL pointer dereference at virtual address 00000000");
@@ -146,6 +206,127 @@ const FATAL_EXCEPTION: Check = regex(r"^Kernel panic - not syncing: Fatal except
 
 /// Every QEMU test, in the order they are started.
 pub const CASES: &[Case] = &[
+    Case {
+        // Issue 8: a 4.7 MB file in the initramfs is unpacked into pages of
+        // its own (no kmalloc copy), listed, refused by insmod and modinfo
+        // (not ELF); reading it leaves free pages and vm areas as they were.
+        name: "initramfs_big_file",
+        // HighMem: the file's pages come from there first.
+        mem_mb: 1024,
+        initrd: true,
+        extra_files: BIG_FILES,
+        input: &[
+            "ls /data",
+            // Warm-up: what stays for reuse (page tables of the windows, heap
+            // regions) is taken before the counters are read.
+            "insmod /data/random.bin",
+            "insmod /lib/modules/hello.ko count=0",
+            "rmmod hello",
+            "cat /proc/meminfo",
+            "cat /proc/vmallocinfo",
+            "insmod /data/random.bin",
+            "modinfo /data/random.bin",
+            "cat /data/text.txt",
+            "insmod /lib/modules/hello.ko count=0",
+            "rmmod hello",
+            "cat /proc/meminfo",
+            "cat /proc/vmallocinfo",
+            "poweroff",
+        ],
+        expect: &[
+            regex(r"^Unpacking initramfs\.\.\. \d+ files$").at_boot(),
+            regex(r"^Freeing initrd memory: \d+K$").at_boot(),
+            line("random.bin  (4700000 bytes)").of("ls /data"),
+            line("text.txt  (4114 bytes)").of("ls /data"),
+            count("insmod: can't insert '/data/random.bin': invalid module format", 2),
+            regex(r"^modinfo: ERROR: /data/random\.bin: ").of("modinfo /data/random.bin"),
+            regex(r"^x{4095}\u{e9}$").of("cat /data/text.txt"),
+            line("end of text.txt").of("cat /data/text.txt"),
+            forbid_regex("\u{fffd}"),
+            same_output("cat /proc/meminfo"),
+            same_output("cat /proc/vmallocinfo"),
+            forbid_regex(r"Kernel panic|Unable to handle|Oops"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
+        // Issue 8: `vfree` frees only what the shell's `vmalloc` made. The
+        // console's ioremap, the system registers', a live module's memory
+        // and garbage are refused; the console keeps working and the module
+        // unloads cleanly. The shell's own area frees once.
+        name: "shell_vfree_foreign_areas",
+        mem_mb: 256,
+        initrd: true,
+        input: &[
+            "cat /proc/vmallocinfo",
+            "insmod /lib/modules/hello.ko count=0",
+            "vfree 0xd0800000",
+            "vfree 0xd0802000",
+            "vfree 0xbf000000",
+            "vfree 0xd0800004",
+            "vfree 0x12345678",
+            "vmalloc 4096",
+            "cat /proc/vmallocinfo",
+            "vfree 0xd0804000",
+            "vfree 0xd0804000",
+            "cat /proc/modules",
+            "rmmod hello",
+            "poweroff",
+        ],
+        expect: &[
+            regex(r"^0xd0800000-0xd0802000    8192 \S*uart::init\+0x0/0x[0-9a-f]+ phys=10009000 ioremap$")
+                .of("cat /proc/vmallocinfo"),
+            regex(r"^0xd0802000-0xd0804000    8192 \S+ phys=10000000 ioremap$")
+                .of("cat /proc/vmallocinfo"),
+            regex(r"^0xbf000000-0xbf00[0-9a-f]{4} +\d+ \S*module_alloc\S* pages=\d+ vmalloc$")
+                .of("cat /proc/vmallocinfo"),
+            line("vfree: 0xd0800000: Invalid argument (EINVAL)").of("vfree 0xd0800000"),
+            line("vfree: 0xd0802000: Invalid argument (EINVAL)").of("vfree 0xd0802000"),
+            line("vfree: 0xbf000000: Invalid argument (EINVAL)").of("vfree 0xbf000000"),
+            line("vfree: 0xd0800004: Invalid argument (EINVAL)").of("vfree 0xd0800004"),
+            line("vfree: 0x12345678: Invalid argument (EINVAL)").of("vfree 0x12345678"),
+            line("0xd0804000").of("vmalloc 4096"),
+            // Freed the first time (no output), refused the second.
+            count("vfree: 0xd0804000: Invalid argument (EINVAL)", 1),
+            regex(r"^0xd0804000-0xd0806000    8192 .* pages=1 vmalloc$").of("cat /proc/vmallocinfo"),
+            regex(r"^hello \d+ 0 - Live 0xbf000000 \(O\)$").of("cat /proc/modules"),
+            forbid_regex(r"Kernel panic|Unable to handle|Oops"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
+        // Issue 8: a line longer than the shell's 256 characters is refused,
+        // not run cut short — cut, this one would be `poweroff` — and the
+        // shell goes on (the commands after it run).
+        name: "shell_line_too_long",
+        input: &[POWEROFF_TOO_LONG, "cat /proc/cmdline", "poweroff"],
+        expect: &[
+            line("sh: line too long (max 256 characters)"),
+            line("console=ttyAMA0").of("cat /proc/cmdline"),
+            count("reboot: Power down", 1),
+        ],
+        ..BASE
+    },
+    Case {
+        // Issue 8: everything typed before the kernel booted is kept. The
+        // whole input is in QEMU's serial port before the first instruction
+        // runs; the first character used to be lost when the UART was set up
+        // (`oweroff`). The echo and cat's output prove every character came.
+        name: "console_type_ahead",
+        append: Some("console=ttyAMA0 typeahead=yes"),
+        type_ahead: true,
+        input: &["cat /proc/cmdline", "poweroff"],
+        expect: &[
+            line("/ # cat /proc/cmdline"),
+            line("console=ttyAMA0 typeahead=yes"),
+            line("/ # poweroff"),
+            forbid_regex("not found"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
     Case {
         // The seed's session: modules land at 0xbf000000 upward, the
         // dependency pair refcounts, /proc/modules and /proc/vmallocinfo
@@ -912,6 +1093,11 @@ mod tests {
                 case.name
             );
             assert!(MEM_MB_RANGE.contains(&case.mem_mb), "{}", case.name);
+            assert!(
+                case.initrd || case.extra_files.is_empty(),
+                "{}: extra files need the initramfs",
+                case.name
+            );
             for check in case.expect {
                 for re in check.regexes() {
                     regex::Regex::new(re).unwrap_or_else(|e| panic!("{}: /{re}/: {e}", case.name));
@@ -920,6 +1106,18 @@ mod tests {
                     assert!(
                         case.input.contains(&cmd),
                         "{}: checks output of untyped `{cmd}`",
+                        case.name
+                    );
+                    assert!(
+                        !case.type_ahead,
+                        "{}: typed-ahead input has no per-command output",
+                        case.name
+                    );
+                }
+                if let crate::harness::Match::SameOutput(cmd) = check.matcher {
+                    assert!(
+                        case.input.iter().filter(|&&c| c == cmd).count() >= 2 && !case.type_ahead,
+                        "{}: `{cmd}` must be typed at least twice to compare",
                         case.name
                     );
                 }
@@ -945,6 +1143,19 @@ mod tests {
                 "oops_undefined"
             ]
         );
+    }
+
+    #[test]
+    fn generated_files() {
+        let r = random_4700k();
+        assert_eq!(r.len(), 4_700_000);
+        assert_ne!(&r[..4], b"\x7fELF");
+        assert_eq!(r, random_4700k(), "the same bytes every run");
+        let t = straddling_text();
+        assert_eq!(t.len(), 4114);
+        assert_eq!(&t[4095..4097], "\u{e9}".as_bytes());
+        assert!(POWEROFF_TOO_LONG.len() > 256);
+        assert!(POWEROFF_TOO_LONG[..256].trim() == "poweroff");
     }
 
     #[test]

@@ -26,6 +26,10 @@ pub const DEFAULT_MEM_MB: u32 = 256;
 pub const MEM_MB_RANGE: RangeInclusive<u32> = 64..=1024;
 /// The kernel command line when `run` is given no `--append`.
 pub const DEFAULT_APPEND: &str = "console=ttyAMA0";
+/// UART0's flag register (PL011 UARTFR) and its "receive FIFO empty" bit:
+/// what the harness watches before it starts a paused QEMU.
+pub const UART0_FR: u32 = 0x1000_9018;
+pub const UART_FR_RXFE: u32 = 1 << 4;
 /// The port `-s` makes QEMU's gdbstub listen on.
 pub const GDB_PORT: u16 = 1234;
 /// The name stored in the uImage header.
@@ -183,6 +187,9 @@ pub struct Qemu {
     pub gdb: bool,
     /// `-initrd`: the initramfs with the modules.
     pub initrd: Option<PathBuf>,
+    /// `-S -qmp unix:PATH,server=on,wait=off`: start paused, controlled
+    /// through a QMP socket at PATH (the harness's type-ahead).
+    pub paused_qmp: Option<PathBuf>,
 }
 
 impl Qemu {
@@ -228,6 +235,14 @@ impl Qemu {
             args.push("-initrd".into());
             args.push(initrd.clone().into());
         }
+        if let Some(qmp) = &self.paused_qmp {
+            args.push("-S".into());
+            args.push("-qmp".into());
+            let mut spec = OsString::from("unix:");
+            spec.push(qmp);
+            spec.push(",server=on,wait=off");
+            args.push(spec);
+        }
         args
     }
 
@@ -254,6 +269,7 @@ mod tests {
             console: Console::SerialOnly,
             gdb: false,
             initrd: None,
+            paused_qmp: None,
         };
         let args: Vec<String> = qemu
             .args()

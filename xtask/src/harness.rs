@@ -11,6 +11,16 @@
 //! expires. The result is a [`Transcript`]: every byte of output, where the
 //! boot ended (the first prompt) and which output each command produced.
 //!
+//! With [`Options::type_ahead`] it is an impatient typist instead: all of
+//! the input goes to QEMU's serial port the moment QEMU starts, before the
+//! kernel has even booted (what `printf 'poweroff\n' | qemu-system-arm ...`
+//! does). The kernel must keep every character; there are no per-command
+//! segments then, only the whole output. To make that deterministic rather
+//! than a race with QEMU's I/O thread, [`Options::release`] has QEMU start
+//! paused (`-S`): the harness watches the UART's flag register over QMP
+//! until the first character sits in the receiver, and only then lets the
+//! CPU run (`cont`).
+//!
 //! # Matching
 //!
 //! A [`Check`] is a [`Match`] in a [`Scope`]: all output, the boot log, or
@@ -50,17 +60,35 @@ pub enum Input {
 }
 
 /// How to drive a session.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Options {
     /// Kill QEMU after this long; `None` waits forever.
     pub timeout: Option<Duration>,
     /// Copy QEMU's output to our stdout as it arrives, and let its stderr
     /// through (for `run`); otherwise both are only captured.
     pub live: bool,
+    /// Write all of a [`Input::Lines`] input at once, as soon as QEMU
+    /// starts, instead of one line per prompt.
+    pub type_ahead: bool,
+    /// QEMU was started paused: start it once the input has reached the
+    /// UART (see [`Release`]).
+    pub release: Option<Release>,
     /// Give up early when the prompt is back after the last command and
     /// nothing more is printed for this long: the last command was meant
     /// to end the session (poweroff, a crash) and did not. `None` waits.
     pub settle: Option<Duration>,
+}
+
+/// How to start a QEMU that was started paused (`-S`) with a QMP socket:
+/// when the UART's flag register shows received data, `cont`.
+#[derive(Clone, Debug)]
+pub struct Release {
+    /// QEMU's `-qmp unix:PATH,server=on,wait=off` socket.
+    pub qmp: std::path::PathBuf,
+    /// Physical address of the UART's flag register.
+    pub flag_register: u32,
+    /// The flag bit that says "nothing received".
+    pub empty_bit: u32,
 }
 
 /// How the session ended.
@@ -168,7 +196,15 @@ pub fn drive(cmd: &mut Command, input: Input, options: Options) -> Result<Transc
             let _ = err_tx.send(String::from_utf8_lossy(&s).into_owned());
         });
     }
+    let mut ahead = String::new();
     match input {
+        Input::Lines(lines) if options.type_ahead => {
+            for line in lines {
+                ahead.push_str(&line);
+                ahead.push('\n');
+            }
+            let _ = tx.send(Event::InputClosed);
+        }
         Input::Lines(lines) => {
             for line in lines {
                 let _ = tx.send(Event::Input(line));
@@ -194,6 +230,25 @@ pub fn drive(cmd: &mut Command, input: Input, options: Options) -> Result<Transc
     let mut stdin = child.stdin.take();
     let mut raw: Vec<u8> = Vec::new();
     let mut queue: VecDeque<String> = VecDeque::new();
+    // Typed ahead: everything written now, in one go; nothing is queued.
+    let mut typed_ahead = false;
+    if options.type_ahead {
+        if let Some(pipe) = stdin.as_mut()
+            && pipe
+                .write_all(ahead.as_bytes())
+                .and_then(|()| pipe.flush())
+                .is_err()
+        {
+            stdin = None;
+        }
+        typed_ahead = true;
+    }
+    if let Some(release) = &options.release
+        && let Err(e) = start_when_received(release, deadline)
+    {
+        let _ = kill(&mut child);
+        return Err(e);
+    }
     let mut boot_end = None;
     let mut segments: Vec<Segment> = Vec::new();
     let mut open_segment = false;
@@ -235,9 +290,9 @@ pub fn drive(cmd: &mut Command, input: Input, options: Options) -> Result<Transc
             timed_out = true;
             break;
         }
-        let done_and_back_at_prompt = input_closed
+        let done_and_back_at_prompt = (input_closed || typed_ahead)
             && queue.is_empty()
-            && !segments.is_empty()
+            && (!segments.is_empty() || typed_ahead)
             && raw[since..].ends_with(PROMPT.as_bytes());
         let settle = options.settle.filter(|_| done_and_back_at_prompt);
         let wait = match (left, settle) {
@@ -270,7 +325,8 @@ pub fn drive(cmd: &mut Command, input: Input, options: Options) -> Result<Transc
                 raw.extend_from_slice(&bytes);
             }
             Event::OutputClosed => break,
-            Event::Input(line) => queue.push_back(line),
+            Event::Input(line) if !typed_ahead => queue.push_back(line),
+            Event::Input(_) => {}
             Event::InputClosed => input_closed = true,
         }
     }
@@ -280,6 +336,10 @@ pub fn drive(cmd: &mut Command, input: Input, options: Options) -> Result<Transc
         if raw[last.start..].ends_with(PROMPT.as_bytes()) {
             last.end -= PROMPT.len();
         }
+    }
+
+    if typed_ahead {
+        boot_end = find(&raw, PROMPT.as_bytes());
     }
 
     let outcome = if timed_out {
@@ -302,6 +362,77 @@ pub fn drive(cmd: &mut Command, input: Input, options: Options) -> Result<Transc
         stderr,
         outcome,
     })
+}
+
+/// Waits (until `deadline`, or 30 s) for the UART behind `r` to hold a
+/// received character, then resumes the paused QEMU.
+fn start_when_received(r: &Release, deadline: Option<Instant>) -> Result<()> {
+    use std::os::unix::net::UnixStream;
+    let give_up = deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(30));
+    let stream = loop {
+        match UnixStream::connect(&r.qmp) {
+            Ok(s) => break s,
+            Err(e) if Instant::now() >= give_up => {
+                return Err(e).context(format!(
+                    "connecting to QEMU's QMP socket {}",
+                    r.qmp.display()
+                ));
+            }
+            Err(_) => thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    let left = give_up.saturating_duration_since(Instant::now());
+    stream
+        .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+        .context("QMP socket")?;
+    let mut reader = std::io::BufReader::new(stream.try_clone().context("QMP socket")?);
+    let mut writer = stream;
+    let mut call = |command: &str| -> Result<String> {
+        writer
+            .write_all(command.as_bytes())
+            .and_then(|()| writer.write_all(b"\n"))
+            .context("writing to QMP")?;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).context("reading from QMP")? == 0 {
+                anyhow::bail!("QMP closed the connection");
+            }
+            if line.contains("\"return\"") {
+                return Ok(line.clone());
+            }
+            if line.contains("\"error\"") {
+                anyhow::bail!("QMP: {}", line.trim());
+            }
+        }
+    };
+    call(r#"{"execute": "qmp_capabilities"}"#)?; // skips the greeting
+    let peek = format!(
+        r#"{{"execute": "human-monitor-command", "arguments": {{"command-line": "xp /1wx {:#x}"}}}}"#,
+        r.flag_register
+    );
+    let value = Regex::new(r": 0x([0-9a-fA-F]+)").expect("valid regex");
+    loop {
+        let reply = call(&peek)?;
+        let flags = value
+            .captures(&reply)
+            .and_then(|c| u32::from_str_radix(&c[1], 16).ok())
+            .with_context(|| format!("unexpected reply to `xp`: {}", reply.trim()))?;
+        if flags & r.empty_bit == 0 {
+            break;
+        }
+        if Instant::now() >= give_up {
+            anyhow::bail!("the typed-ahead input never reached the UART (flags {flags:#x})");
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    call(r#"{"execute": "cont"}"#)?;
+    Ok(())
+}
+
+/// Where `needle` first occurs in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 fn kill(child: &mut Child) -> Result<()> {
@@ -399,6 +530,22 @@ impl Transcript {
         found.then_some(out)
     }
 
+    /// The output of each run of `command`, echo lines removed, in order.
+    pub fn outputs_of(&self, command: &str) -> Vec<String> {
+        self.segments
+            .iter()
+            .filter(|s| s.command == command)
+            .map(|seg| {
+                let text = normalize(&self.raw[seg.start..seg.end]);
+                match text.split_once('\n') {
+                    Some((echo, rest)) if echo.trim() == command.trim() => rest.to_string(),
+                    None if text.trim() == command.trim() => String::new(),
+                    _ => text,
+                }
+            })
+            .collect()
+    }
+
     /// The last `n` lines of output, for failure reports.
     pub fn tail(&self, n: usize) -> Vec<String> {
         let text = self.text();
@@ -453,6 +600,9 @@ pub enum Match {
         dip: u64,
         tolerance: u64,
     },
+    /// This command was typed at least twice and printed the same each time
+    /// (e.g. `cat /proc/meminfo` around something that must not leak).
+    SameOutput(&'static str),
 }
 
 /// One expectation about a session's output.
@@ -537,6 +687,15 @@ pub const fn comes_back(re: &'static str, dip: u64, tolerance: u64) -> Check {
     }
 }
 
+/// Every run of `command` (at least two) printed exactly the same.
+pub const fn same_output(command: &'static str) -> Check {
+    Check {
+        scope: Scope::All,
+        raw: true,
+        matcher: Match::SameOutput(command),
+    }
+}
+
 /// printk times never decrease.
 pub const fn monotonic_timestamps() -> Check {
     Check {
@@ -579,6 +738,9 @@ impl Check {
 
     /// `Ok` if the transcript satisfies the check, else what is wrong.
     pub fn evaluate(&self, t: &Transcript) -> Result<(), String> {
+        if let Match::SameOutput(cmd) = self.matcher {
+            return same_runs(cmd, &t.outputs_of(cmd));
+        }
         let text = match self.scope {
             Scope::All => t.text(),
             Scope::Boot => t.boot_text(),
@@ -668,6 +830,9 @@ impl Check {
                     Ok(())
                 }
             }
+            Match::SameOutput(cmd) => Err(format!(
+                "the runs of `{cmd}` can only be compared on a transcript"
+            )),
             Match::MonotonicTimestamps => {
                 let mut last: Option<(u64, &str)> = None;
                 for l in raw {
@@ -690,6 +855,33 @@ impl Check {
             }
         }
     }
+}
+
+/// `Ok` if there are at least two runs and all are identical; else the
+/// first line where a run differs from the first run.
+fn same_runs(cmd: &str, runs: &[String]) -> Result<(), String> {
+    let Some((first, rest)) = runs.split_first() else {
+        return Err(format!("`{cmd}` was never typed (no prompt before it)"));
+    };
+    if rest.is_empty() {
+        return Err(format!("`{cmd}` ran once: nothing to compare"));
+    }
+    for (i, run) in rest.iter().enumerate() {
+        if run != first {
+            let (a, b) = (lines(first), lines(run));
+            let at = (0..a.len().max(b.len()))
+                .find(|&k| a.get(k) != b.get(k))
+                .unwrap_or(0);
+            return Err(format!(
+                "run {} of `{cmd}` differs from run 1 at line {}: `{}` then `{}`",
+                i + 2,
+                at + 1,
+                a.get(at).copied().unwrap_or("<end>"),
+                b.get(at).copied().unwrap_or("<end>")
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Why a block was not found: the longest partial match, if any.
@@ -988,15 +1180,66 @@ console=ttyAMA0 quiet=0\r
     "#;
 
     fn fake(commands: &[&str], timeout_ms: u64) -> Transcript {
+        fake_with(FAKE_KERNEL, commands, timeout_ms, false)
+    }
+
+    fn fake_with(script: &str, commands: &[&str], timeout_ms: u64, ahead: bool) -> Transcript {
         let mut cmd = Command::new("sh");
-        cmd.args(["-c", FAKE_KERNEL]);
+        cmd.args(["-c", script]);
         let input = Input::Lines(commands.iter().map(|s| s.to_string()).collect());
         let options = Options {
             timeout: Some(Duration::from_millis(timeout_ms)),
             live: false,
             settle: Some(Duration::from_millis(500)),
+            type_ahead: ahead,
+            release: None,
         };
         drive(&mut cmd, input, options).unwrap()
+    }
+
+    #[test]
+    fn types_ahead_before_the_first_prompt() {
+        // A "kernel" that reads all its input before it prints anything:
+        // with a patient typist it would wait for ever.
+        const EAGER: &str = r#"
+            IFS= read -r a; IFS= read -r b
+            printf '[    0.000000] booting\r\n/ # %s\r\ngot:%s\r\n/ # %s\r\n' "$a" "$a" "$b"
+            [ "$b" = poweroff ] && exit 0
+            exit 9
+        "#;
+        let t = fake_with(EAGER, &["echo hi", "poweroff"], 10_000, true);
+        assert_eq!(t.outcome, Outcome::Exited(Some(0)));
+        assert!(t.segments.is_empty());
+        assert_eq!(t.boot_text(), "[    0.000000] booting\n");
+        assert_eq!(line("got:echo hi").evaluate(&t), Ok(()));
+        // Back at the prompt and silent: given up after the settle time.
+        let t = fake_with(
+            r#"IFS= read -r a; printf '/ # %s\r\n/ # ' "$a"; sleep 30"#,
+            &["x"],
+            10_000,
+            true,
+        );
+        assert_eq!(
+            t.outcome,
+            Outcome::StuckAtPrompt(Duration::from_millis(500))
+        );
+    }
+
+    #[test]
+    fn same_output_compares_runs() {
+        let log = "/ # m\r\nfree 1\r\n/ # x\r\n/ # m\r\nfree 1\r\n/ # m\r\nfree 2\r\n/ # ";
+        let t = transcript(log, &["m", "x", "m", "m"]);
+        assert_eq!(t.outputs_of("m"), ["free 1\n", "free 1\n", "free 2\n"]);
+        let err = same_output("m").evaluate(&t).unwrap_err();
+        assert!(
+            err.contains("run 3 of `m` differs from run 1 at line 1: `free 1` then `free 2`"),
+            "{err}"
+        );
+        let t = transcript(log, &["m", "x", "m"]);
+        assert_eq!(same_output("m").evaluate(&t), Ok(()));
+        let err = same_output("x").evaluate(&t).unwrap_err();
+        assert!(err.contains("ran once"), "{err}");
+        assert!(same_output("y").evaluate(&t).is_err());
     }
 
     #[test]

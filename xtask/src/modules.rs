@@ -211,6 +211,64 @@ pub fn build_initrd(root: &Path, extra: &[PathBuf]) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// `base` (a newc archive) with `files` (path without the leading `/`,
+/// contents) added before its trailer, and the directories they need.
+pub fn add_files(base: &[u8], files: &[(&str, Vec<u8>)]) -> Result<Vec<u8>> {
+    let mut members: Vec<(String, u32, &[u8])> = Vec::new();
+    for e in kernel::fs::cpio::entries(base) {
+        let e = e.map_err(|e| anyhow::anyhow!("reading the initramfs: {e}"))?;
+        members.push((e.name.to_string(), e.mode, e.data));
+    }
+    for (path, data) in files {
+        let mut dir = String::new();
+        for part in path
+            .split('/')
+            .rev()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+        {
+            if !dir.is_empty() {
+                dir.push('/');
+            }
+            dir.push_str(part);
+            if !members.iter().any(|(n, _, _)| *n == dir) {
+                members.push((dir.clone(), 0o040755, &b""[..]));
+            }
+        }
+        members.push((path.to_string(), 0o100644, data.as_slice()));
+    }
+    let list: Vec<(&str, u32, &[u8])> = members
+        .iter()
+        .map(|(n, m, d)| (n.as_str(), *m, *d))
+        .collect();
+    let mut out = kernel::fs::cpio::build(&list);
+    out.resize(out.len().next_multiple_of(512), 0);
+    Ok(out)
+}
+
+/// The initramfs of a test case with extra files: the sample modules'
+/// ([`INITRD`], built first) plus the generated files; returns its path.
+pub fn build_case_initrd(
+    root: &Path,
+    case: &str,
+    files: &[crate::cases::ExtraFile],
+) -> Result<PathBuf> {
+    let base_path = root.join(INITRD);
+    let base = fs::read(&base_path).with_context(|| format!("reading {}", base_path.display()))?;
+    let generated: Vec<(&str, Vec<u8>)> = files.iter().map(|f| (f.path, (f.contents)())).collect();
+    let archive = add_files(&base, &generated)?;
+    let path = case_initrd(root, case);
+    fs::write(&path, &archive).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+/// Where [`build_case_initrd`] writes a case's initramfs.
+pub fn case_initrd(root: &Path, case: &str) -> PathBuf {
+    root.join(format!("target/kobold/initramfs-{case}.cpio"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,5 +287,37 @@ mod tests {
         assert!(text.contains("TRAILER!!!"));
         assert!(cpio(&[dir.join("x.txt")]).is_err());
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn files_are_added_with_their_directories() {
+        let base = kernel::fs::cpio::build(&[
+            ("lib", 0o040755, b""),
+            ("lib/modules/a.ko", 0o100644, b"ko"),
+        ]);
+        let a = add_files(
+            &base,
+            &[("data/deep/x.bin", vec![1, 2, 3]), ("lib/y", b"y".to_vec())],
+        )
+        .unwrap();
+        assert_eq!(a.len() % 512, 0);
+        let got: Vec<(String, u32, Vec<u8>)> = kernel::fs::cpio::entries(&a)
+            .map(|e| e.unwrap())
+            .map(|e| (e.name.to_string(), e.mode, e.data.to_vec()))
+            .collect();
+        let names: Vec<&str> = got.iter().map(|(n, _, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "lib",
+                "lib/modules/a.ko",
+                "data",
+                "data/deep",
+                "data/deep/x.bin",
+                "lib/y"
+            ]
+        );
+        assert_eq!(got[4].2, [1, 2, 3]);
+        assert_eq!(got[3].1, 0o040755);
     }
 }

@@ -103,6 +103,7 @@ pub fn run(root: &Path, args: &RunArgs) -> Result<u8> {
         console: Console::Nographic,
         gdb: args.gdb,
         initrd: Some(initrd),
+        paused_qmp: None,
     };
     let mut cmd = qemu.command();
     if args.gdb {
@@ -134,6 +135,8 @@ pub fn run(root: &Path, args: &RunArgs) -> Result<u8> {
             timeout: None,
             live: true,
             settle: None,
+            type_ahead: false,
+            release: None,
         },
     )?;
     Ok(match transcript.outcome {

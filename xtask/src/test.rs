@@ -86,6 +86,9 @@ pub fn test(root: &Path, args: &TestArgs) -> Result<u8> {
     if cases.iter().any(|c| c.initrd) {
         crate::modules::build_initrd(root, &[])?;
     }
+    for case in cases.iter().filter(|c| !c.extra_files.is_empty()) {
+        crate::modules::build_case_initrd(root, case.name, case.extra_files)?;
+    }
     for variant in Variant::ALL {
         let needed = cases.iter().any(|c| c.variant == variant)
             || (variant == Variant::Highmem && !image_checks.is_empty());
@@ -245,12 +248,28 @@ pub fn qemu_for(root: &Path, case: &Case) -> Qemu {
         semihosting: case.semihosting,
         console: Console::SerialOnly,
         gdb: false,
-        initrd: case.initrd.then(|| root.join(crate::modules::INITRD)),
+        initrd: case.initrd.then(|| {
+            if case.extra_files.is_empty() {
+                root.join(crate::modules::INITRD)
+            } else {
+                crate::modules::case_initrd(root, case.name)
+            }
+        }),
+        paused_qmp: case.type_ahead.then(|| qmp_socket(case)),
     }
+}
+
+/// The QMP socket of a typed-ahead case (short: a Unix socket's path is
+/// limited to about 100 bytes).
+fn qmp_socket(case: &Case) -> PathBuf {
+    std::env::temp_dir().join(format!("kobold-{}-{}.qmp", std::process::id(), case.name))
 }
 
 fn run_case(root: &Path, case: &'static Case) -> Verdict {
     let qemu = qemu_for(root, case);
+    if let Some(sock) = &qemu.paused_qmp {
+        let _ = std::fs::remove_file(sock);
+    }
     let mut cmd = qemu.command();
     let command_line = process::describe(&cmd);
     let input = Input::Lines(case.input.iter().map(|s| s.to_string()).collect());
@@ -258,9 +277,21 @@ fn run_case(root: &Path, case: &'static Case) -> Verdict {
         timeout: Some(Duration::from_secs(case.timeout_s)),
         live: false,
         settle: Some(SETTLE),
+        type_ahead: case.type_ahead,
+        // Typed ahead: the CPU starts once the first character is in the
+        // UART, so the test never depends on QEMU's I/O thread being quick.
+        release: qemu.paused_qmp.clone().map(|qmp| harness::Release {
+            qmp,
+            flag_register: crate::config::UART0_FR,
+            empty_bit: crate::config::UART_FR_RXFE,
+        }),
     };
     let started = Instant::now();
-    let transcript = match harness::drive(&mut cmd, input, options) {
+    let driven = harness::drive(&mut cmd, input, options);
+    if let Some(sock) = &qemu.paused_qmp {
+        let _ = std::fs::remove_file(sock);
+    }
+    let transcript = match driven {
         Ok(t) => t,
         Err(e) => {
             return Verdict {
@@ -329,7 +360,12 @@ pub fn evaluate(case: &Case, t: &Transcript) -> Vec<String> {
         )),
         Outcome::Exited(_) => {}
     }
-    let typed = t.segments.len();
+    // Typed ahead, everything was sent at once: the checks tell what arrived.
+    let typed = if case.type_ahead {
+        case.input.len()
+    } else {
+        t.segments.len()
+    };
     if typed < case.input.len() {
         problems.push(format!(
             "only {typed} of {} commands were typed: no shell prompt `{}` before `{}`",

@@ -15,9 +15,7 @@ use crate::errno::Errno;
 /// Runs `f` on the bytes of the initramfs file at `path`.
 #[cfg(target_arch = "arm")]
 pub fn read_module<R>(path: &str, f: impl FnOnce(&[u8]) -> Result<R, Errno>) -> Result<R, Errno> {
-    let fs = crate::fs::ROOTFS.lock();
-    let bytes = fs.read(path)?;
-    f(bytes)
+    crate::fs::with_file(path, f)?
 }
 
 /// The memory counters a leak would move: free pages (buddy), heap bytes

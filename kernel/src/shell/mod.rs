@@ -9,12 +9,18 @@
 //! Errors follow busybox's wording (`sh: foo: not found`, `devmem: invalid
 //! number 'x'`, `cat: /x: No such file or directory`) and never stop the
 //! shell.
+//!
+//! A [`Shell`] keeps what a session owns: the areas its `vmalloc` command
+//! made. `vfree` frees only those — as a user process can only `munmap` its
+//! own mappings — so `vfree` of the console's ioremap, a module's memory or
+//! any other kernel area is refused with `EINVAL` instead of silencing the
+//! UART or pulling memory from under a live module.
 pub mod devmem;
 pub mod line;
 pub mod modules;
 
 use crate::errno::Errno;
-use alloc::string::String;
+use crate::module::ModName;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
@@ -69,6 +75,15 @@ impl CrashKind {
     }
 }
 
+/// Why `insmod FILE` failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InsmodError {
+    /// The file could not be read (busybox: `can't open`).
+    Open(Errno),
+    /// The kernel refused the module (busybox: `can't insert`).
+    Insert(Errno),
+}
+
 /// What the shell needs from the kernel.
 pub trait Platform {
     /// Writes the contents of a /proc file.
@@ -92,23 +107,30 @@ pub trait Platform {
     fn selftest(&mut self, name: &str, args: &[&str], out: &mut dyn Write) -> Result<(), Errno>;
     /// Reads the translation-table entries for a virtual address.
     fn page_walk(&mut self, virt: u32) -> crate::mm::pgtable::PageWalk;
-    /// A file of the rootfs (the unpacked initramfs).
-    fn read_file(&mut self, path: &str) -> Result<Vec<u8>, Errno>;
+    /// Calls `f` once with a rootfs file's whole contents (mapped
+    /// contiguously for the duration of the call).
+    fn with_file(&mut self, path: &str, f: &mut dyn FnMut(&[u8])) -> Result<(), Errno>;
+    /// Calls `f` with a rootfs file's contents piece by piece, in order
+    /// (page by page: nothing is mapped or copied as a whole).
+    fn read_file_pages(&mut self, path: &str, f: &mut dyn FnMut(&[u8])) -> Result<(), Errno>;
     /// Writes the entries of a rootfs directory.
     fn list_dir(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno>;
-    /// Loads a module; returns its name.
-    fn insmod(&mut self, path: &str, bytes: &[u8], args: &[&str]) -> Result<String, Errno>;
+    /// Loads the module in rootfs file `path`; returns its name.
+    fn insmod(&mut self, path: &str, args: &[&str]) -> Result<ModName, InsmodError>;
     /// Unloads a module.
     fn rmmod(&mut self, name: &str) -> Result<(), Errno>;
     /// Writes `lsmod` output.
     fn lsmod(&mut self, out: &mut dyn Write) -> fmt::Result;
 }
 
+/// A command: the session, its arguments, where its output goes, the kernel.
+type Run = fn(&mut Shell, &[&str], &mut dyn Write, &mut dyn Platform) -> fmt::Result;
+
 struct Command {
     name: &'static str,
     usage: &'static str,
     help: &'static str,
-    run: fn(&[&str], &mut dyn Write, &mut dyn Platform) -> fmt::Result,
+    run: Run,
 }
 
 const COMMANDS: &[Command] = &[
@@ -210,27 +232,141 @@ const COMMANDS: &[Command] = &[
     },
 ];
 
-/// Runs one command line.
-pub fn execute(line: &str, out: &mut dyn Write, platform: &mut dyn Platform) -> fmt::Result {
-    let mut words = [""; 16];
-    let mut n = 0;
-    for w in line.split_ascii_whitespace() {
-        if n == words.len() {
-            return writeln!(out, "sh: too many arguments");
+/// One shell session and what it owns.
+#[derive(Debug, Default)]
+pub struct Shell {
+    /// Start addresses of the areas this session's `vmalloc` made and has
+    /// not freed: the only ones its `vfree` may free.
+    vmalloc_areas: Vec<u32>,
+}
+
+impl Shell {
+    pub const fn new() -> Self {
+        Shell {
+            vmalloc_areas: Vec::new(),
         }
-        words[n] = w;
-        n += 1;
     }
-    let Some((&name, args)) = words[..n].split_first() else {
-        return Ok(());
-    };
-    match COMMANDS.iter().find(|c| c.name == name) {
-        Some(c) => (c.run)(args, out, platform),
-        None => writeln!(out, "sh: {name}: not found"),
+
+    /// Runs one command line.
+    pub fn execute(
+        &mut self,
+        line: &str,
+        out: &mut dyn Write,
+        platform: &mut dyn Platform,
+    ) -> fmt::Result {
+        let mut words = [""; 16];
+        let mut n = 0;
+        for w in line.split_ascii_whitespace() {
+            if n == words.len() {
+                return writeln!(out, "sh: too many arguments");
+            }
+            words[n] = w;
+            n += 1;
+        }
+        let Some((&name, args)) = words[..n].split_first() else {
+            return Ok(());
+        };
+        match COMMANDS.iter().find(|c| c.name == name) {
+            Some(c) => (c.run)(self, args, out, platform),
+            None => writeln!(out, "sh: {name}: not found"),
+        }
+    }
+
+    /// Says why a line longer than [`line::MAX_LINE`] was not run.
+    pub fn line_too_long(&mut self, out: &mut dyn Write) -> fmt::Result {
+        writeln!(out, "sh: line too long (max {} characters)", line::MAX_LINE)
+    }
+
+    /// The areas made by `vmalloc` and not yet freed, oldest first.
+    pub fn vmalloc_areas(&self) -> &[u32] {
+        &self.vmalloc_areas
     }
 }
 
-fn cmd_help(_: &[&str], out: &mut dyn Write, _: &mut dyn Platform) -> fmt::Result {
+/// Writes bytes that arrive in pieces as text: valid UTF-8 as is, each
+/// invalid sequence as U+FFFD (as `String::from_utf8_lossy` does), and a
+/// character split between two pieces (a page boundary, for `cat`) whole.
+#[derive(Debug, Default)]
+pub struct Utf8Stream {
+    /// The start of a character whose remaining bytes are in the next piece.
+    carry: [u8; 3],
+    carried: usize,
+}
+
+/// The length a UTF-8 sequence starting with `lead` has (0: not a lead).
+fn utf8_width(lead: u8) -> usize {
+    match lead {
+        0x00..=0x7f => 1,
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => 0,
+    }
+}
+
+impl Utf8Stream {
+    /// Writes the next piece.
+    pub fn write(&mut self, mut bytes: &[u8], out: &mut dyn Write) -> fmt::Result {
+        if self.carried > 0 {
+            let mut buf = [0u8; 4];
+            buf[..self.carried].copy_from_slice(&self.carry[..self.carried]);
+            let want = utf8_width(self.carry[0]).max(self.carried + 1);
+            let take = (want - self.carried).min(bytes.len());
+            buf[self.carried..self.carried + take].copy_from_slice(&bytes[..take]);
+            let have = self.carried + take;
+            match core::str::from_utf8(&buf[..have]) {
+                Ok(s) => {
+                    out.write_str(s)?;
+                    self.carried = 0;
+                    bytes = &bytes[take..];
+                }
+                // Still a valid beginning, and the piece is used up.
+                Err(e) if e.error_len().is_none() && have < want => {
+                    self.carry[..have].copy_from_slice(&buf[..have]);
+                    self.carried = have;
+                    return Ok(());
+                }
+                // Not a character after all: one replacement for the
+                // longest invalid start (the carried bytes and any
+                // continuation bytes of this piece); the rest is read afresh.
+                Err(e) => {
+                    out.write_char('\u{fffd}')?;
+                    let used = e.error_len().unwrap_or(have).saturating_sub(self.carried);
+                    bytes = bytes.get(used..).unwrap_or_default();
+                    self.carried = 0;
+                }
+            }
+        }
+        let mut chunks = bytes.utf8_chunks().peekable();
+        while let Some(chunk) = chunks.next() {
+            out.write_str(chunk.valid())?;
+            let bad = chunk.invalid();
+            if bad.is_empty() {
+                continue;
+            }
+            let incomplete = chunks.peek().is_none()
+                && bad.len() < 4
+                && core::str::from_utf8(bad).is_err_and(|e| e.error_len().is_none());
+            if incomplete {
+                self.carry[..bad.len()].copy_from_slice(bad);
+                self.carried = bad.len();
+            } else {
+                out.write_char('\u{fffd}')?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the text: a character left incomplete is replaced.
+    pub fn finish(&mut self, out: &mut dyn Write) -> fmt::Result {
+        if core::mem::take(&mut self.carried) > 0 {
+            out.write_char('\u{fffd}')?;
+        }
+        Ok(())
+    }
+}
+
+fn cmd_help(_: &mut Shell, _: &[&str], out: &mut dyn Write, _: &mut dyn Platform) -> fmt::Result {
     writeln!(out, "Kobold shell commands:")?;
     for c in COMMANDS {
         writeln!(out, "  {}\n      {}", c.usage, c.help)?;
@@ -238,7 +374,7 @@ fn cmd_help(_: &[&str], out: &mut dyn Write, _: &mut dyn Platform) -> fmt::Resul
     Ok(())
 }
 
-fn cmd_cat(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+fn cmd_cat(_: &mut Shell, args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
     if args.is_empty() {
         return writeln!(out, "Usage: cat FILE...");
     }
@@ -246,14 +382,12 @@ fn cmd_cat(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Res
         let r = if path.starts_with("/proc/") {
             p.proc_read(path, out)
         } else {
-            p.read_file(path).map(|bytes| {
-                for chunk in bytes.utf8_chunks() {
-                    let _ = out.write_str(chunk.valid());
-                    if !chunk.invalid().is_empty() {
-                        let _ = out.write_char('\u{fffd}');
-                    }
-                }
-            })
+            let mut text = Utf8Stream::default();
+            let r = p.read_file_pages(path, &mut |piece| {
+                let _ = text.write(piece, out);
+            });
+            let _ = text.finish(out);
+            r
         };
         if let Err(e) = r {
             writeln!(out, "cat: {path}: {e}")?;
@@ -262,12 +396,17 @@ fn cmd_cat(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Res
     Ok(())
 }
 
-fn cmd_dmesg(_: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+fn cmd_dmesg(_: &mut Shell, _: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
     p.dmesg(out);
     Ok(())
 }
 
-fn cmd_devmem(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+fn cmd_devmem(
+    _: &mut Shell,
+    args: &[&str],
+    out: &mut dyn Write,
+    p: &mut dyn Platform,
+) -> fmt::Result {
     let req = match devmem::parse(args) {
         Ok(r) => r,
         Err(e) => return writeln!(out, "{e}"),
@@ -279,33 +418,66 @@ fn cmd_devmem(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::
     }
 }
 
-fn cmd_vmalloc(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+fn cmd_vmalloc(
+    sh: &mut Shell,
+    args: &[&str],
+    out: &mut dyn Write,
+    p: &mut dyn Platform,
+) -> fmt::Result {
     let [size] = args else {
         return writeln!(out, "Usage: vmalloc SIZE");
     };
-    match devmem::parse_number(size).and_then(|v| u32::try_from(v).ok()) {
-        Some(n) => match p.vmalloc(n) {
-            Ok(addr) => writeln!(out, "{addr:#010x}"),
-            Err(e) => writeln!(out, "vmalloc: {size}: {e} ({})", e.name()),
-        },
-        None => writeln!(out, "vmalloc: invalid size '{size}'"),
+    let Some(n) = devmem::parse_number(size).and_then(|v| u32::try_from(v).ok()) else {
+        return writeln!(out, "vmalloc: invalid size '{size}'");
+    };
+    // Room to remember the area first: an area the shell could not record
+    // could never be freed.
+    let r = sh
+        .vmalloc_areas
+        .try_reserve(1)
+        .map_err(|_| Errno::ENOMEM)
+        .and_then(|()| p.vmalloc(n));
+    match r {
+        Ok(addr) => {
+            sh.vmalloc_areas.push(addr); // within the capacity reserved
+            writeln!(out, "{addr:#010x}")
+        }
+        Err(e) => writeln!(out, "vmalloc: {size}: {e} ({})", e.name()),
     }
 }
 
-fn cmd_vfree(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+fn cmd_vfree(
+    sh: &mut Shell,
+    args: &[&str],
+    out: &mut dyn Write,
+    p: &mut dyn Platform,
+) -> fmt::Result {
     let [addr] = args else {
         return writeln!(out, "Usage: vfree ADDR");
     };
-    match devmem::parse_number(addr).and_then(|v| u32::try_from(v).ok()) {
-        Some(a) => match p.vfree(a) {
-            Ok(()) => Ok(()),
-            Err(e) => writeln!(out, "vfree: {addr}: {e} ({})", e.name()),
-        },
-        None => writeln!(out, "vfree: invalid address '{addr}'"),
+    let Some(a) = devmem::parse_number(addr).and_then(|v| u32::try_from(v).ok()) else {
+        return writeln!(out, "vfree: invalid address '{addr}'");
+    };
+    // Only an area this shell's vmalloc made: never the console's ioremap,
+    // a module's memory or any other kernel area.
+    let r = match sh.vmalloc_areas.iter().position(|&x| x == a) {
+        Some(i) => p.vfree(a).map(|()| {
+            sh.vmalloc_areas.swap_remove(i);
+        }),
+        None => Err(Errno::EINVAL),
+    };
+    match r {
+        Ok(()) => Ok(()),
+        Err(e) => writeln!(out, "vfree: {addr}: {e} ({})", e.name()),
     }
 }
 
-fn cmd_selftest(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+fn cmd_selftest(
+    _: &mut Shell,
+    args: &[&str],
+    out: &mut dyn Write,
+    p: &mut dyn Platform,
+) -> fmt::Result {
     let [name, rest @ ..] = args else {
         return writeln!(
             out,
@@ -319,7 +491,7 @@ fn cmd_selftest(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt
     }
 }
 
-fn cmd_pt(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+fn cmd_pt(_: &mut Shell, args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
     let [addr] = args else {
         return writeln!(out, "Usage: pt VADDR");
     };
@@ -329,17 +501,27 @@ fn cmd_pt(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Resu
     }
 }
 
-fn cmd_poweroff(_: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+fn cmd_poweroff(
+    _: &mut Shell,
+    _: &[&str],
+    out: &mut dyn Write,
+    p: &mut dyn Platform,
+) -> fmt::Result {
     p.poweroff();
     writeln!(out, "poweroff: the board did not power off")
 }
 
-fn cmd_reboot(_: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+fn cmd_reboot(_: &mut Shell, _: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
     p.reboot();
     writeln!(out, "reboot: the board did not reset")
 }
 
-fn cmd_provoke_crash(args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+fn cmd_provoke_crash(
+    _: &mut Shell,
+    args: &[&str],
+    out: &mut dyn Write,
+    p: &mut dyn Platform,
+) -> fmt::Result {
     let usage = COMMANDS
         .iter()
         .find(|c| c.name == "provoke-crash")
@@ -367,6 +549,19 @@ mod tests {
     struct Fake {
         mem: std::collections::HashMap<u32, u32>,
         log: Vec<String>,
+        next_area: u32,
+    }
+
+    impl Fake {
+        fn file(path: &str) -> Result<&'static [u8], Errno> {
+            match path {
+                "/lib/modules/hello.ko" => Ok(b"ELF"),
+                "/etc/motd" => Ok(b"hi\n"),
+                "/etc/utf8" => Ok("gr\u{fc}\u{df}e \u{2014} \u{1f980}\n".as_bytes()),
+                "/lib/modules" => Err(Errno::EISDIR),
+                _ => Err(Errno::ENOENT),
+            }
+        }
     }
 
     impl Platform for Fake {
@@ -404,15 +599,13 @@ mod tests {
             if size == 0 {
                 Err(Errno::EINVAL)
             } else {
-                Ok(0xf000_0000)
+                self.next_area += 0x1000;
+                Ok(0xf000_0000 + self.next_area)
             }
         }
         fn vfree(&mut self, addr: u32) -> Result<(), Errno> {
-            if addr == 0xf000_0000 {
-                Ok(())
-            } else {
-                Err(Errno::EINVAL)
-            }
+            self.log.push(format!("vfree {addr:#x}"));
+            Ok(())
         }
         fn selftest(&mut self, name: &str, _: &[&str], out: &mut dyn Write) -> Result<(), Errno> {
             match name {
@@ -429,12 +622,14 @@ mod tests {
                 l2: None,
             }
         }
-        fn read_file(&mut self, path: &str) -> Result<Vec<u8>, Errno> {
-            match path {
-                "/lib/modules/hello.ko" => Ok(b"ELF".to_vec()),
-                "/etc/motd" => Ok(b"hi\n".to_vec()),
-                _ => Err(Errno::ENOENT),
-            }
+        fn with_file(&mut self, path: &str, f: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
+            f(Self::file(path)?);
+            Ok(())
+        }
+        fn read_file_pages(&mut self, path: &str, f: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
+            // Tiny "pages", so characters straddle them.
+            Self::file(path)?.chunks(3).for_each(f);
+            Ok(())
         }
         fn list_dir(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno> {
             match path {
@@ -442,12 +637,13 @@ mod tests {
                 _ => Err(Errno::ENOENT),
             }
         }
-        fn insmod(&mut self, path: &str, _: &[u8], args: &[&str]) -> Result<String, Errno> {
+        fn insmod(&mut self, path: &str, args: &[&str]) -> Result<ModName, InsmodError> {
             self.log.push(format!("insmod {path} {args:?}"));
+            Self::file(path).map_err(InsmodError::Open)?;
             match args.first() {
-                Some(&"bad=1") => Err(Errno::ENOEXEC),
-                Some(&"x") => Err(Errno::ENOENT),
-                _ => Ok("hello".into()),
+                Some(&"bad=1") => Err(InsmodError::Insert(Errno::ENOEXEC)),
+                Some(&"x") => Err(InsmodError::Insert(Errno::ENOENT)),
+                _ => Ok(ModName::new("hello").unwrap()),
             }
         }
         fn rmmod(&mut self, name: &str) -> Result<(), Errno> {
@@ -463,9 +659,110 @@ mod tests {
     }
 
     fn run(p: &mut Fake, line: &str) -> String {
+        run_in(&mut Shell::new(), p, line)
+    }
+
+    fn run_in(sh: &mut Shell, p: &mut Fake, line: &str) -> String {
         let mut s = String::new();
-        execute(line, &mut s, p).unwrap();
+        sh.execute(line, &mut s, p).unwrap();
         s
+    }
+
+    #[test]
+    fn vfree_frees_only_the_shells_own_areas() {
+        let mut p = Fake::default();
+        let mut sh = Shell::new();
+        assert_eq!(run_in(&mut sh, &mut p, "vmalloc 4096"), "0xf0001000\n");
+        assert_eq!(run_in(&mut sh, &mut p, "vmalloc 8192"), "0xf0002000\n");
+        assert_eq!(sh.vmalloc_areas(), [0xf000_1000, 0xf000_2000]);
+        // Kernel areas (the console's ioremap, a module), an address inside
+        // an area, garbage: refused without reaching the kernel.
+        for addr in ["0xd0800000", "0xbf000000", "0xf0001004", "0", "0xffffffff"] {
+            assert_eq!(
+                run_in(&mut sh, &mut p, &format!("vfree {addr}")),
+                format!("vfree: {addr}: Invalid argument (EINVAL)\n")
+            );
+        }
+        assert!(p.log.is_empty(), "{:?}", p.log);
+        assert_eq!(run_in(&mut sh, &mut p, "vfree 0xf0001000"), "");
+        assert_eq!(p.log, ["vfree 0xf0001000"]);
+        // Freed once: a second vfree is refused.
+        assert_eq!(
+            run_in(&mut sh, &mut p, "vfree 0xf0001000"),
+            "vfree: 0xf0001000: Invalid argument (EINVAL)\n"
+        );
+        assert_eq!(sh.vmalloc_areas(), [0xf000_2000]);
+        // Another session owns nothing.
+        assert_eq!(
+            run(&mut p, "vfree 0xf0002000"),
+            "vfree: 0xf0002000: Invalid argument (EINVAL)\n"
+        );
+        assert_eq!(run_in(&mut sh, &mut p, "vfree 0xf0002000"), "");
+        assert!(sh.vmalloc_areas().is_empty());
+        assert_eq!(
+            run_in(&mut sh, &mut p, "vfree nope"),
+            "vfree: invalid address 'nope'\n"
+        );
+    }
+
+    #[test]
+    fn line_too_long_message() {
+        let mut s = String::new();
+        Shell::new().line_too_long(&mut s).unwrap();
+        assert_eq!(s, "sh: line too long (max 256 characters)\n");
+    }
+
+    #[test]
+    fn cat_reassembles_characters_across_pages() {
+        let mut p = Fake::default();
+        assert_eq!(
+            run(&mut p, "cat /etc/utf8"),
+            "gr\u{fc}\u{df}e \u{2014} \u{1f980}\n"
+        );
+        assert_eq!(
+            run(&mut p, "cat /lib/modules"),
+            "cat: /lib/modules: Is a directory\n"
+        );
+    }
+
+    /// Splitting bytes anywhere gives what decoding them whole gives.
+    #[test]
+    fn utf8_stream_matches_lossy_decoding() {
+        let samples: Vec<Vec<u8>> = vec![
+            "a\u{e9}\u{20ac}\u{1f980}z".into(),
+            b"\xff\xc3(\xe2\x82\xf0\x9f\x98x\xed\xa0\x80\xe0\x80\xc3".to_vec(),
+            b"\xf0\x90A\xe0\xa0\xc2\xc2\xa9\xf4\x90\x80\x80".to_vec(),
+        ];
+        let mut seed = 0x2545_f491u32;
+        let mut random = Vec::new();
+        for _ in 0..400 {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            // Mostly high bytes, so sequences of every kind appear.
+            random.push([0x41, 0x80, 0xbf, 0xc3, 0xe2, 0xf0, 0x9f, 0xa9][(seed % 8) as usize]);
+        }
+        for bytes in samples.iter().chain([&random]) {
+            let want = String::from_utf8_lossy(bytes);
+            for piece in 1..=5 {
+                let mut got = String::new();
+                let mut st = Utf8Stream::default();
+                for chunk in bytes.chunks(piece) {
+                    st.write(chunk, &mut got).unwrap();
+                }
+                st.finish(&mut got).unwrap();
+                assert_eq!(got, want, "pieces of {piece}: {bytes:x?}");
+            }
+            for cut in 0..=bytes.len() {
+                let mut got = String::new();
+                let mut st = Utf8Stream::default();
+                st.write(&bytes[..cut], &mut got).unwrap();
+                st.write(&[], &mut got).unwrap();
+                st.write(&bytes[cut..], &mut got).unwrap();
+                st.finish(&mut got).unwrap();
+                assert_eq!(got, want, "cut at {cut}: {bytes:x?}");
+            }
+        }
     }
 
     #[test]
@@ -511,7 +808,7 @@ mod tests {
         assert!(run(&mut p, "pt 0x1000").ends_with("fault: nothing is mapped in this megabyte\n"));
         assert_eq!(run(&mut p, "pt"), "Usage: pt VADDR\n");
         assert_eq!(run(&mut p, "selftest ok"), "fine\nselftest ok: PASS\n");
-        assert_eq!(run(&mut p, "vmalloc 4096"), "0xf0000000\n");
+        assert_eq!(run(&mut p, "vmalloc 4096"), "0xf0001000\n");
         assert_eq!(
             run(&mut p, "vmalloc 0"),
             "vmalloc: 0: Invalid argument (EINVAL)\n"
@@ -520,7 +817,6 @@ mod tests {
             run(&mut p, "vmalloc lots"),
             "vmalloc: invalid size 'lots'\n"
         );
-        assert_eq!(run(&mut p, "vfree 0xf0000000"), "");
         assert_eq!(
             run(&mut p, "vfree 0x1000"),
             "vfree: 0x1000: Invalid argument (EINVAL)\n"
@@ -532,6 +828,10 @@ mod tests {
         assert_eq!(
             run(&mut p, "insmod /nope.ko"),
             "insmod: can't open '/nope.ko': No such file or directory\n"
+        );
+        assert_eq!(
+            run(&mut p, "insmod /lib/modules"),
+            "insmod: can't open '/lib/modules': Is a directory\n"
         );
         assert_eq!(
             run(&mut p, "insmod /lib/modules/hello.ko bad=1"),
@@ -558,6 +858,10 @@ mod tests {
         assert_eq!(run(&mut p, "ls"), "lib/\n");
         assert_eq!(run(&mut p, "ls /x"), "ls: /x: No such file or directory\n");
         assert_eq!(run(&mut p, "cat /etc/motd"), "hi\n");
+        assert_eq!(
+            run(&mut p, "modinfo /nope.ko"),
+            "modinfo: ERROR: Module /nope.ko not found: No such file or directory\n"
+        );
         assert_eq!(
             run(&mut p, "modinfo /lib/modules/hello.ko"),
             "modinfo: ERROR: /lib/modules/hello.ko: Module len 3 truncated\n"

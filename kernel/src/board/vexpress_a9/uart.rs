@@ -1,8 +1,25 @@
 //! PL011 UART0, the console (ARM DDI 0183, PrimeCell UART PL011 TRM, 3.2
-//! "Summary of registers"). Polled: no interrupts, 8N1, FIFOs on.
+//! "Summary of registers"). Polled: no interrupts, 8N1.
 //!
-//! QEMU's PL011 stops taking input from the host while its 16-byte receive
-//! FIFO is full, so a pipe feeding the console never loses characters.
+//! # Not losing what was typed during boot
+//!
+//! QEMU's PL011 stops taking input from the host while its receive FIFO is
+//! full — 16 characters with LCR_H.FEN set, 1 with it clear — so a pipe
+//! feeding the console loses nothing: the rest waits in the pipe. But
+//! changing FEN resets the receive FIFO (hw/char/pl011.c, `pl011_write`,
+//! UARTLCR_H: "Reset the FIFO state on FIFO enable or disable"; the TRM
+//! likewise flushes the FIFOs), and out of reset FEN is clear. Characters
+//! sent before the kernel runs therefore sit one in the holding register,
+//! the rest in the pipe; enabling the FIFOs in [`init`] used to throw that
+//! one away, so `poweroff` piped in at start-up arrived as `oweroff`.
+//!
+//! Draining the receiver before the LCR_H write does not close the hole:
+//! QEMU's I/O thread may deliver the next character between the last FR
+//! read and the write. So [`init`] programs 8N1 but keeps FEN as it finds
+//! it (Linux's earlycon, likewise, leaves the boot loader's setting alone):
+//! under QEMU that is the one-character holding register, with QEMU's
+//! back-pressure keeping the rest, and nothing is ever reset or lost. The
+//! move to the ioremapped registers ([`set_base`]) only changes the address.
 
 use super::memory::UART0_VIRT;
 use core::ptr::{read_volatile, write_volatile};
@@ -35,14 +52,22 @@ fn reg(offset: u32) -> *mut u32 {
     (BASE.load(Ordering::Relaxed) + offset) as *mut u32
 }
 
-/// Programs 8N1 with FIFOs and enables the transmitter and receiver.
+/// LCR_H for 8N1 given its current value: FEN is kept, as changing it
+/// would reset the receive FIFO and lose what it holds (module docs).
+pub const fn lcr_h_8n1(current: u32) -> u32 {
+    (current & LCR_H_FEN) | LCR_H_WLEN8
+}
+
+/// Programs 8N1 (FIFO mode left as found) and enables the transmitter and
+/// receiver.
 pub fn init() {
     // SAFETY: UART0's registers are mapped as device memory at BASE (the
     // DEBUG_LL section from boot.S on, later an ioremap), and nothing else
     // drives them.
     unsafe {
         write_volatile(reg(IMSC), 0);
-        write_volatile(reg(LCR_H), LCR_H_FEN | LCR_H_WLEN8);
+        let lcr_h = read_volatile(reg(LCR_H));
+        write_volatile(reg(LCR_H), lcr_h_8n1(lcr_h));
         write_volatile(reg(CR), CR_UARTEN | CR_TXE | CR_RXE);
     }
 }
@@ -66,5 +91,20 @@ pub fn getc() -> Option<u8> {
         } else {
             Some(read_volatile(reg(DR)) as u8)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lcr_h_keeps_the_fifo_mode() {
+        // Out of reset (QEMU): FIFOs off, and they stay off.
+        assert_eq!(lcr_h_8n1(0), LCR_H_WLEN8);
+        // A boot loader that enabled them: they stay on.
+        assert_eq!(lcr_h_8n1(LCR_H_FEN), LCR_H_FEN | LCR_H_WLEN8);
+        // Other bits (parity, break, stop bits) are cleared: 8N1.
+        assert_eq!(lcr_h_8n1(0xff) & !LCR_H_FEN, LCR_H_WLEN8);
     }
 }
