@@ -11,6 +11,9 @@
 //! 3. Modules: insmod and rmmod of each sample module, timed by the guest
 //!    (`selftest modbench`, QEMU TCG: the figures compare builds, not
 //!    hardware).
+//! 4. Trust: `selftest soak 10000` (10,000 insmod/rmmod operations over the
+//!    samples, counters compared) and `selftest faultinject` for three
+//!    samples (how many allocation points one insmod has, each failed once).
 
 use crate::config::{Build, Console, Qemu, Variant};
 use anyhow::{Context, Result, bail};
@@ -114,9 +117,11 @@ fn boot_once(root: &Path) -> Result<(Duration, u64)> {
     Ok((to_prompt, guest_us))
 }
 
-/// Boots with the initramfs at -m 256, runs `selftest modbench` and
-/// returns its `modbench:` lines.
-fn module_bench(root: &Path) -> Result<Vec<String>> {
+/// Boots with the initramfs at -m 256, runs `selftest TEST` and returns
+/// the lines it printed that start with `prefix`.
+fn selftest_lines(root: &Path, test: &str, prefix: &str, timeout: Duration) -> Result<Vec<String>> {
+    let pass = format!("selftest {}: PASS", test.split(' ').next().unwrap_or(test));
+    let fail = pass.replace("PASS", "FAIL");
     let qemu = bench_qemu(root, 256, Some(root.join(crate::modules::INITRD)));
     let mut child = qemu
         .command()
@@ -139,26 +144,26 @@ fn module_bench(root: &Path) -> Result<Vec<String>> {
         seen.extend_from_slice(&buf[..n]);
         let text = String::from_utf8_lossy(&seen);
         if !typed && text.contains("/ # ") {
-            stdin.write_all(b"selftest modbench\n")?;
+            stdin.write_all(format!("selftest {test}\n").as_bytes())?;
             typed = true;
         }
-        if text.contains("selftest modbench: PASS") || text.contains("selftest modbench: FAIL") {
+        if text.contains(&pass) || text.contains(&fail) {
             break;
         }
-        if started.elapsed() > Duration::from_secs(120) {
+        if started.elapsed() > timeout {
             let _ = child.kill();
-            bail!("selftest modbench did not finish in 120 s");
+            bail!("selftest {test} did not finish in {} s", timeout.as_secs());
         }
     }
     stdin.write_all(b"poweroff\n")?;
     child.wait()?;
     let text = String::from_utf8_lossy(&seen);
-    if !text.contains("selftest modbench: PASS") {
-        bail!("selftest modbench failed:\n{text}");
+    if !text.contains(&pass) {
+        bail!("selftest {test} failed:\n{text}");
     }
     Ok(text
         .lines()
-        .filter(|l| l.starts_with("modbench:"))
+        .filter(|l| l.starts_with(prefix))
         .map(str::to_string)
         .collect())
 }
@@ -188,8 +193,19 @@ pub fn bench(root: &Path) -> Result<u8> {
     println!(
         "insmod + rmmod of the sample modules at -m 256 (guest time, mean of 50 after a warm-up)"
     );
-    for line in module_bench(root)? {
+    for line in selftest_lines(root, "modbench", "modbench:", Duration::from_secs(120))? {
         println!("{line}");
+    }
+    println!("soak: 10,000 insmod/rmmod operations over every sample module, then the counters");
+    for line in selftest_lines(root, "soak 10000", "soak:", Duration::from_secs(600))? {
+        println!("{line}");
+    }
+    println!("fault injection: every allocation of one insmod failed in turn");
+    for module in ["hello", "memuser", "rust_hello"] {
+        let test = format!("faultinject {module}");
+        for line in selftest_lines(root, &test, "faultinject:", Duration::from_secs(300))? {
+            println!("{line}");
+        }
     }
     Ok(0)
 }

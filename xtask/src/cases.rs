@@ -487,6 +487,53 @@ pub const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        // Linux's fail-nth over whole insmods: every allocation (heap, page,
+        // vmap area) one insmod makes fails once in turn — of the loader,
+        // of reading the file, of the module's own init (memuser kmallocs
+        // and vmallocs) — and each time insmod says ENOMEM and the
+        // counters come back exactly.
+        name: "selftest_faultinject",
+        mem_mb: 256,
+        initrd: true,
+        input: &[
+            "selftest faultinject",
+            "selftest faultinject memuser",
+            "selftest faultinject rust_hello",
+            "lsmod",
+            "poweroff",
+        ],
+        expect: &[
+            regex(r"^faultinject: hello\.ko: [1-9][0-9]* allocation points failed one at a time: [1-9][0-9]* x ENOMEM, 0 leaks$"),
+            regex(r"^faultinject: memuser\.ko: [1-9][0-9]* allocation points failed one at a time: [1-9][0-9]* x ENOMEM, 0 leaks$"),
+            regex(r"^faultinject: rust_hello\.ko: [1-9][0-9]* allocation points failed one at a time: [1-9][0-9]* x ENOMEM, 0 leaks$"),
+            count("selftest faultinject: PASS", 3),
+            forbid_regex(r"leaked|instead of ENOMEM|insmod succeeded|Kernel panic"),
+            block(&["Module                  Size  Used by", "/ # poweroff"]).raw(),
+            POWER_DOWN,
+        ],
+        timeout_s: 180,
+        ..BASE
+    },
+    Case {
+        // Module churn: 1,000 insmod/rmmod operations over every sample in
+        // a seeded order, each result as Linux would answer it (EAGAIN for
+        // a module in use, ENOENT without its dependency), counters equal
+        // at the end.
+        name: "selftest_soak",
+        mem_mb: 256,
+        initrd: true,
+        input: &["selftest soak 1000", "lsmod", "poweroff"],
+        expect: &[
+            regex(r"^soak: 1000 operations over 12 modules \(seed 0x[0-9a-f]+\), [0-9]+ us each: [1-9][0-9]* insmod, [1-9][0-9]* rmmod, [1-9][0-9]* refused as expected, 0 unexpected$"),
+            line("soak: 0 leaks"),
+            line("selftest soak: PASS"),
+            block(&["Module                  Size  Used by", "/ # poweroff"]).raw(),
+            POWER_DOWN,
+        ],
+        timeout_s: 180,
+        ..BASE
+    },
+    Case {
         // Rust modules (kobold-module's module! macro): parameters, vmalloc,
         // and a Rust module depending on a C module's export.
         name: "modules_rust",

@@ -11,22 +11,17 @@
 //! insmod never reaches: it then succeeds, and the module is removed.
 //!
 //! The heap keeps one empty region as a spare; both snapshots are taken
-//! after returning it (`heap::shrink`, Linux's `kmem_cache_shrink`), so a
-//! spare made or used by the attempt does not look like a leak.
+//! after returning it (see [`Counters::now`]), so a spare made or used by
+//! the attempt does not look like a leak.
 
 use super::{Counters, read_module};
 use crate::errno::Errno;
-use crate::mm::{fault_inject, heap};
+use crate::mm::fault_inject;
 use crate::module::{self, ModName};
 use core::fmt::Write;
 
 /// A bound on the allocation points tried (hello.ko needs a few dozen).
 const MAX_POINTS: u32 = 10_000;
-
-fn snapshot() -> Counters {
-    heap::shrink();
-    Counters::now()
-}
 
 /// Runs the sweep over `/lib/modules/<name>.ko` loaded with `args`.
 pub fn run(name: &str, args: &[&str], out: &mut dyn Write) -> Result<(), Errno> {
@@ -43,7 +38,7 @@ pub fn run(name: &str, args: &[&str], out: &mut dyn Write) -> Result<(), Errno> 
     let (mut points, mut enomem, mut leaks, mut wrong) = (0u32, 0u32, 0u32, 0u32);
     let mut verdict = Ok(());
     for n in 1..=MAX_POINTS {
-        let before = snapshot();
+        let before = Counters::now();
         fault_inject::fail_nth(n);
         let result = insmod();
         let (_, fired) = fault_inject::disarm();
@@ -78,7 +73,7 @@ pub fn run(name: &str, args: &[&str], out: &mut dyn Write) -> Result<(), Errno> 
                 );
             }
         }
-        let after = snapshot();
+        let after = Counters::now();
         if after != before {
             leaks += 1;
             let _ = writeln!(
