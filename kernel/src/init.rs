@@ -1009,14 +1009,8 @@ fn vmalloc_storm(caller: u32) -> Result<u32, Errno> {
 /// Free pages, VmallocUsed, heap bytes in use, vm areas — after
 /// returning the heap's spare region, so that whether a spare happens to
 /// exist does not count as a leak.
-fn vm_counters() -> (u64, u64, usize, usize) {
-    mm::heap::shrink();
-    (
-        mm::page_alloc::counters().free,
-        mm::vmalloc::vmalloc_info().0,
-        mm::heap::stats().used,
-        mm::vmalloc::area_count(),
-    )
+fn vm_counters() -> crate::selftest::Counters {
+    crate::selftest::Counters::now()
 }
 
 /// vmalloc end to end, one pass: fragment the page allocator (allocate
@@ -1187,7 +1181,14 @@ fn selftest_vmalloc(out: &mut dyn Write) -> Result<(), Errno> {
     let _ = writeln!(
         out,
         "vmalloc storm: 300 areas, {bad} bad; free pages {} -> {}, VmallocUsed {} -> {}, heap used {} -> {}, areas {} -> {}",
-        before.0, after.0, before.1, after.1, before.2, after.2, before.3, after.3
+        before.free_pages,
+        after.free_pages,
+        before.vmalloc_used,
+        after.vmalloc_used,
+        before.slab_bytes,
+        after.slab_bytes,
+        before.areas,
+        after.areas
     );
     let want_high = if mm::page_alloc::counters().totalhigh > 0 {
         npages
@@ -1223,7 +1224,14 @@ fn modcycle(out: &mut dyn Write, bytes: &[u8]) -> Result<(), Errno> {
     let _ = writeln!(
         out,
         "modcycle: {CYCLES} insmod+rmmod of hello.ko, {us} us each; free pages {} -> {}, VmallocUsed {} -> {}, heap used {} -> {}, areas {} -> {}",
-        before.0, after.0, before.1, after.1, before.2, after.2, before.3, after.3
+        before.free_pages,
+        after.free_pages,
+        before.vmalloc_used,
+        after.vmalloc_used,
+        before.slab_bytes,
+        after.slab_bytes,
+        before.areas,
+        after.areas
     );
     if before == after {
         Ok(())
@@ -1303,14 +1311,14 @@ fn modules_window_full(out: &mut dyn Write, bytes: &[u8]) -> Result<(), Errno> {
         "window full ({} areas): insmod -> {}; free pages {} -> {}, VmallocUsed {} -> {}, heap used {} -> {}, areas {} -> {}",
         filler.len(),
         full.as_ref().map_or_else(|e| e.name(), |_| "loaded"),
-        before.0,
-        after.0,
-        before.1,
-        after.1,
-        before.2,
-        after.2,
-        before.3,
-        after.3
+        before.free_pages,
+        after.free_pages,
+        before.vmalloc_used,
+        after.vmalloc_used,
+        before.slab_bytes,
+        after.slab_bytes,
+        before.areas,
+        after.areas
     );
     for a in filler.drain(..) {
         mm::vmalloc::vfree(a)?;

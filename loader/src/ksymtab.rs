@@ -565,6 +565,27 @@ mod tests {
     use std::string::ToString;
     use std::vec;
 
+    /// An R_ARM_ABS32 relocation of the word at `offset` in `section`.
+    fn abs32(
+        o: &mut Object<'_>,
+        section: object::write::SectionId,
+        offset: u64,
+        symbol: object::write::SymbolId,
+    ) {
+        o.add_relocation(
+            section,
+            Relocation {
+                offset,
+                symbol,
+                addend: 0,
+                flags: RelocationFlags::Elf {
+                    r_type: elf::R_ARM_ABS32,
+                },
+            },
+        )
+        .unwrap();
+    }
+
     /// A module exporting `foo` and `bar` with records of `entry` bytes
     /// (8: {value, name}; 12: {value, name, namespace = NULL}), split into
     /// `tables` __ksymtab sections (rustc emits one per record).
@@ -599,18 +620,7 @@ mod tests {
             let tab = tabs[i % tables];
             let at = o.append_section_data(tab, &rec, 4);
             for (off, target) in [(0, sym), (4, strings_sym)] {
-                o.add_relocation(
-                    tab,
-                    Relocation {
-                        offset: at + off,
-                        symbol: target,
-                        addend: 0,
-                        flags: RelocationFlags::Elf {
-                            r_type: elf::R_ARM_ABS32,
-                        },
-                    },
-                )
-                .unwrap();
+                abs32(&mut o, tab, at + off, target);
             }
         }
         o.write().unwrap()
@@ -748,18 +758,7 @@ mod tests {
             rec[12..16].copy_from_slice(&arg_at.to_le_bytes());
             let at = o.append_section_data(table, &rec, 4);
             for (off, target) in [(0, ro_sym), (4, ops), (12, data_sym)] {
-                o.add_relocation(
-                    table,
-                    Relocation {
-                        offset: at + off,
-                        symbol: target,
-                        addend: 0,
-                        flags: RelocationFlags::Elf {
-                            r_type: elf::R_ARM_ABS32,
-                        },
-                    },
-                )
-                .unwrap();
+                abs32(&mut o, table, at + off, target);
             }
         }
         o.write().unwrap()
