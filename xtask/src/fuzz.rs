@@ -640,6 +640,8 @@ impl Runner {
                 return Err(Crash::Slow(took));
             }
         }
+        // A panic first: its hook's backtrace is not the input's doing.
+        let outcome = result.map_err(Crash::Panic)?;
         let bound = alloc_bound(input.len());
         if stats.largest > bound {
             return Err(Crash::Alloc {
@@ -653,7 +655,7 @@ impl Runner {
                 bound,
             });
         }
-        result.map_err(Crash::Panic)
+        Ok(outcome)
     }
 }
 
@@ -1491,6 +1493,8 @@ pub fn fuzz(root: &Path, args: &FuzzArgs) -> Result<u8> {
         }
     }
     let elapsed = started.elapsed();
+    // Back to the default panic hook (`cargo xtask test` goes on).
+    drop(std::panic::take_hook());
     status(execs, elapsed, &reached, &corpus);
     let used: Vec<String> = MUTATORS
         .iter()
@@ -1546,11 +1550,13 @@ fn status(execs: u64, elapsed: Duration, reached: &[u64], corpus: &Corpus) {
 }
 
 /// Panics are caught and reported as crashes; the default hook's message
-/// (with its location) is kept, but only the first one is printed.
+/// (with its location) is kept, but only the first one is printed, and
+/// what the hook allocates (a backtrace) is not counted.
 fn setup_quiet_panics() {
     let default = std::panic::take_hook();
     let printed = std::sync::atomic::AtomicBool::new(false);
     std::panic::set_hook(Box::new(move |info| {
+        TRACK.with(|t| t.on.set(false));
         if !printed.swap(true, Ordering::SeqCst) {
             default(info);
         }
