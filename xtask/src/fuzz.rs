@@ -93,7 +93,7 @@ pub struct FuzzArgs {
     pub replay: Vec<PathBuf>,
     /// Largest input to make, in bytes (table replication makes inputs
     /// of megabytes to find scaling bugs).
-    #[arg(long, default_value_t = 4 << 20)]
+    #[arg(long, default_value_t = DEFAULT_MAX_INPUT)]
     pub max_input: usize,
 }
 
@@ -103,7 +103,8 @@ pub const SLOW: Duration = Duration::from_secs(1);
 pub const HANG: Duration = Duration::from_secs(5);
 /// Inputs are kept below this size (table replication can grow them);
 /// `--max-input` changes it.
-static MAX_INPUT: AtomicUsize = AtomicUsize::new(4 << 20);
+pub const DEFAULT_MAX_INPUT: usize = 4 << 20;
+static MAX_INPUT: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_INPUT);
 
 fn max_input() -> usize {
     MAX_INPUT.load(Ordering::Relaxed)
