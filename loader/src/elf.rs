@@ -17,9 +17,16 @@
 //!    below the symbol count (Linux's `>` check admitted `== nsyms`) and its
 //!    4 patched bytes inside the target (no `size - 4` wrap-around);
 //! 5. `.modinfo` sections NUL-terminated.
+//!
+//! Every name (section or symbol) is a `&str` into its string table, found
+//! by a scan of at most [`KSYM_NAME_LEN`](crate::KSYM_NAME_LEN) bytes: a
+//! longer one is refused ([`LoadError::NameTooLong`]), so a file whose 2,000
+//! symbols all name one 64 KB string costs neither 2,000 copies nor 2,000
+//! scans of 64 KB. Each table the [`Module`] holds is reserved, fallibly,
+//! for the number of entries in the file ([`LoadError::NoMemory`]).
 
 use crate::error::LoadError;
-use alloc::string::{String, ToString};
+use crate::{NameError, c_name, try_vec};
 use alloc::vec::Vec;
 use object::LittleEndian as LE;
 use object::elf;
@@ -127,10 +134,19 @@ impl<'a> Module<'a> {
     }
 }
 
-fn cstr(table: &[u8], offset: u32) -> Option<&str> {
-    let rest = table.get(offset as usize..)?;
-    let end = rest.iter().position(|&b| b == 0)?;
-    core::str::from_utf8(&rest[..end]).ok()
+/// A name of a string table, bounded by KSYM_NAME_LEN; `bad` is the error
+/// for a name outside the table (or not UTF-8).
+fn name_at<'a>(
+    table: &'a [u8],
+    offset: u32,
+    what: &'static str,
+    index: u32,
+    bad: LoadError<'a>,
+) -> Result<&'a str, LoadError<'a>> {
+    c_name(table, offset as usize).map_err(|e| match e {
+        NameError::Bad => bad,
+        NameError::TooLong => LoadError::NameTooLong { what, index },
+    })
 }
 
 fn bytes_at(data: &[u8], offset: u32, size: u32) -> Option<&[u8]> {
@@ -142,7 +158,7 @@ fn string_table<'a>(
     data: &'a [u8],
     sh: &elf::SectionHeader32<LE>,
     index: u32,
-) -> Result<&'a [u8], LoadError> {
+) -> Result<&'a [u8], LoadError<'a>> {
     let table = bytes_at(data, sh.sh_offset.get(LE), sh.sh_size.get(LE))
         .filter(|t| t.first() == Some(&0) && t.last() == Some(&0))
         .ok_or(LoadError::BadStringTable { section: index })?;
@@ -153,7 +169,7 @@ fn string_table<'a>(
 }
 
 /// Checks `data` and returns what it describes.
-pub fn validate(data: &[u8]) -> Result<Module<'_>, LoadError> {
+pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
     // 1. The header.
     let (hdr, _) = pod::from_bytes::<elf::FileHeader32<LE>>(data)
         .map_err(|_| LoadError::Truncated { len: data.len() })?;
@@ -198,19 +214,24 @@ pub fn validate(data: &[u8]) -> Result<Module<'_>, LoadError> {
     }
     let names = string_table(data, &shdrs[shstrndx as usize], shstrndx)
         .map_err(|_| LoadError::BadShstrndx { index: shstrndx })?;
-    let mut sections = Vec::with_capacity(shdrs.len());
+    let mut sections = try_vec(shdrs.len()).ok_or(LoadError::NoMemory)?;
     for (i, sh) in shdrs.iter().enumerate() {
         let index = i as u32;
-        let name =
-            cstr(names, sh.sh_name.get(LE)).ok_or(LoadError::BadSectionName { section: index })?;
+        let name = name_at(
+            names,
+            sh.sh_name.get(LE),
+            "section",
+            index,
+            LoadError::BadSectionName { section: index },
+        )?;
         let (sh_type, flags) = (sh.sh_type.get(LE).0, sh.sh_flags(LE).0 as u32);
         let (offset, size) = (sh.sh_offset.get(LE), sh.sh_size.get(LE));
         let data = if sh_type == SHT_NOBITS || sh_type == SHT_NULL {
             None
         } else {
             Some(
-                bytes_at(data, offset, size).ok_or_else(|| LoadError::SectionOutsideFile {
-                    section: name.to_string(),
+                bytes_at(data, offset, size).ok_or(LoadError::SectionOutsideFile {
+                    section: name,
                     offset,
                     size,
                 })?,
@@ -218,14 +239,12 @@ pub fn validate(data: &[u8]) -> Result<Module<'_>, LoadError> {
         };
         if flags & SHF_WRITE != 0 && flags & SHF_EXECINSTR != 0 {
             return Err(LoadError::WriteExec {
-                section: name.to_string(),
+                section: name,
                 index,
             });
         }
         if sh_type == SHT_RELA {
-            return Err(LoadError::RelaNotSupported {
-                section: name.to_string(),
-            });
+            return Err(LoadError::RelaNotSupported { section: name });
         }
         sections.push(Section {
             index,
@@ -239,9 +258,7 @@ pub fn validate(data: &[u8]) -> Result<Module<'_>, LoadError> {
             data,
         });
     }
-    let shape_err = |s: &Section<'_>| LoadError::BadTableShape {
-        section: s.name.to_string(),
-    };
+    let shape_err = |s: &Section<'a>| LoadError::BadTableShape { section: s.name };
 
     // 3. The symbol table.
     let mut symtabs = sections.iter().filter(|s| s.sh_type == SHT_SYMTAB);
@@ -255,30 +272,34 @@ pub fn validate(data: &[u8]) -> Result<Module<'_>, LoadError> {
     }
     if symtab.link == 0 || symtab.link >= shnum {
         return Err(LoadError::BadLink {
-            section: symtab.name.to_string(),
+            section: symtab.name,
             link: symtab.link,
         });
     }
     let strtab = string_table(data, &shdrs[symtab.link as usize], symtab.link)?;
     let (raw_syms, _) = pod::slice_from_bytes::<elf::Sym32<LE>>(sym_bytes, sym_bytes.len() / 16)
         .map_err(|_| shape_err(&symtab))?;
-    let mut symbols = Vec::with_capacity(raw_syms.len());
+    let mut symbols = try_vec(raw_syms.len()).ok_or(LoadError::NoMemory)?;
     for (i, s) in raw_syms.iter().enumerate() {
-        let name =
-            cstr(strtab, s.st_name.get(LE)).ok_or(LoadError::BadSymbolName { symbol: i as u32 })?;
+        let name = name_at(
+            strtab,
+            s.st_name.get(LE),
+            "symbol",
+            i as u32,
+            LoadError::BadSymbolName { symbol: i as u32 },
+        )?;
         let shndx = s.st_shndx.get(LE).0;
         // SHN_COMMON (a `-fcommon` tentative definition): st_value is the
         // alignment, which the layout honours, so it must be sane.
         let value = s.st_value.get(LE);
         if shndx == SHN_COMMON && (!value.is_power_of_two() || value > 4096) {
-            return Err(LoadError::CommonSymbol {
-                symbol: name.to_string(),
-            });
+            return Err(LoadError::CommonSymbol { symbol: name });
         }
         let reserved_ok = shndx == SHN_UNDEF || shndx == SHN_ABS || shndx == SHN_COMMON;
         if !reserved_ok && (shndx >= SHN_LORESERVE || shndx as u32 >= shnum) {
             return Err(LoadError::BadSymbolSection {
-                symbol: symbol_label(name, i),
+                symbol: name,
+                index: i as u32,
                 shndx,
             });
         }
@@ -292,7 +313,8 @@ pub fn validate(data: &[u8]) -> Result<Module<'_>, LoadError> {
     }
 
     // 4. Relocations.
-    let mut relocations = Vec::new();
+    let nrel = sections.iter().filter(|s| s.sh_type == SHT_REL).count();
+    let mut relocations = try_vec(nrel).ok_or(LoadError::NoMemory)?;
     for s in sections.iter().filter(|s| s.sh_type == SHT_REL) {
         let bytes = s.data.unwrap_or(&[]);
         if shdrs[s.index as usize].sh_entsize.get(LE) != 8 || bytes.len() % 8 != 0 {
@@ -300,25 +322,25 @@ pub fn validate(data: &[u8]) -> Result<Module<'_>, LoadError> {
         }
         if s.link != symtab.index {
             return Err(LoadError::BadLink {
-                section: s.name.to_string(),
+                section: s.name,
                 link: s.link,
             });
         }
         if s.info == 0 || s.info >= shnum || s.info == s.index {
             return Err(LoadError::BadRelocTarget {
-                section: s.name.to_string(),
+                section: s.name,
                 info: s.info,
             });
         }
         let target = sections[s.info as usize];
         let (rels, _) = pod::slice_from_bytes::<elf::Rel32<LE>>(bytes, bytes.len() / 8)
             .map_err(|_| shape_err(s))?;
-        let mut checked = Vec::with_capacity(rels.len());
+        let mut checked = try_vec(rels.len()).ok_or(LoadError::NoMemory)?;
         for (i, r) in rels.iter().enumerate() {
             let (offset, sym) = (r.r_offset.get(LE), r.r_sym(LE));
             if sym as usize >= symbols.len() {
                 return Err(LoadError::RelocSymbolOutOfRange {
-                    section: s.name.to_string(),
+                    section: s.name,
                     index: i,
                     symbol: sym,
                     nsyms: symbols.len(),
@@ -331,7 +353,7 @@ pub fn validate(data: &[u8]) -> Result<Module<'_>, LoadError> {
                 && offset.checked_add(4).is_some_and(|end| end <= target.size);
             if !inside {
                 return Err(LoadError::RelocOutsideSection {
-                    section: s.name.to_string(),
+                    section: s.name,
                     index: i,
                     offset,
                     size: target.size,
@@ -348,7 +370,8 @@ pub fn validate(data: &[u8]) -> Result<Module<'_>, LoadError> {
 
     // 5. .modinfo: every section of that name (LLVM emits one per string
     // when nothing merged them with `ld -r`), each NUL-terminated.
-    let mut modinfo = Vec::new();
+    let nmodinfo = sections.iter().filter(|s| s.name == ".modinfo").count();
+    let mut modinfo = try_vec(nmodinfo).ok_or(LoadError::NoMemory)?;
     for s in sections.iter().filter(|s| s.name == ".modinfo") {
         if let Some(m) = s.data {
             if !m.is_empty() && m.last() != Some(&0) {
@@ -365,18 +388,31 @@ pub fn validate(data: &[u8]) -> Result<Module<'_>, LoadError> {
     })
 }
 
-fn symbol_label(name: &str, index: usize) -> String {
-    if name.is_empty() {
-        alloc::format!("#{index}")
-    } else {
-        name.to_string()
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests_support {
     pub(crate) fn module_bytes() -> alloc::vec::Vec<u8> {
         super::tests::module()
+    }
+
+    /// Links into freshly allocated images: (core, init, linked).
+    pub(crate) fn link_vec<'a>(
+        m: &crate::Module<'a>,
+        l: &crate::layout::Layout,
+        core_base: u32,
+        init_base: u32,
+        resolver: &dyn crate::link::Resolver,
+    ) -> Result<
+        (
+            alloc::vec::Vec<u8>,
+            alloc::vec::Vec<u8>,
+            crate::link::Linked,
+        ),
+        crate::link::LinkError<'a>,
+    > {
+        let mut core = alloc::vec![0u8; l.core_size as usize];
+        let mut init = alloc::vec![0u8; l.init_size as usize];
+        let linked = crate::link::link(m, l, &mut core, core_base, &mut init, init_base, resolver)?;
+        Ok((core, init, linked))
     }
 
     /// A kernel that exports nothing.
@@ -398,6 +434,7 @@ pub(crate) mod tests {
         Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags,
         SymbolKind, SymbolScope,
     };
+    use std::string::ToString;
     use std::vec;
 
     /// A small but complete module, built as a compiler would emit it:
@@ -500,7 +537,7 @@ pub(crate) mod tests {
         assert_eq!(s.flags & 0x30, 0x30, "SHF_MERGE|SHF_STRINGS");
         let p = l.placements[s.index as usize].unwrap();
         assert_eq!(p.group, crate::layout::Group::Rodata);
-        let linked = crate::link::link(
+        let (core, _, _) = super::tests_support::link_vec(
             &m,
             &l,
             0xbf00_0000,
@@ -508,7 +545,7 @@ pub(crate) mod tests {
             &super::tests_support::NoResolver,
         )
         .unwrap();
-        assert_eq!(&linked.core[p.offset as usize..][..12], b"hello\0world\0");
+        assert_eq!(&core[p.offset as usize..][..12], b"hello\0world\0");
     }
 
     fn u16_at(b: &mut [u8], at: usize, v: u16) {
@@ -612,7 +649,7 @@ pub(crate) mod tests {
         let mut b = good.clone();
         u32_at(&mut b, shdr(&good, text, 20), 0x10_0000); // sh_size past EOF
         assert!(
-            matches!(validate(&b).unwrap_err(), LoadError::SectionOutsideFile { ref section, .. } if section == ".text")
+            matches!(validate(&b).unwrap_err(), LoadError::SectionOutsideFile { section, .. } if section == ".text")
         );
         let mut b = good.clone();
         u32_at(&mut b, shdr(&good, text, 16), 0xffff_fffc); // offset + size overflows
@@ -626,7 +663,7 @@ pub(crate) mod tests {
         assert_eq!(
             validate(&b).unwrap_err(),
             LoadError::WriteExec {
-                section: ".text".into(),
+                section: ".text",
                 index: text
             }
         );
@@ -645,7 +682,7 @@ pub(crate) mod tests {
         assert_eq!(
             validate(&b).unwrap_err(),
             LoadError::RelaNotSupported {
-                section: ".rel.text".into()
+                section: ".rel.text"
             }
         );
         let symtab = index_of(&good, ".symtab");
@@ -672,7 +709,8 @@ pub(crate) mod tests {
         assert_eq!(
             validate(&b).unwrap_err(),
             LoadError::BadSymbolSection {
-                symbol: "init_module".into(),
+                symbol: "init_module",
+                index: init as u32,
                 shndx: 0x0fff
             }
         );
@@ -680,9 +718,7 @@ pub(crate) mod tests {
         u16_at(&mut b, sym_off + 16 * printk + 14, SHN_COMMON);
         assert_eq!(
             validate(&b).unwrap_err(),
-            LoadError::CommonSymbol {
-                symbol: "printk".into()
-            }
+            LoadError::CommonSymbol { symbol: "printk" }
         );
         let mut b = good.clone();
         u32_at(&mut b, sym_off + 16 * printk, 0xffff);
@@ -701,7 +737,7 @@ pub(crate) mod tests {
         assert_eq!(
             validate(&b).unwrap_err(),
             LoadError::RelocSymbolOutOfRange {
-                section: ".rel.text".into(),
+                section: ".rel.text",
                 index: 0,
                 symbol: nsyms,
                 nsyms: nsyms as usize
@@ -734,7 +770,7 @@ pub(crate) mod tests {
         assert_eq!(
             validate(&b).unwrap_err(),
             LoadError::BadTableShape {
-                section: ".rel.text".into()
+                section: ".rel.text"
             }
         );
     }
@@ -750,7 +786,7 @@ pub(crate) mod tests {
         assert_eq!(validate(&b).unwrap_err(), LoadError::ModinfoNotTerminated);
         // Every message is non-empty and names its subject.
         let e = LoadError::WriteExec {
-            section: ".text".into(),
+            section: ".text",
             index: 1,
         };
         assert_eq!(

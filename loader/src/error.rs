@@ -1,12 +1,20 @@
 //! Why a module was refused. Each variant names the part of the file at
 //! fault; `Display` gives a message in Linux's style where Linux has one.
+//!
+//! Names are borrowed from the file (`&'a str`), so building an error never
+//! allocates: an insmod that fails because memory ran out must be able to
+//! say so without needing more memory.
 
-use alloc::string::String;
 use core::fmt;
 
 /// A refused module.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LoadError {
+pub enum LoadError<'a> {
+    /// An allocation failed (the kernel's -ENOMEM).
+    NoMemory,
+    /// A section or symbol name of `KSYM_NAME_LEN` (512) bytes or more
+    /// (Linux's kallsyms cannot hold it; `what` is "section" or "symbol").
+    NameTooLong { what: &'static str, index: u32 },
     /// Shorter than an ELF header ("Module len N truncated").
     Truncated { len: usize },
     /// Not an ELF file.
@@ -31,43 +39,47 @@ pub enum LoadError {
     BadSectionName { section: u32 },
     /// A section's contents lie outside the file.
     SectionOutsideFile {
-        section: String,
+        section: &'a str,
         offset: u32,
         size: u32,
     },
     /// A section both writable and executable (Linux: "section %s (index %d)
     /// has invalid WRITE|EXEC flags").
-    WriteExec { section: String, index: u32 },
+    WriteExec { section: &'a str, index: u32 },
     /// SHT_RELA: ARM modules use SHT_REL only.
-    RelaNotSupported { section: String },
+    RelaNotSupported { section: &'a str },
     /// No symbol table ("module has no symbols (stripped?)").
     NoSymbols,
     /// More than one SHT_SYMTAB.
     TwoSymbolTables,
     /// `sh_entsize` or `sh_size` of a table is not a whole number of entries.
-    BadTableShape { section: String },
+    BadTableShape { section: &'a str },
     /// A table's `sh_link` names no suitable section.
-    BadLink { section: String, link: u32 },
+    BadLink { section: &'a str, link: u32 },
     /// A symbol's name is outside the string table.
     BadSymbolName { symbol: u32 },
     /// A symbol's section index is out of range or reserved.
-    BadSymbolSection { symbol: String, shndx: u16 },
+    BadSymbolSection {
+        symbol: &'a str,
+        index: u32,
+        shndx: u16,
+    },
     /// An SHN_COMMON symbol whose alignment (its st_value) is not a power
     /// of two up to a page. (Linux refuses every common symbol, "please
     /// compile with -fno-common"; Kobold allocates them in .bss.)
-    CommonSymbol { symbol: String },
+    CommonSymbol { symbol: &'a str },
     /// A relocation section's target (`sh_info`) is out of range or itself.
-    BadRelocTarget { section: String, info: u32 },
+    BadRelocTarget { section: &'a str, info: u32 },
     /// A relocation's symbol index is out of range.
     RelocSymbolOutOfRange {
-        section: String,
+        section: &'a str,
         index: usize,
         symbol: u32,
         nsyms: usize,
     },
     /// A relocation patches bytes outside its target section.
     RelocOutsideSection {
-        section: String,
+        section: &'a str,
         index: usize,
         offset: u32,
         size: u32,
@@ -76,10 +88,16 @@ pub enum LoadError {
     ModinfoNotTerminated,
 }
 
-impl fmt::Display for LoadError {
+impl fmt::Display for LoadError<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use LoadError::*;
         match self {
+            NoMemory => write!(f, "out of memory"),
+            NameTooLong { what, index } => write!(
+                f,
+                "{what} {index}: name of {} bytes or more (KSYM_NAME_LEN)",
+                crate::KSYM_NAME_LEN
+            ),
             Truncated { len } => write!(f, "Module len {len} truncated"),
             BadMagic => write!(f, "not an ELF file (bad magic)"),
             NotElf32Le => write!(f, "not a 32-bit little-endian ELF file"),
@@ -133,8 +151,16 @@ impl fmt::Display for LoadError {
             }
             BadLink { section, link } => write!(f, "section {section}: invalid sh_link {link}"),
             BadSymbolName { symbol } => write!(f, "symbol {symbol}: name outside the string table"),
-            BadSymbolSection { symbol, shndx } => {
-                write!(f, "symbol {symbol}: invalid section index {shndx:#x}")
+            BadSymbolSection {
+                symbol,
+                index,
+                shndx,
+            } => {
+                if symbol.is_empty() {
+                    write!(f, "symbol #{index}: invalid section index {shndx:#x}")
+                } else {
+                    write!(f, "symbol {symbol}: invalid section index {shndx:#x}")
+                }
             }
             CommonSymbol { symbol } => {
                 write!(
@@ -171,4 +197,4 @@ impl fmt::Display for LoadError {
     }
 }
 
-impl core::error::Error for LoadError {}
+impl core::error::Error for LoadError<'_> {}

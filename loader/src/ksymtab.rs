@@ -8,193 +8,407 @@
 //! (5.4 on; ARM32 has no PREL32 form), the names in `__ksymtab_strings`.
 //! Nothing says which record size a file uses, so both are tried: the
 //! right one is the one whose every `name` points into `__ksymtab_strings`.
+//! Each table is read once per record size, decoding as it checks.
 //!
 //! Parameters are the `__param` array of `struct kernel_param`
 //! (`{name, ops, perm: u16, level: s8, flags: u8, arg}`, 16 bytes on
-//! ARM32). `ops` is the address of one of the kernel's exported
-//! `param_ops_*` objects: that is how the kernel knows the type.
+//! ARM32). `ops` is the address of one of the kernel's `param_ops_*`
+//! objects: only the kernel can say which, so the caller passes a
+//! classifier; an `ops` it does not know refuses the module. `arg` is where
+//! `insmod`'s value is stored, so it must lie in the module's writable data
+//! (a core or init `Data` group, `.bss` included) for the whole width of
+//! the type: a parameter aimed at text, rodata, ro-after-init data or
+//! outside the module would let a command line patch what W^X protects.
+//!
+//! Names are not copied: an [`Export`] or [`Param`] holds an [`ImageStr`],
+//! the offset and length of its name in the core image — where, as in
+//! Linux, the name stays (in `__ksymtab_strings` or `.rodata`) for as long
+//! as the module is loaded. Each name is shorter than
+//! [`KSYM_NAME_LEN`](crate::KSYM_NAME_LEN) and is found with a scan of at
+//! most that many bytes, so 30,000 records naming one 512 KB string cost
+//! 30,000 short scans and a refusal, not 30,000 long ones. The results are
+//! sorted by name, for [`find_export`] / [`find_param`] to binary-search,
+//! and a module exporting one name twice is refused (Linux: "exports
+//! duplicate symbol %s (owned by %s)"). Every allocation is fallible
+//! ([`TableError::NoMemory`]) and sized by the tables in the file.
 
 use crate::elf::Module;
-use crate::layout::{Layout, Placement, Region};
-use crate::link::Linked;
-use alloc::string::{String, ToString};
+use crate::layout::{Layout, Region};
+use crate::{NameError, c_name, try_vec};
 use alloc::vec::Vec;
+use core::cmp::Ordering;
 use core::fmt;
 
+/// A string in a linked image: `len` bytes of UTF-8 at `offset`, followed
+/// by a NUL; checked when it was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImageStr {
+    pub offset: u32,
+    pub len: u32,
+}
+
+impl ImageStr {
+    /// The string, read from `image` (the linked core image, or the
+    /// module's core memory once it is there).
+    pub fn get(self, image: &[u8]) -> Option<&str> {
+        let at = self.offset as usize;
+        let bytes = image.get(at..at.checked_add(self.len as usize)?)?;
+        core::str::from_utf8(bytes).ok()
+    }
+}
+
 /// One exported symbol.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Export {
-    pub name: String,
+    /// The name, in the core image (`__ksymtab_strings`).
+    pub name: ImageStr,
     pub value: u32,
     /// From `__ksymtab_gpl`: only for GPL-compatible modules.
     pub gpl_only: bool,
 }
 
+impl Export {
+    /// The name, given the core image.
+    pub fn name<'c>(&self, core: &'c [u8]) -> Option<&'c str> {
+        self.name.get(core)
+    }
+}
+
 /// One `module_param`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Param {
-    pub name: String,
+    /// The name, in the core image.
+    pub name: ImageStr,
+    /// The type, as the classifier said for `ops`.
+    pub ty: ParamType,
     /// Address of the kernel's `param_ops_*` object.
     pub ops: u32,
-    /// Address of the variable.
+    /// Address of the variable: `ty.width()` writable bytes...
     pub arg: u32,
+    /// ...in this region, at this offset from its base.
+    pub region: Region,
+    pub offset: u32,
+    /// Offset of the `struct kernel_param` in the core image (table order
+    /// breaks ties between parameters of one name, as Linux's first match).
+    pub record: u32,
 }
 
-/// A table that does not hold together.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TableError {
-    pub section: &'static str,
-    pub reason: &'static str,
+impl Param {
+    /// The name, given the core image.
+    pub fn name<'c>(&self, core: &'c [u8]) -> Option<&'c str> {
+        self.name.get(core)
+    }
 }
 
-impl fmt::Display for TableError {
+/// A table that does not hold together, or what it says is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableError<'c> {
+    /// An allocation failed (the kernel's -ENOMEM).
+    NoMemory,
+    /// The table's shape or pointers are wrong.
+    Malformed {
+        section: &'static str,
+        reason: &'static str,
+    },
+    /// Entry `index` of `section` names a string of KSYM_NAME_LEN bytes or
+    /// more.
+    NameTooLong { section: &'static str, index: u32 },
+    /// Linux: "%s: exports duplicate symbol %s (owned by %s)".
+    DuplicateExport { name: &'c str },
+    /// A parameter whose `ops` is none of the kernel's `param_ops_*`.
+    UnknownParamType { name: &'c str, ops: u32 },
+    /// A parameter whose variable is not (entirely) in writable data.
+    ParamNotWritable { name: &'c str, arg: u32, width: u32 },
+}
+
+impl fmt::Display for TableError<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "section {}: {}", self.section, self.reason)
-    }
-}
-
-impl core::error::Error for TableError {}
-
-/// The linked core image with its address, for reading what pointers in
-/// it point to.
-struct Image<'a> {
-    core: &'a [u8],
-    base: u32,
-}
-
-impl Image<'_> {
-    fn word(&self, offset: u32) -> Option<u32> {
-        let at = offset as usize;
-        let b = self.core.get(at..at.checked_add(4)?)?;
-        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-
-    /// The NUL-terminated string at address `addr`, if it lies inside one
-    /// of `within` (placements in the core region), or anywhere in the
-    /// core image when `within` is `None`.
-    fn c_str(&self, addr: u32, within: Option<&[Placement]>) -> Option<&str> {
-        let off = addr.checked_sub(self.base)?;
-        let (start, end) = match within {
-            Some(ps) => ps
-                .iter()
-                .map(|p| (p.offset, p.offset + p.size))
-                .find(|&(s, e)| off >= s && off < e)?,
-            None => (0, self.core.len() as u32),
-        };
-        if off < start || off >= end {
-            return None;
+        match self {
+            TableError::NoMemory => write!(f, "out of memory"),
+            TableError::Malformed { section, reason } => write!(f, "section {section}: {reason}"),
+            TableError::NameTooLong { section, index } => write!(
+                f,
+                "section {section}: entry {index} names a string of {} bytes or more (KSYM_NAME_LEN)",
+                crate::KSYM_NAME_LEN
+            ),
+            TableError::DuplicateExport { name } => {
+                write!(f, "exports duplicate symbol {name} (owned by this module)")
+            }
+            TableError::UnknownParamType { name, ops } => {
+                write!(f, "parameter '{name}' has an unknown type (ops {ops:#x})")
+            }
+            TableError::ParamNotWritable { name, arg, width } => write!(
+                f,
+                "parameter '{name}' ({width} bytes at {arg:#x}) is not in the module's writable data"
+            ),
         }
-        let bytes = self.core.get(off as usize..end as usize)?;
-        let len = bytes.iter().position(|&b| b == 0)?;
-        core::str::from_utf8(&bytes[..len]).ok()
     }
 }
 
-/// The core placements of every section called `name`: a module that was
-/// not merged by `ld -r` (rustc's output) has one section per record.
-fn core_placements(m: &Module<'_>, l: &Layout, name: &str) -> Vec<Placement> {
-    m.sections
-        .iter()
-        .filter(|s| s.name == name)
-        .filter_map(|s| l.placements[s.index as usize])
-        .filter(|p| p.region == Region::Core)
-        .collect()
+impl core::error::Error for TableError<'_> {}
+
+fn word(core: &[u8], offset: u32) -> Option<u32> {
+    let at = offset as usize;
+    let b = core.get(at..at.checked_add(4)?)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
-/// The exports of a linked module.
-pub fn exports(
+/// The name at address `addr`, inside `[start, end)` of the core image
+/// (offsets) when given, else anywhere in it.
+fn name_at(
+    core: &[u8],
+    base: u32,
+    addr: u32,
+    within: Option<&[(u32, u32)]>,
+) -> Result<ImageStr, NameError> {
+    let off = addr.checked_sub(base).ok_or(NameError::Bad)?;
+    let end = match within {
+        // Sorted, disjoint ranges: the last one starting at or before off.
+        Some(ranges) => {
+            let i = ranges.partition_point(|&(s, _)| s <= off);
+            let &(_, e) = i
+                .checked_sub(1)
+                .and_then(|i| ranges.get(i))
+                .ok_or(NameError::Bad)?;
+            if off >= e {
+                return Err(NameError::Bad);
+            }
+            e as usize
+        }
+        None => core.len(),
+    };
+    let bytes = core.get(..end).ok_or(NameError::Bad)?;
+    let s = c_name(bytes, off as usize)?;
+    Ok(ImageStr {
+        offset: off,
+        len: s.len() as u32,
+    })
+}
+
+/// The core placements of every section called `name` that has contents
+/// in the file (a NOBITS table holds nothing to read), as `(start, end)`
+/// offsets sorted by start: a module that was not merged by `ld -r`
+/// (rustc's output) has one section per record.
+fn core_ranges(
     m: &Module<'_>,
     l: &Layout,
-    linked: &Linked,
-    core_base: u32,
-) -> Result<Vec<Export>, TableError> {
-    let img = Image {
-        core: &linked.core,
-        base: core_base,
+    name: &'static str,
+) -> Result<Vec<(u32, u32)>, TableError<'static>> {
+    let placed = |s: &&crate::Section<'_>| {
+        s.name == name
+            && l.placements
+                .get(s.index as usize)
+                .copied()
+                .flatten()
+                .is_some_and(|p| p.region == Region::Core)
     };
-    let strings = core_placements(m, l, "__ksymtab_strings");
-    let strings = Some(strings.as_slice());
-    let mut out = Vec::new();
-    let tables = [("__ksymtab", false), ("__ksymtab_gpl", true)]
-        .into_iter()
-        .flat_map(|(section, gpl_only)| {
-            core_placements(m, l, section)
-                .into_iter()
-                .map(move |p| (section, gpl_only, p))
-        });
-    for (section, gpl_only, p) in tables {
-        let entry = [8u32, 12]
-            .into_iter()
-            .find(|&size| {
-                p.size % size == 0
-                    && (0..p.size / size).all(|i| {
-                        img.word(p.offset + i * size + 4)
-                            .and_then(|a| img.c_str(a, strings))
-                            .is_some()
-                    })
-            })
-            .ok_or(TableError {
-                section,
-                reason: "entries are neither {value, name} nor {value, name, namespace} records naming strings in __ksymtab_strings",
-            })?;
-        for i in 0..p.size / entry {
-            let at = p.offset + i * entry;
-            let (Some(value), Some(name)) = (
-                img.word(at),
-                img.word(at + 4).and_then(|a| img.c_str(a, strings)),
-            ) else {
-                continue; // checked above
-            };
-            out.push(Export {
-                name: name.to_string(),
-                value,
-                gpl_only,
+    let n = m.sections.iter().filter(placed).count();
+    let mut out = try_vec(n).ok_or(TableError::NoMemory)?;
+    for s in m.sections.iter().filter(placed) {
+        if s.data.is_none() {
+            return Err(TableError::Malformed {
+                section: name,
+                reason: "the table has no contents (SHT_NOBITS)",
             });
         }
+        if let Some(p) = l.placements.get(s.index as usize).copied().flatten()
+            && out.len() < out.capacity()
+        {
+            out.push((p.offset, p.offset.saturating_add(p.size)));
+        }
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// The exports of a linked module, read from `core` (its linked core
+/// image, to run at `core_base`), sorted by name; a name exported twice
+/// is refused.
+pub fn exports<'c>(
+    m: &Module<'_>,
+    l: &Layout,
+    core: &'c [u8],
+    core_base: u32,
+) -> Result<Vec<Export>, TableError<'c>> {
+    let strings = core_ranges(m, l, "__ksymtab_strings")?;
+    let tables = [
+        ("__ksymtab", false, core_ranges(m, l, "__ksymtab")?),
+        ("__ksymtab_gpl", true, core_ranges(m, l, "__ksymtab_gpl")?),
+    ];
+    // At most one export per 8 bytes of table.
+    let most: usize = tables
+        .iter()
+        .flat_map(|t| t.2.iter())
+        .map(|&(s, e)| (e.saturating_sub(s) / 8) as usize)
+        .sum();
+    let mut out: Vec<Export> = try_vec(most).ok_or(TableError::NoMemory)?;
+    for (section, gpl_only, ranges) in &tables {
+        for &(start, end) in ranges {
+            let size = end - start;
+            let mut too_long = None;
+            let mut found = false;
+            for entry in [8u32, 12] {
+                if size % entry != 0 {
+                    continue;
+                }
+                let mark = out.len();
+                let mut ok = true;
+                for i in 0..size / entry {
+                    let at = start + i * entry;
+                    let name = word(core, at + 4)
+                        .ok_or(NameError::Bad)
+                        .and_then(|a| name_at(core, core_base, a, Some(&strings)));
+                    match (name, word(core, at)) {
+                        (Ok(name), Some(value)) if out.len() < out.capacity() => {
+                            out.push(Export {
+                                name,
+                                value,
+                                gpl_only: *gpl_only,
+                            });
+                        }
+                        (Err(NameError::TooLong), _) => {
+                            too_long.get_or_insert(i);
+                            ok = false;
+                            break;
+                        }
+                        _ => {
+                            ok = false;
+                            break;
+                        }
+                    }
+                }
+                if ok {
+                    found = true;
+                    break;
+                }
+                out.truncate(mark);
+            }
+            if !found {
+                return Err(match too_long {
+                    Some(index) => TableError::NameTooLong { section, index },
+                    None => TableError::Malformed {
+                        section,
+                        reason: "entries are neither {value, name} nor {value, name, namespace} records naming strings in __ksymtab_strings",
+                    },
+                });
+            }
+        }
+    }
+    let name = |e: &Export| e.name.get(core).unwrap_or("");
+    out.sort_unstable_by(|a, b| name(a).cmp(name(b)));
+    if let Some(w) = out.windows(2).find(|w| name(&w[0]) == name(&w[1])) {
+        return Err(TableError::DuplicateExport { name: name(&w[0]) });
     }
     Ok(out)
+}
+
+/// The export called `name` among `exports` (as [`exports`] returns them:
+/// sorted), given the core image its names are in: a binary search.
+pub fn find_export<'e>(exports: &'e [Export], core: &[u8], name: &str) -> Option<&'e Export> {
+    let i = exports
+        .binary_search_by(|e| e.name(core).unwrap_or("").cmp(name))
+        .ok()?;
+    exports.get(i)
 }
 
 /// Size of `struct kernel_param` on ARM32.
 pub const KERNEL_PARAM_SIZE: u32 = 16;
 
-/// The parameters a linked module declares.
-pub fn params(
+/// Parameter names compare as Linux's `parameq`: `-` and `_` are the same.
+fn param_cmp(a: &str, b: &str) -> Ordering {
+    let norm = |c: u8| if c == b'-' { b'_' } else { c };
+    a.bytes().map(norm).cmp(b.bytes().map(norm))
+}
+
+/// The parameters a linked module declares, read from `core` (its linked
+/// core image at `core_base`; the init region is at `init_base`), each
+/// typed by `classify(ops)` and checked to point at writable data; sorted
+/// by name (`-` and `_` alike), then table order.
+pub fn params<'c>(
     m: &Module<'_>,
     l: &Layout,
-    linked: &Linked,
+    core: &'c [u8],
     core_base: u32,
-) -> Result<Vec<Param>, TableError> {
-    let img = Image {
-        core: &linked.core,
-        base: core_base,
-    };
-    let bad = |reason| TableError {
+    init_base: u32,
+    classify: &dyn Fn(u32) -> Option<ParamType>,
+) -> Result<Vec<Param>, TableError<'c>> {
+    let malformed = |reason| TableError::Malformed {
         section: "__param",
         reason,
     };
-    let mut out = Vec::new();
-    for p in core_placements(m, l, "__param") {
-        if p.size % KERNEL_PARAM_SIZE != 0 {
-            return Err(bad("size is not a whole number of struct kernel_param"));
+    let ranges = core_ranges(m, l, "__param")?;
+    let most: usize = ranges
+        .iter()
+        .map(|&(s, e)| (e.saturating_sub(s) / KERNEL_PARAM_SIZE) as usize)
+        .sum();
+    let mut out: Vec<Param> = try_vec(most).ok_or(TableError::NoMemory)?;
+    let mut index = 0u32;
+    for &(start, end) in &ranges {
+        if (end - start) % KERNEL_PARAM_SIZE != 0 {
+            return Err(malformed(
+                "size is not a whole number of struct kernel_param",
+            ));
         }
-        for i in 0..p.size / KERNEL_PARAM_SIZE {
-            let at = p.offset + i * KERNEL_PARAM_SIZE;
-            let name = img
-                .word(at)
-                .and_then(|a| img.c_str(a, None))
-                .ok_or(bad("a parameter's name is not a string in the module"))?;
-            let (Some(ops), Some(arg)) = (img.word(at + 4), img.word(at + 12)) else {
-                return Err(bad("truncated entry"));
+        for i in 0..(end - start) / KERNEL_PARAM_SIZE {
+            let at = start + i * KERNEL_PARAM_SIZE;
+            let name = match word(core, at)
+                .ok_or(NameError::Bad)
+                .and_then(|a| name_at(core, core_base, a, None))
+            {
+                Ok(n) => n,
+                Err(NameError::TooLong) => {
+                    return Err(TableError::NameTooLong {
+                        section: "__param",
+                        index,
+                    });
+                }
+                Err(NameError::Bad) => {
+                    return Err(malformed(
+                        "a parameter's name is not a string in the module",
+                    ));
+                }
             };
-            out.push(Param {
-                name: name.to_string(),
-                ops,
-                arg,
-            });
+            let text = name.get(core).unwrap_or("");
+            let (Some(ops), Some(arg)) = (word(core, at + 4), word(core, at + 12)) else {
+                return Err(malformed("truncated entry"));
+            };
+            let ty = classify(ops).ok_or(TableError::UnknownParamType { name: text, ops })?;
+            let (region, offset) = l.writable(arg, ty.width(), core_base, init_base).ok_or(
+                TableError::ParamNotWritable {
+                    name: text,
+                    arg,
+                    width: ty.width(),
+                },
+            )?;
+            if out.len() < out.capacity() {
+                out.push(Param {
+                    name,
+                    ty,
+                    ops,
+                    arg,
+                    region,
+                    offset,
+                    record: at,
+                });
+            }
+            index += 1;
         }
     }
+    out.sort_unstable_by(|a, b| {
+        param_cmp(a.name(core).unwrap_or(""), b.name(core).unwrap_or(""))
+            .then(a.record.cmp(&b.record))
+    });
     Ok(out)
+}
+
+/// The parameter `name` (Linux's `parameq`: `-` matches `_`) among
+/// `params` (as [`params`] returns them), given the core image: the first
+/// in table order when several share the name, as Linux's `parse_one`.
+pub fn find_param<'p>(params: &'p [Param], core: &[u8], name: &str) -> Option<&'p Param> {
+    let i = params.partition_point(|p| param_cmp(p.name(core).unwrap_or(""), name).is_lt());
+    params
+        .get(i)
+        .filter(|p| param_cmp(p.name(core).unwrap_or(""), name).is_eq())
 }
 
 /// The types `module_param` offers (Linux's `param_ops_*`).
@@ -248,16 +462,26 @@ impl ParamType {
         }
     }
 
-    /// Parses a value as Linux's `param_set_*` do (`kstrto*` with base 0:
-    /// `0x` hex, leading `0` octal; bool takes y/Y/1/n/N/0 and on/off, and
-    /// no value at all means true). Returns the bits to store, or `None`
-    /// for an invalid value. Charp is the caller's business.
+    /// Whether `insmod m.ko NAME` (no `=value`) is accepted: only for bool
+    /// (Linux 3.18's `parse_one` refuses a missing value with -EINVAL for
+    /// every other type, charp included).
+    pub fn takes_no_value(self) -> bool {
+        self == ParamType::Bool
+    }
+
+    /// Parses a value as Linux 3.18's `param_set_*` do: numbers as
+    /// `kstrto*` with base 0 (`0x` hex, leading `0` octal, an optional
+    /// trailing newline); bool as `strtobool`, which reads only the first
+    /// character — `y`/`Y`/`1` true, `n`/`N`/`0` false (so "yes" and "no"
+    /// work, "on"/"off" do not) — and no value at all means true. Returns
+    /// the bits to store, or `None` for an invalid value (and for any
+    /// non-bool without a value). Charp is the caller's business: `None`.
     pub fn parse(self, value: Option<&str>) -> Option<u32> {
         if self == ParamType::Bool {
-            return match value {
+            return match value.map(|v| v.bytes().next()) {
                 None => Some(1),
-                Some("y" | "Y" | "1" | "on") => Some(1),
-                Some("n" | "N" | "0" | "off") => Some(0),
+                Some(Some(b'y' | b'Y' | b'1')) => Some(1),
+                Some(Some(b'n' | b'N' | b'0')) => Some(0),
                 _ => None,
             };
         }
@@ -297,9 +521,36 @@ impl ParamType {
     }
 }
 
-/// Linux's `parse_args` message for a bad value (3.18 wording).
-pub fn invalid_value_message(module: &str, value: &str, param: &str) -> String {
-    alloc::format!("{module}: `{value}' invalid for parameter `{param}'")
+/// Linux's `parse_args` message for a bad value (3.18 wording), as a
+/// `Display` that allocates nothing.
+pub fn invalid_value_message<'a>(
+    module: &'a str,
+    value: &'a str,
+    param: &'a str,
+) -> InvalidValue<'a> {
+    InvalidValue {
+        module,
+        value,
+        param,
+    }
+}
+
+/// See [`invalid_value_message`].
+#[derive(Clone, Copy, Debug)]
+pub struct InvalidValue<'a> {
+    pub module: &'a str,
+    pub value: &'a str,
+    pub param: &'a str,
+}
+
+impl fmt::Display for InvalidValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: `{}' invalid for parameter `{}'",
+            self.module, self.value, self.param
+        )
+    }
 }
 
 #[cfg(test)]
@@ -311,6 +562,7 @@ mod tests {
         Architecture, BinaryFormat, Endianness, RelocationFlags, SectionKind, SymbolFlags,
         SymbolKind, SymbolScope, elf,
     };
+    use std::string::ToString;
     use std::vec;
 
     /// A module exporting `foo` and `bar` with records of `entry` bytes
@@ -364,34 +616,79 @@ mod tests {
         o.write().unwrap()
     }
 
-    fn exports_of(bytes: &[u8]) -> Result<Vec<Export>, TableError> {
+    /// Validates, lays out and links `bytes` at 0xbf000000 (every
+    /// undefined symbol resolving to 0xc0001000) and hands the core image
+    /// and layout to `f`.
+    fn with_linked<R>(bytes: &[u8], f: impl FnOnce(&Module<'_>, &Layout, &[u8]) -> R) -> R {
+        struct Any;
+        impl crate::link::Resolver for Any {
+            fn resolve(&self, _: &str) -> Option<crate::relocate::Target> {
+                Some(crate::relocate::Target {
+                    value: 0xc000_1000,
+                    is_func: false,
+                })
+            }
+        }
         let m = crate::validate(bytes).unwrap();
         let l = crate::layout::layout(&m).unwrap();
-        let linked = crate::link::link(
-            &m,
-            &l,
-            0xbf00_0000,
-            0xbf80_0000,
-            &crate::elf::tests_support::NoResolver,
-        )
-        .unwrap();
-        exports(&m, &l, &linked, 0xbf00_0000)
+        let (core, _, _) =
+            crate::elf::tests_support::link_vec(&m, &l, 0xbf00_0000, 0xbf80_0000, &Any).unwrap();
+        f(&m, &l, &core)
+    }
+
+    fn export_names(bytes: &[u8]) -> std::vec::Vec<(std::string::String, u32)> {
+        with_linked(bytes, |m, l, core| {
+            exports(m, l, core, 0xbf00_0000)
+                .unwrap()
+                .iter()
+                .map(|x| (x.name(core).unwrap().into(), x.value))
+                .collect()
+        })
     }
 
     #[test]
     fn both_record_sizes_and_split_tables() {
         for (entry, tables) in [(8, 1), (12, 1), (8, 2), (12, 2)] {
-            let e = exports_of(&exporting(entry, tables)).unwrap();
-            let mut names: Vec<(&str, u32)> =
-                e.iter().map(|x| (x.name.as_str(), x.value)).collect();
-            names.sort();
+            // Sorted by name.
             assert_eq!(
-                names,
-                [("bar", 0xbf00_0004), ("foo", 0xbf00_0000)],
+                export_names(&exporting(entry, tables)),
+                [("bar".into(), 0xbf00_0004), ("foo".into(), 0xbf00_0000)],
                 "{entry}-byte records in {tables} tables"
             );
-            assert!(e.iter().all(|x| !x.gpl_only));
         }
+        with_linked(&exporting(8, 1), |m, l, core| {
+            let e = exports(m, l, core, 0xbf00_0000).unwrap();
+            assert!(e.iter().all(|x| !x.gpl_only));
+            assert_eq!(find_export(&e, core, "foo").unwrap().value, 0xbf00_0000);
+            assert_eq!(find_export(&e, core, "bar").unwrap().value, 0xbf00_0004);
+            assert!(find_export(&e, core, "baz").is_none());
+            // The name is a slice of __ksymtab_strings in the image.
+            let s = l.placements[m.section_by_name("__ksymtab_strings").unwrap().index as usize]
+                .unwrap();
+            assert_eq!(
+                e[0].name,
+                ImageStr {
+                    offset: s.offset + 4,
+                    len: 3
+                }
+            );
+        });
+    }
+
+    #[test]
+    fn a_name_exported_twice_is_refused() {
+        let mut bytes = exporting(8, 1);
+        // "foo\0bar\0" -> "foo\0foo\0".
+        let at = bytes.windows(8).position(|w| w == b"foo\0bar\0").unwrap();
+        bytes[at + 4..at + 7].copy_from_slice(b"foo");
+        with_linked(&bytes, |m, l, core| {
+            let e = exports(m, l, core, 0xbf00_0000).unwrap_err();
+            assert_eq!(e, TableError::DuplicateExport { name: "foo" });
+            assert_eq!(
+                e.to_string(),
+                "exports duplicate symbol foo (owned by this module)"
+            );
+        });
     }
 
     #[test]
@@ -404,12 +701,145 @@ mod tests {
             .position(|w| w == b"__ksymtab_strings")
             .unwrap();
         bytes[at + 10] = b'X';
-        let e = exports_of(&bytes).unwrap_err();
-        assert_eq!(e.section, "__ksymtab");
-        assert!(
-            e.to_string()
-                .starts_with("section __ksymtab: entries are neither")
-        );
+        with_linked(&bytes, |m, l, core| {
+            let e = exports(m, l, core, 0xbf00_0000).unwrap_err();
+            assert!(matches!(
+                e,
+                TableError::Malformed {
+                    section: "__ksymtab",
+                    ..
+                }
+            ));
+            assert!(
+                e.to_string()
+                    .starts_with("section __ksymtab: entries are neither")
+            );
+        });
+    }
+
+    const OPS_INT: u32 = 0xc000_1000;
+
+    /// A module with `int count` (in `data_section`, 4-aligned) declared as
+    /// parameters `count` and `other-count` (`struct kernel_param`s whose
+    /// ops is the undefined `param_ops_int`, resolved to [`OPS_INT`]), plus
+    /// `flag` (a bool at offset `flag_at` of the same section).
+    fn with_params(data_section: &[u8], kind: SectionKind, flag_at: u64) -> std::vec::Vec<u8> {
+        let mut o = Object::new(BinaryFormat::Elf, Architecture::Arm, Endianness::Little);
+        let data = o.add_section(vec![], data_section.to_vec(), kind);
+        o.append_section_data(data, &[0; 8], 4);
+        let data_sym = o.section_symbol(data);
+        let ro = o.section_id(StandardSection::ReadOnlyData);
+        o.append_section_data(ro, b"other-count\0count\0flag\0", 1);
+        let ro_sym = o.section_symbol(ro);
+        let ops = o.add_symbol(WSymbol {
+            name: b"param_ops_int".to_vec(),
+            value: 0,
+            size: 0,
+            kind: SymbolKind::Data,
+            scope: SymbolScope::Dynamic,
+            weak: false,
+            section: SymbolSection::Undefined,
+            flags: SymbolFlags::None,
+        });
+        let table = o.add_section(vec![], b"__param".to_vec(), SectionKind::ReadOnlyData);
+        for (name_at, arg_at) in [(12u32, 0u32), (0, 0), (18, flag_at as u32)] {
+            let mut rec = [0u8; 16];
+            rec[0..4].copy_from_slice(&name_at.to_le_bytes());
+            rec[12..16].copy_from_slice(&arg_at.to_le_bytes());
+            let at = o.append_section_data(table, &rec, 4);
+            for (off, target) in [(0, ro_sym), (4, ops), (12, data_sym)] {
+                o.add_relocation(
+                    table,
+                    Relocation {
+                        offset: at + off,
+                        symbol: target,
+                        addend: 0,
+                        flags: RelocationFlags::Elf {
+                            r_type: elf::R_ARM_ABS32,
+                        },
+                    },
+                )
+                .unwrap();
+            }
+        }
+        o.write().unwrap()
+    }
+
+    fn classify(ops: u32) -> Option<ParamType> {
+        // One ops object per type in this test's kernel: the flag, at the
+        // same address as int, is told apart by its name below.
+        (ops == OPS_INT).then_some(ParamType::Int)
+    }
+
+    #[test]
+    fn parameters_are_typed_sorted_and_point_at_writable_data() {
+        let bytes = with_params(b".data", SectionKind::Data, 4);
+        with_linked(&bytes, |m, l, core| {
+            let p = params(m, l, core, 0xbf00_0000, 0xbf80_0000, &classify).unwrap();
+            let names: std::vec::Vec<&str> = p.iter().map(|x| x.name(core).unwrap()).collect();
+            assert_eq!(names, ["count", "flag", "other-count"]);
+            let data = l.placements[m.section_by_name(".data").unwrap().index as usize].unwrap();
+            assert_eq!(p[0].ty, ParamType::Int);
+            assert_eq!((p[0].region, p[0].offset), (Region::Core, data.offset));
+            assert_eq!(p[0].arg, 0xbf00_0000 + data.offset);
+            assert_eq!(p[1].offset, data.offset + 4);
+            // parameq: '-' and '_' are one.
+            let found = find_param(&p, core, "other_count").unwrap();
+            assert_eq!(found.name(core), Some("other-count"));
+            assert_eq!(find_param(&p, core, "count").unwrap().record, p[0].record);
+            assert!(find_param(&p, core, "nosuch").is_none());
+            // An ops the kernel does not know refuses the module.
+            let e = params(m, l, core, 0xbf00_0000, 0xbf80_0000, &|_| None).unwrap_err();
+            assert!(matches!(
+                e,
+                TableError::UnknownParamType { ops: OPS_INT, .. }
+            ));
+        });
+        // Init data is writable too, and the parameter says so.
+        let bytes = with_params(b".init.data", SectionKind::Data, 4);
+        with_linked(&bytes, |m, l, core| {
+            let p = params(m, l, core, 0xbf00_0000, 0xbf80_0000, &classify).unwrap();
+            assert_eq!(
+                (p[0].region, p[0].offset, p[0].arg),
+                (Region::Init, 0, 0xbf80_0000)
+            );
+        });
+    }
+
+    #[test]
+    fn parameters_outside_writable_data_are_refused() {
+        // The int at offset 6 of 8 bytes: half of it past .data.
+        let bytes = with_params(b".data", SectionKind::Data, 6);
+        with_linked(&bytes, |m, l, core| {
+            let e = params(m, l, core, 0xbf00_0000, 0xbf80_0000, &classify).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    TableError::ParamNotWritable {
+                        name: "flag",
+                        width: 4,
+                        ..
+                    }
+                ),
+                "{e:?}"
+            );
+            assert!(
+                e.to_string()
+                    .starts_with("parameter 'flag' (4 bytes at 0xbf")
+            );
+        });
+        // Text, rodata and ro-after-init are not writable.
+        for (name, kind) in [
+            (&b".text.params"[..], SectionKind::Text),
+            (b".rodata.params", SectionKind::ReadOnlyData),
+            (b".data..ro_after_init", SectionKind::Data),
+        ] {
+            let bytes = with_params(name, kind, 4);
+            with_linked(&bytes, |m, l, core| {
+                let e = params(m, l, core, 0xbf00_0000, 0xbf80_0000, &classify).unwrap_err();
+                assert!(matches!(e, TableError::ParamNotWritable { .. }), "{e:?}");
+            });
+        }
     }
 
     #[test]
@@ -434,8 +864,31 @@ mod tests {
         assert_eq!(Bool.parse(None), Some(1));
         assert_eq!(Bool.parse(Some("N")), Some(0));
         assert_eq!(Bool.parse(Some("maybe")), None);
+        // Linux 3.18's strtobool: the first character decides.
+        for (v, want) in [
+            ("y", Some(1)),
+            ("Y", Some(1)),
+            ("1", Some(1)),
+            ("yes", Some(1)),
+            ("n", Some(0)),
+            ("N", Some(0)),
+            ("0", Some(0)),
+            ("no", Some(0)),
+            ("on", None),
+            ("off", None),
+            ("", None),
+            ("true", None),
+        ] {
+            assert_eq!(Bool.parse(Some(v)), want, "{v:?}");
+        }
+        // Without a value: only bool.
+        assert!(Bool.takes_no_value());
+        for t in ParamType::ALL.into_iter().filter(|&t| t != Bool) {
+            assert!(!t.takes_no_value());
+            assert_eq!(t.parse(None), None);
+        }
         assert_eq!(
-            invalid_value_message("hello", "abc", "count"),
+            invalid_value_message("hello", "abc", "count").to_string(),
             "hello: `abc' invalid for parameter `count'"
         );
     }

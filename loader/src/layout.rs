@@ -24,11 +24,28 @@
 //! text group (see [`Plt`]), and the SHN_COMMON symbols of `-fcommon`
 //! objects, after the core data (Linux refuses those: "please compile with
 //! -fno-common").
+//!
+//! Bounds: a region must fit in the module window
+//! ([`MODULE_WINDOW`], `PAGE_OFFSET - MODULES_VADDR` = 16 MB: Linux's
+//! `module_alloc` could never place more), otherwise the module is refused
+//! here ([`LayoutError::RegionTooLarge`]) rather than when an allocation of
+//! gigabytes fails (or, for `modlink`, succeeds). The tables a [`Layout`]
+//! holds are reserved fallibly ([`LayoutError::NoMemory`]) and sized by the
+//! file. The PLT keys of each region are a sorted, de-duplicated vector
+//! (not a set: a set allocates per insertion, infallibly), which the linker
+//! binary-searches for a branch's veneer; [`Layout::commons`] is sorted by
+//! symbol index for the same reason.
 
 use crate::elf::{Module, Section};
-use alloc::collections::BTreeSet;
-use alloc::vec;
+use crate::try_vec;
 use alloc::vec::Vec;
+use kobold_layout::{MODULES_VADDR, PAGE_OFFSET};
+
+/// The module window's size, `PAGE_OFFSET - MODULES_VADDR` (16 MB): no
+/// region larger than this can be allocated for a module. (With highmem
+/// the window is 2 MB smaller, `MODULES_END = PAGE_OFFSET - PMD_SIZE`;
+/// the kernel's allocator refuses a 14-16 MB region then.)
+pub const MODULE_WINDOW: u32 = PAGE_OFFSET - MODULES_VADDR;
 
 const PAGE: u32 = 4096;
 const SHF_WRITE: u32 = 0x1;
@@ -88,6 +105,11 @@ pub struct Plt {
     pub entries: u32,
 }
 
+/// What a PLT veneer is for: (Thumb caller, symbol index, branch addend).
+/// Entry `i` of a region's PLT serves the `i`-th key of
+/// [`Layout::plt_keys`]; equal keys always mean the same destination.
+pub type PltKey = (bool, u32, i32);
+
 /// Size of a PLT entry.
 pub const PLT_ENTRY_SIZE: u32 = 8;
 
@@ -98,10 +120,14 @@ pub struct Layout {
     pub placements: Vec<Option<Placement>>,
     /// Where each SHN_COMMON symbol went: (symbol index, offset in the
     /// core region), after the core data sections, aligned as its st_value
-    /// asks (what `ld` does with `-fcommon` tentative definitions).
+    /// asks (what `ld` does with `-fcommon` tentative definitions). Sorted
+    /// by symbol index (see [`Layout::common_offset`]).
     pub commons: Vec<(u32, u32)>,
     /// The PLT of the core and of the init region.
     pub plt: [Plt; 2],
+    /// The keys of each region's PLT entries, sorted and distinct
+    /// (`plt[r].entries == plt_keys[r].len()`).
+    pub plt_keys: [Vec<PltKey>; 2],
     /// Bytes of each region (a multiple of the page size).
     pub core_size: u32,
     pub init_size: u32,
@@ -112,10 +138,14 @@ pub struct Layout {
 /// Why a layout is impossible.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LayoutError {
+    /// An allocation failed (the kernel's -ENOMEM).
+    NoMemory,
     /// `sh_addralign` is not a power of two (or above a page).
     BadAlign { section: u32, align: u32 },
     /// The module would not fit in 32 bits.
     TooBig,
+    /// A region (page-rounded `size` bytes) larger than the module window.
+    RegionTooLarge { region: Region, size: u32 },
 }
 
 impl core::fmt::Display for LayoutError {
@@ -127,7 +157,16 @@ impl core::fmt::Display for LayoutError {
                     "section {section}: alignment {align} is not a power of two up to 4096"
                 )
             }
-            LayoutError::TooBig => write!(f, "module too large"),
+            LayoutError::NoMemory => write!(f, "out of memory"),
+            LayoutError::TooBig => write!(f, "module too large (over 4 GB)"),
+            LayoutError::RegionTooLarge { region, size } => write!(
+                f,
+                "module too large: {} region of {size} bytes exceeds the {MODULE_WINDOW}-byte module window",
+                match region {
+                    Region::Core => "core",
+                    Region::Init => "init",
+                }
+            ),
         }
     }
 }
@@ -141,6 +180,65 @@ impl Layout {
     pub fn plt(&self, region: Region) -> Plt {
         self.plt[region as usize]
     }
+
+    /// The index of the PLT entry of `region` reserved for `key`, if any
+    /// (a binary search).
+    pub fn plt_index(&self, region: Region, key: PltKey) -> Option<u32> {
+        let i = self.plt_keys[region as usize].binary_search(&key).ok()? as u32;
+        (i < self.plt(region).entries).then_some(i)
+    }
+
+    /// Where SHN_COMMON symbol `symbol` went (offset in the core region),
+    /// by binary search.
+    pub fn common_offset(&self, symbol: u32) -> Option<u32> {
+        let i = self
+            .commons
+            .binary_search_by_key(&symbol, |&(s, _)| s)
+            .ok()?;
+        self.commons.get(i).map(|&(_, o)| o)
+    }
+
+    /// The size of `region`.
+    pub fn size(&self, region: Region) -> u32 {
+        match region {
+            Region::Core => self.core_size,
+            Region::Init => self.init_size,
+        }
+    }
+
+    /// Whether the `len` bytes at address `addr` lie inside one writable
+    /// (`Data`: .data, .bss, COMMON) group of a region, given the regions'
+    /// bases; `Some((region, offset from that region's base))` if so. Text,
+    /// rodata, ro-after-init, padding between groups and anything outside
+    /// the module are not.
+    pub fn writable(
+        &self,
+        addr: u32,
+        len: u32,
+        core_base: u32,
+        init_base: u32,
+    ) -> Option<(Region, u32)> {
+        self.groups
+            .iter()
+            .filter(|g| g.1 == Group::Data)
+            .find_map(|&(region, _, start, end)| {
+                let base = match region {
+                    Region::Core => core_base,
+                    Region::Init => init_base,
+                };
+                let off = addr.checked_sub(base)?;
+                let last = off.checked_add(len)?;
+                (off >= start && last <= end).then_some((region, off))
+            })
+    }
+
+    /// The `(region, group)` holding the byte at `offset` of `region`.
+    pub fn group_at(&self, region: Region, offset: u32) -> Option<Group> {
+        self.groups
+            .iter()
+            .find(|g| g.0 == region && offset >= g.2 && offset < g.3)
+            .map(|g| g.1)
+    }
 }
 
 fn region_of(s: &Section<'_>) -> Option<Region> {
@@ -153,37 +251,63 @@ fn region_of(s: &Section<'_>) -> Option<Region> {
     }
 }
 
-/// PLT entries each region may need (Linux's `count_plts`, without its
-/// sorting: a set does the de-duplication).
-fn count_plts(m: &Module<'_>) -> [u32; 2] {
-    let mut keys: [BTreeSet<(bool, u32, i32)>; 2] = [BTreeSet::new(), BTreeSet::new()];
+/// Calls `f(region, key)` for every branch relocation of a loaded section.
+fn each_branch(m: &Module<'_>, mut f: impl FnMut(Region, PltKey)) {
     for (_, target, rels) in &m.relocations {
-        let sec = &m.sections[*target as usize];
+        let Some(sec) = m.sections.get(*target as usize) else {
+            continue;
+        };
         let (Some(region), Some(data)) = (region_of(sec), sec.data) else {
             continue;
         };
         for r in rels {
             let at = r.offset as usize;
-            let Some(place) = data.get(at..at + 4) else {
+            let Some(place) = at.checked_add(4).and_then(|end| data.get(at..end)) else {
                 continue;
             };
             if let Some(addend) = crate::relocate::branch_addend(r.r_type, place) {
                 let thumb = matches!(r.r_type, 10 | 30);
-                keys[region as usize].insert((thumb, r.symbol, addend));
+                f(region, (thumb, r.symbol, addend));
             }
         }
     }
-    [keys[0].len() as u32, keys[1].len() as u32]
+}
+
+/// The PLT keys of each region (Linux's `count_plts`, which also sorts and
+/// skips duplicates): collected into vectors reserved for the number of
+/// branch relocations, sorted, de-duplicated.
+fn plt_keys(m: &Module<'_>) -> Result<[Vec<PltKey>; 2], LayoutError> {
+    let mut counts = [0usize; 2];
+    each_branch(m, |r, _| counts[r as usize] += 1);
+    let mut keys = [
+        try_vec(counts[0]).ok_or(LayoutError::NoMemory)?,
+        try_vec(counts[1]).ok_or(LayoutError::NoMemory)?,
+    ];
+    each_branch(m, |r, k| {
+        let v: &mut Vec<PltKey> = &mut keys[r as usize];
+        if v.len() < v.capacity() {
+            v.push(k);
+        }
+    });
+    for v in &mut keys {
+        v.sort_unstable();
+        v.dedup();
+    }
+    Ok(keys)
 }
 
 /// Lays out the allocated sections of `m`.
 pub fn layout(m: &Module<'_>) -> Result<Layout, LayoutError> {
-    let mut placements = vec![None; m.sections.len()];
-    let mut groups = Vec::new();
+    let mut placements = try_vec(m.sections.len()).ok_or(LayoutError::NoMemory)?;
+    placements.resize(m.sections.len(), None);
+    // At most one per (region, group).
+    let mut groups = try_vec(2 * Group::ALL.len()).ok_or(LayoutError::NoMemory)?;
     let mut sizes = [0u32; 2];
-    let plt_entries = count_plts(m);
+    let plt_keys = plt_keys(m)?;
+    let plt_entries = [plt_keys[0].len() as u32, plt_keys[1].len() as u32];
     let mut plt = [Plt::default(); 2];
-    let mut commons = Vec::new();
+    let ncommons = m.symbols.iter().filter(|s| s.is_common()).count();
+    let mut commons = try_vec(ncommons).ok_or(LayoutError::NoMemory)?;
     for (ri, region) in [Region::Core, Region::Init].into_iter().enumerate() {
         let mut cursor = 0u32;
         for group in Group::ALL {
@@ -203,7 +327,10 @@ pub fn layout(m: &Module<'_>) -> Result<Layout, LayoutError> {
                     .checked_next_multiple_of(align)
                     .ok_or(LayoutError::TooBig)?;
                 cursor = offset.checked_add(s.size).ok_or(LayoutError::TooBig)?;
-                placements[s.index as usize] = Some(Placement {
+                let Some(slot) = placements.get_mut(s.index as usize) else {
+                    continue;
+                };
+                *slot = Some(Placement {
                     region,
                     group,
                     offset,
@@ -231,6 +358,7 @@ pub fn layout(m: &Module<'_>) -> Result<Layout, LayoutError> {
                             .checked_next_multiple_of(sym.value.max(1))
                             .ok_or(LayoutError::TooBig)?;
                         cursor = offset.checked_add(sym.size).ok_or(LayoutError::TooBig)?;
+                        // Within capacity (counted above); in symbol order.
                         commons.push((i as u32, offset));
                     }
                 }
@@ -242,12 +370,19 @@ pub fn layout(m: &Module<'_>) -> Result<Layout, LayoutError> {
                     .ok_or(LayoutError::TooBig)?;
             }
         }
+        if cursor > MODULE_WINDOW {
+            return Err(LayoutError::RegionTooLarge {
+                region,
+                size: cursor,
+            });
+        }
         sizes[ri] = cursor;
     }
     Ok(Layout {
         placements,
         commons,
         plt,
+        plt_keys,
         core_size: sizes[0],
         init_size: sizes[1],
         groups,
@@ -257,6 +392,7 @@ pub fn layout(m: &Module<'_>) -> Result<Layout, LayoutError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
 
     fn sec(index: u32, name: &'static str, flags: u32, size: u32, align: u32) -> Section<'static> {
         Section {

@@ -26,8 +26,35 @@
 //!   cannot reach;
 //! - [`ksymtab`]: what the linked module exports and which parameters it
 //!   takes;
-//! - [`modinfo`]: the `.modinfo` `key=value` strings; [`reloc`]: names of
-//!   relocation types.
+//! - [`modinfo`]: the `.modinfo` `key=value` strings and the module name
+//!   rule; [`reloc`]: names of relocation types.
+//!
+//! ## Trust: bounded time, bounded memory, no abort
+//!
+//! The kernel runs this code on files it has no reason to trust, inside
+//! `insmod`, where an allocation failure must become `-ENOMEM` and never an
+//! abort. So, in every stage:
+//!
+//! - **every allocation is fallible** (`Vec::try_reserve_exact`, then
+//!   pushes within that capacity; `sort_unstable`, `dedup` and
+//!   `binary_search` never allocate), and each error type has a `NoMemory`
+//!   variant for the failure;
+//! - **every count is bounded by the file**: a table is reserved for the
+//!   number of entries the file holds, so the memory the loader uses is a
+//!   small multiple of the file's size (plus the images, which the caller
+//!   allocates: [`link::link`] writes into buffers it is given);
+//! - **errors borrow** their names from the file or the image (`&'a str`),
+//!   so reporting one allocates nothing;
+//! - **names are bounded**: a symbol, section, export or parameter name is
+//!   shorter than [`KSYM_NAME_LEN`] (512, Linux >= 6.1's value, so rustc's
+//!   long mangled names fit), found with a scan of at most that many bytes;
+//!   a longer one refuses the module. Names are `&str` slices of their
+//!   string table, never copies, however many symbols share one;
+//! - **no quadratic step**: lookups by symbol index (COMMON symbols) or by
+//!   PLT key are binary searches in tables sorted once at layout time;
+//! - **regions are bounded** by the module window: a core or init region
+//!   larger than [`layout::MODULE_WINDOW`] (16 MB) is refused at layout
+//!   time, before anything is allocated for it.
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -42,5 +69,42 @@ pub mod modinfo;
 pub mod reloc;
 pub mod relocate;
 
-pub use elf::{Module, Section, Symbol, validate};
+pub use elf::{Module, Rel, Section, Symbol, validate};
 pub use error::LoadError;
+
+use alloc::vec::Vec;
+
+/// Linux's `KSYM_NAME_LEN` (6.1 on; 128 before): a name, with its NUL,
+/// fits in this many bytes. Longer names refuse the module.
+pub const KSYM_NAME_LEN: usize = 512;
+
+/// An empty vector with room for exactly `n` elements, or `None` if the
+/// allocation fails.
+pub(crate) fn try_vec<T>(n: usize) -> Option<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).ok()?;
+    Some(v)
+}
+
+/// Why [`c_name`] found no name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NameError {
+    /// The offset is outside the table, no NUL follows it, or the bytes are
+    /// not UTF-8.
+    Bad,
+    /// No NUL within [`KSYM_NAME_LEN`] bytes.
+    TooLong,
+}
+
+/// The NUL-terminated name at `offset` of `table`, shorter than
+/// [`KSYM_NAME_LEN`]: at most that many bytes are looked at.
+pub(crate) fn c_name(table: &[u8], offset: usize) -> Result<&str, NameError> {
+    let rest = table.get(offset..).ok_or(NameError::Bad)?;
+    let window = rest.get(..KSYM_NAME_LEN).unwrap_or(rest);
+    match window.iter().position(|&b| b == 0) {
+        Some(end) => core::str::from_utf8(window.get(..end).ok_or(NameError::Bad)?)
+            .map_err(|_| NameError::Bad),
+        None if window.len() == KSYM_NAME_LEN => Err(NameError::TooLong),
+        None => Err(NameError::Bad),
+    }
+}

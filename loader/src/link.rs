@@ -1,7 +1,16 @@
 //! Linking a validated, laid-out module at given addresses: copy every
 //! loaded section into the core or init image, resolve each symbol, apply
 //! each relocation (Linux's `move_module` + `simplify_symbols` +
-//! `apply_relocations`). The result is the bytes to put at the two bases.
+//! `apply_relocations`). The caller provides the two images, exactly
+//! [`Layout::core_size`] and [`Layout::init_size`] bytes (in the kernel:
+//! the `module_alloc` memory itself, which is not zeroed, so [`link`]
+//! zero-fills them first); the result is the bytes to run at the two bases,
+//! and [`Linked`] keeps only the resolved symbol addresses.
+//!
+//! Nothing here allocates but [`Linked::symbol_addrs`] and its companion
+//! table (fallibly, one entry per symbol of the file: [`LinkError::NoMemory`]),
+//! and every lookup is bounded: COMMON symbols and PLT veneers are found by
+//! binary search in the tables [`crate::layout`] sorted.
 //!
 //! Symbols resolve as in Linux: a symbol defined in a loaded section is that
 //! section's address plus its value; SHN_ABS keeps its value; an undefined
@@ -17,13 +26,18 @@
 //! destination, whose bit 0 picks the instruction set. Linux refuses the
 //! cross-state B instead, because its kernel and modules are built for one
 //! state; Kobold's C sample modules mix ARM kernel code with Thumb-2
-//! modules, whose tail calls are B.W.
+//! modules, whose tail calls are B.W. Entry `i` of a region's PLT is the
+//! veneer of the `i`-th of that region's sorted [`Layout::plt_keys`],
+//! written when a branch needs it.
+//!
+//! [`entry_points`] finds `init_module` / `cleanup_module` and checks they
+//! are code of the module (Linux trusts the `.gnu.linkonce.this_module`
+//! pointers; Kobold reads the symbols, so it checks what they name).
 
 use crate::elf::Module;
-use crate::layout::{Layout, PLT_ENTRY_SIZE, Plt, Region};
+use crate::layout::{Group, Layout, PLT_ENTRY_SIZE, PltKey, Region};
 use crate::relocate::{self, RelocError, Target};
-use alloc::string::{String, ToString};
-use alloc::vec;
+use crate::try_vec;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -38,32 +52,55 @@ pub trait Resolver {
     fn resolve(&self, name: &str) -> Option<Target>;
 }
 
-/// The linked images.
+/// What linking leaves besides the images.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Linked {
-    pub core: Vec<u8>,
-    pub init: Vec<u8>,
     /// Resolved address of every symbol (index as in the symbol table).
     pub symbol_addrs: Vec<u32>,
 }
 
 /// Why linking failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LinkError {
+pub enum LinkError<'a> {
+    /// An allocation failed (the kernel's -ENOMEM).
+    NoMemory,
+    /// An image buffer is not exactly the region's size.
+    BufferSize {
+        region: Region,
+        expected: u32,
+        got: usize,
+    },
     /// Linux: "%s: Unknown symbol %s (err %d)".
-    UnknownSymbol { name: String },
+    UnknownSymbol { name: &'a str },
     /// A relocation could not be applied.
     Reloc {
-        section: String,
+        section: &'a str,
         index: usize,
-        symbol: String,
+        symbol: &'a str,
         error: RelocError,
     },
 }
 
-impl fmt::Display for LinkError {
+fn region_name(r: Region) -> &'static str {
+    match r {
+        Region::Core => "core",
+        Region::Init => "init",
+    }
+}
+
+impl fmt::Display for LinkError<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            LinkError::NoMemory => write!(f, "out of memory"),
+            LinkError::BufferSize {
+                region,
+                expected,
+                got,
+            } => write!(
+                f,
+                "{} image buffer of {got} bytes, the layout needs {expected}",
+                region_name(*region)
+            ),
             LinkError::UnknownSymbol { name } => write!(f, "Unknown symbol {name} (err -2)"),
             LinkError::Reloc {
                 section,
@@ -77,14 +114,7 @@ impl fmt::Display for LinkError {
     }
 }
 
-impl core::error::Error for LinkError {}
-
-/// Fills a region's PLT (Linux's `get_module_plt`): one veneer per
-/// distinct (instruction set, destination).
-struct PltWriter {
-    plt: Plt,
-    used: Vec<(bool, u32)>,
-}
+impl core::error::Error for LinkError<'_> {}
 
 /// ARM `ldr pc, [pc, #-4]`: loads the literal that follows; bit 0 of the
 /// destination selects the instruction set (ARMv7 interworking load).
@@ -93,64 +123,65 @@ const PLT_ARM: u32 = 0xe51f_f004;
 /// callers; the entry is 8-aligned so the literal is at entry + 4.
 const PLT_THUMB: [u16; 2] = [0xf8df, 0xf000];
 
-impl PltWriter {
-    fn new(plt: Plt) -> Self {
-        PltWriter {
-            plt,
-            used: Vec::new(),
-        }
+/// The veneer of PLT entry `index` of `region` (Linux's
+/// `get_module_plt`), reaching `dest` (the branch's real destination, with
+/// the Thumb bit) from `thumb` or ARM code: written into `image` (the
+/// region at `region_base`), its address returned; `None` if the entry is
+/// outside the image.
+fn veneer(
+    l: &Layout,
+    region: Region,
+    index: u32,
+    image: &mut [u8],
+    region_base: u32,
+    thumb: bool,
+    dest: u32,
+) -> Option<Target> {
+    let off = l
+        .plt(region)
+        .offset
+        .checked_add(index.checked_mul(PLT_ENTRY_SIZE)?)?;
+    let at = off as usize;
+    let entry = image.get_mut(at..at.checked_add(PLT_ENTRY_SIZE as usize)?)?;
+    let mut words = [0u8; 8];
+    if thumb {
+        words[0..2].copy_from_slice(&PLT_THUMB[0].to_le_bytes());
+        words[2..4].copy_from_slice(&PLT_THUMB[1].to_le_bytes());
+    } else {
+        words[0..4].copy_from_slice(&PLT_ARM.to_le_bytes());
     }
-
-    /// The veneer reaching `dest` (the branch's real destination, with the
-    /// Thumb bit) from `thumb` or ARM code, written into `image` (the
-    /// region at `region_base`) if new; `None` if the PLT is full.
-    fn veneer(
-        &mut self,
-        image: &mut [u8],
-        region_base: u32,
-        thumb: bool,
-        dest: u32,
-    ) -> Option<Target> {
-        let index = match self.used.iter().position(|&e| e == (thumb, dest)) {
-            Some(i) => i,
-            None => {
-                if self.used.len() as u32 >= self.plt.entries {
-                    return None;
-                }
-                let at = (self.plt.offset + self.used.len() as u32 * PLT_ENTRY_SIZE) as usize;
-                let entry = image.get_mut(at..at + 8)?;
-                if thumb {
-                    entry[0..2].copy_from_slice(&PLT_THUMB[0].to_le_bytes());
-                    entry[2..4].copy_from_slice(&PLT_THUMB[1].to_le_bytes());
-                } else {
-                    entry[0..4].copy_from_slice(&PLT_ARM.to_le_bytes());
-                }
-                entry[4..8].copy_from_slice(&dest.to_le_bytes());
-                self.used.push((thumb, dest));
-                self.used.len() - 1
-            }
-        };
-        let addr = region_base
-            .wrapping_add(self.plt.offset)
-            .wrapping_add(index as u32 * PLT_ENTRY_SIZE);
-        Some(Target {
-            value: if thumb { addr | 1 } else { addr },
-            is_func: true,
-        })
-    }
+    words[4..8].copy_from_slice(&dest.to_le_bytes());
+    entry.copy_from_slice(&words);
+    let addr = region_base.wrapping_add(off);
+    Some(Target {
+        value: if thumb { addr | 1 } else { addr },
+        is_func: true,
+    })
 }
 
-/// Links `m` laid out by `l` with its core image at `core_base` and its
-/// init image at `init_base`.
-pub fn link(
-    m: &Module<'_>,
+/// Links `m` laid out by `l` into `core` (to run at `core_base`) and
+/// `init` (at `init_base`), which must be exactly `l.core_size` and
+/// `l.init_size` bytes; both are zero-filled first.
+pub fn link<'a>(
+    m: &Module<'a>,
     l: &Layout,
+    core: &mut [u8],
     core_base: u32,
+    init: &mut [u8],
     init_base: u32,
     resolver: &dyn Resolver,
-) -> Result<Linked, LinkError> {
-    let mut core = vec![0u8; l.core_size as usize];
-    let mut init = vec![0u8; l.init_size as usize];
+) -> Result<Linked, LinkError<'a>> {
+    for (region, len) in [(Region::Core, core.len()), (Region::Init, init.len())] {
+        if len != l.size(region) as usize {
+            return Err(LinkError::BufferSize {
+                region,
+                expected: l.size(region),
+                got: len,
+            });
+        }
+    }
+    core.fill(0);
+    init.fill(0);
     let base = |r: Region| {
         if r == Region::Core {
             core_base
@@ -158,20 +189,28 @@ pub fn link(
             init_base
         }
     };
-    // Copy the sections (NOBITS stay zero).
+    // Copy the sections (NOBITS stay zero). The layout placed each within
+    // its region, whose size the buffers were checked against.
     for s in &m.sections {
-        if let (Some(p), Some(data)) = (l.placements[s.index as usize], s.data) {
+        let placed = l.placements.get(s.index as usize).copied().flatten();
+        if let (Some(p), Some(data)) = (placed, s.data) {
             let image = if p.region == Region::Core {
-                &mut core
+                &mut *core
             } else {
-                &mut init
+                &mut *init
             };
-            image[p.offset as usize..(p.offset + p.size) as usize].copy_from_slice(data);
+            let at = p.offset as usize;
+            if let Some(dst) = at
+                .checked_add(data.len())
+                .and_then(|end| image.get_mut(at..end))
+            {
+                dst.copy_from_slice(data);
+            }
         }
     }
     // Resolve every symbol.
-    let mut addrs = Vec::with_capacity(m.symbols.len());
-    let mut funcs = Vec::with_capacity(m.symbols.len());
+    let mut addrs = try_vec(m.symbols.len()).ok_or(LinkError::NoMemory)?;
+    let mut funcs = try_vec(m.symbols.len()).ok_or(LinkError::NoMemory)?;
     for (i, sym) in m.symbols.iter().enumerate() {
         let mut is_func = sym.kind() == STT_FUNC;
         let addr = if i == 0 {
@@ -183,21 +222,12 @@ pub fn link(
                     t.value
                 }
                 None if sym.binding() == STB_WEAK => 0,
-                None => {
-                    return Err(LinkError::UnknownSymbol {
-                        name: sym.name.to_string(),
-                    });
-                }
+                None => return Err(LinkError::UnknownSymbol { name: sym.name }),
             }
         } else if sym.shndx == SHN_ABS {
             sym.value
         } else if sym.is_common() {
-            let offset = l
-                .commons
-                .iter()
-                .find(|&&(s, _)| s as usize == i)
-                .map_or(0, |&(_, o)| o);
-            core_base.wrapping_add(offset)
+            core_base.wrapping_add(l.common_offset(i as u32).unwrap_or(0))
         } else {
             match l.placements.get(sym.shndx as usize).copied().flatten() {
                 Some(p) => base(p.region)
@@ -210,28 +240,37 @@ pub fn link(
         addrs.push(addr);
         funcs.push(is_func);
     }
-    let mut plts = [
-        PltWriter::new(l.plt(Region::Core)),
-        PltWriter::new(l.plt(Region::Init)),
-    ];
     // Apply the relocations of every loaded target section.
     for (rel_section, target, rels) in &m.relocations {
-        let Some(p) = l.placements[*target as usize] else {
+        let Some(p) = l.placements.get(*target as usize).copied().flatten() else {
             continue;
         };
+        let section = m.sections.get(*rel_section as usize).map_or("", |s| s.name);
         let section_base = base(p.region).wrapping_add(p.offset);
+        let image = if p.region == Region::Core {
+            &mut *core
+        } else {
+            &mut *init
+        };
         for (i, r) in rels.iter().enumerate() {
-            let sym = &m.symbols[r.symbol as usize];
+            // The validator checked the symbol index and that the 4 bytes
+            // are inside the section, which the layout placed in the image.
+            let sym = m.symbols.get(r.symbol as usize);
             let target = Target {
-                value: addrs[r.symbol as usize],
-                is_func: funcs[r.symbol as usize],
+                value: addrs.get(r.symbol as usize).copied().unwrap_or(0),
+                is_func: funcs.get(r.symbol as usize).copied().unwrap_or(false),
             };
-            let image = if p.region == Region::Core {
-                &mut core
-            } else {
-                &mut init
+            let reloc_err = |error| LinkError::Reloc {
+                section,
+                index: i,
+                symbol: sym.map_or("", |s| s.name),
+                error,
             };
-            let at = (p.offset + r.offset) as usize;
+            let at = p.offset.checked_add(r.offset).map(|a| a as usize);
+            let Some(at) = at.filter(|&a| a.checked_add(4).is_some_and(|e| e <= image.len()))
+            else {
+                return Err(reloc_err(RelocError::ShortPlace));
+            };
             let place = section_base.wrapping_add(r.offset);
             let addend = relocate::branch_addend(r.r_type, &image[at..at + 4]);
             let mut result = relocate::apply(r.r_type, &mut image[at..at + 4], place, target);
@@ -241,41 +280,124 @@ pub fn link(
             ) = (&result, addend)
             {
                 // Out of reach, or a B that cannot change instruction set:
-                // go through a veneer in this region's PLT.
-                let region = p.region as usize;
-                if let Some(via) = plts[region].veneer(
-                    image,
-                    base(p.region),
-                    matches!(r.r_type, 10 | 30),
-                    // The real destination: S + A + the PC bias the
-                    // addend carries (8 in ARM state, 4 in Thumb).
-                    target
-                        .value
-                        .wrapping_add(addend as u32)
-                        .wrapping_add(if matches!(r.r_type, 10 | 30) { 4 } else { 8 }),
-                ) {
+                // go through this branch's veneer in the region's PLT.
+                let thumb = matches!(r.r_type, 10 | 30);
+                let key: PltKey = (thumb, r.symbol, addend);
+                // The real destination: S + A + the PC bias the addend
+                // carries (8 in ARM state, 4 in Thumb).
+                let dest = target
+                    .value
+                    .wrapping_add(addend as u32)
+                    .wrapping_add(if thumb { 4 } else { 8 });
+                let via = l.plt_index(p.region, key).and_then(|index| {
+                    veneer(l, p.region, index, image, base(p.region), thumb, dest)
+                });
+                if let Some(via) = via {
                     result = relocate::apply(r.r_type, &mut image[at..at + 4], place, via);
                 }
             }
-            result.map_err(|error| LinkError::Reloc {
-                section: m.sections[*rel_section as usize].name.to_string(),
-                index: i,
-                symbol: sym.name.to_string(),
-                error,
-            })?;
+            result.map_err(reloc_err)?;
         }
     }
     Ok(Linked {
-        core,
-        init,
         symbol_addrs: addrs,
     })
+}
+
+/// A module's entry points: the addresses of `init_module` and
+/// `cleanup_module` (with the Thumb bit), when it defines them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EntryPoints {
+    pub init: Option<u32>,
+    pub exit: Option<u32>,
+}
+
+/// An entry point that is not code of the module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntryError {
+    /// `init_module` or `cleanup_module`.
+    pub symbol: &'static str,
+    /// What it names instead: "undefined", "absolute", "common",
+    /// "not loaded", "data", "read-only data", "init text" (for
+    /// `cleanup_module`: freed after init), "outside its section".
+    pub what: &'static str,
+}
+
+impl fmt::Display for EntryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} is not a function of the module ({})",
+            self.symbol, self.what
+        )
+    }
+}
+
+impl core::error::Error for EntryError {}
+
+/// Finds `init_module` and `cleanup_module` (the first symbol of each
+/// name) and checks that each lies inside a section of an executable
+/// `Text` group: core or init text for `init_module`, core text only for
+/// `cleanup_module` (the init region is gone when it runs). Data, rodata,
+/// SHN_ABS, COMMON, a section that is not loaded, an offset past its
+/// section, or an undefined symbol of either name refuse the module.
+pub fn entry_points(
+    m: &Module<'_>,
+    l: &Layout,
+    linked: &Linked,
+) -> Result<EntryPoints, EntryError> {
+    let mut out = EntryPoints::default();
+    for (symbol, is_exit) in [("init_module", false), ("cleanup_module", true)] {
+        let Some((i, s)) = m.symbols.iter().enumerate().find(|(_, s)| s.name == symbol) else {
+            continue;
+        };
+        let err = |what| EntryError { symbol, what };
+        if s.is_undefined() {
+            return Err(err("undefined"));
+        }
+        if s.shndx == SHN_ABS {
+            return Err(err("absolute"));
+        }
+        if s.is_common() {
+            return Err(err("common"));
+        }
+        let p = l
+            .placements
+            .get(s.shndx as usize)
+            .copied()
+            .flatten()
+            .ok_or(err("not loaded"))?;
+        match p.group {
+            Group::Text => {}
+            Group::Data => return Err(err("data")),
+            Group::Rodata | Group::RoAfterInit => return Err(err("read-only data")),
+        }
+        if is_exit && p.region == Region::Init {
+            return Err(err("init text"));
+        }
+        if s.value & !1 >= p.size {
+            return Err(err("outside its section"));
+        }
+        let addr = linked
+            .symbol_addrs
+            .get(i)
+            .copied()
+            .ok_or(err("not loaded"))?;
+        if is_exit {
+            out.exit = Some(addr);
+        } else {
+            out.init = Some(addr);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     extern crate std;
     use super::*;
+    use crate::elf::tests_support::link_vec;
+    use alloc::vec;
     use std::collections::HashMap;
     use std::string::ToString;
 
@@ -295,7 +417,7 @@ mod tests {
         let m = crate::validate(&bytes).unwrap();
         let l = crate::layout::layout(&m).unwrap();
         let printk = 0xc001_0000;
-        let linked = link(
+        let (core, _, linked) = link_vec(
             &m,
             &l,
             0xbf00_0000,
@@ -306,7 +428,7 @@ mod tests {
         let text = l.placements[m.section_by_name(".text").unwrap().index as usize].unwrap();
         // The BL at .text+4 now reaches printk: offset = S - P - 8.
         let at = (text.offset + 4) as usize;
-        let insn = u32::from_le_bytes(linked.core[at..at + 4].try_into().unwrap());
+        let insn = u32::from_le_bytes(core[at..at + 4].try_into().unwrap());
         let p = 0xbf00_0000 + text.offset + 4;
         let offset = (((insn & 0xff_ffff) << 8) as i32 >> 6) + 8;
         assert_eq!(p.wrapping_add(offset as u32), printk);
@@ -320,7 +442,7 @@ mod tests {
         // .data's bytes were copied.
         let data = l.placements[m.section_by_name(".data").unwrap().index as usize].unwrap();
         assert_eq!(
-            &linked.core[data.offset as usize..data.offset as usize + 4],
+            &core[data.offset as usize..data.offset as usize + 4],
             &[1, 2, 3, 4]
         );
     }
@@ -330,14 +452,14 @@ mod tests {
         let bytes = crate::elf::tests_support::module_bytes();
         let m = crate::validate(&bytes).unwrap();
         let l = crate::layout::layout(&m).unwrap();
-        let e = link(&m, &l, 0xbf00_0000, 0xbf10_0000, &Map(HashMap::new())).unwrap_err();
+        let e = link_vec(&m, &l, 0xbf00_0000, 0xbf10_0000, &Map(HashMap::new())).unwrap_err();
         assert_eq!(e.to_string(), "Unknown symbol printk (err -2)");
         // printk 1 GB away: the BL cannot reach it, the PLT veneer can.
         let far = Map(HashMap::from([("printk", 0x4000_0000)]));
-        let linked = link(&m, &l, 0xbf00_0000, 0xbf10_0000, &far).unwrap();
+        let (core, _, _) = link_vec(&m, &l, 0xbf00_0000, 0xbf10_0000, &far).unwrap();
         let plt = l.plt(Region::Core).offset as usize;
         assert_eq!(
-            &linked.core[plt..plt + 8],
+            &core[plt..plt + 8],
             &[0x04, 0xf0, 0x1f, 0xe5, 0, 0, 0, 0x40]
         );
     }
@@ -475,9 +597,9 @@ mod tests {
         // Distinct (state, symbol, addend): ARM far_arm, ARM thumb_fn, Thumb far_arm.
         assert_eq!(l.plt(Region::Core).entries, 3);
         let base = 0xbf00_0000;
-        let linked = link(&m, &l, base, base + 0x10_0000, &Fixed).unwrap();
+        let (c, _, linked) = link_vec(&m, &l, base, base + 0x10_0000, &Fixed).unwrap();
         let plt = l.plt(Region::Core).offset;
-        let c = &linked.core;
+        let c = &c;
         // bl and b far_arm share one ARM veneer: ldr pc, [pc, #-4]; .word far_arm.
         assert_eq!(arm_dest(c, base, 0), base + plt);
         assert_eq!(arm_dest(c, base, 4), base + plt);
@@ -519,7 +641,7 @@ mod tests {
         );
         let mut l = crate::layout::layout(&m).unwrap();
         l.plt[0].entries = 0;
-        let e = link(&m, &l, 0xbf00_0000, 0xbf10_0000, &Fixed).unwrap_err();
+        let e = link_vec(&m, &l, 0xbf00_0000, 0xbf10_0000, &Fixed).unwrap_err();
         assert_eq!(
             e.to_string(),
             "section .rel.text reloc 0 sym 'far_arm': relocation 28 out of range (0xbf000000 -> 0xc2000000)"

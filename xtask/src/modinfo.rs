@@ -23,26 +23,31 @@ impl kobold_loader::link::Resolver for AnyKernel {
 }
 
 /// The exports as the kernel reads them: link at the module window's
-/// start and read `__ksymtab` / `__ksymtab_gpl`; GPL-only ones marked.
-/// Falls back to the `__ksymtab_NAME` symbols C's EXPORT_SYMBOL leaves if
-/// the module does not link.
-fn exports(m: &kobold_loader::Module<'_>) -> Vec<String> {
+/// start and read `__ksymtab` / `__ksymtab_gpl` (sorted by name); GPL-only
+/// ones marked. Falls back to the `__ksymtab_NAME` symbols C's
+/// EXPORT_SYMBOL leaves if the module does not link.
+fn exports(m: &kobold_loader::Module<'_>, l: &kobold_loader::layout::Layout) -> Vec<String> {
     let base = kobold_layout::MODULES_VADDR;
-    let read = kobold_loader::layout::layout(m).ok().and_then(|l| {
-        let linked = kobold_loader::link::link(m, &l, base, base + l.core_size, &AnyKernel).ok()?;
-        kobold_loader::ksymtab::exports(m, &l, &linked, base).ok()
+    // The layout bounded both regions by the module window, so these
+    // buffers are at most 16 MB each and the init base cannot overflow.
+    let mut core = vec![0u8; l.core_size as usize];
+    let mut init = vec![0u8; l.init_size as usize];
+    let read = base.checked_add(l.core_size).and_then(|init_base| {
+        kobold_loader::link::link(m, l, &mut core, base, &mut init, init_base, &AnyKernel).ok()?;
+        let e = kobold_loader::ksymtab::exports(m, l, &core, base).ok()?;
+        e.iter()
+            .map(|e| {
+                let name = e.name(&core)?;
+                Some(if e.gpl_only {
+                    format!("{name}(GPL)")
+                } else {
+                    name.to_string()
+                })
+            })
+            .collect::<Option<Vec<String>>>()
     });
     match read {
-        Some(e) => e
-            .into_iter()
-            .map(|e| {
-                if e.gpl_only {
-                    format!("{}(GPL)", e.name)
-                } else {
-                    e.name
-                }
-            })
-            .collect(),
+        Some(e) => e,
         None => m
             .symbols
             .iter()
@@ -55,6 +60,9 @@ fn exports(m: &kobold_loader::Module<'_>) -> Vec<String> {
 /// The report for the module bytes `data` named `file`.
 pub fn report(file: &str, data: &[u8]) -> Result<String> {
     let m = validate(data).map_err(|e| anyhow!("{file}: {e}"))?;
+    // A module insmod would refuse at layout time (a region larger than
+    // the module window...) gets the same error here.
+    let l = kobold_loader::layout::layout(&m).map_err(|e| anyhow!("{file}: {e}"))?;
     let mut out = String::new();
     writeln!(out, "{:<16}{file}", "filename:")?;
     for (k, v) in m.modinfo_entries() {
@@ -73,7 +81,7 @@ pub fn report(file: &str, data: &[u8]) -> Result<String> {
             s.index, s.name, s.size, s.align
         )?;
     }
-    let exports = exports(&m);
+    let exports = exports(&m, &l);
     let undefined: Vec<&str> = m
         .symbols
         .iter()

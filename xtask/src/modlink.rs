@@ -58,13 +58,21 @@ pub fn modlink_bytes(
 ) -> Result<(Vec<u8>, String)> {
     let m = kobold_loader::validate(data).map_err(|e| anyhow!("{file}: {e}"))?;
     let l = layout(&m).map_err(|e| anyhow!("{file}: {e}"))?;
-    let init_base = base
-        .checked_add(l.core_size)
-        .context("module does not fit below 4 GB")?;
-    let linked = link(&m, &l, base, init_base, symbols).map_err(|e| anyhow!("{file}: {e}"))?;
+    let too_high = || anyhow!("{file}: the module does not fit below 4 GB at {base:#010x}");
+    let init_base = base.checked_add(l.core_size).ok_or_else(too_high)?;
+    init_base.checked_add(l.init_size).ok_or_else(too_high)?;
+    // Both sizes are bounded by the module window (layout refuses more).
+    let mut image = vec![0u8; l.core_size as usize + l.init_size as usize];
+    let (core, init) = image.split_at_mut(l.core_size as usize);
+    link(&m, &l, core, base, init, init_base, symbols).map_err(|e| anyhow!("{file}: {e}"))?;
+    let addr = |region_base: u32, offset: u32| {
+        region_base
+            .checked_add(offset)
+            .ok_or_else(|| anyhow!("{file}: address past 4 GB"))
+    };
     let mut map = String::new();
     for s in &m.sections {
-        if let Some(p) = l.placements[s.index as usize] {
+        if let Some(p) = l.placements.get(s.index as usize).copied().flatten() {
             let region_base = if p.region == Region::Core {
                 base
             } else {
@@ -74,7 +82,7 @@ pub fn modlink_bytes(
                 map,
                 "{} {:#010x} {:#x}",
                 s.name,
-                region_base + p.offset,
+                addr(region_base, p.offset)?,
                 p.size
             )?;
         }
@@ -86,20 +94,29 @@ pub fn modlink_bytes(
         (".init.plt", init_base, l.plt(Region::Init)),
     ] {
         if plt.entries > 0 {
+            let size = plt
+                .entries
+                .checked_mul(kobold_loader::layout::PLT_ENTRY_SIZE)
+                .ok_or_else(|| anyhow!("{file}: PLT over 4 GB"))?;
             writeln!(
                 map,
-                "{name} {:#010x} {:#x}",
-                region_base + plt.offset,
-                plt.entries * kobold_loader::layout::PLT_ENTRY_SIZE
+                "{name} {:#010x} {size:#x}",
+                addr(region_base, plt.offset)?
             )?;
         }
     }
-    if let (Some(first), Some(&(last_sym, last_off))) = (l.commons.first(), l.commons.last()) {
-        let end = last_off + m.symbols[last_sym as usize].size;
-        writeln!(map, "COMMON {:#010x} {:#x}", base + first.1, end - first.1)?;
+    // The COMMON area: from the first common symbol to the end of the one
+    // placed last (commons are placed in symbol order, so the last).
+    if let (Some(&(_, first)), Some(&(last_sym, last_off))) = (l.commons.first(), l.commons.last())
+    {
+        let end = m
+            .symbols
+            .get(last_sym as usize)
+            .and_then(|s| last_off.checked_add(s.size))
+            .and_then(|end| end.checked_sub(first))
+            .ok_or_else(|| anyhow!("{file}: COMMON area out of range"))?;
+        writeln!(map, "COMMON {:#010x} {end:#x}", addr(base, first)?)?;
     }
-    let mut image = linked.core;
-    image.extend_from_slice(&linked.init);
     Ok((image, map))
 }
 

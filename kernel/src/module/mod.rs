@@ -42,7 +42,7 @@ use core::fmt::{self, Write};
 use core::sync::atomic::AtomicU32;
 #[cfg(target_arch = "arm")]
 use core::sync::atomic::Ordering;
-use kobold_loader::ksymtab::{self, Export, ParamType};
+use kobold_loader::ksymtab::{self, ParamType};
 use kobold_loader::layout::{Group, Region};
 use kobold_loader::link::Resolver;
 use kobold_loader::relocate::Target;
@@ -135,6 +135,24 @@ pub enum State {
     Live,
     Coming,
     Going,
+}
+
+/// A symbol a loaded module exports (its name copied out of the module's
+/// `__ksymtab_strings`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Export {
+    pub name: String,
+    pub value: u32,
+    pub gpl_only: bool,
+}
+
+/// A zero-filled image buffer of `size` bytes, or -ENOMEM.
+fn zeroed(size: u32) -> Result<Vec<u8>, Errno> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(size as usize)
+        .map_err(|_| Errno::ENOMEM)?;
+    v.resize(size as usize, 0);
+    Ok(v)
 }
 
 /// A symbol of a loaded module, for kallsyms and oopses.
@@ -558,6 +576,7 @@ fn prepare(
     let fallback = name_from_path(path);
     let m = match kobold_loader::validate(bytes) {
         Ok(m) => m,
+        Err(kobold_loader::LoadError::NoMemory) => return Err(Errno::ENOMEM),
         Err(e) => {
             klog!(backend, Err, "{fallback}: {e}");
             return Err(Errno::ENOEXEC);
@@ -594,6 +613,7 @@ fn prepare(
     }
     let l = match kobold_loader::layout::layout(&m) {
         Ok(l) => l,
+        Err(kobold_loader::layout::LayoutError::NoMemory) => return Err(Errno::ENOMEM),
         Err(e) => {
             klog!(backend, Err, "{name}: {e}");
             return Err(Errno::ENOEXEC);
@@ -647,11 +667,19 @@ fn prepare(
         used: RefCell::new(Vec::new()),
         gpl_refused: RefCell::new(None),
     };
-    let linked = kobold_loader::link::link(&m, &l, core_base, init_base, &resolver);
+    let images = zeroed(l.core_size).and_then(|c| zeroed(l.init_size).map(|i| (c, i)));
+    let (mut core, mut init) = match images {
+        Ok(images) => images,
+        Err(e) => fail!(e),
+    };
+    let linked = kobold_loader::link::link(
+        &m, &l, &mut core, core_base, &mut init, init_base, &resolver,
+    );
     let used = resolver.used.into_inner();
     let gpl_refused = resolver.gpl_refused.into_inner();
-    let mut linked = match linked {
+    let linked = match linked {
         Ok(linked) => linked,
+        Err(kobold_loader::link::LinkError::NoMemory) => fail!(Errno::ENOMEM),
         Err(e @ kobold_loader::link::LinkError::UnknownSymbol { .. }) => {
             if let Some(sym) = gpl_refused {
                 klog!(
@@ -668,10 +696,28 @@ fn prepare(
             fail!(Errno::ENOEXEC)
         }
     };
-    let tables = ksymtab::exports(&m, &l, &linked, core_base)
-        .and_then(|e| ksymtab::params(&m, &l, &linked, core_base).map(|p| (e, p)));
+    let classify = |ops: u32| {
+        ParamType::ALL.into_iter().find(|t| {
+            backend
+                .kernel_symbol(t.ops_symbol())
+                .is_some_and(|k| k.value == ops)
+        })
+    };
+    let tables = ksymtab::exports(&m, &l, &core, core_base).and_then(|e| {
+        ksymtab::params(&m, &l, &core, core_base, init_base, &classify).map(|p| (e, p))
+    });
     let (exports, params) = match tables {
-        Ok(t) => t,
+        Ok((e, p)) => (
+            e.iter()
+                .map(|e| Export {
+                    name: e.name(&core).unwrap_or("").to_string(),
+                    value: e.value,
+                    gpl_only: e.gpl_only,
+                })
+                .collect::<Vec<_>>(),
+            p,
+        ),
+        Err(ksymtab::TableError::NoMemory) => fail!(Errno::ENOMEM),
         Err(e) => {
             klog!(backend, Err, "{name}: {e}");
             fail!(Errno::ENOEXEC)
@@ -699,8 +745,7 @@ fn prepare(
             Some((n, v)) => (n, Some(v)),
             None => (*arg, None),
         };
-        let wanted = pname.replace('-', "_");
-        let Some(p) = params.iter().find(|p| p.name == wanted) else {
+        let Some(p) = ksymtab::find_param(&params, &core, pname) else {
             klog!(
                 backend,
                 Warning,
@@ -708,28 +753,16 @@ fn prepare(
             );
             continue;
         };
-        let Some(ty) = ParamType::ALL.into_iter().find(|t| {
-            backend
-                .kernel_symbol(t.ops_symbol())
-                .is_some_and(|k| k.value == p.ops)
-        }) else {
-            klog!(
-                backend,
-                Err,
-                "{name}: parameter '{pname}' has an unknown type"
-            );
-            fail!(Errno::EINVAL)
-        };
-        let bits = if ty == ParamType::Charp {
-            match backend.alloc_string(value.unwrap_or("")) {
+        let ty = p.ty;
+        let bits = match (ty, value) {
+            (ParamType::Charp, Some(value)) => match backend.alloc_string(value) {
                 Ok(a) => {
                     alloc.strings.push(a);
                     Some(a)
                 }
                 Err(e) => fail!(e),
-            }
-        } else {
-            ty.parse(value)
+            },
+            _ => ty.parse(value),
         };
         let Some(bits) = bits else {
             klog!(
@@ -740,12 +773,15 @@ fn prepare(
             );
             fail!(Errno::EINVAL)
         };
-        let at = p.arg.wrapping_sub(core_base) as usize;
+        // ksymtab::params checked the variable is in writable data.
+        let at = p.offset as usize;
         let width = ty.width() as usize;
-        match at
-            .checked_add(width)
-            .and_then(|end| linked.core.get_mut(at..end))
-        {
+        let image = if p.region == Region::Core {
+            &mut core
+        } else {
+            &mut init
+        };
+        match at.checked_add(width).and_then(|end| image.get_mut(at..end)) {
             Some(dst) => dst.copy_from_slice(&bits.to_le_bytes()[..width]),
             None => {
                 klog!(
@@ -758,14 +794,13 @@ fn prepare(
         }
     }
     // Entry points and symbols.
-    let addr_of = |wanted: &str| {
-        m.symbols
-            .iter()
-            .position(|s| s.name == wanted && !s.is_undefined())
-            .map(|i| linked.symbol_addrs[i])
+    let (init_fn, exit_fn) = match kobold_loader::link::entry_points(&m, &l, &linked) {
+        Ok(e) => (e.init, e.exit),
+        Err(e) => {
+            klog!(backend, Err, "{name}: {e}");
+            fail!(Errno::ENOEXEC)
+        }
     };
-    let init_fn = addr_of("init_module");
-    let exit_fn = addr_of("cleanup_module");
     let mut symbols = Vec::new();
     for (i, s) in m.symbols.iter().enumerate() {
         let Some(p) = l.placements.get(s.shndx as usize).copied().flatten() else {
@@ -801,11 +836,12 @@ fn prepare(
     }
     symbols.sort_by_key(|s| s.addr);
     // Copy, protect, flush.
-    backend.copy_to(core_base, &linked.core);
-    if let Some(init) = alloc.init {
-        backend.copy_to(init, &linked.init);
+    backend.copy_to(core_base, &core);
+    if let Some(init_addr) = alloc.init {
+        backend.copy_to(init_addr, &init);
     }
-    linked.core.clear();
+    drop(core);
+    drop(init);
     let mut ro_after_init = None;
     for &(region, group, start, end) in &l.groups {
         let base = if region == Region::Core {
