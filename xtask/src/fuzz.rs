@@ -68,9 +68,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use kobold_layout::{MODULES_VADDR, modules_end};
-use kobold_loader::ksymtab;
+use kobold_loader::ksymtab::{self, ParamType};
 use kobold_loader::layout::layout;
-use kobold_loader::link::{Resolver, link};
+use kobold_loader::link::{Resolver, entry_points, link};
 use kobold_loader::relocate::Target;
 
 use crate::{modules, process};
@@ -324,7 +324,8 @@ pub enum Stage {
     Allocated,
     /// Linked, but its export table is malformed.
     Linked,
-    /// Exports read, but its parameter table is malformed.
+    /// Exports read, but its parameter table is malformed or its entry
+    /// points are wrong.
     Exported,
     /// Everything read: the kernel would call its init.
     Loaded,
@@ -430,6 +431,7 @@ pub fn run_pipeline(bytes: &[u8], rng: &mut Rng) -> Outcome {
         Ok(m) => m,
         Err(e) => return stop(Stage::Invalid, e),
     };
+    std::hint::black_box(m.modinfo_get("name"));
     let l = match layout(&m) {
         Ok(l) => l,
         Err(e) => return stop(Stage::Validated, e),
@@ -446,24 +448,43 @@ pub fn run_pipeline(bytes: &[u8], rng: &mut Rng) -> Outcome {
     let gap = (window as u64 - total) as u32 - (core_base - MODULES_VADDR);
     let init_base = core_base + l.core_size + 4096 * rng.below(gap as usize / 4096 + 1) as u32;
     let resolver = FuzzResolver::new(rng);
-    let linked = match link(&m, &l, core_base, init_base, &resolver) {
+    // The kernel's memory is not zeroed: link must clear it.
+    let mut core = vec![0xa5u8; l.core_size as usize];
+    let mut init = vec![0xa5u8; l.init_size as usize];
+    let linked = match link(
+        &m, &l, &mut core, core_base, &mut init, init_base, &resolver,
+    ) {
         Ok(linked) => linked,
         Err(e) => return stop(Stage::Allocated, e),
     };
-    if let Err(e) = ksymtab::exports(&m, &l, &linked, core_base) {
-        return stop(Stage::Linked, e);
+    let exports = match ksymtab::exports(&m, &l, &core, core_base) {
+        Ok(e) => e,
+        Err(e) => return stop(Stage::Linked, e),
+    };
+    for e in &exports {
+        std::hint::black_box(e.name(&core));
     }
-    let params = match ksymtab::params(&m, &l, &linked, core_base) {
+    // The kernel types a parameter by its ops: one of its param_ops_*.
+    let ops: Vec<(u32, ParamType)> = ParamType::ALL
+        .iter()
+        .filter_map(|&t| resolver.resolve(t.ops_symbol()).map(|s| (s.value, t)))
+        .collect();
+    let classify = |addr: u32| ops.iter().find(|o| o.0 == addr).map(|o| o.1);
+    let params = match ksymtab::params(&m, &l, &core, core_base, init_base, &classify) {
         Ok(p) => p,
         Err(e) => return stop(Stage::Exported, e),
     };
-    // The kernel then looks each parameter's ops up among its param_ops_*.
-    let known = kobold_loader::ksymtab::ParamType::ALL
-        .iter()
-        .filter_map(|t| resolver.resolve(t.ops_symbol()).map(|s| s.value))
-        .collect::<Vec<_>>();
-    let typed = params.iter().filter(|p| known.contains(&p.ops)).count();
-    std::hint::black_box(typed);
+    // Arguments name parameters (some of them, and some that are not).
+    for (i, p) in params.iter().enumerate() {
+        let name = p.name(&core).unwrap_or("");
+        std::hint::black_box(ksymtab::find_param(&params, &core, name));
+        if i == 0 {
+            std::hint::black_box(ksymtab::find_param(&params, &core, "no_such-param"));
+        }
+    }
+    if let Err(e) = entry_points(&m, &l, &linked) {
+        return stop(Stage::Exported, e);
+    }
     Outcome {
         stage: Stage::Loaded,
         detail: String::new(),
