@@ -285,15 +285,21 @@ pub fn link<'a>(
                 let key: PltKey = (thumb, r.symbol, addend);
                 // The real destination: S + A + the PC bias the addend
                 // carries (8 in ARM state, 4 in Thumb).
-                let dest = target
-                    .value
-                    .wrapping_add(addend as u32)
-                    .wrapping_add(if thumb { 4 } else { 8 });
+                let bias_addend = (addend as u32).wrapping_add(if thumb { 4 } else { 8 });
+                let dest = target.value.wrapping_add(bias_addend);
                 let via = l.plt_index(p.region, key).and_then(|index| {
                     veneer(l, p.region, index, image, base(p.region), thumb, dest)
                 });
                 if let Some(via) = via {
-                    result = relocate::apply(r.r_type, &mut image[at..at + 4], place, via);
+                    // The branch goes to the veneer itself: `apply` adds
+                    // the addend (and the bias) again, so take them off
+                    // (Linux sets the offset to the veneer directly). Both
+                    // are even, so the Thumb bit of the veneer stays.
+                    let to_veneer = Target {
+                        value: via.value.wrapping_sub(bias_addend),
+                        ..via
+                    };
+                    result = relocate::apply(r.r_type, &mut image[at..at + 4], place, to_veneer);
                 }
             }
             result.map_err(reloc_err)?;

@@ -213,6 +213,17 @@ mod tests {
     }
 
     #[test]
+    fn a_region_over_the_module_window_is_an_error() {
+        let e = report("huge.ko", &crate::modlink::tests::huge_common())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("huge.ko: module too large: core region of 4293922816 bytes"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn malformed_files_get_the_loader_error() {
         let mut b = ko();
         b[18] = 3; // EM_386

@@ -145,7 +145,7 @@ pub fn modlink(file: &Path, base: &str, symbols: &Path, out: &Path) -> Result<u8
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
     use object::{
@@ -196,6 +196,52 @@ mod tests {
         )
         .unwrap();
         o.write().unwrap()
+    }
+
+    /// A small module whose one COMMON symbol is 0xfff00000 bytes.
+    pub(crate) fn huge_common() -> Vec<u8> {
+        let mut o = Object::new(BinaryFormat::Elf, Architecture::Arm, Endianness::Little);
+        let text = o.section_id(StandardSection::Text);
+        o.append_section_data(text, &[0; 4], 4);
+        o.add_symbol(Symbol {
+            name: b"huge".to_vec(),
+            value: 4, // the alignment
+            size: 0xfff0_0000,
+            kind: SymbolKind::Data,
+            scope: SymbolScope::Dynamic,
+            weak: false,
+            section: SymbolSection::Common,
+            flags: SymbolFlags::None,
+        });
+        o.write().unwrap()
+    }
+
+    #[test]
+    fn a_region_over_the_module_window_is_an_error_not_an_image() {
+        let huge = huge_common();
+        assert!(huge.len() < 1024, "{} bytes", huge.len());
+        let e = modlink_bytes(
+            "huge.ko",
+            &huge,
+            0xbf00_0000,
+            &SymbolMap::parse("").unwrap(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("huge.ko: module too large: core region of 4293922816 bytes"),
+            "{e}"
+        );
+        // The top of the address space: no overflow either.
+        let e = modlink_bytes(
+            "t.ko",
+            &ko(),
+            0xffff_f000,
+            &SymbolMap::parse("c0010000 T printk").unwrap(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(e, "t.ko: the module does not fit below 4 GB at 0xfffff000");
     }
 
     #[test]
