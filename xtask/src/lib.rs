@@ -22,6 +22,7 @@ pub mod checks;
 pub mod config;
 pub mod difftest;
 pub mod dtb;
+pub mod fuzz;
 pub mod harness;
 pub mod image;
 pub mod kallsyms;
@@ -110,6 +111,13 @@ pub enum Command {
     /// same section addresses, and compare every section byte for byte.
     Difftest,
 
+    /// Fuzz the module loader (validate, layout, link, exports, params)
+    /// with structure-aware mutations of the sample modules; fails on a
+    /// panic, an input slower than 1 s or an allocation beyond
+    /// 2 x 16 MiB + 64 x the file's length. Ends with `fuzz: N executions
+    /// in S s, C crashes`.
+    Fuzz(fuzz::FuzzArgs),
+
     /// Print the benchmark figures of docs/BENCHMARKS.md: vmap area
     /// alloc+free with 1k/10k/100k live areas, and boot time to the shell
     /// prompt at -m 1024.
@@ -161,6 +169,12 @@ pub fn run(cli: Cli) -> Result<u8> {
             output,
         } => modlink::modlink(&file, &base, &symbols, &output),
         Command::Difftest => difftest::difftest().map(|_| 0),
+        Command::Fuzz(args) => {
+            if args.replay.is_empty() {
+                setup::ensure_rust_target()?;
+            }
+            fuzz::fuzz(&root, &args)
+        }
         Command::Bench => {
             setup::ensure_rust_target()?;
             setup::ensure_qemu()?;

@@ -2,7 +2,8 @@
 //!
 //! 1. Lints: rustfmt, clippy on the host workspace, clippy on the kernel
 //!    for its real target.
-//! 2. Host tests: `cargo test --workspace`.
+//! 2. Host tests: `cargo test --workspace`, then [`FUZZ_SECONDS`] of
+//!    `cargo xtask fuzz` on the module loader.
 //! 3. Both kernel variants built (only those the selected tests need).
 //! 4. Image checks ([`crate::checks`]), no QEMU.
 //! 5. QEMU boots ([`crate::cases`]), [`JOBS`] at a time, each with a timeout.
@@ -27,6 +28,10 @@ use crate::checks::{self, Images};
 use crate::config::{Build, Console, GENERATED_DTB, KERNEL_PACKAGE, KERNEL_TARGET, Qemu, Variant};
 use crate::harness::{self, Input, Outcome, Transcript};
 use crate::{process, run, setup};
+
+/// How long the loader is fuzzed (`cargo xtask fuzz --time`); a fresh
+/// seed each run, printed so a failure can be repeated.
+pub const FUZZ_SECONDS: u64 = 20;
 
 /// QEMU instances run at once (CI machines have 2 cores).
 pub const JOBS: usize = 2;
@@ -78,6 +83,20 @@ pub fn test(root: &Path, args: &TestArgs) -> Result<u8> {
     )?;
 
     setup::ensure_cross_gcc()?;
+    process::step(format!("fuzzing the module loader for {FUZZ_SECONDS} s"));
+    let fuzz = crate::fuzz::FuzzArgs {
+        time: FUZZ_SECONDS,
+        seed: None,
+        runs: None,
+        replay: Vec::new(),
+        max_input: crate::fuzz::DEFAULT_MAX_INPUT,
+    };
+    if crate::fuzz::fuzz(root, &fuzz)? != 0 {
+        bail!(
+            "the fuzzer found a crash (see above): fix the loader, keep the input in loader/tests/fuzz/"
+        );
+    }
+
     process::step("differential test: modlink against GNU ld");
     let (variants, sections) = crate::difftest::difftest()?;
     process::step(format!(
