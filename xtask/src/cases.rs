@@ -487,6 +487,35 @@ pub const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        // A 13 MB .bss nearly fills the 14 MB module window (Linux loads
+        // it too); a 3 MB module then gets ENOMEM from module_alloc, and
+        // fits again once the big one is gone. MemFree comes back.
+        name: "module_window_13mb",
+        mem_mb: 128,
+        initrd: true,
+        input: &[
+            "cat /proc/meminfo",
+            "insmod /lib/modules/bss13m.ko",
+            "cat /proc/meminfo",
+            "insmod /lib/modules/hugebss.ko",
+            "rmmod bss13m",
+            "insmod /lib/modules/hugebss.ko",
+            "rmmod hugebss",
+            "cat /proc/meminfo",
+            "poweroff",
+        ],
+        expect: &[
+            regex(r"^bss13m: 3328 pages of \.bss at bf[0-9a-f]{6}, 0 bad$"),
+            regex(r"^hugebss: module_alloc of 31[0-9]{5} bytes failed \(ENOMEM\)$"),
+            line("insmod: can't insert '/lib/modules/hugebss.ko': Cannot allocate memory"),
+            line("bss13m: unloading"),
+            regex(r"^hugebss: 768 pages of \.bss at bf[0-9a-f]{6}, 0 bad$"),
+            comes_back(r"^MemFree: +(\d+) kB$", 13 * 1024, 1024),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
         // Linux's fail-nth over whole insmods: every allocation (heap, page,
         // vmap area) one insmod makes fails once in turn — of the loader,
         // of reading the file, of the module's own init (memuser kmallocs

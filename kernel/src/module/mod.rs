@@ -217,6 +217,8 @@ pub struct ModSymbol {
     pub kind: char,
     name_at: u32,
     name_len: u32,
+    /// Its index in the file's symbol table (orders aliases).
+    index: u32,
     /// In the init region (dropped once init is freed).
     pub init: bool,
 }
@@ -712,11 +714,13 @@ fn module_symbols(
             },
             name_at: (at - table.start) as u32,
             name_len: s.name.len() as u32,
+            index: i as u32,
             init: p.region == Region::Init,
         });
     }
-    // Stable: among aliases, symbol-table order stays (see `lookup`).
-    symbols.sort_by_key(|s| s.addr);
+    // Among aliases, symbol-table order stays (see `lookup`); an unstable
+    // sort, because a stable one allocates a buffer, infallibly.
+    symbols.sort_unstable_by_key(|s| (s.addr, s.index));
     Ok(symbols)
 }
 
