@@ -29,7 +29,8 @@ impl core::fmt::Display for InvalidName<'_> {
         write!(
             f,
             "module name '{}' is invalid: only letters, digits, '_' and '-', at most {} bytes",
-            self.0,
+            // Escaped: a name with a newline must not forge a log line.
+            self.0.escape_debug(),
             MODULE_NAME_LEN - 1
         )
     }

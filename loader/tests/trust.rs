@@ -19,6 +19,9 @@ use kobold_loader::link::{self, EntryError, LinkError, Linked, Resolver};
 use kobold_loader::relocate::{Target, branch_addend};
 use kobold_loader::{LoadError, Module, validate};
 use std::alloc::{GlobalAlloc, Layout, System};
+
+mod hostile;
+use hostile::*;
 use std::cell::Cell;
 
 // ---------------------------------------------------------------------------
@@ -109,167 +112,6 @@ fn assert_proportional(stats: Stats, file: usize, what: &str) {
     );
 }
 
-// ---------------------------------------------------------------------------
-// A hand-made ELF32 ARM relocatable.
-
-const SHT_PROGBITS: u32 = 1;
-const SHT_SYMTAB: u32 = 2;
-const SHT_STRTAB: u32 = 3;
-const SHT_NOBITS: u32 = 8;
-const SHT_REL: u32 = 9;
-const W: u32 = 1;
-const A: u32 = 2;
-const X: u32 = 4;
-const SHN_ABS: u16 = 0xfff1;
-const SHN_COMMON: u16 = 0xfff2;
-const GLOBAL_FUNC: u8 = 0x12;
-const GLOBAL_OBJECT: u8 = 0x11;
-const LOCAL_SECTION: u8 = 0x03;
-const LOCAL_OBJECT: u8 = 0x01;
-const R_ARM_ABS32: u32 = 2;
-const R_ARM_THM_CALL: u32 = 10;
-
-struct Sec {
-    name: String,
-    ty: u32,
-    flags: u32,
-    data: Vec<u8>,
-    /// Size of a NOBITS section.
-    nobits: u32,
-    link: u32,
-    info: u32,
-    entsize: u32,
-}
-
-#[derive(Default)]
-struct Ko {
-    secs: Vec<Sec>,
-}
-
-fn sym(name: u32, value: u32, size: u32, info: u8, shndx: u16) -> [u8; 16] {
-    let mut s = [0u8; 16];
-    s[0..4].copy_from_slice(&name.to_le_bytes());
-    s[4..8].copy_from_slice(&value.to_le_bytes());
-    s[8..12].copy_from_slice(&size.to_le_bytes());
-    s[12] = info;
-    s[14..16].copy_from_slice(&shndx.to_le_bytes());
-    s
-}
-
-fn rel(offset: u32, symbol: u32, r_type: u32) -> [u8; 8] {
-    let mut r = [0u8; 8];
-    r[0..4].copy_from_slice(&offset.to_le_bytes());
-    r[4..8].copy_from_slice(&((symbol << 8) | r_type).to_le_bytes());
-    r
-}
-
-impl Ko {
-    /// Adds a section; returns its index.
-    fn add(&mut self, name: &str, ty: u32, flags: u32, data: Vec<u8>) -> u32 {
-        self.secs.push(Sec {
-            name: name.into(),
-            ty,
-            flags,
-            data,
-            nobits: 0,
-            link: 0,
-            info: 0,
-            entsize: 0,
-        });
-        self.secs.len() as u32
-    }
-
-    fn nobits(&mut self, name: &str, flags: u32, size: u32) -> u32 {
-        let i = self.add(name, SHT_NOBITS, flags, vec![]);
-        self.secs[i as usize - 1].nobits = size;
-        i
-    }
-
-    /// `.strtab` and `.symtab` (symbol 0 is added); returns the symtab's
-    /// index.
-    fn symtab(&mut self, strtab: Vec<u8>, syms: &[[u8; 16]]) -> u32 {
-        let str_index = self.add(".strtab", SHT_STRTAB, 0, strtab);
-        let mut data = vec![0u8; 16];
-        for s in syms {
-            data.extend_from_slice(s);
-        }
-        let i = self.add(".symtab", SHT_SYMTAB, 0, data);
-        let s = &mut self.secs[i as usize - 1];
-        (s.link, s.info, s.entsize) = (str_index, 1, 16);
-        i
-    }
-
-    fn rel(&mut self, target: u32, symtab: u32, rels: &[[u8; 8]]) -> u32 {
-        let name = format!(".rel{}", self.secs[target as usize - 1].name);
-        let i = self.add(&name, SHT_REL, 0, rels.concat());
-        let s = &mut self.secs[i as usize - 1];
-        (s.link, s.info, s.entsize) = (symtab, target, 8);
-        i
-    }
-
-    fn bytes(&self) -> Vec<u8> {
-        let mut shstr = b"\0.shstrtab\0".to_vec();
-        let mut out = vec![0u8; 52];
-        let mut hdrs = vec![[0u32; 10]];
-        for s in &self.secs {
-            let name = shstr.len() as u32;
-            shstr.extend_from_slice(s.name.as_bytes());
-            shstr.push(0);
-            while !out.len().is_multiple_of(4) {
-                out.push(0);
-            }
-            let offset = out.len() as u32;
-            let size = if s.ty == SHT_NOBITS {
-                s.nobits
-            } else {
-                out.extend_from_slice(&s.data);
-                s.data.len() as u32
-            };
-            hdrs.push([
-                name, s.ty, s.flags, 0, offset, size, s.link, s.info, 4, s.entsize,
-            ]);
-        }
-        let shstr_offset = out.len() as u32;
-        out.extend_from_slice(&shstr);
-        hdrs.push([
-            1,
-            SHT_STRTAB,
-            0,
-            0,
-            shstr_offset,
-            shstr.len() as u32,
-            0,
-            0,
-            1,
-            0,
-        ]);
-        while !out.len().is_multiple_of(4) {
-            out.push(0);
-        }
-        let shoff = out.len() as u32;
-        for h in &hdrs {
-            for w in h {
-                out.extend_from_slice(&w.to_le_bytes());
-            }
-        }
-        let ident = [0x7f, b'E', b'L', b'F', 1, 1, 1];
-        out[..7].copy_from_slice(&ident);
-        let put16 = |o: &mut Vec<u8>, at: usize, v: u16| {
-            o[at..at + 2].copy_from_slice(&v.to_le_bytes());
-        };
-        put16(&mut out, 16, 1); // ET_REL
-        put16(&mut out, 18, 40); // EM_ARM
-        out[20..24].copy_from_slice(&1u32.to_le_bytes());
-        out[32..36].copy_from_slice(&shoff.to_le_bytes());
-        out[36..40].copy_from_slice(&0x0500_0000u32.to_le_bytes());
-        put16(&mut out, 40, 52);
-        put16(&mut out, 46, 40);
-        put16(&mut out, 48, hdrs.len() as u16);
-        put16(&mut out, 50, hdrs.len() as u16 - 1);
-        out
-    }
-}
-
 /// Resolves `printk` to `printk_at`, everything else to a data address.
 struct Kernel {
     printk_at: u32,
@@ -323,12 +165,7 @@ fn row1_big_bss_lays_out_and_regions_over_the_window_are_refused() {
         kobold_layout::PAGE_OFFSET - kobold_layout::MODULES_VADDR
     );
     assert_eq!(MODULE_WINDOW, 16 << 20);
-    let bss = |size: u32, name: &str| {
-        let mut ko = Ko::default();
-        ko.nobits(name, A | W, size);
-        ko.symtab(b"\0".to_vec(), &[]);
-        ko.bytes()
-    };
+    let bss = big_bss;
     for mb in [4u32, 8, 13] {
         let file = bss(mb << 20, ".bss");
         let ((), stats) = measure(|| {
@@ -382,19 +219,6 @@ fn row1_big_bss_lays_out_and_regions_over_the_window_are_refused() {
 // ---------------------------------------------------------------------------
 // Row 2: many symbols sharing one long name.
 
-/// `n` symbols (local or global) all named by string-table offset 1, where
-/// a name of `len` bytes starts.
-fn shared_name(n: usize, len: usize, info: u8) -> Vec<u8> {
-    let mut ko = Ko::default();
-    let text = ko.add(".text", SHT_PROGBITS, A | X, vec![0; 4]);
-    let mut strtab = vec![0u8];
-    strtab.extend(std::iter::repeat_n(b'n', len));
-    strtab.push(0);
-    let syms: Vec<[u8; 16]> = (0..n).map(|_| sym(1, 0, 4, info, text as u16)).collect();
-    ko.symtab(strtab, &syms);
-    ko.bytes()
-}
-
 #[test]
 fn row2_symbols_sharing_one_long_name() {
     // 60 local symbols, one 64 KB name (67 KB); 2,000 (100 KB).
@@ -430,23 +254,6 @@ fn row2_symbols_sharing_one_long_name() {
         validate(&file).unwrap_err(),
         LoadError::NameTooLong { .. }
     ));
-}
-
-/// `records` {value, name} `__ksymtab` records whose name words are all
-/// relocated (R_ARM_ABS32, addend 0) to the start of `__ksymtab_strings`,
-/// which holds one string of `len` bytes.
-fn shared_export_name(records: usize, len: usize) -> Vec<u8> {
-    let mut ko = Ko::default();
-    let mut strings = vec![b'e'; len];
-    strings.push(0);
-    let strs = ko.add("__ksymtab_strings", SHT_PROGBITS, A, strings);
-    let table = ko.add("__ksymtab", SHT_PROGBITS, A, vec![0; 8 * records]);
-    let symtab = ko.symtab(b"\0".to_vec(), &[sym(0, 0, 0, LOCAL_SECTION, strs as u16)]);
-    let rels: Vec<[u8; 8]> = (0..records as u32)
-        .map(|i| rel(8 * i + 4, 1, R_ARM_ABS32))
-        .collect();
-    ko.rel(table, symtab, &rels);
-    ko.bytes()
 }
 
 #[test]
@@ -487,12 +294,7 @@ fn row2_exports_sharing_one_long_name() {
 #[test]
 fn row3_150000_common_symbols_link_in_n_log_n() {
     const N: u32 = 150_000;
-    let mut ko = Ko::default();
-    let syms: Vec<[u8; 16]> = (0..N)
-        .map(|_| sym(1, 4, 4, GLOBAL_OBJECT, SHN_COMMON))
-        .collect();
-    ko.symtab(b"\0c\0".to_vec(), &syms);
-    let file = ko.bytes();
+    let file = commons(N);
     assert!(file.len() >= 2_400_000);
     let m = validate(&file).unwrap();
     let (l, stats) = measure(|| layout::layout(&m).unwrap());
@@ -527,35 +329,15 @@ fn row3_150000_common_symbols_link_in_n_log_n() {
 // ---------------------------------------------------------------------------
 // Row 4: 100,000 Thumb branches to one symbol, distinct addends.
 
-/// Thumb-2 BL with branch offset `imm` (the REL addend).
-fn thumb_bl(imm: i32) -> [u8; 4] {
-    let v = imm as u32;
-    let s = (v >> 24) & 1;
-    let (i1, i2) = ((v >> 23) & 1, (v >> 22) & 1);
-    let (j1, j2) = (!(i1 ^ s) & 1, !(i2 ^ s) & 1);
-    let upper = 0xf000 | (s << 10) | ((v >> 12) & 0x3ff);
-    let lower = 0xd000 | (j1 << 13) | (j2 << 11) | ((v >> 1) & 0x7ff);
-    let mut b = [0u8; 4];
-    b[0..2].copy_from_slice(&(upper as u16).to_le_bytes());
-    b[2..4].copy_from_slice(&(lower as u16).to_le_bytes());
-    b
-}
-
 #[test]
 fn row4_100000_thumb_branches_get_one_veneer_each() {
     const N: u32 = 100_000;
-    let addend = |i: u32| -4 + 2 * i as i32;
-    let mut ko = Ko::default();
-    let text: Vec<u8> = (0..N).flat_map(|i| thumb_bl(addend(i))).collect();
+    let addend = branch_addend_of;
     for i in [0, 1, N - 1] {
-        let at = 4 * i as usize;
-        assert_eq!(branch_addend(10, &text[at..at + 4]), Some(addend(i)));
+        let bl = thumb_bl(addend(i));
+        assert_eq!(branch_addend(10, &bl), Some(addend(i)));
     }
-    let text = ko.add(".text", SHT_PROGBITS, A | X, text);
-    let symtab = ko.symtab(b"\0printk\0".to_vec(), &[sym(1, 0, 0, GLOBAL_FUNC, 0)]);
-    let rels: Vec<[u8; 8]> = (0..N).map(|i| rel(4 * i, 1, R_ARM_THM_CALL)).collect();
-    ko.rel(text, symtab, &rels);
-    let file = ko.bytes();
+    let file = thumb_branches(N);
     assert!(file.len() >= 1_200_000);
     let (core, stats) = measure(|| {
         let m = validate(&file).unwrap();
@@ -617,12 +399,7 @@ fn row5_30000_names_of_one_512k_string_are_refused_quickly() {
 
 #[test]
 fn row6_a_4gb_common_symbol_is_refused_at_layout() {
-    let mut ko = Ko::default();
-    ko.symtab(
-        b"\0huge\0".to_vec(),
-        &[sym(1, 4, 0xfff0_0000, GLOBAL_OBJECT, SHN_COMMON)],
-    );
-    let file = ko.bytes();
+    let file = huge_common();
     let m = validate(&file).unwrap();
     let e = layout::layout(&m).unwrap_err();
     assert_eq!(
@@ -876,4 +653,46 @@ fn every_allocation_failure_is_no_memory() {
             other => panic!("allocation {n} failed, and the load said {other:?}"),
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Rows 7 and 8: a parameter into text; a name that forges /proc/modules.
+
+#[test]
+fn row7_a_parameter_pointing_into_text_is_refused() {
+    let file = param_into_text();
+    let m = validate(&file).unwrap();
+    let l = layout::layout(&m).unwrap();
+    let (core, _, _) = link_at_base(&m, &l).unwrap();
+    let int = |_| Some(ParamType::Int);
+    let e = ksymtab::params(&m, &l, &core, BASE, BASE + l.core_size, &int).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            TableError::ParamNotWritable {
+                name: "p",
+                arg: BASE,
+                width: 4
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string().contains("not in the module's writable data"),
+        "{e}"
+    );
+}
+
+#[test]
+fn row8_a_name_that_would_forge_proc_modules_is_refused() {
+    for bad in ["nl\nfake 4096 0 - Live 0xc0000000", "with space", "a/b"] {
+        let file = named(bad);
+        let m = validate(&file).unwrap();
+        let name = m.modinfo_get("name").unwrap();
+        assert_eq!(name, bad);
+        assert!(kobold_loader::modinfo::check_name(name).is_err(), "{bad:?}");
+    }
+    let m_ok = named("fine_name-2");
+    let m = validate(&m_ok).unwrap();
+    assert!(kobold_loader::modinfo::check_name(m.modinfo_get("name").unwrap()).is_ok());
 }

@@ -32,6 +32,42 @@ pub struct ExtraFile {
     pub contents: fn() -> Vec<u8>,
 }
 
+/// Issue 8's hostile modules (see `crate::hostile`), for `hostile_modules`.
+const HOSTILE_FILES: &[ExtraFile] = &[
+    ExtraFile {
+        path: "hostile/commons150k.ko",
+        contents: || crate::hostile::commons(150_000),
+    },
+    ExtraFile {
+        path: "hostile/veneers100k.ko",
+        contents: || crate::hostile::thumb_branches(100_000),
+    },
+    ExtraFile {
+        path: "hostile/ksymtab30k.ko",
+        contents: || crate::hostile::shared_export_name(30_000, 512 * 1024),
+    },
+    ExtraFile {
+        path: "hostile/shared60.ko",
+        contents: || crate::hostile::shared_name(60, 64 * 1024, crate::hostile::LOCAL_OBJECT),
+    },
+    ExtraFile {
+        path: "hostile/param_text.ko",
+        contents: crate::hostile::param_into_text,
+    },
+    ExtraFile {
+        path: "hostile/forged.ko",
+        contents: || crate::hostile::named("nl\nfake 4096 0 - Live 0xc0000000"),
+    },
+    ExtraFile {
+        path: "hostile/huge_common.ko",
+        contents: crate::hostile::huge_common,
+    },
+    ExtraFile {
+        path: "hostile/bss17m.ko",
+        contents: || crate::hostile::big_bss(17 << 20, ".bss"),
+    },
+];
+
 /// One QEMU boot and what it must print.
 #[derive(Clone, Copy, Debug)]
 pub struct Case {
@@ -484,6 +520,54 @@ pub const CASES: &[Case] = &[
             comes_back(r"^MemFree: +(\d+) kB$", 3 * 1024, 1024),
             POWER_DOWN,
         ],
+        ..BASE
+    },
+    Case {
+        // Issue 8's hostile files, generated at test time into /hostile: the
+        // kernel loads or refuses each in linear time (the old loader froze
+        // for 70 s on 150,000 COMMON symbols, 56 s on 100,000 veneers, 146 s
+        // on 30,000 names of one 512 KB string), with Linux's messages, and
+        // nothing forged reaches /proc/modules. `time` is generous (under a
+        // minute of guest time: a freeze, not a slow machine, fails it).
+        name: "hostile_modules",
+        mem_mb: 256,
+        initrd: true,
+        extra_files: HOSTILE_FILES,
+        input: &[
+            "time insmod /hostile/commons150k.ko",
+            "time insmod /hostile/veneers100k.ko",
+            "time insmod /hostile/ksymtab30k.ko",
+            "time insmod /hostile/shared60.ko",
+            "insmod /hostile/param_text.ko p=42",
+            "insmod /hostile/forged.ko",
+            "insmod /hostile/huge_common.ko",
+            "insmod /hostile/bss17m.ko",
+            "cat /proc/modules",
+            "rmmod commons150k veneers100k",
+            "lsmod",
+            "poweroff",
+        ],
+        expect: &[
+            regex(r"^real\t0m [0-9]+\.[0-9]{2}s$").of("time insmod /hostile/commons150k.ko"),
+            regex(r"^real\t0m [0-9]+\.[0-9]{2}s$").of("time insmod /hostile/veneers100k.ko"),
+            regex(r"^real\t0m [0-9]+\.[0-9]{2}s$").of("time insmod /hostile/ksymtab30k.ko"),
+            regex(r"^real\t0m [0-9]+\.[0-9]{2}s$").of("time insmod /hostile/shared60.ko"),
+            regex(r"^commons150k [0-9]+ 0 - Live 0xbf[0-9a-f]{6} \(PO\)$"),
+            regex(r"^veneers100k [0-9]+ 0 - Live 0xbf[0-9a-f]{6} \(PO\)$"),
+            line("ksymtab30k: section __ksymtab: entry 0 names a string of 512 bytes or more (KSYM_NAME_LEN)"),
+            line("insmod: can't insert '/hostile/ksymtab30k.ko': invalid module format"),
+            regex(r"^shared60\.ko: symbol 1: .*512 bytes or more"),
+            regex(r"^param_text: parameter 'p' \(4 bytes at 0xbf[0-9a-f]{6}\) is not in the module's writable data$"),
+            line("insmod: can't insert '/hostile/param_text.ko': invalid module format"),
+            line(r"forged.ko: module name 'nl\nfake 4096 0 - Live 0xc0000000' is invalid: only letters, digits, '_' and '-', at most 55 bytes"),
+            line("insmod: can't insert '/hostile/forged.ko': Invalid argument"),
+            regex(r"^huge_common: module too large: core region of 4293918720 bytes exceeds the 16777216-byte module window$"),
+            regex(r"^bss17m: module too large: core region of 17825792 bytes exceeds the 16777216-byte module window$"),
+            forbid_regex(r"^fake "),
+            block(&["Module                  Size  Used by", "/ # poweroff"]).raw(),
+            POWER_DOWN,
+        ],
+        timeout_s: 240,
         ..BASE
     },
     Case {

@@ -24,6 +24,10 @@ pub mod difftest;
 pub mod dtb;
 pub mod fuzz;
 pub mod harness;
+/// Issue 8's hostile `.ko` files: the one generator the loader's host
+/// tests use too (`loader/tests/trust.rs`), included from there.
+#[path = "../../loader/tests/hostile/mod.rs"]
+pub mod hostile;
 pub mod image;
 pub mod kallsyms;
 pub mod modinfo;

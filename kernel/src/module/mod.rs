@@ -674,25 +674,27 @@ fn module_symbols(
     const STT_SECTION: u8 = 3;
     const STT_FILE: u8 = 4;
     const SHT_NOBITS: u32 = 8;
-    let mut symbols = vec_with_capacity(m.symbols.len())?;
     let table = strtab.as_ptr() as usize..strtab.as_ptr() as usize + strtab.len();
-    for (i, s) in m.symbols.iter().enumerate() {
-        let Some(p) = l.placements.get(s.shndx as usize).copied().flatten() else {
-            continue;
-        };
-        if s.name.is_empty()
+    // The placement of a symbol worth listing.
+    let listed = |s: &kobold_loader::Symbol<'_>| {
+        let p = l.placements.get(s.shndx as usize).copied().flatten()?;
+        let skip = s.name.is_empty()
             || s.name.starts_with('$')
             || s.name.starts_with(".L")
             || s.kind() == STT_SECTION
             || s.kind() == STT_FILE
-        {
+            // The validator took every name from the string table.
+            || !table.contains(&(s.name.as_ptr() as usize));
+        (!skip).then_some(p)
+    };
+    // Room for exactly the symbols kept (a file of 150,000 COMMON symbols
+    // keeps none of them).
+    let mut symbols = vec_with_capacity(m.symbols.iter().filter(|s| listed(s).is_some()).count())?;
+    for (i, s) in m.symbols.iter().enumerate() {
+        let Some(p) = listed(s) else {
             continue;
-        }
-        // The validator took every name from the string table.
+        };
         let at = s.name.as_ptr() as usize;
-        if !table.contains(&at) {
-            continue;
-        }
         let nobits = m
             .sections
             .get(s.shndx as usize)

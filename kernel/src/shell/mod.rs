@@ -94,6 +94,10 @@ pub trait Platform {
     fn devmem(&mut self, req: devmem::Request) -> Result<u32, Errno>;
     /// Powers off; returns only if that failed.
     fn poweroff(&mut self);
+    /// Nanoseconds since reset (for `time`).
+    fn now_ns(&mut self) -> u64 {
+        crate::time::now_ns()
+    }
     /// Resets the board; returns only if that failed.
     fn reboot(&mut self);
     /// Crashes the kernel as asked; returns only for an unsupported kind.
@@ -213,6 +217,12 @@ const COMMANDS: &[Command] = &[
         run: modules::cmd_ls,
     },
     Command {
+        name: "time",
+        usage: "time COMMAND [ARG]...",
+        help: "run a command and say how long it took (guest time)",
+        run: cmd_time,
+    },
+    Command {
         name: "poweroff",
         usage: "poweroff",
         help: "power the board off",
@@ -263,9 +273,20 @@ impl Shell {
             words[n] = w;
             n += 1;
         }
-        let Some((&name, args)) = words[..n].split_first() else {
-            return Ok(());
-        };
+        match words[..n].split_first() {
+            Some((&name, args)) => self.run(name, args, out, platform),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs command `name` with `args`.
+    fn run(
+        &mut self,
+        name: &str,
+        args: &[&str],
+        out: &mut dyn Write,
+        platform: &mut dyn Platform,
+    ) -> fmt::Result {
         match COMMANDS.iter().find(|c| c.name == name) {
             Some(c) => (c.run)(self, args, out, platform),
             None => writeln!(out, "sh: {name}: not found"),
@@ -472,6 +493,26 @@ fn cmd_vfree(
     }
 }
 
+/// busybox's `time`: runs the command, then prints the elapsed time in
+/// its format. Everything runs in the kernel, so it is all `sys` time.
+fn cmd_time(
+    sh: &mut Shell,
+    args: &[&str],
+    out: &mut dyn Write,
+    p: &mut dyn Platform,
+) -> fmt::Result {
+    let Some((&name, rest)) = args.split_first() else {
+        return writeln!(out, "Usage: time COMMAND [ARG]...");
+    };
+    let start = p.now_ns();
+    sh.run(name, rest, out, p)?;
+    let ns = p.now_ns().saturating_sub(start);
+    let (centis, mins) = (ns / 10_000_000 % 6000, ns / 60_000_000_000);
+    writeln!(out, "real\t{mins}m {}.{:02}s", centis / 100, centis % 100)?;
+    writeln!(out, "user\t0m 0.00s")?;
+    writeln!(out, "sys\t{mins}m {}.{:02}s", centis / 100, centis % 100)
+}
+
 fn cmd_selftest(
     _: &mut Shell,
     args: &[&str],
@@ -550,6 +591,9 @@ mod tests {
         mem: std::collections::HashMap<u32, u32>,
         log: Vec<String>,
         next_area: u32,
+        /// The clock: each reading advances it by `tick` ns.
+        clock: u64,
+        tick: u64,
     }
 
     impl Fake {
@@ -585,6 +629,10 @@ mod tests {
                 }
                 None => Ok(*self.mem.get(&req.phys).unwrap_or(&0x1190_f500)),
             }
+        }
+        fn now_ns(&mut self) -> u64 {
+            self.clock += self.tick;
+            self.clock
         }
         fn poweroff(&mut self) {
             self.log.push("poweroff".into());
@@ -666,6 +714,27 @@ mod tests {
         let mut s = String::new();
         sh.execute(line, &mut s, p).unwrap();
         s
+    }
+
+    #[test]
+    fn time_runs_the_command_and_prints_busybox_format() {
+        let mut p = Fake {
+            tick: 61_234_000_000,
+            ..Fake::default()
+        };
+        let mut sh = Shell::new();
+        assert_eq!(
+            run_in(&mut sh, &mut p, "time cat /proc/cmdline"),
+            "console=ttyAMA0\nreal\t1m 1.23s\nuser\t0m 0.00s\nsys\t1m 1.23s\n"
+        );
+        assert_eq!(
+            run_in(&mut sh, &mut p, "time nosuch"),
+            "sh: nosuch: not found\nreal\t1m 1.23s\nuser\t0m 0.00s\nsys\t1m 1.23s\n"
+        );
+        assert_eq!(
+            run_in(&mut sh, &mut p, "time"),
+            "Usage: time COMMAND [ARG]...\n"
+        );
     }
 
     #[test]
