@@ -2,7 +2,7 @@
 //! asserted (a slow machine must not fail a benchmark).
 //!
 //! 1. vmap areas: the cost of one alloc+free with 1k, 10k and 100k live
-//!    areas, using the kernel's own allocator (`kernel::mm::vmap`, built for
+//!    areas, using the kernel's own allocator (`kobold_common::vmap`, built for
 //!    the host). The window is fragmented with n/2 one-page holes that are
 //!    too small for the request, the worst case for Linux's old list walk;
 //!    the augmented tree answers in O(log n), which the visit count shows.
@@ -17,7 +17,7 @@
 
 use crate::config::{Build, Console, Qemu, Variant};
 use anyhow::{Context, Result, bail};
-use kernel::mm::vmap::{PAGE_SIZE, VmapAllocator};
+use kobold_common::vmap::{PAGE_SIZE, VmapAllocator};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Stdio;

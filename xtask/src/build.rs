@@ -1,5 +1,5 @@
-//! `cargo xtask build`: compile the kernel, fill `.kallsyms`, make the
-//! `Image` and the `uImage`.
+//! `cargo xtask build`: compile the kernel, fill `.kallsyms`, write
+//! `System.map`, make the `Image` and the `uImage`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -28,9 +28,26 @@ pub fn rel(root: &Path, path: &Path) -> String {
         .to_string()
 }
 
-/// Builds one kernel variant and writes its artifacts.
-pub fn build(root: &Path, build: Build) -> Result<Artifacts> {
-    process::step(format!("building kernel ({})", build.name()));
+/// Where the `.kallsyms` reservation of a profile is remembered between
+/// builds (the largest any variant needed, so it only grows).
+fn reservation_file(root: &Path, profile: Profile) -> PathBuf {
+    let profile = match profile {
+        Profile::Release => "release",
+        Profile::Debug => "debug",
+    };
+    root.join("target/kobold")
+        .join(format!("kallsyms-reserved-{profile}"))
+}
+
+/// The reservation to link a `profile` kernel with: remembered, or `None`
+/// for the kernel's default.
+pub fn kallsyms_reserved(root: &Path, profile: Profile) -> Option<usize> {
+    fs::read_to_string(reservation_file(root, profile))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+}
+
+fn cargo_build(root: &Path, build: Build, reserved: Option<usize>) -> Result<()> {
     let mut cargo = process::cargo();
     cargo.args(["build", "-p", KERNEL_PACKAGE, "--target", KERNEL_TARGET]);
     if build.profile == Profile::Release {
@@ -40,12 +57,56 @@ pub fn build(root: &Path, build: Build) -> Result<Artifacts> {
     // Always the workspace's own target/, whatever CARGO_TARGET_DIR says:
     // the outputs below, gdb and the docs all expect it there.
     cargo.arg("--target-dir").arg(root.join("target"));
-    process::run(&mut cargo, "fix the kernel build errors above")?;
+    // kernel/build.rs passes it to the linker script (`__kallsyms_reserved`).
+    set_kallsyms_env(&mut cargo, reserved);
+    process::run(&mut cargo, "fix the kernel build errors above")
+}
 
+/// Passes `reserved` to kernel/build.rs (clippy too, so that its build
+/// script run matches the build's and neither makes the other rerun).
+pub fn set_kallsyms_env(cargo: &mut std::process::Command, reserved: Option<usize>) {
+    match reserved {
+        Some(r) => cargo.env(KALLSYMS_ENV, r.to_string()),
+        None => cargo.env_remove(KALLSYMS_ENV),
+    };
+}
+
+/// The variable kernel/build.rs reads the `.kallsyms` reservation from.
+pub const KALLSYMS_ENV: &str = "KOBOLD_KALLSYMS_RESERVED";
+
+/// Builds one kernel variant and writes its artifacts.
+///
+/// The `.kallsyms` section is sized from the table: the kernel is linked
+/// with the reservation remembered for its profile; if the table does not
+/// fit, the reservation is raised (and remembered) and the kernel linked
+/// again. The table's size does not depend on the reservation (only its
+/// addresses do), so the second link always fits.
+pub fn build(root: &Path, build: Build) -> Result<Artifacts> {
+    process::step(format!("building kernel ({})", build.name()));
+    let aliases = kallsyms::kernel_export_aliases(root)?;
     let cargo_elf = build.cargo_elf(root);
-    let mut elf = fs::read(&cargo_elf)
-        .with_context(|| format!("reading the kernel ELF {}", cargo_elf.display()))?;
-    let patched = kallsyms::patch(&mut elf)
+    let mut reserved = kallsyms_reserved(root, build.profile);
+    let (mut elf, symbols) = loop {
+        cargo_build(root, build, reserved)?;
+        let elf = fs::read(&cargo_elf)
+            .with_context(|| format!("reading the kernel ELF {}", cargo_elf.display()))?;
+        let symbols = kallsyms::table(&elf, &aliases)
+            .with_context(|| format!("reading the symbols of {}", cargo_elf.display()))?;
+        let (needed, holds) = kallsyms::fit(&elf, &symbols)?;
+        if needed <= holds || reserved.is_some_and(|r| r >= needed) {
+            break (elf, symbols);
+        }
+        let more = kallsyms::reservation(needed);
+        process::step(format!(
+            "kallsyms: the table needs {needed} bytes, {holds} reserved: linking again with {more}"
+        ));
+        let file = reservation_file(root, build.profile);
+        fs::create_dir_all(root.join("target/kobold"))?;
+        fs::write(&file, format!("{more}\n"))
+            .with_context(|| format!("writing {}", file.display()))?;
+        reserved = Some(more);
+    };
+    let patched = kallsyms::patch(&mut elf, &symbols)
         .with_context(|| format!("filling .kallsyms in {}", cargo_elf.display()))?;
     process::step(format!(
         "kallsyms: {} symbols, {} bytes ({} reserved)",
@@ -65,6 +126,9 @@ pub fn build(root: &Path, build: Build) -> Result<Artifacts> {
     };
     write(&artifacts.elf, &elf)?;
     process::step(format!("elf: {}", rel(root, &artifacts.elf)));
+    let map = build.system_map(root);
+    write(&map, kallsyms::system_map(&symbols).as_bytes())?;
+    process::step(format!("System.map: {}", rel(root, &map)));
 
     let raw = image::raw_image(&elf, KERNEL_RAM_PADDR)
         .with_context(|| format!("making the raw Image from {}", cargo_elf.display()))?;

@@ -152,6 +152,11 @@ impl Build {
         self.out_dir(root).join("kobold.elf")
     }
 
+    /// Linux's `System.map` (`%08x %c %s`, by address) beside the ELF.
+    pub fn system_map(self, root: &Path) -> PathBuf {
+        self.out_dir(root).join("System.map")
+    }
+
     pub fn image(self, root: &Path) -> PathBuf {
         self.out_dir(root).join("Image")
     }

@@ -1,16 +1,13 @@
-//! Fills the kernel's `.kallsyms` section with its own symbol table.
+//! Fills the kernel's `.kallsyms` section with its own symbol table, and
+//! writes the same table as Linux's `System.map`.
 //!
-//! Linux links vmlinux up to three times to embed kallsyms. Kobold's kernel
-//! reserves a fixed-size, zero-filled `.kallsyms` section instead, and this
-//! module overwrites it in the linked ELF: the section keeps its size, so no
-//! address moves and the symbol table stays true. The kernel's reader is
-//! `kernel/src/kallsyms.rs`; the format (little-endian u32s) is
-//!
-//! ```text
-//! magic "KSYM" (0x4d59534b), count,
-//! count × { addr, size, name_off }   sorted by addr, name_off relative to strings
-//! strings_len, strings               each "<type char><demangled name>\0"
-//! ```
+//! Linux links vmlinux up to three times to embed kallsyms. Kobold's linker
+//! script reserves a zero-filled `.kallsyms` section instead (as large as
+//! `__kallsyms_reserved`, which `cargo xtask build` chooses: see
+//! [`reservation`]), and this module overwrites it in the linked ELF: the
+//! section keeps its size, so no address moves and the symbol table stays
+//! true. The format, its encoder and the kernel's decoder are one definition
+//! in the shared crate, [`kobold_common::kallsyms`].
 //!
 //! Symbols: functions, objects and untyped labels (linker-script and
 //! assembler symbols) in `[_text, _end)`, but not ARM mapping symbols
@@ -19,15 +16,21 @@
 //! distance to the next symbol. At a shared address the kernel prefers the
 //! *last* entry that covers the PC, so functions sort after objects, which
 //! sort after untyped labels.
+//!
+//! Exported C functions are also listed under their Linux names (`kmalloc`,
+//! `kfree`, `__aeabi_unwind_cpp_pr0`, ...), as Linux's System.map and
+//! `/proc/kallsyms` list them: the export table in `kernel/src/module/`
+//! maps each Linux name to a Rust function (often `kobold_<name>`, a local
+//! symbol `kernel::module::exports::kobold_kmalloc`), and [`aliases`] reads
+//! that table so the alias sits at the function's address. An alias sorts
+//! before the function, so an oops still names the Rust function.
 
 use anyhow::{Context, Result, bail};
 use object::elf;
 use object::read::elf::{FileHeader, SectionHeader, Sym};
 
-/// "KSYM", little-endian.
-pub const MAGIC: u32 = 0x4d59_534b;
-/// The section the kernel reserves.
-pub const SECTION: &str = ".kallsyms";
+use kobold_common::kallsyms::{self as format, Table};
+pub use kobold_common::kallsyms::{MAGIC, SECTION};
 
 type Header = elf::FileHeader32<object::Endianness>;
 
@@ -67,6 +70,12 @@ pub struct Patched {
     pub reserved: usize,
 }
 
+/// Order at one address (the kernel takes the last covering entry).
+const RANK_LABEL: u8 = 0;
+const RANK_OBJECT: u8 = 1;
+const RANK_ALIAS: u8 = 2;
+const RANK_FUNC: u8 = 3;
+
 /// ARM ELF mapping symbols (`$a`, `$d`, `$t`, optionally `.suffix`) mark
 /// code/data transitions and name nothing.
 fn is_mapping_symbol(name: &str) -> bool {
@@ -84,9 +93,9 @@ pub fn select(raw: &[RawSymbol], text: u32, end: u32) -> Vec<Symbol> {
         .iter()
         .filter_map(|s| {
             let rank = match s.st_type {
-                elf::STT_NOTYPE if !s.name.is_empty() && !is_mapping_symbol(&s.name) => 0,
-                elf::STT_OBJECT => 1,
-                elf::STT_FUNC => 2,
+                elf::STT_NOTYPE if !s.name.is_empty() && !is_mapping_symbol(&s.name) => RANK_LABEL,
+                elf::STT_OBJECT => RANK_OBJECT,
+                elf::STT_FUNC => RANK_FUNC,
                 _ => return None,
             };
             // Bit 0 of a function's value is the Thumb bit, not address.
@@ -131,26 +140,114 @@ pub fn select(raw: &[RawSymbol], text: u32, end: u32) -> Vec<Symbol> {
     out
 }
 
-/// The section's bytes for `symbols` (see the module doc).
+/// The symbols as the shared format sees them.
+fn entries(symbols: &[Symbol]) -> impl Iterator<Item = format::Symbol<'_>> + Clone {
+    symbols.iter().map(|s| format::Symbol {
+        name: &s.name,
+        kind: s.kind,
+        addr: s.addr,
+        size: s.size,
+        offset: 0,
+    })
+}
+
+/// The section's bytes for `symbols` (the shared format's encoder).
 pub fn encode(symbols: &[Symbol]) -> Vec<u8> {
-    let mut strings = Vec::new();
-    let mut entries = Vec::with_capacity(symbols.len() * 12);
-    for s in symbols {
-        entries.extend_from_slice(&s.addr.to_le_bytes());
-        entries.extend_from_slice(&s.size.to_le_bytes());
-        entries.extend_from_slice(&(strings.len() as u32).to_le_bytes());
-        let mut buf = [0; 4];
-        strings.extend_from_slice(s.kind.encode_utf8(&mut buf).as_bytes());
-        strings.extend_from_slice(s.name.as_bytes());
-        strings.push(0);
+    format::encode(entries(symbols))
+}
+
+/// Adds each `(linux_name, target)` of the export table as a symbol named
+/// `linux_name` at `target`'s address, unless a symbol of that name is
+/// already there (`printk`, `memcpy`: exported under their own names).
+/// `target` is a Rust path's last segment or an exported symbol's name; it
+/// is looked up among global symbols first, then among the functions of a
+/// module called `exports`. Returns the names that matched no symbol.
+pub fn add_aliases(symbols: &mut Vec<Symbol>, aliases: &[(String, String)]) -> Vec<String> {
+    let mut missing = Vec::new();
+    let mut new = Vec::new();
+    for (name, target) in aliases {
+        if symbols
+            .iter()
+            .any(|s| s.rank != RANK_LABEL && s.name == *name)
+        {
+            continue;
+        }
+        let suffix = format!("::{target}");
+        let found = symbols
+            .iter()
+            .filter(|s| s.rank != RANK_LABEL)
+            .find(|s| s.name == *target)
+            .or_else(|| {
+                symbols.iter().find(|s| {
+                    s.rank == RANK_FUNC && s.name.ends_with(&suffix) && s.name.contains("exports::")
+                })
+            });
+        let Some(t) = found else {
+            missing.push(name.clone());
+            continue;
+        };
+        new.push(Symbol {
+            addr: t.addr,
+            size: t.size,
+            kind: t.kind.to_ascii_uppercase(),
+            name: name.clone(),
+            rank: RANK_ALIAS.min(t.rank),
+        });
     }
-    let mut out = Vec::with_capacity(12 + entries.len() + strings.len());
-    out.extend_from_slice(&MAGIC.to_le_bytes());
-    out.extend_from_slice(&(symbols.len() as u32).to_le_bytes());
-    out.extend_from_slice(&entries);
-    out.extend_from_slice(&(strings.len() as u32).to_le_bytes());
-    out.extend_from_slice(&strings);
+    symbols.extend(new);
+    symbols.sort_by(|a, b| (a.addr, a.rank, &a.name).cmp(&(b.addr, b.rank, &b.name)));
+    symbols.dedup_by(|later, first| later.addr == first.addr && later.name == first.name);
+    missing
+}
+
+/// The export table's `(linux_name, target)` pairs, read from the kernel's
+/// source: every line of the form `fn "kmalloc" => kobold_kmalloc,` (kinds
+/// `fn`, `gpl`, `data`; a `&raw const x` target is `x`).
+pub fn export_aliases(source: &str) -> Vec<(String, String)> {
+    let re = regex::Regex::new(
+        r#"^\s*(?:fn|gpl|data)\s+"([A-Za-z0-9_.$]+)"\s*=>\s*(?:&raw\s+const\s+)?([A-Za-z0-9_]+)\s*,?\s*$"#,
+    )
+    .expect("a valid regex");
+    source
+        .lines()
+        .filter_map(|l| re.captures(l))
+        .map(|c| (c[1].to_string(), c[2].to_string()))
+        .collect()
+}
+
+/// The export aliases of the kernel tree at `root` (every `.rs` file under
+/// `kernel/src/module/`, so the table may move between files).
+pub fn kernel_export_aliases(root: &std::path::Path) -> Result<Vec<(String, String)>> {
+    let dir = root.join("kernel/src/module");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let text =
+            std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
+        out.extend(export_aliases(&text));
+    }
+    Ok(out)
+}
+
+/// Linux's System.map: `%08x %c %s` per symbol, sorted by address.
+pub fn system_map(symbols: &[Symbol]) -> String {
+    let mut out = String::new();
+    for s in symbols {
+        out.push_str(&format!("{:08x} {} {}\n", s.addr, s.kind, s.name));
+    }
     out
+}
+
+/// How many bytes to reserve for a table of `needed` bytes: rounded up to
+/// 64 KiB with an eighth to spare, so that small code changes do not make
+/// every build link twice.
+pub fn reservation(needed: usize) -> usize {
+    (needed + needed / 8).next_multiple_of(64 * 1024)
 }
 
 /// Where a section lives in the file and in memory.
@@ -256,9 +353,9 @@ pub fn symbol_value(symbols: &[RawSymbol], name: &str) -> Option<u32> {
     symbols.iter().find(|s| s.name == name).map(|s| s.value)
 }
 
-/// Builds the table for the ELF in `data` and writes it into its
-/// `.kallsyms` section, zero-filling the rest.
-pub fn patch(data: &mut [u8]) -> Result<Patched> {
+/// The table for the ELF in `data`: its symbols (with the export
+/// `aliases`) in address order.
+pub fn table(data: &[u8], aliases: &[(String, String)]) -> Result<Vec<Symbol>> {
     let raw = read_symbols(data)?;
     let bound = |name: &str| {
         symbol_value(&raw, name).with_context(|| {
@@ -266,20 +363,45 @@ pub fn patch(data: &mut [u8]) -> Result<Patched> {
         })
     };
     let (text, end) = (bound("_text")?, bound("_end")?);
-    let symbols = select(&raw, text, end);
-    let table = encode(&symbols);
-    let place = find_section(data, SECTION)?.with_context(|| {
+    let mut symbols = select(&raw, text, end);
+    let missing = add_aliases(&mut symbols, aliases);
+    if !missing.is_empty() {
+        bail!(
+            "exported symbols without a function in the kernel ELF: {}",
+            missing.join(", ")
+        );
+    }
+    Ok(symbols)
+}
+
+/// The `.kallsyms` section of the ELF in `data`.
+fn section(data: &[u8]) -> Result<SectionPlace> {
+    find_section(data, SECTION)?.with_context(|| {
         format!(
             "the kernel ELF has no {SECTION} section: the kernel must reserve it \
              (kernel/src/kallsyms.rs, KEEP(*(.kallsyms)) in linker.ld)"
         )
-    })?;
+    })
+}
+
+/// The bytes the table for `symbols` needs, and the bytes the ELF's
+/// `.kallsyms` section holds.
+pub fn fit(data: &[u8], symbols: &[Symbol]) -> Result<(usize, usize)> {
+    Ok((format::encoded_len(entries(symbols)), section(data)?.size))
+}
+
+/// Writes the table of `symbols` into the ELF's `.kallsyms` section,
+/// zero-filling the rest.
+pub fn patch(data: &mut [u8], symbols: &[Symbol]) -> Result<Patched> {
+    let table = encode(symbols);
+    let place = section(data)?;
     if table.len() > place.size {
         bail!(
             "the kallsyms table needs {} bytes but the {SECTION} section holds only {} bytes: \
-             raise KALLSYMS_RESERVED in kernel/src/kallsyms.rs",
+             link with KOBOLD_KALLSYMS_RESERVED={} (cargo xtask build does)",
             table.len(),
-            place.size
+            place.size,
+            reservation(table.len())
         );
     }
     let area = &mut data[place.offset..place.offset + place.size];
@@ -292,28 +414,15 @@ pub fn patch(data: &mut [u8]) -> Result<Patched> {
     })
 }
 
-/// Decodes a table (for checks and tests): `(addr, size, "<kind><name>")`.
+/// Decodes a table with the kernel's decoder (for checks and tests):
+/// `(addr, size, "<kind><name>")`.
 pub fn decode(bytes: &[u8]) -> Option<Vec<(u32, u32, String)>> {
-    let word = |at: usize| -> Option<u32> {
-        Some(u32::from_le_bytes(
-            bytes.get(at..at.checked_add(4)?)?.try_into().ok()?,
-        ))
-    };
-    if word(0)? != MAGIC {
-        return None;
-    }
-    let count = word(4)? as usize;
-    let strings_at = 8 + count.checked_mul(12)?;
-    let strings_len = word(strings_at)? as usize;
-    let strings = bytes.get(strings_at + 4..(strings_at + 4).checked_add(strings_len)?)?;
-    (0..count)
-        .map(|i| {
-            let (addr, size, off) = (word(8 + 12 * i)?, word(12 + 12 * i)?, word(16 + 12 * i)?);
-            let rest = strings.get(off as usize..)?;
-            let name = &rest[..rest.iter().position(|&b| b == 0)?];
-            Some((addr, size, String::from_utf8(name.to_vec()).ok()?))
-        })
-        .collect()
+    let table = Table::parse(bytes)?;
+    let out: Vec<_> = table
+        .iter()
+        .map(|s| (s.addr, s.size, format!("{}{}", s.kind, s.name)))
+        .collect();
+    (out.len() == table.len()).then_some(out)
 }
 
 #[cfg(test)]
@@ -423,12 +532,17 @@ pub(crate) mod tests {
     fn patches_an_elf_in_place() {
         let mut elf = crate::image::tests::fixture_elf(0x400);
         let before = elf.len();
-        let patched = patch(&mut elf).unwrap();
+        let symbols = table(&elf, &[]).unwrap();
+        assert_eq!(
+            fit(&elf, &symbols).unwrap(),
+            (encode(&symbols).len(), 0x400)
+        );
+        let patched = patch(&mut elf, &symbols).unwrap();
         assert_eq!(elf.len(), before);
         assert_eq!(patched.reserved, 0x400);
         let place = find_section(&elf, SECTION).unwrap().unwrap();
-        let table = decode(&elf[place.offset..place.offset + place.size]).unwrap();
-        let names: Vec<&str> = table.iter().map(|(_, _, n)| n.as_str()).collect();
+        let decoded = decode(&elf[place.offset..place.offset + place.size]).unwrap();
+        let names: Vec<&str> = decoded.iter().map(|(_, _, n)| n.as_str()).collect();
         assert!(names.contains(&"T_text"), "{names:?}");
         assert!(names.contains(&"Tkernel::start"), "{names:?}");
         assert!(names.contains(&"dlocal_data"), "{names:?}");
@@ -436,14 +550,140 @@ pub(crate) mod tests {
             !names.iter().any(|n| n.contains("swapper")),
             "below _text: {names:?}"
         );
-        assert_eq!(patched.symbols, table.len());
+        assert_eq!(patched.symbols, decoded.len());
 
         // A section too small for the table is an error naming both sizes.
         let mut small = crate::image::tests::fixture_elf(16);
-        let err = format!("{:#}", patch(&mut small).unwrap_err());
+        let symbols = table(&small, &[]).unwrap();
+        let err = format!("{:#}", patch(&mut small, &symbols).unwrap_err());
         assert!(
-            err.contains("holds only 16 bytes") && err.contains("KALLSYMS_RESERVED"),
+            err.contains("holds only 16 bytes") && err.contains("KOBOLD_KALLSYMS_RESERVED"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_kernels_decoder_reads_what_xtask_encodes() {
+        // Through the shared crate's `Table`, the very code the kernel runs.
+        let syms = select(
+            &[
+                raw("_start", 0xc000_8000, 0x40, elf::STT_FUNC, true, 't'),
+                raw(
+                    "_ZN6kernel6module7exports14kobold_kmalloc17h0123456789abcdefE",
+                    0xc000_9000,
+                    0x30,
+                    elf::STT_FUNC,
+                    false,
+                    't',
+                ),
+                raw("jiffies", 0xc002_0000, 4, elf::STT_OBJECT, true, 'd'),
+                raw("_end", 0xc003_0000, 0, elf::STT_NOTYPE, true, 'b'),
+            ],
+            0xc000_8000,
+            0xc003_0000,
+        );
+        let bytes = encode(&syms);
+        let t = Table::parse(&bytes).expect("the kernel parses xtask's table");
+        assert_eq!(t.len(), syms.len());
+        for (i, s) in syms.iter().enumerate() {
+            let k = t.get(i).unwrap();
+            assert_eq!(
+                (k.addr, k.size, k.kind, k.name),
+                (s.addr, s.size, s.kind, s.name.as_str())
+            );
+        }
+        let hit = t.lookup(0xc000_9004).unwrap();
+        assert_eq!(
+            (hit.name, hit.offset),
+            ("kernel::module::exports::kobold_kmalloc", 4)
+        );
+        assert_eq!(t.lookup(0xc000_8010).unwrap().name, "_start");
+        assert_eq!(t.find("jiffies").unwrap().addr, 0xc002_0000);
+        assert_eq!(format::encoded_len(entries(&syms)), bytes.len());
+    }
+
+    #[test]
+    fn exports_are_aliased_under_their_linux_names() {
+        let mut syms = select(
+            &[
+                raw("printk", 0xc000_8000, 0x20, elf::STT_FUNC, true, 't'),
+                raw(
+                    "_ZN6kernel6module7exports14kobold_kmalloc17h0123456789abcdefE",
+                    0xc000_9000,
+                    0x30,
+                    elf::STT_FUNC,
+                    false,
+                    't',
+                ),
+                raw("strnlen", 0xc000_a000, 0x10, elf::STT_FUNC, true, 't'),
+                raw("param_ops_int", 0xc001_0000, 4, elf::STT_OBJECT, true, 'r'),
+            ],
+            0xc000_8000,
+            0xc003_0000,
+        );
+        let source = r#"
+            fn "printk" => printk,
+            fn "kmalloc" => kobold_kmalloc,
+            fn "__kmalloc" => kobold_kmalloc,
+            fn "strnlen" => kobold_strnlen,
+            data "param_ops_int" => &raw const param_ops_int,
+            gpl "kallsyms_lookup_name" => kobold_kallsyms_lookup_name,
+            not "a table line" => x,
+        "#;
+        let aliases = export_aliases(source);
+        assert_eq!(aliases.len(), 6, "{aliases:?}");
+        assert_eq!(aliases[4], ("param_ops_int".into(), "param_ops_int".into()));
+        let missing = add_aliases(&mut syms, &aliases);
+        assert_eq!(missing, ["kallsyms_lookup_name"]);
+        let map = system_map(&syms);
+        assert_eq!(
+            map,
+            "c0008000 T printk\n\
+             c0009000 T __kmalloc\n\
+             c0009000 T kmalloc\n\
+             c0009000 t kernel::module::exports::kobold_kmalloc\n\
+             c000a000 T strnlen\n\
+             c0010000 R param_ops_int\n"
+        );
+        // The kernel still names the Rust function in an oops (it takes the
+        // last entry at an address), and finds the Linux name by name.
+        let bytes = encode(&syms);
+        let t = Table::parse(&bytes).unwrap();
+        assert_eq!(
+            t.lookup(0xc000_9000).unwrap().name,
+            "kernel::module::exports::kobold_kmalloc"
+        );
+        assert_eq!(t.find("kmalloc").unwrap().addr, 0xc000_9000);
+    }
+
+    #[test]
+    fn the_kernels_export_table_is_read() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let aliases = kernel_export_aliases(&root).unwrap();
+        let names: Vec<&str> = aliases.iter().map(|(n, _)| n.as_str()).collect();
+        for name in [
+            "printk",
+            "kmalloc",
+            "__kmalloc",
+            "kfree",
+            "vmalloc",
+            "__aeabi_unwind_cpp_pr0",
+            "param_ops_int",
+            "kallsyms_lookup_name",
+        ] {
+            assert!(names.contains(&name), "{name} missing from {names:?}");
+        }
+    }
+
+    #[test]
+    fn reservations_fit_with_room() {
+        for needed in [1, 65_536, 131_072, 389_521] {
+            let r = reservation(needed);
+            assert!(
+                r >= needed + needed / 8 && r % 65_536 == 0,
+                "{needed} -> {r}"
+            );
+        }
+        assert_eq!(reservation(389_521), 458_752);
     }
 }

@@ -158,7 +158,7 @@ fn lto_object(archive: &[u8], name: &str) -> Result<Vec<u8>> {
 
 /// A newc archive with `/lib/modules/<file>` for each of `modules`, padded
 /// to 512 bytes as `cpio` pads (the kernel's own reader/writer,
-/// `kernel::fs::cpio`).
+/// `kobold_common::cpio`).
 pub fn cpio(modules: &[PathBuf]) -> Result<Vec<u8>> {
     let mut files = Vec::new();
     for m in modules {
@@ -184,7 +184,7 @@ pub fn cpio(modules: &[PathBuf]) -> Result<Vec<u8>> {
                 .map(|(n, d)| (n.as_str(), 0o100644, d.as_slice())),
         )
         .collect();
-    let mut out = kernel::fs::cpio::build(&members);
+    let mut out = kobold_common::cpio::build(&members);
     out.resize(out.len().next_multiple_of(512), 0);
     Ok(out)
 }
@@ -215,7 +215,7 @@ pub fn build_initrd(root: &Path, extra: &[PathBuf]) -> Result<PathBuf> {
 /// contents) added before its trailer, and the directories they need.
 pub fn add_files(base: &[u8], files: &[(&str, Vec<u8>)]) -> Result<Vec<u8>> {
     let mut members: Vec<(String, u32, &[u8])> = Vec::new();
-    for e in kernel::fs::cpio::entries(base) {
+    for e in kobold_common::cpio::entries(base) {
         let e = e.map_err(|e| anyhow::anyhow!("reading the initramfs: {e}"))?;
         members.push((e.name.to_string(), e.mode, e.data));
     }
@@ -243,7 +243,7 @@ pub fn add_files(base: &[u8], files: &[(&str, Vec<u8>)]) -> Result<Vec<u8>> {
         .iter()
         .map(|(n, m, d)| (n.as_str(), *m, *d))
         .collect();
-    let mut out = kernel::fs::cpio::build(&list);
+    let mut out = kobold_common::cpio::build(&list);
     out.resize(out.len().next_multiple_of(512), 0);
     Ok(out)
 }
@@ -291,7 +291,7 @@ mod tests {
 
     #[test]
     fn files_are_added_with_their_directories() {
-        let base = kernel::fs::cpio::build(&[
+        let base = kobold_common::cpio::build(&[
             ("lib", 0o040755, b""),
             ("lib/modules/a.ko", 0o100644, b"ko"),
         ]);
@@ -301,7 +301,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(a.len() % 512, 0);
-        let got: Vec<(String, u32, Vec<u8>)> = kernel::fs::cpio::entries(&a)
+        let got: Vec<(String, u32, Vec<u8>)> = kobold_common::cpio::entries(&a)
             .map(|e| e.unwrap())
             .map(|e| (e.name.to_string(), e.mode, e.data.to_vec()))
             .collect();

@@ -78,7 +78,7 @@ pub fn test(root: &Path, args: &TestArgs) -> Result<u8> {
     setup::ensure_rust_target()?;
     setup::ensure_qemu()?;
     if !args.skip_lint {
-        lint()?;
+        lint(root)?;
     }
     process::step("running host tests");
     process::run(
@@ -164,7 +164,7 @@ pub fn test(root: &Path, args: &TestArgs) -> Result<u8> {
     Ok(if failed.is_empty() { 0 } else { 1 })
 }
 
-fn lint() -> Result<()> {
+fn lint(root: &Path) -> Result<()> {
     process::step("checking formatting");
     process::run(
         process::cargo().args(["fmt", "--all", "--", "--check"]),
@@ -212,8 +212,13 @@ fn lint() -> Result<()> {
         "fix the clippy findings above",
     )?;
     process::step(format!("running clippy ({KERNEL_TARGET})"));
+    let mut clippy = process::cargo();
+    crate::build::set_kallsyms_env(
+        &mut clippy,
+        crate::build::kallsyms_reserved(root, crate::config::Profile::Release),
+    );
     process::run(
-        process::cargo().args([
+        clippy.args([
             "clippy",
             "-p",
             KERNEL_PACKAGE,
