@@ -1,1 +1,0 @@
-/work/main/modules/rust/target/armv7a-none-eabi/release/librust_hello.a: /work/main/modules/rust/kobold-module/src/ffi.rs /work/main/modules/rust/kobold-module/src/lib.rs /work/main/modules/rust/kobold-module/src/print.rs /work/main/modules/rust/rust_hello/src/lib.rs
