@@ -77,7 +77,14 @@ pub struct Options {
     /// nothing more is printed for this long: the last command was meant
     /// to end the session (poweroff, a crash) and did not. `None` waits.
     pub settle: Option<Duration>,
+    /// When the input ends and the shell is back at its prompt, type
+    /// `poweroff` (unless it was typed), and kill QEMU if it still runs
+    /// this long afterwards (`run` with piped stdin). `None`: wait.
+    pub power_off_at_end: Option<Duration>,
 }
+
+/// The command that ends a session.
+pub const POWEROFF: &str = "poweroff";
 
 /// How to start a QEMU that was started paused (`-S`) with a QMP socket:
 /// when the UART's flag register shows received data, `cont`.
@@ -258,7 +265,26 @@ pub fn drive(cmd: &mut Command, input: Input, options: Options) -> Result<Transc
     let mut timed_out = false;
     let mut stuck = false;
     let mut live_out = std::io::stdout();
+    // `poweroff` typed (by the input, or by us at its end), and when we
+    // typed it.
+    let mut powering_off = false;
+    let mut auto_poweroff_at: Option<Instant> = None;
     loop {
+        if let Some(grace) = options.power_off_at_end
+            && !powering_off
+            && input_closed
+            && queue.is_empty()
+            && raw[since..].ends_with(PROMPT.as_bytes())
+        {
+            process::note(format!(
+                "end of input: typing `{POWEROFF}` (QEMU is killed if it still runs {} s later)",
+                grace.as_secs()
+            ));
+            queue.push_back(POWEROFF.to_string());
+            powering_off = true;
+            auto_poweroff_at = Some(Instant::now() + grace);
+            continue;
+        }
         if !queue.is_empty() && raw[since..].ends_with(PROMPT.as_bytes()) {
             let at_prompt = raw.len() - PROMPT.len();
             boot_end.get_or_insert(at_prompt);
@@ -266,6 +292,7 @@ pub fn drive(cmd: &mut Command, input: Input, options: Options) -> Result<Transc
                 segments.last_mut().expect("open segment").end = at_prompt;
             }
             let line = queue.pop_front().expect("queue is not empty");
+            powering_off |= line.trim() == POWEROFF;
             if let Some(pipe) = stdin.as_mut() {
                 // QEMU may already be gone; its exit status will tell.
                 if pipe
@@ -295,6 +322,13 @@ pub fn drive(cmd: &mut Command, input: Input, options: Options) -> Result<Transc
             && (!segments.is_empty() || typed_ahead)
             && raw[since..].ends_with(PROMPT.as_bytes());
         let settle = options.settle.filter(|_| done_and_back_at_prompt);
+        let settle = match (settle, auto_poweroff_at) {
+            (settle, None) => settle,
+            (settle, Some(at)) => {
+                let grace = at.saturating_duration_since(Instant::now());
+                Some(settle.map_or(grace, |s| s.min(grace)))
+            }
+        };
         let wait = match (left, settle) {
             (Some(left), Some(settle)) => Some(left.min(settle)),
             (left, settle) => left.or(settle),
@@ -1193,8 +1227,64 @@ console=ttyAMA0 quiet=0\r
             settle: Some(Duration::from_millis(500)),
             type_ahead: ahead,
             release: None,
+            power_off_at_end: None,
         };
         drive(&mut cmd, input, options).unwrap()
+    }
+
+    /// As `cargo xtask run` drives a piped session: no timeout, no settle,
+    /// `poweroff` typed at the end of the input.
+    fn fake_run(script: &str, commands: &[&str], grace_ms: u64) -> Transcript {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", script]);
+        let input = Input::Lines(commands.iter().map(|s| s.to_string()).collect());
+        let options = Options {
+            timeout: None,
+            live: false,
+            settle: None,
+            type_ahead: false,
+            release: None,
+            power_off_at_end: Some(Duration::from_millis(grace_ms)),
+        };
+        drive(&mut cmd, input, options).unwrap()
+    }
+
+    #[test]
+    fn powers_off_when_the_input_ends() {
+        // `printf 'echo a\n' | cargo xtask run`: poweroff is typed for the
+        // user, and the kernel's status is the session's.
+        let t = fake_run(FAKE_KERNEL, &["echo a"], 10_000);
+        assert_eq!(t.outcome, Outcome::Exited(Some(0)));
+        assert_eq!(t.output_of("echo a").unwrap(), "out:echo a\n");
+        assert_eq!(
+            line("reboot: Power down").of("poweroff").evaluate(&t),
+            Ok(())
+        );
+        assert_eq!(t.segments.len(), 2);
+        // Empty input: powered off at the first prompt.
+        let t = fake_run(FAKE_KERNEL, &[], 10_000);
+        assert_eq!(t.outcome, Outcome::Exited(Some(0)));
+        assert_eq!(t.segments.len(), 1);
+        // The user's own poweroff is not typed twice.
+        let t = fake_run(FAKE_KERNEL, &["poweroff"], 10_000);
+        assert_eq!(t.outcome, Outcome::Exited(Some(0)));
+        assert_eq!(t.segments.len(), 1);
+        // A crash ends the session before any poweroff: its status counts.
+        let t = fake_run(FAKE_KERNEL, &["panic"], 10_000);
+        assert_eq!(t.outcome, Outcome::Exited(Some(3)));
+        // A kernel that ignores poweroff is killed after the grace period.
+        const DEAF: &str = r#"
+            printf '/ # '
+            while IFS= read -r l; do printf '%s\r\n/ # ' "$l"; done
+            sleep 30
+        "#;
+        let t = fake_run(DEAF, &["x"], 300);
+        assert!(
+            matches!(t.outcome, Outcome::StuckAtPrompt(_)),
+            "{:?}",
+            t.outcome
+        );
+        assert_eq!(t.segments.len(), 2);
     }
 
     #[test]

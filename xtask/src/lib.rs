@@ -150,14 +150,58 @@ pub fn workspace_root() -> Result<PathBuf> {
     Ok(root)
 }
 
-/// Dispatches one command, from the workspace root. Returns the process's
-/// exit status.
+/// `path` as the user meant it: relative to the directory `cargo xtask`
+/// was started in (`cwd`), not the workspace root xtask then works from.
+pub fn resolve(cwd: &Path, path: PathBuf) -> PathBuf {
+    if path.is_absolute() {
+        path
+    } else {
+        cwd.join(path)
+    }
+}
+
+impl Command {
+    /// Every path argument made absolute against the caller's directory.
+    pub fn resolve_paths(self, cwd: &Path) -> Command {
+        match self {
+            Command::Run(mut args) => {
+                args.module = args.module.into_iter().map(|m| resolve(cwd, m)).collect();
+                Command::Run(args)
+            }
+            Command::Modinfo { file } => Command::Modinfo {
+                file: resolve(cwd, file),
+            },
+            Command::Modlink {
+                file,
+                base,
+                symbols,
+                output,
+            } => Command::Modlink {
+                file: resolve(cwd, file),
+                base,
+                symbols: resolve(cwd, symbols),
+                output: resolve(cwd, output),
+            },
+            Command::Fuzz(mut args) => {
+                args.replay = args.replay.into_iter().map(|r| resolve(cwd, r)).collect();
+                Command::Fuzz(args)
+            }
+            other => other,
+        }
+    }
+}
+
+/// Dispatches one command, from the workspace root (paths on the command
+/// line are resolved against the caller's directory first). Returns the
+/// process's exit status.
 pub fn run(cli: Cli) -> Result<u8> {
     process::set_verbose(cli.verbose);
     let root = workspace_root()?;
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    let command = cli.command.resolve_paths(&cwd);
     std::env::set_current_dir(&root)
         .with_context(|| format!("entering the workspace root {}", root.display()))?;
-    match cli.command {
+    match command {
         Command::Build(args) => {
             setup::ensure_rust_target()?;
             build::build(&root, config::Build::from(args))?;
@@ -201,6 +245,69 @@ pub fn main() -> ExitCode {
                 eprintln!("  caused by: {cause}");
             }
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_are_the_callers() {
+        let cwd = Path::new("/home/me/kobold/modules/c");
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(args)
+                .unwrap()
+                .command
+                .resolve_paths(cwd)
+        };
+        match parse(&[
+            "xtask",
+            "run",
+            "--module",
+            "mine.ko",
+            "--module",
+            "/abs/x.ko",
+        ]) {
+            Command::Run(args) => assert_eq!(
+                args.module,
+                [
+                    PathBuf::from("/home/me/kobold/modules/c/mine.ko"),
+                    PathBuf::from("/abs/x.ko")
+                ]
+            ),
+            other => panic!("{other:?}"),
+        }
+        match parse(&["xtask", "modinfo", "../../target/x.ko"]) {
+            Command::Modinfo { file } => {
+                assert_eq!(file, cwd.join("../../target/x.ko"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&[
+            "xtask",
+            "modlink",
+            "a.ko",
+            "--base",
+            "0xbf000000",
+            "--symbols",
+            "System.map",
+            "-o",
+            "out/a.img",
+        ]) {
+            Command::Modlink {
+                file,
+                base,
+                symbols,
+                output,
+            } => {
+                assert_eq!(file, cwd.join("a.ko"));
+                assert_eq!(base, "0xbf000000");
+                assert_eq!(symbols, cwd.join("System.map"));
+                assert_eq!(output, cwd.join("out/a.img"));
+            }
+            other => panic!("{other:?}"),
         }
     }
 }

@@ -3,7 +3,10 @@
 //! On a terminal QEMU gets the terminal itself (`-nographic` puts it in raw
 //! mode, Ctrl-A x quits). With piped stdin, xtask types each input line at
 //! the next shell prompt instead, so `printf 'dmesg\npoweroff\n' | cargo
-//! xtask run` does not depend on how fast the kernel sets up its UART.
+//! xtask run` does not depend on how fast the kernel sets up its UART. When
+//! the input ends without `poweroff`, xtask types it at the next prompt (and
+//! kills QEMU if it has not exited [`POWEROFF_GRACE`] later), so
+//! `printf 'lsmod\n' | cargo xtask run` ends with the kernel's status.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -73,6 +76,10 @@ pub fn write_generated_dtb(root: &Path) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// How long QEMU may take to exit after the `poweroff` typed at the end of
+/// piped input before xtask kills it.
+pub const POWEROFF_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub fn run(root: &Path, args: &RunArgs) -> Result<u8> {
     check_mem(args.mem)?;
     setup::ensure_rust_target()?;
@@ -137,11 +144,20 @@ pub fn run(root: &Path, args: &RunArgs) -> Result<u8> {
             settle: None,
             type_ahead: false,
             release: None,
+            // `printf 'lsmod\n' | cargo xtask run` ends: power the board off.
+            power_off_at_end: Some(POWEROFF_GRACE),
         },
     )?;
     Ok(match transcript.outcome {
         Outcome::Exited(code) => exit_code(code),
-        Outcome::TimedOut(_) | Outcome::StuckAtPrompt(_) => 1,
+        Outcome::StuckAtPrompt(_) => {
+            process::note(format!(
+                "QEMU still ran {} s after `poweroff`: killed",
+                POWEROFF_GRACE.as_secs()
+            ));
+            1
+        }
+        Outcome::TimedOut(_) => 1,
     })
 }
 

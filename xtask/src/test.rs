@@ -305,6 +305,7 @@ fn run_case(root: &Path, case: &'static Case) -> Verdict {
         timeout: Some(Duration::from_secs(case.timeout_s)),
         live: false,
         settle: Some(SETTLE),
+        power_off_at_end: None,
         type_ahead: case.type_ahead,
         // Typed ahead: the CPU starts once the first character is in the
         // UART, so the test never depends on QEMU's I/O thread being quick.
