@@ -161,27 +161,22 @@ pub fn resolve(cwd: &Path, path: PathBuf) -> PathBuf {
 }
 
 impl Command {
-    /// Every path argument made absolute against the caller's directory.
+    /// Whether the command works from the workspace root. `modinfo` and
+    /// `modlink` do not: they run in the caller's directory, so their paths
+    /// mean what they say and are printed as given (as Linux's modinfo
+    /// prints `filename:`).
+    pub fn needs_root(&self) -> bool {
+        !matches!(self, Command::Modinfo { .. } | Command::Modlink { .. })
+    }
+
+    /// Every path argument of a command that [`needs_root`](Self::needs_root)
+    /// made absolute against the caller's directory.
     pub fn resolve_paths(self, cwd: &Path) -> Command {
         match self {
             Command::Run(mut args) => {
                 args.module = args.module.into_iter().map(|m| resolve(cwd, m)).collect();
                 Command::Run(args)
             }
-            Command::Modinfo { file } => Command::Modinfo {
-                file: resolve(cwd, file),
-            },
-            Command::Modlink {
-                file,
-                base,
-                symbols,
-                output,
-            } => Command::Modlink {
-                file: resolve(cwd, file),
-                base,
-                symbols: resolve(cwd, symbols),
-                output: resolve(cwd, output),
-            },
             Command::Fuzz(mut args) => {
                 args.replay = args.replay.into_iter().map(|r| resolve(cwd, r)).collect();
                 Command::Fuzz(args)
@@ -199,8 +194,10 @@ pub fn run(cli: Cli) -> Result<u8> {
     let root = workspace_root()?;
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let command = cli.command.resolve_paths(&cwd);
-    std::env::set_current_dir(&root)
-        .with_context(|| format!("entering the workspace root {}", root.display()))?;
+    if command.needs_root() {
+        std::env::set_current_dir(&root)
+            .with_context(|| format!("entering the workspace root {}", root.display()))?;
+    }
     match command {
         Command::Build(args) => {
             setup::ensure_rust_target()?;
@@ -279,13 +276,18 @@ mod tests {
             ),
             other => panic!("{other:?}"),
         }
-        match parse(&["xtask", "modinfo", "../../target/x.ko"]) {
-            Command::Modinfo { file } => {
-                assert_eq!(file, cwd.join("../../target/x.ko"));
-            }
+        match parse(&["xtask", "fuzz", "--replay", "crash.ko"]) {
+            Command::Fuzz(args) => assert_eq!(args.replay, [cwd.join("crash.ko")]),
             other => panic!("{other:?}"),
         }
-        match parse(&[
+        // modinfo and modlink stay in the caller's directory: paths as given.
+        let modinfo = parse(&["xtask", "modinfo", "../../target/x.ko"]);
+        assert!(!modinfo.needs_root());
+        match modinfo {
+            Command::Modinfo { file } => assert_eq!(file, Path::new("../../target/x.ko")),
+            other => panic!("{other:?}"),
+        }
+        let modlink = parse(&[
             "xtask",
             "modlink",
             "a.ko",
@@ -295,19 +297,21 @@ mod tests {
             "System.map",
             "-o",
             "out/a.img",
-        ]) {
+        ]);
+        assert!(!modlink.needs_root());
+        match modlink {
             Command::Modlink {
                 file,
-                base,
                 symbols,
                 output,
+                ..
             } => {
-                assert_eq!(file, cwd.join("a.ko"));
-                assert_eq!(base, "0xbf000000");
-                assert_eq!(symbols, cwd.join("System.map"));
-                assert_eq!(output, cwd.join("out/a.img"));
+                assert_eq!(file, Path::new("a.ko"));
+                assert_eq!(symbols, Path::new("System.map"));
+                assert_eq!(output, Path::new("out/a.img"));
             }
             other => panic!("{other:?}"),
         }
+        assert!(parse(&["xtask", "build"]).needs_root());
     }
 }

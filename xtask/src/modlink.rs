@@ -17,8 +17,15 @@ use std::fmt::Write;
 use std::path::Path;
 
 /// Symbols from `nm`/System.map text: address and whether the nm type
-/// says code (T, t, W, w).
+/// says code (T, t, W, w). Undefined symbols (`U`, and the weak undefined
+/// `w`/`v`, which `nm` prints without an address) define nothing and are
+/// skipped, so `nm vmlinux` output can be given as it is.
 pub struct SymbolMap(HashMap<String, Target>);
+
+/// `nm`'s types of symbols that have no definition.
+fn is_undefined(kind: &str) -> bool {
+    matches!(kind, "U" | "w" | "v")
+}
 
 impl SymbolMap {
     pub fn parse(text: &str) -> Result<SymbolMap> {
@@ -27,6 +34,8 @@ impl SymbolMap {
             let fields: Vec<&str> = line.split_whitespace().collect();
             match fields.as_slice() {
                 [] => continue,
+                [kind, _name] if is_undefined(kind) => continue,
+                [_addr, kind, _name, ..] if is_undefined(kind) => continue,
                 [addr, kind, name, ..] => {
                     let value = u32::from_str_radix(addr.trim_start_matches("0x"), 16)
                         .with_context(|| format!("symbols line {}: bad address {addr:?}", n + 1))?;
@@ -264,6 +273,21 @@ pub(crate) mod tests {
             "BL 0xc0010000 from 0xbf000000: (0x0100fff8 >> 2)"
         );
         assert!(SymbolMap::parse("zz T printk").is_err());
+        // `nm` output: undefined and weak undefined symbols are skipped.
+        let nm = SymbolMap::parse(
+            "         U __aeabi_uidiv\n         w __gmon_start__\n         v weak_obj\n\
+             00000000 w also_undefined\nc0010000 T printk\nc0020000 W weak_fn\n",
+        )
+        .unwrap();
+        assert_eq!(nm.resolve("__aeabi_uidiv"), None);
+        assert_eq!(nm.resolve("__gmon_start__"), None);
+        assert_eq!(nm.resolve("also_undefined"), None);
+        assert!(nm.resolve("printk").is_some_and(|t| t.is_func));
+        assert!(
+            nm.resolve("weak_fn")
+                .is_some_and(|t| t.value == 0xc002_0000)
+        );
+        assert!(SymbolMap::parse("         T no_address").is_err());
         assert!(SymbolMap::parse("c0010000").is_err());
         let e =
             modlink_bytes("t.ko", &ko(), 0xbf00_0000, &SymbolMap::parse("").unwrap()).unwrap_err();
