@@ -72,13 +72,14 @@ pub struct KernelArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Build the kernel and write target/kobold/<variant>/{kobold.elf, Image,
-    /// uImage}, with the `.kallsyms` section filled in.
+    /// Build the kernel and write target/kobold/<variant>/{kobold.elf,
+    /// System.map, Image, uImage}, with the `.kallsyms` section filled in.
     Build(KernelArgs),
 
     /// Build, then boot the kernel in `qemu-system-arm -M vexpress-a9` on
     /// this terminal (Ctrl-A x quits QEMU). Exits with QEMU's status. With
-    /// piped stdin, each line is typed at the next shell prompt.
+    /// piped stdin, each line is typed at the next shell prompt, and
+    /// `poweroff` at the end of the input.
     Run(run::RunArgs),
 
     /// Lint, run the host tests, build both kernel variants, check the
