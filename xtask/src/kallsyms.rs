@@ -680,7 +680,7 @@ pub(crate) mod tests {
         for needed in [1, 65_536, 131_072, 389_521] {
             let r = reservation(needed);
             assert!(
-                r >= needed + needed / 8 && r % 65_536 == 0,
+                r >= needed + needed / 8 && r.is_multiple_of(65_536),
                 "{needed} -> {r}"
             );
         }
