@@ -21,7 +21,7 @@
 //! `kfree`, `__aeabi_unwind_cpp_pr0`, ...), as Linux's System.map and
 //! `/proc/kallsyms` list them: the export table in `kernel/src/module/`
 //! maps each Linux name to a Rust function (often `kobold_<name>`, a local
-//! symbol `kernel::module::exports::kobold_kmalloc`), and [`aliases`] reads
+//! symbol `kernel::module::exports::kobold_kmalloc`), and [`kernel_export_aliases`] reads
 //! that table so the alias sits at the function's address. An alias sorts
 //! before the function, so an oops still names the Rust function.
 
