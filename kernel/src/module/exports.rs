@@ -659,9 +659,9 @@ impl Backend for KernelBackend {
         }
         Ok(p as u32)
     }
-    fn free_string(&mut self, addr: u32) {
-        // SAFETY: the loader frees only what `alloc_string` returned (a
-        // kmalloc block), once, with the module.
+    unsafe fn free_string(&mut self, addr: u32) {
+        // SAFETY: the trait's contract: `addr` is what `alloc_string`
+        // returned (a kmalloc block), not yet freed.
         unsafe { kobold_kfree(addr as *mut u8) };
     }
     fn log(&mut self, level: Level, msg: fmt::Arguments<'_>) {

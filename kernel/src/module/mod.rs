@@ -2,25 +2,36 @@
 //! `delete_module`, `/proc/modules`) on top of the host-tested
 //! `kobold-loader` crate.
 //!
-//! `insmod` runs Linux's sequence, and every step can fail cleanly:
+//! `insmod` runs Linux's sequence, and every step can fail cleanly. Each
+//! is one function, called in this order by `prepare` (steps 1 to 7) and
+//! `load` (step 8); from step 4 on, what was allocated is held by a
+//! `Loading` guard that frees it on any failure (on drop) unless the
+//! module is committed to the list:
 //!
-//! 1. validate the ELF file and read `.modinfo` (name, license);
-//! 2. refuse a name already loaded (`-EEXIST`);
-//! 3. lay the sections out (core and init regions, permission groups, PLT);
-//! 4. `module_alloc` both regions in `[MODULES_VADDR, MODULES_END)`, as
+//! 1. `validate` the ELF file and read `.modinfo` (name, license);
+//! 2. `identify`: refuse an invalid name or one already loaded (`-EEXIST`),
+//!    warn about the taints; then `reserve` the record's bookkeeping;
+//! 3. `lay_out` the sections (core and init regions, permission groups,
+//!    PLT);
+//! 4. `allocate`: `module_alloc` both regions in
+//!    `[MODULES_VADDR, MODULES_END)`, as
 //!    `__vmalloc_node_range(size, 1, MODULES_VADDR, MODULES_END,
 //!    GFP_KERNEL, PAGE_KERNEL_EXEC)` does, and widen `module_addr_min` /
 //!    `module_addr_max` (Linux's `module_alloc_update_bounds`, the two
 //!    kernel symbols the seed article reads with `devmem`);
-//! 5. resolve symbols against the kernel's exports and other modules'
-//!    (GPL-only exports only for GPL-compatible licenses) and relocate;
-//!    each module providing a symbol gains a user (`ref_module`);
-//! 6. set parameters from `insmod` arguments (`module_param`);
-//! 7. copy the images in, then W^X per group (text RX, rodata R, data RW,
-//!    all but text XN — Linux's `module_enable_ro` / `module_enable_nx`),
-//!    and flush the instruction cache;
-//! 8. call `init_module`; on failure undo everything; on success free the
-//!    init region and make `.data..ro_after_init` read-only.
+//! 5. `link`: resolve symbols against the kernel's exports and other
+//!    modules' (GPL-only exports only for GPL-compatible licenses) and
+//!    relocate, the loader writing straight into the allocated regions;
+//!    each module providing a symbol gains a user (`ref_module`); then
+//!    read the `tables` (exports, refusing duplicates, and parameters);
+//! 6. `set_parameters` from `insmod` arguments (`module_param`, through
+//!    `kobold_loader::params`); find the `entry_points` and the symbols
+//!    kallsyms lists (`kobold_loader::kallsyms`);
+//! 7. `protect`: W^X per group (text RX, rodata R, data RW, all but text
+//!    XN — Linux's `module_enable_ro` / `module_enable_nx`), and flush the
+//!    instruction cache; the module is listed as Coming;
+//! 8. `load` calls `init_module`; on failure undo everything; on success
+//!    free the init region and make `.data..ro_after_init` read-only.
 //!
 //! `rmmod` refuses a module others use (`-EAGAIN`, Linux's `-EWOULDBLOCK`)
 //! or one with an init but no exit (`-EBUSY`, "[permanent]"), calls
@@ -29,6 +40,14 @@
 //! The hardware side (allocating, copying, protecting, calling) goes through
 //! [`Backend`], so the whole sequence, its unwinding and the /proc formats
 //! are unit-tested on the host with a fake.
+//!
+//! The unsafe line: the [`Backend`] methods that read, free or jump to an
+//! address the loader computed (`module_bytes`, `free_string`, `call_init`,
+//! `call_exit`) are `unsafe fn` with a `# Safety` contract; what makes the
+//! address valid is this file's sequence (only `prepare` builds a
+//! [`Module`]), and each call site says so in its `SAFETY` comment. Everything
+//! ELF-level (which symbols kallsyms lists, parameter parsing) is the
+//! `forbid(unsafe_code)` loader's.
 
 #[cfg(target_arch = "arm")]
 pub mod exports;
@@ -212,7 +231,13 @@ pub trait Backend {
     fn kernel_symbol(&self, name: &str) -> Option<KernelSymbol>;
     /// Copies a `charp` parameter's value to kernel memory.
     fn alloc_string(&mut self, s: &str) -> Result<u32, Errno>;
-    fn free_string(&mut self, addr: u32);
+    /// Frees a copy [`alloc_string`](Backend::alloc_string) made.
+    ///
+    /// # Safety
+    ///
+    /// `addr` was returned by `alloc_string` and is not freed yet, and
+    /// nothing uses the string any more.
+    unsafe fn free_string(&mut self, addr: u32);
     /// Logs a kernel message (`pr_err`, `pr_warn`, ...).
     fn log(&mut self, level: crate::console::printk::Level, msg: fmt::Arguments<'_>);
 }
@@ -587,7 +612,11 @@ macro_rules! klog {
 /// (Linux's `free_module`: `kfree` of the parameters, `module_memfree`).
 fn release(b: &mut dyn Backend, core: Option<u32>, init: Option<u32>, strings: &[u32]) {
     for &s in strings {
-        b.free_string(s);
+        // SAFETY: `strings` are `alloc_string` copies that only a
+        // `Loading` guard or a `Module` held, released once (the guard is
+        // consumed or dropped, the module removed from the list), and no
+        // module code runs any more to use them.
+        unsafe { b.free_string(s) };
     }
     for a in [core, init].into_iter().flatten() {
         b.module_memfree(a);

@@ -129,7 +129,7 @@ impl Backend for Fake {
         self.strings.insert(addr, s.into());
         Ok(addr)
     }
-    fn free_string(&mut self, addr: u32) {
+    unsafe fn free_string(&mut self, addr: u32) {
         self.strings.remove(&addr).unwrap();
     }
     fn log(&mut self, _: Level, msg: fmt::Arguments<'_>) {
