@@ -34,7 +34,7 @@
 //!    free the init region and make `.data..ro_after_init` read-only.
 //!
 //! `rmmod` refuses a module others use (`-EAGAIN`, Linux's `-EWOULDBLOCK`)
-//! or one with an init but no exit (`-EBUSY`, "[permanent]"), calls
+//! or one with an init but no exit (`-EBUSY`, `[permanent]`), calls
 //! `cleanup_module`, and frees it all.
 //!
 //! The hardware side (allocating, copying, protecting, calling) goes through
