@@ -40,14 +40,21 @@ const SHF_WRITE: u32 = elf::SHF_WRITE.0 as u32;
 const SHF_EXECINSTR: u32 = elf::SHF_EXECINSTR.0 as u32;
 const SHT_NULL: u32 = elf::SHT_NULL.0;
 const SHT_STRTAB: u32 = elf::SHT_STRTAB.0;
-const SHT_SYMTAB: u32 = elf::SHT_SYMTAB.0;
-const SHT_NOBITS: u32 = elf::SHT_NOBITS.0;
+pub(crate) const SHT_SYMTAB: u32 = elf::SHT_SYMTAB.0;
+pub(crate) const SHT_NOBITS: u32 = elf::SHT_NOBITS.0;
 const SHT_REL: u32 = elf::SHT_REL.0;
 const SHT_RELA: u32 = elf::SHT_RELA.0;
 const SHN_UNDEF: u16 = elf::SHN_UNDEF.0;
-const SHN_ABS: u16 = elf::SHN_ABS.0;
+pub(crate) const SHN_ABS: u16 = elf::SHN_ABS.0;
 const SHN_COMMON: u16 = elf::SHN_COMMON.0;
 const SHN_LORESERVE: u16 = elf::SHN_LORESERVE;
+// Symbol bindings (`st_info >> 4`) and types (`st_info & 0xf`) the loader
+// tells apart, for the stages that follow validation.
+pub(crate) const STB_LOCAL: u8 = elf::STB_LOCAL.0;
+pub(crate) const STB_WEAK: u8 = elf::STB_WEAK.0;
+pub(crate) const STT_FUNC: u8 = elf::STT_FUNC.0;
+pub(crate) const STT_SECTION: u8 = elf::STT_SECTION.0;
+pub(crate) const STT_FILE: u8 = elf::STT_FILE.0;
 
 /// A validated section.
 #[derive(Clone, Copy, Debug)]
@@ -94,6 +101,20 @@ impl Symbol<'_> {
     pub fn kind(&self) -> u8 {
         self.info & 0xf
     }
+    /// `STB_LOCAL`: visible only inside the module (`nm`'s lower-case
+    /// letters).
+    pub fn is_local(&self) -> bool {
+        self.binding() == STB_LOCAL
+    }
+    /// `STT_FUNC`.
+    pub fn is_func(&self) -> bool {
+        self.kind() == STT_FUNC
+    }
+    /// `STT_SECTION` or `STT_FILE`: a symbol naming a section or the source
+    /// file, not a function or object.
+    pub fn is_section_or_file(&self) -> bool {
+        self.kind() == STT_SECTION || self.kind() == STT_FILE
+    }
 }
 
 /// One relocation of an SHT_REL section (checked against its target).
@@ -131,6 +152,23 @@ impl<'a> Module<'a> {
     }
     pub fn symbol_by_name(&self, name: &str) -> Option<&Symbol<'a>> {
         self.symbols.iter().find(|s| s.name == name)
+    }
+    /// The symbol string table (the section the `SHT_SYMTAB` links to),
+    /// in which every symbol's name lies; empty if there is none.
+    pub fn symbol_strtab(&self) -> &'a [u8] {
+        self.sections
+            .iter()
+            .find(|s| s.sh_type == SHT_SYMTAB)
+            .and_then(|s| self.sections.get(s.link as usize))
+            .and_then(|s| s.data)
+            .unwrap_or(&[])
+    }
+    /// Whether section `shndx` is `SHT_NOBITS` (`.bss`: no bytes in the
+    /// file).
+    pub fn is_nobits(&self, shndx: u16) -> bool {
+        self.sections
+            .get(shndx as usize)
+            .is_some_and(|s| s.sh_type == SHT_NOBITS)
     }
 }
 

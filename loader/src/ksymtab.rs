@@ -554,7 +554,7 @@ impl fmt::Display for InvalidValue<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     extern crate std;
     use object::write::{Object, Relocation, StandardSection, Symbol as WSymbol, SymbolSection};
@@ -727,13 +727,17 @@ mod tests {
         });
     }
 
-    const OPS_INT: u32 = 0xc000_1000;
+    pub(crate) const OPS_INT: u32 = 0xc000_1000;
 
     /// A module with `int count` (in `data_section`, 4-aligned) declared as
     /// parameters `count` and `other-count` (`struct kernel_param`s whose
     /// ops is the undefined `param_ops_int`, resolved to [`OPS_INT`]), plus
     /// `flag` (a bool at offset `flag_at` of the same section).
-    fn with_params(data_section: &[u8], kind: SectionKind, flag_at: u64) -> std::vec::Vec<u8> {
+    pub(crate) fn with_params(
+        data_section: &[u8],
+        kind: SectionKind,
+        flag_at: u64,
+    ) -> std::vec::Vec<u8> {
         let mut o = Object::new(BinaryFormat::Elf, Architecture::Arm, Endianness::Little);
         let data = o.add_section(vec![], data_section.to_vec(), kind);
         o.append_section_data(data, &[0; 8], 4);
@@ -764,7 +768,7 @@ mod tests {
         o.write().unwrap()
     }
 
-    fn classify(ops: u32) -> Option<ParamType> {
+    pub(crate) fn classify(ops: u32) -> Option<ParamType> {
         // One ops object per type in this test's kernel: the flag, at the
         // same address as int, is told apart by its name below.
         (ops == OPS_INT).then_some(ParamType::Int)

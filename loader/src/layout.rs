@@ -37,6 +37,7 @@
 //! symbol index for the same reason.
 
 use crate::elf::{Module, Section};
+use crate::relocate;
 use crate::try_vec;
 use alloc::vec::Vec;
 use kobold_layout::{MODULES_VADDR, PAGE_OFFSET};
@@ -266,7 +267,10 @@ fn each_branch(m: &Module<'_>, mut f: impl FnMut(Region, PltKey)) {
                 continue;
             };
             if let Some(addend) = crate::relocate::branch_addend(r.r_type, place) {
-                let thumb = matches!(r.r_type, 10 | 30);
+                let thumb = matches!(
+                    r.r_type,
+                    relocate::R_ARM_THM_CALL | relocate::R_ARM_THM_JUMP24
+                );
                 f(region, (thumb, r.symbol, addend));
             }
         }

@@ -34,16 +34,12 @@
 //! are code of the module (Linux trusts the `.gnu.linkonce.this_module`
 //! pointers; Kobold reads the symbols, so it checks what they name).
 
-use crate::elf::Module;
+use crate::elf::{Module, SHN_ABS, STB_WEAK, STT_FUNC};
 use crate::layout::{Group, Layout, PLT_ENTRY_SIZE, PltKey, Region};
 use crate::relocate::{self, RelocError, Target};
 use crate::try_vec;
 use alloc::vec::Vec;
 use core::fmt;
-
-const STB_WEAK: u8 = 2;
-const STT_FUNC: u8 = 2;
-const SHN_ABS: u16 = 0xfff1;
 
 /// Finds a symbol the module does not define: its address and whether it
 /// is a function (a kernel built in ARM state exports ARM functions, bit 0
@@ -281,7 +277,10 @@ pub fn link<'a>(
             {
                 // Out of reach, or a B that cannot change instruction set:
                 // go through this branch's veneer in the region's PLT.
-                let thumb = matches!(r.r_type, 10 | 30);
+                let thumb = matches!(
+                    r.r_type,
+                    relocate::R_ARM_THM_CALL | relocate::R_ARM_THM_JUMP24
+                );
                 let key: PltKey = (thumb, r.symbol, addend);
                 // The real destination: S + A + the PC bias the addend
                 // carries (8 in ARM state, 4 in Thumb).

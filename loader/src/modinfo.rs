@@ -1,5 +1,11 @@
 //! `.modinfo`: NUL-separated `key=value` strings (Linux's MODULE_INFO, and
 //! what `modinfo` prints). A key may repeat (`depends`, `alias`, `parm`).
+//!
+//! [`write_modinfo`] is the one formatter of kmod's `modinfo` output: the
+//! kernel shell's `modinfo` and `cargo xtask modinfo` both print through it.
+
+use crate::elf::Module;
+use core::fmt::{self, Write};
 
 /// Iterates over the `(key, value)` pairs of a `.modinfo` section; strings
 /// without `=` or that are not UTF-8 are skipped, as are empty ones
@@ -52,6 +58,72 @@ pub fn check_name(name: &str) -> Result<(), InvalidName<'_>> {
     if ok { Ok(()) } else { Err(InvalidName(name)) }
 }
 
+/// The parameter a `parm`/`parmtype` value (`name:rest`) is about.
+fn parm_name(v: &str) -> &str {
+    v.split_once(':').map_or(v, |(n, _)| n)
+}
+
+/// `key:` left-aligned in 16 columns (kmod's `%-16s`).
+fn key(out: &mut dyn Write, k: &str) -> fmt::Result {
+    write!(out, "{k}:")?;
+    for _ in k.len() + 1..16 {
+        out.write_char(' ')?;
+    }
+    Ok(())
+}
+
+/// Writes kmod's `modinfo` lines for the module `m` read from `path`:
+/// `filename:` first, then every `.modinfo` key in file order, each
+/// `key:` padded to 16 columns, except `parm` and `parmtype`, which are
+/// merged into one `parm:` line per parameter (in order of first mention)
+/// as `name:description (type)`. Allocates nothing (the merge rescans the
+/// entries instead of collecting them), so the kernel can run it on any
+/// file.
+pub fn write_modinfo(out: &mut dyn Write, path: &str, m: &Module<'_>) -> fmt::Result {
+    let is_parm = |k: &str| k == "parm" || k == "parmtype";
+    key(out, "filename")?;
+    writeln!(out, "{path}")?;
+    for (k, v) in m.modinfo_entries().filter(|(k, _)| !is_parm(k)) {
+        key(out, k)?;
+        writeln!(out, "{v}")?;
+    }
+    for (i, (_, v)) in m
+        .modinfo_entries()
+        .enumerate()
+        .filter(|(_, (k, _))| is_parm(k))
+    {
+        let name = parm_name(v);
+        let seen = m
+            .modinfo_entries()
+            .take(i)
+            .any(|(k, w)| is_parm(k) && parm_name(w) == name);
+        if seen {
+            continue;
+        }
+        let mine = |kind: &'static str| {
+            m.modinfo_entries()
+                .filter(move |&(k, w)| k == kind && parm_name(w) == name)
+                .map(|(_, w)| w.split_once(':').map_or("", |(_, rest)| rest))
+        };
+        key(out, "parm")?;
+        write!(out, "{name}:")?;
+        let mut any = false;
+        for desc in mine("parm") {
+            out.write_str(desc)?;
+            any |= !desc.is_empty();
+        }
+        for ty in mine("parmtype") {
+            if any {
+                out.write_char(' ')?;
+            }
+            write!(out, "({ty})")?;
+            any = true;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +173,42 @@ mod tests {
         assert_eq!(
             check_name("x y").unwrap_err().to_string(),
             "module name 'x y' is invalid: only letters, digits, '_' and '-', at most 55 bytes"
+        );
+    }
+
+    /// A module whose only section is `.modinfo` holding `info`.
+    fn with_modinfo(info: &[u8]) -> alloc::vec::Vec<u8> {
+        use object::write::Object;
+        use object::{Architecture, BinaryFormat, Endianness, SectionKind};
+        let mut o = Object::new(BinaryFormat::Elf, Architecture::Arm, Endianness::Little);
+        let mi = o.add_section(
+            alloc::vec![],
+            b".modinfo".to_vec(),
+            SectionKind::ReadOnlyData,
+        );
+        o.append_section_data(mi, info, 1);
+        o.write().unwrap()
+    }
+
+    #[test]
+    fn modinfo_is_printed_as_kmod_does() {
+        extern crate std;
+        use std::string::String;
+        let bytes = with_modinfo(
+            b"license=GPL\0parmtype=count:int\0parm=count:How many (0: none)\0\
+              author=Kobold\0parmtype=who:charp\0parm=quiet:\0parmtype=quiet:bool\0",
+        );
+        let m = crate::validate(&bytes).unwrap();
+        let mut out = String::new();
+        write_modinfo(&mut out, "/lib/modules/x.ko", &m).unwrap();
+        assert_eq!(
+            out,
+            "filename:       /lib/modules/x.ko\n\
+             license:        GPL\n\
+             author:         Kobold\n\
+             parm:           count:How many (0: none) (int)\n\
+             parm:           who:(charp)\n\
+             parm:           quiet:(bool)\n"
         );
     }
 }

@@ -1,5 +1,6 @@
-//! Applying one ARM relocation: the arithmetic of Linux's
-//! arch/arm/kernel/module.c `apply_relocate()`, on a 4-byte place.
+//! ARM relocations: their types (numbers and AAELF32 names, [`KNOWN`]) and
+//! applying one — the arithmetic of Linux's arch/arm/kernel/module.c
+//! `apply_relocate()`, on a 4-byte place.
 //!
 //! ARM modules use REL relocations: the addend is the value already encoded
 //! in the instruction or word at the place (AAELF32 4.6.1.1), so each case
@@ -20,6 +21,59 @@
 //! through PLT veneers before they get this far.
 
 use core::fmt;
+use object::elf;
+
+// ARM relocation types (ELF for the Arm Architecture, "AAELF32", table
+// 5-6): the ones a kernel module uses, by number and name. They live here,
+// beside the arithmetic that applies them, so a type is added in one place.
+pub const R_ARM_NONE: u32 = elf::R_ARM_NONE.0;
+pub const R_ARM_PC24: u32 = elf::R_ARM_PC24.0;
+pub const R_ARM_ABS32: u32 = elf::R_ARM_ABS32.0;
+pub const R_ARM_REL32: u32 = elf::R_ARM_REL32.0;
+/// AAELF32 renamed `R_ARM_THM_PC22` to `R_ARM_THM_CALL`.
+pub const R_ARM_THM_CALL: u32 = elf::R_ARM_THM_PC22.0;
+pub const R_ARM_CALL: u32 = elf::R_ARM_CALL.0;
+pub const R_ARM_JUMP24: u32 = elf::R_ARM_JUMP24.0;
+pub const R_ARM_THM_JUMP24: u32 = elf::R_ARM_THM_JUMP24.0;
+pub const R_ARM_TARGET1: u32 = elf::R_ARM_TARGET1.0;
+pub const R_ARM_V4BX: u32 = elf::R_ARM_V4BX.0;
+pub const R_ARM_PREL31: u32 = elf::R_ARM_PREL31.0;
+pub const R_ARM_MOVW_ABS_NC: u32 = elf::R_ARM_MOVW_ABS_NC.0;
+pub const R_ARM_MOVT_ABS: u32 = elf::R_ARM_MOVT_ABS.0;
+pub const R_ARM_MOVW_PREL_NC: u32 = elf::R_ARM_MOVW_PREL_NC.0;
+pub const R_ARM_MOVT_PREL: u32 = elf::R_ARM_MOVT_PREL.0;
+pub const R_ARM_THM_MOVW_ABS_NC: u32 = elf::R_ARM_THM_MOVW_ABS_NC.0;
+pub const R_ARM_THM_MOVT_ABS: u32 = elf::R_ARM_THM_MOVT_ABS.0;
+pub const R_ARM_THM_MOVW_PREL_NC: u32 = elf::R_ARM_THM_MOVW_PREL_NC.0;
+pub const R_ARM_THM_MOVT_PREL: u32 = elf::R_ARM_THM_MOVT_PREL.0;
+
+/// `(number, name)` of every relocation type the loader knows.
+pub const KNOWN: &[(u32, &str)] = &[
+    (R_ARM_NONE, "R_ARM_NONE"),
+    (R_ARM_PC24, "R_ARM_PC24"),
+    (R_ARM_ABS32, "R_ARM_ABS32"),
+    (R_ARM_REL32, "R_ARM_REL32"),
+    (R_ARM_THM_CALL, "R_ARM_THM_CALL"),
+    (R_ARM_CALL, "R_ARM_CALL"),
+    (R_ARM_JUMP24, "R_ARM_JUMP24"),
+    (R_ARM_THM_JUMP24, "R_ARM_THM_JUMP24"),
+    (R_ARM_TARGET1, "R_ARM_TARGET1"),
+    (R_ARM_V4BX, "R_ARM_V4BX"),
+    (R_ARM_PREL31, "R_ARM_PREL31"),
+    (R_ARM_MOVW_ABS_NC, "R_ARM_MOVW_ABS_NC"),
+    (R_ARM_MOVT_ABS, "R_ARM_MOVT_ABS"),
+    (R_ARM_MOVW_PREL_NC, "R_ARM_MOVW_PREL_NC"),
+    (R_ARM_MOVT_PREL, "R_ARM_MOVT_PREL"),
+    (R_ARM_THM_MOVW_ABS_NC, "R_ARM_THM_MOVW_ABS_NC"),
+    (R_ARM_THM_MOVT_ABS, "R_ARM_THM_MOVT_ABS"),
+    (R_ARM_THM_MOVW_PREL_NC, "R_ARM_THM_MOVW_PREL_NC"),
+    (R_ARM_THM_MOVT_PREL, "R_ARM_THM_MOVT_PREL"),
+];
+
+/// The name of relocation type `r_type`, if the loader knows it.
+pub fn name(r_type: u32) -> Option<&'static str> {
+    KNOWN.iter().find(|(n, _)| *n == r_type).map(|(_, s)| *s)
+}
 
 /// What the relocated symbol is, as far as interworking cares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,7 +102,7 @@ impl core::error::Error for RelocError {}
 impl fmt::Display for RelocError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RelocError::Unsupported { r_type } => match crate::reloc::name(*r_type) {
+            RelocError::Unsupported { r_type } => match name(*r_type) {
                 Some(n) => write!(f, "unsupported relocation type {r_type} ({n})"),
                 None => write!(f, "unknown relocation type {r_type}"),
             },
@@ -99,8 +153,10 @@ pub fn branch_addend(r_type: u32, loc: &[u8]) -> Option<i32> {
         return None;
     }
     match r_type {
-        1 | 28 | 29 => Some(sign_extend((read32(loc) & 0x00ff_ffff) << 2, 25)),
-        10 | 30 => {
+        R_ARM_PC24 | R_ARM_CALL | R_ARM_JUMP24 => {
+            Some(sign_extend((read32(loc) & 0x00ff_ffff) << 2, 25))
+        }
+        R_ARM_THM_CALL | R_ARM_THM_JUMP24 => {
             let (upper, lower) = (read16(loc, 0), read16(loc, 2));
             let sign = (upper >> 10) & 1;
             let (j1, j2) = ((lower >> 13) & 1, (lower >> 11) & 1);
@@ -127,19 +183,19 @@ pub fn apply(r_type: u32, loc: &mut [u8], p: u32, s: Target) -> Result<(), Reloc
         to: s.value,
     };
     match r_type {
-        0 => {} // R_ARM_NONE
+        R_ARM_NONE => {}
         // R_ARM_ABS32, R_ARM_TARGET1 (absolute on Linux): S + A.
-        2 | 38 => write32(loc, read32(loc).wrapping_add(s.value)),
+        R_ARM_ABS32 | R_ARM_TARGET1 => write32(loc, read32(loc).wrapping_add(s.value)),
         // R_ARM_REL32: S + A - P.
-        3 => write32(loc, read32(loc).wrapping_add(s.value).wrapping_sub(p)),
+        R_ARM_REL32 => write32(loc, read32(loc).wrapping_add(s.value).wrapping_sub(p)),
         // R_ARM_PC24, R_ARM_CALL, R_ARM_JUMP24: B/BL imm24.
-        1 | 28 | 29 => {
+        R_ARM_PC24 | R_ARM_CALL | R_ARM_JUMP24 => {
             let insn = read32(loc);
             let thumb = s.value & 1 != 0;
             let is_bl = insn & 0x0f00_0000 == 0x0b00_0000 && insn >> 28 == 0xe;
             // Linux refuses any target with low bits set ("ARM -> Thumb");
             // Kobold turns BL to Thumb into BLX and refuses the rest.
-            if (thumb && !(r_type == 28 && is_bl)) || (!thumb && s.value & 2 != 0) {
+            if (thumb && !(r_type == R_ARM_CALL && is_bl)) || (!thumb && s.value & 2 != 0) {
                 return Err(RelocError::Interworking {
                     r_type,
                     arm_to_thumb: true,
@@ -160,9 +216,9 @@ pub fn apply(r_type: u32, loc: &mut [u8], p: u32, s: Target) -> Result<(), Reloc
             write32(loc, new);
         }
         // R_ARM_V4BX: BX Rm -> MOV PC, Rm (keep cond and Rm).
-        40 => write32(loc, (read32(loc) & 0xf000_000f) | 0x01a0_f000),
+        R_ARM_V4BX => write32(loc, (read32(loc) & 0xf000_000f) | 0x01a0_f000),
         // R_ARM_PREL31: 31-bit signed, bit 31 preserved.
-        42 => {
+        R_ARM_PREL31 => {
             let word = read32(loc);
             let addend = sign_extend(word, 30);
             let offset = (addend as u32).wrapping_add(s.value).wrapping_sub(p) as i32;
@@ -172,14 +228,14 @@ pub fn apply(r_type: u32, loc: &mut [u8], p: u32, s: Target) -> Result<(), Reloc
             write32(loc, (word & 0x8000_0000) | (offset as u32 & 0x7fff_ffff));
         }
         // R_ARM_MOVW_ABS_NC, MOVT_ABS, MOVW_PREL_NC, MOVT_PREL.
-        43..=46 => {
+        R_ARM_MOVW_ABS_NC | R_ARM_MOVT_ABS | R_ARM_MOVW_PREL_NC | R_ARM_MOVT_PREL => {
             let insn = read32(loc);
             let addend = sign_extend(((insn & 0xf_0000) >> 4) | (insn & 0xfff), 15);
             let mut v = s.value.wrapping_add(addend as u32);
-            if r_type == 45 || r_type == 46 {
+            if r_type == R_ARM_MOVW_PREL_NC || r_type == R_ARM_MOVT_PREL {
                 v = v.wrapping_sub(p);
             }
-            if r_type == 44 || r_type == 46 {
+            if r_type == R_ARM_MOVT_ABS || r_type == R_ARM_MOVT_PREL {
                 v >>= 16;
             }
             write32(
@@ -188,11 +244,11 @@ pub fn apply(r_type: u32, loc: &mut [u8], p: u32, s: Target) -> Result<(), Reloc
             );
         }
         // R_ARM_THM_CALL, R_ARM_THM_JUMP24: Thumb-2 BL / B.W.
-        10 | 30 => {
+        R_ARM_THM_CALL | R_ARM_THM_JUMP24 => {
             let (upper, lower) = (read16(loc, 0), read16(loc, 2));
             let arm_target = s.value & 1 == 0;
-            let to_blx = arm_target && s.is_func && r_type == 10;
-            if arm_target && s.is_func && r_type == 30 {
+            let to_blx = arm_target && s.is_func && r_type == R_ARM_THM_CALL;
+            if arm_target && s.is_func && r_type == R_ARM_THM_JUMP24 {
                 return Err(RelocError::Interworking {
                     r_type,
                     arm_to_thumb: false,
@@ -219,17 +275,20 @@ pub fn apply(r_type: u32, loc: &mut [u8], p: u32, s: Target) -> Result<(), Reloc
             write16(loc, 2, lower);
         }
         // R_ARM_THM_MOVW_ABS_NC, THM_MOVT_ABS, THM_MOVW_PREL_NC, THM_MOVT_PREL.
-        47..=50 => {
+        R_ARM_THM_MOVW_ABS_NC
+        | R_ARM_THM_MOVT_ABS
+        | R_ARM_THM_MOVW_PREL_NC
+        | R_ARM_THM_MOVT_PREL => {
             let (upper, lower) = (read16(loc, 0), read16(loc, 2));
             let imm = ((upper & 0x000f) << 12)
                 | ((upper & 0x0400) << 1)
                 | ((lower & 0x7000) >> 4)
                 | (lower & 0x00ff);
             let mut v = s.value.wrapping_add(sign_extend(imm, 15) as u32);
-            if r_type == 49 || r_type == 50 {
+            if r_type == R_ARM_THM_MOVW_PREL_NC || r_type == R_ARM_THM_MOVT_PREL {
                 v = v.wrapping_sub(p);
             }
-            if r_type == 48 || r_type == 50 {
+            if r_type == R_ARM_THM_MOVT_ABS || r_type == R_ARM_THM_MOVT_PREL {
                 v >>= 16;
             }
             let upper = (upper & 0xfbf0) | ((v & 0xf000) >> 12) | ((v & 0x0800) >> 1);
@@ -247,6 +306,29 @@ mod tests {
     extern crate std;
     use super::*;
     use std::string::ToString;
+
+    #[test]
+    fn names_match_aaelf32() {
+        assert_eq!(name(28), Some("R_ARM_CALL"));
+        assert_eq!(name(50), Some("R_ARM_THM_MOVT_PREL"));
+        assert_eq!(name(99), None);
+        assert_eq!(R_ARM_CALL, 28);
+        assert_eq!(R_ARM_THM_MOVT_PREL, 50);
+        // Every known type is applied, none refused as unsupported.
+        for &(t, _) in KNOWN {
+            let mut place = [0u8; 4];
+            let r = apply(
+                t,
+                &mut place,
+                0,
+                Target {
+                    value: 0,
+                    is_func: false,
+                },
+            );
+            assert!(!matches!(r, Err(RelocError::Unsupported { .. })), "{t}");
+        }
+    }
 
     const P: u32 = 0xbf00_0010;
     const BL: u32 = 0xebff_fffe; // BL . (addend -8)

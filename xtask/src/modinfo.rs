@@ -1,10 +1,11 @@
 //! `cargo xtask modinfo FILE.ko`: what a module is, as the kernel's loader
-//! sees it — the `.modinfo` keys (printed like modinfo(8)), the sections,
+//! sees it — the `.modinfo` keys (printed like modinfo(8), by the same
+//! formatter as the kernel shell's `modinfo`), then the sections,
 //! exported and undefined symbols, and the relocations by type. It runs the
 //! same validation as `insmod`, so a malformed file gets the same error.
 
 use anyhow::{Context, Result, anyhow};
-use kobold_loader::{reloc, validate};
+use kobold_loader::{relocate, validate};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
@@ -64,10 +65,8 @@ pub fn report(file: &str, data: &[u8]) -> Result<String> {
     // the module window...) gets the same error here.
     let l = kobold_loader::layout::layout(&m).map_err(|e| anyhow!("{file}: {e}"))?;
     let mut out = String::new();
-    writeln!(out, "{:<16}{file}", "filename:")?;
-    for (k, v) in m.modinfo_entries() {
-        writeln!(out, "{:<16}{v}", format!("{k}:"))?;
-    }
+    // The kernel shell's `modinfo` lines, then what only the host shows.
+    kobold_loader::modinfo::write_modinfo(&mut out, file, &m)?;
     writeln!(out, "sections:")?;
     for s in m.sections.iter().skip(1) {
         let flags: String = [(0x2, 'A'), (0x1, 'W'), (0x4, 'X')]
@@ -114,7 +113,7 @@ pub fn report(file: &str, data: &[u8]) -> Result<String> {
     }
     writeln!(out, "relocations:")?;
     for (t, n) in counts {
-        let name = reloc::name(t).map_or_else(|| format!("unknown type {t}"), str::to_string);
+        let name = relocate::name(t).map_or_else(|| format!("unknown type {t}"), str::to_string);
         writeln!(out, "  {name:<24} {n}")?;
     }
     Ok(out)
@@ -141,7 +140,11 @@ mod tests {
         let text = o.section_id(StandardSection::Text);
         o.append_section_data(text, &[0; 16], 4);
         let mi = o.add_section(vec![], b".modinfo".to_vec(), SectionKind::ReadOnlyData);
-        o.append_section_data(mi, b"license=GPL\0author=Kobold\0", 1);
+        o.append_section_data(
+            mi,
+            b"license=GPL\0parmtype=count:int\0author=Kobold\0parm=count:How many\0",
+            1,
+        );
         let sym = |name: &[u8], section| Symbol {
             name: name.to_vec(),
             value: 0,
@@ -204,6 +207,11 @@ mod tests {
             r.starts_with(
                 "filename:       hello.ko\nlicense:        GPL\nauthor:         Kobold\n"
             ),
+            "{r}"
+        );
+        // parm and parmtype merged, as the kernel shell prints them.
+        assert!(
+            r.contains("author:         Kobold\nparm:           count:How many (int)\nsections:\n"),
             "{r}"
         );
         assert!(r.contains(".text"), "{r}");

@@ -89,15 +89,27 @@ unsafe extern "C" {
     fn __aeabi_lasr();
 }
 
-/// The argument words of a variadic call, from slot `next` on.
+/// The argument words of a variadic call, from slot `next` on. Only
+/// [`Slots::new`] builds one, so holding one proves its words are a C
+/// caller's arguments matching its format string.
 struct Slots {
     base: *const u32,
     next: usize,
 }
 
 impl Slots {
+    /// # Safety
+    ///
+    /// `base` points at r0-r3 followed by the caller's stack arguments (as
+    /// the assembly entry lays them out), and the call is a valid C
+    /// `printf`-style call: every `%s` argument is a NUL-terminated string
+    /// that stays readable during the call.
+    unsafe fn new(base: *const u32, next: usize) -> Self {
+        Slots { base, next }
+    }
+
     fn word(&mut self) -> u32 {
-        // SAFETY: the assembly entry made `base` point at r0-r3 followed
+        // SAFETY: `Slots::new`'s contract: `base` points at r0-r3 followed
         // by the caller's stack arguments; the format string says how many
         // there are, as in C (a format asking for more reads stack words,
         // which is C's undefined behaviour but cannot fault: the stack is
@@ -109,15 +121,21 @@ impl Slots {
 }
 
 /// Bytes of the NUL-terminated string at `addr`, at most `max`.
-fn c_str<'a>(addr: u32, max: usize) -> &'a [u8] {
+///
+/// # Safety
+///
+/// `addr` is a C string a module handed the kernel: readable up to its NUL
+/// or `max` bytes, whichever comes first, and unchanged while the returned
+/// slice lives (`'a` is the caller's to bound). A bad pointer from a module
+/// faults and oopses naming the module, as on Linux.
+unsafe fn c_str<'a>(addr: u32, max: usize) -> &'a [u8] {
     let p = addr as *const u8;
     let mut n = 0;
-    // SAFETY: a module handed the kernel this pointer as a C string; a bad
-    // pointer faults and oopses naming the module, as on Linux.
+    // SAFETY: the caller's contract: readable up to the NUL or `max`.
     while n < max && unsafe { p.add(n).read() } != 0 {
         n += 1;
     }
-    // SAFETY: the `n` bytes just read.
+    // SAFETY: the `n` bytes just read, unchanged while the slice lives.
     unsafe { core::slice::from_raw_parts(p, n) }
 }
 
@@ -131,7 +149,9 @@ impl Args for Slots {
         lo | (self.word() as u64) << 32
     }
     fn string(&mut self, addr: u32, max: usize) -> &[u8] {
-        c_str(addr, max)
+        // SAFETY: `Slots::new`'s contract: a `%s` argument of a valid C
+        // call is a C string, readable during the call.
+        unsafe { c_str(addr, max) }
     }
     fn symbol(&mut self, out: &mut dyn Write, addr: u32, with_offset: bool) -> bool {
         crate::kallsyms::write_symbol_name(
@@ -157,14 +177,18 @@ impl Write for Counting<'_> {
     }
 }
 
+/// `printk(fmt, ...)` after the assembly entry spilled its arguments.
+///
+/// # Safety
+///
+/// `slots` is as for [`Slots::new`], and slot 0 (r0) is the format, a C
+/// string.
 #[unsafe(no_mangle)]
-extern "C" fn kobold_printk_slots(slots: *const u32) -> i32 {
-    let mut args = Slots {
-        base: slots,
-        next: 1,
-    };
-    // SAFETY: slot 0 is r0, the format string.
-    let fmt = c_str(unsafe { slots.read() }, 1024);
+unsafe extern "C" fn kobold_printk_slots(slots: *const u32) -> i32 {
+    // SAFETY: this function's contract.
+    let mut args = unsafe { Slots::new(slots, 1) };
+    // SAFETY: slot 0 is r0, the format string, a C string.
+    let fmt = unsafe { c_str(slots.read(), 1024) };
     let (level, fmt) = vsprintf::split_level(fmt);
     let mut buf = crate::console::FixedBuf::<1024>::default();
     let mut w = Counting {
@@ -182,18 +206,29 @@ extern "C" fn kobold_printk_slots(slots: *const u32) -> i32 {
 }
 
 /// Writes into a C buffer of `size` bytes, always NUL-terminated, counting
-/// what would have been written (C's snprintf contract).
+/// what would have been written (C's snprintf contract). Only
+/// [`CBuf::new`] builds one.
 struct CBuf {
     ptr: *mut u8,
     size: usize,
     len: usize,
 }
 
+impl CBuf {
+    /// # Safety
+    ///
+    /// `ptr` is writable for `size` bytes while the `CBuf` lives.
+    unsafe fn new(ptr: *mut u8, size: usize) -> Self {
+        CBuf { ptr, size, len: 0 }
+    }
+}
+
 impl Write for CBuf {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         for &b in s.as_bytes() {
             if self.len + 1 < self.size {
-                // SAFETY: within the caller's buffer, leaving room for NUL.
+                // SAFETY: `CBuf::new`'s contract: within the caller's
+                // buffer, leaving room for NUL.
                 unsafe { self.ptr.add(self.len).write(b) };
             }
             self.len += 1;
@@ -202,48 +237,55 @@ impl Write for CBuf {
     }
 }
 
-fn c_format(buf: *mut u8, size: usize, fmt_addr: u32, mut args: Slots) -> i32 {
-    let mut w = CBuf {
-        ptr: buf,
-        size,
-        len: 0,
-    };
-    let _ = vsprintf::format(&mut w, c_str(fmt_addr, 4096), &mut args);
+/// `vsnprintf(buf, size, fmt, args)`.
+///
+/// # Safety
+///
+/// `buf` is writable for `size` bytes and `fmt_addr` is a C string (the
+/// format `args` was built for).
+unsafe fn c_format(buf: *mut u8, size: usize, fmt_addr: u32, mut args: Slots) -> i32 {
+    // SAFETY: this function's contract.
+    let (mut w, fmt) = unsafe { (CBuf::new(buf, size), c_str(fmt_addr, 4096)) };
+    let _ = vsprintf::format(&mut w, fmt, &mut args);
     if size > 0 {
-        // SAFETY: the terminator goes at min(len, size - 1).
+        // SAFETY: within the buffer: the terminator goes at
+        // min(len, size - 1).
         unsafe { buf.add(w.len.min(size - 1)).write(0) };
     }
     w.len as i32
 }
 
+/// `snprintf(buf, size, fmt, ...)` after the assembly entry.
+///
+/// # Safety
+///
+/// `slots` is as for [`Slots::new`]; slots 0..3 (r0-r2) are a buffer
+/// writable for `size` bytes, `size`, and the format, a C string.
 #[unsafe(no_mangle)]
-extern "C" fn kobold_snprintf_slots(slots: *const u32) -> i32 {
-    // SAFETY: slots 0..3 are r0-r2: buf, size, fmt.
-    let (buf, size, fmt) = unsafe { (slots.read(), slots.add(1).read(), slots.add(2).read()) };
-    c_format(
-        buf as *mut u8,
-        size as usize,
-        fmt,
-        Slots {
-            base: slots,
-            next: 3,
-        },
-    )
+unsafe extern "C" fn kobold_snprintf_slots(slots: *const u32) -> i32 {
+    // SAFETY: this function's contract: slots 0..3 are r0-r2: buf, size,
+    // fmt; the buffer holds `size` bytes and `fmt` is a C string.
+    unsafe {
+        let (buf, size, fmt) = (slots.read(), slots.add(1).read(), slots.add(2).read());
+        c_format(buf as *mut u8, size as usize, fmt, Slots::new(slots, 3))
+    }
 }
 
+/// `sprintf(buf, fmt, ...)` after the assembly entry.
+///
+/// # Safety
+///
+/// `slots` is as for [`Slots::new`]; slots 0..2 (r0-r1) are a buffer large
+/// enough for the output (C's contract: sprintf has no bound) and the
+/// format, a C string.
 #[unsafe(no_mangle)]
-extern "C" fn kobold_sprintf_slots(slots: *const u32) -> i32 {
-    // SAFETY: slots 0..2 are r0-r1: buf, fmt.
-    let (buf, fmt) = unsafe { (slots.read(), slots.add(1).read()) };
-    c_format(
-        buf as *mut u8,
-        usize::MAX,
-        fmt,
-        Slots {
-            base: slots,
-            next: 2,
-        },
-    )
+unsafe extern "C" fn kobold_sprintf_slots(slots: *const u32) -> i32 {
+    // SAFETY: this function's contract: slots 0..2 are r0-r1: buf, fmt;
+    // the buffer holds what the format writes.
+    unsafe {
+        let (buf, fmt) = (slots.read(), slots.add(1).read());
+        c_format(buf as *mut u8, usize::MAX, fmt, Slots::new(slots, 2))
+    }
 }
 
 extern "C" fn kobold_kmalloc(size: usize, flags: u32) -> *mut u8 {
@@ -260,9 +302,15 @@ extern "C" fn kobold_kzalloc(size: usize, flags: u32) -> *mut u8 {
     kobold_kmalloc(size, flags | Gfp::ZERO.0)
 }
 
-extern "C" fn kobold_kfree(p: *mut u8) {
+/// `kfree(p)`.
+///
+/// # Safety
+///
+/// `p` is null or a block from `kmalloc` not yet freed (C's contract, as
+/// Linux's).
+unsafe extern "C" fn kobold_kfree(p: *mut u8) {
     if let Some(p) = NonNull::new(p) {
-        // SAFETY: the module got `p` from kmalloc (C's contract, as Linux).
+        // SAFETY: this function's contract: `p` came from kmalloc.
         unsafe { mm::heap::kfree(p) };
     }
 }
@@ -283,20 +331,40 @@ extern "C" fn kobold_vfree(addr: u32) {
     }
 }
 
+// The C string functions: their callers (modules) promise C's contracts,
+// which is what each `# Safety` section states.
+
+/// `strnlen(s, max)`.
+///
+/// # Safety
+///
+/// `s` is readable up to its NUL or `max` bytes.
 #[unsafe(export_name = "strnlen")]
-extern "C" fn kobold_strnlen(s: *const u8, max: usize) -> usize {
-    c_str(s as u32, max).len()
+unsafe extern "C" fn kobold_strnlen(s: *const u8, max: usize) -> usize {
+    // SAFETY: this function's contract.
+    unsafe { c_str(s as u32, max) }.len()
 }
 
+/// `strcmp(a, b)`.
+///
+/// # Safety
+///
+/// `a` and `b` are C strings.
 #[unsafe(export_name = "strcmp")]
-extern "C" fn kobold_strcmp(a: *const u8, b: *const u8) -> i32 {
-    kobold_strncmp(a, b, usize::MAX)
+unsafe extern "C" fn kobold_strcmp(a: *const u8, b: *const u8) -> i32 {
+    // SAFETY: C strings, compared up to the first NUL.
+    unsafe { kobold_strncmp(a, b, usize::MAX) }
 }
 
+/// `strncmp(a, b, n)`.
+///
+/// # Safety
+///
+/// `a` and `b` are readable up to their NUL or `n` bytes.
 #[unsafe(export_name = "strncmp")]
-extern "C" fn kobold_strncmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+unsafe extern "C" fn kobold_strncmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     for i in 0..n {
-        // SAFETY: C strings from the module, read up to their NUL.
+        // SAFETY: this function's contract: read up to the NUL or `n`.
         let (x, y) = unsafe { (a.add(i).read(), b.add(i).read()) };
         if x != y || x == 0 {
             return x as i32 - y as i32;
@@ -305,10 +373,16 @@ extern "C" fn kobold_strncmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     0
 }
 
+/// `strcpy(dst, src)`.
+///
+/// # Safety
+///
+/// `src` is a C string and `dst` is writable for it and its NUL.
 #[unsafe(export_name = "strcpy")]
-extern "C" fn kobold_strcpy(dst: *mut u8, src: *const u8) -> *mut u8 {
-    let s = c_str(src as u32, usize::MAX);
-    // SAFETY: C's contract: `dst` holds the string and its NUL.
+unsafe extern "C" fn kobold_strcpy(dst: *mut u8, src: *const u8) -> *mut u8 {
+    // SAFETY: this function's contract: `src` is a C string.
+    let s = unsafe { c_str(src as u32, usize::MAX) };
+    // SAFETY: this function's contract: `dst` holds the string and its NUL.
     unsafe {
         core::ptr::copy(s.as_ptr(), dst, s.len());
         dst.add(s.len()).write(0);
@@ -316,10 +390,18 @@ extern "C" fn kobold_strcpy(dst: *mut u8, src: *const u8) -> *mut u8 {
     dst
 }
 
+/// `strncpy(dst, src, n)`.
+///
+/// # Safety
+///
+/// `src` is readable up to its NUL or `n` bytes; `dst` is writable for `n`
+/// bytes.
 #[unsafe(export_name = "strncpy")]
-extern "C" fn kobold_strncpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
-    let s = c_str(src as u32, n);
-    // SAFETY: C's contract: `dst` holds `n` bytes; the rest is zeroed.
+unsafe extern "C" fn kobold_strncpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    // SAFETY: this function's contract: `src` readable up to NUL or `n`.
+    let s = unsafe { c_str(src as u32, n) };
+    // SAFETY: this function's contract: `dst` holds `n` bytes; the rest is
+    // zeroed.
     unsafe {
         core::ptr::copy(s.as_ptr(), dst, s.len());
         core::ptr::write_bytes(dst.add(s.len()), 0, n - s.len());
@@ -327,9 +409,15 @@ extern "C" fn kobold_strncpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 
     dst
 }
 
+/// `strchr(s, c)`.
+///
+/// # Safety
+///
+/// `s` is a C string.
 #[unsafe(export_name = "strchr")]
-extern "C" fn kobold_strchr(s: *const u8, c: i32) -> *const u8 {
-    let bytes = c_str(s as u32, usize::MAX);
+unsafe extern "C" fn kobold_strchr(s: *const u8, c: i32) -> *const u8 {
+    // SAFETY: this function's contract.
+    let bytes = unsafe { c_str(s as u32, usize::MAX) };
     match bytes.iter().position(|&b| b == c as u8) {
         // SAFETY: within the string.
         Some(i) => unsafe { s.add(i) },
@@ -340,12 +428,13 @@ extern "C" fn kobold_strchr(s: *const u8, c: i32) -> *const u8 {
 }
 
 /// GPL-only: `sprint_symbol(buf, addr)` writes `name+0xoff/0xsize [mod]`.
-extern "C" fn kobold_sprint_symbol(buf: *mut u8, addr: u32) -> i32 {
-    let mut w = CBuf {
-        ptr: buf,
-        size: 128, // KSYM_SYMBOL_LEN
-        len: 0,
-    };
+///
+/// # Safety
+///
+/// `buf` is writable for `KSYM_SYMBOL_LEN` (128) bytes, as Linux requires.
+unsafe extern "C" fn kobold_sprint_symbol(buf: *mut u8, addr: u32) -> i32 {
+    // SAFETY: this function's contract: KSYM_SYMBOL_LEN bytes.
+    let mut w = unsafe { CBuf::new(buf, 128) };
     let _ = crate::kallsyms::write_symbol(&mut w, crate::kallsyms::kernel_table().as_ref(), addr);
     // SAFETY: within the KSYM_SYMBOL_LEN buffer.
     unsafe { buf.add(w.len.min(127)).write(0) };
@@ -353,8 +442,13 @@ extern "C" fn kobold_sprint_symbol(buf: *mut u8, addr: u32) -> i32 {
 }
 
 /// GPL-only: `kallsyms_lookup_name(name)`: a kernel symbol's address or 0.
-extern "C" fn kobold_kallsyms_lookup_name(name: *const u8) -> u32 {
-    let name = core::str::from_utf8(c_str(name as u32, 128)).unwrap_or("");
+///
+/// # Safety
+///
+/// `name` is readable up to its NUL or 128 bytes.
+unsafe extern "C" fn kobold_kallsyms_lookup_name(name: *const u8) -> u32 {
+    // SAFETY: this function's contract.
+    let name = core::str::from_utf8(unsafe { c_str(name as u32, 128) }).unwrap_or("");
     crate::kallsyms::kernel_table()
         .and_then(|t| t.find(name))
         .map_or(0, |s| s.addr)
@@ -510,11 +604,10 @@ impl Backend for KernelBackend {
             crate::pr_err!("module_memfree: {addr:#010x}: {}", e.name());
         }
     }
-    fn module_bytes(&self, addr: u32, len: u32) -> &[u8] {
-        // SAFETY: callers pass a loaded module's core region, mapped (and at
-        // least readable) until the module is freed; the borrow ends before
-        // anything else runs on this single CPU, and the names read through
-        // it lie in rodata, which nothing writes.
+    unsafe fn module_bytes(&self, addr: u32, len: u32) -> &[u8] {
+        // SAFETY: the trait's contract: a loaded module's core region,
+        // mapped (and at least readable) until the module is freed; the
+        // names read through it lie in rodata, which nothing writes.
         unsafe { core::slice::from_raw_parts(addr as *const u8, len as usize) }
     }
     fn protect(&mut self, addr: u32, len: u32, perm: Perm) {
@@ -531,15 +624,16 @@ impl Backend for KernelBackend {
     fn flush_icache(&mut self, start: u32, end: u32) {
         mm::flush_icache_range(start, end);
     }
-    fn call_init(&mut self, addr: u32) -> i32 {
-        // SAFETY: `addr` is the module's relocated `init_module`, with the
-        // Thumb bit if it is Thumb code; `blx` through a function pointer
-        // interworks.
+    unsafe fn call_init(&mut self, addr: u32) -> i32 {
+        // SAFETY: the trait's contract: `addr` is the module's relocated,
+        // executable `init_module`, with the Thumb bit if it is Thumb code;
+        // `blx` through a function pointer interworks.
         let f: extern "C" fn() -> i32 = unsafe { core::mem::transmute(addr as usize) };
         f()
     }
-    fn call_exit(&mut self, addr: u32) {
-        // SAFETY: as for `call_init`, with `cleanup_module`.
+    unsafe fn call_exit(&mut self, addr: u32) {
+        // SAFETY: the trait's contract, as for `call_init`, with
+        // `cleanup_module`.
         let f: extern "C" fn() = unsafe { core::mem::transmute(addr as usize) };
         f()
     }
@@ -565,8 +659,10 @@ impl Backend for KernelBackend {
         }
         Ok(p as u32)
     }
-    fn free_string(&mut self, addr: u32) {
-        kobold_kfree(addr as *mut u8);
+    unsafe fn free_string(&mut self, addr: u32) {
+        // SAFETY: the trait's contract: `addr` is what `alloc_string`
+        // returned (a kmalloc block), not yet freed.
+        unsafe { kobold_kfree(addr as *mut u8) };
     }
     fn log(&mut self, level: Level, msg: fmt::Arguments<'_>) {
         vprintk(level, msg);

@@ -2,33 +2,52 @@
 //! `delete_module`, `/proc/modules`) on top of the host-tested
 //! `kobold-loader` crate.
 //!
-//! `insmod` runs Linux's sequence, and every step can fail cleanly:
+//! `insmod` runs Linux's sequence, and every step can fail cleanly. Each
+//! is one function, called in this order by `prepare` (steps 1 to 7) and
+//! `load` (step 8); from step 4 on, what was allocated is held by a
+//! `Loading` guard that frees it on any failure (on drop) unless the
+//! module is committed to the list:
 //!
-//! 1. validate the ELF file and read `.modinfo` (name, license);
-//! 2. refuse a name already loaded (`-EEXIST`);
-//! 3. lay the sections out (core and init regions, permission groups, PLT);
-//! 4. `module_alloc` both regions in `[MODULES_VADDR, MODULES_END)`, as
+//! 1. `validate` the ELF file and read `.modinfo` (name, license);
+//! 2. `identify`: refuse an invalid name or one already loaded (`-EEXIST`),
+//!    warn about the taints; then `reserve` the record's bookkeeping;
+//! 3. `lay_out` the sections (core and init regions, permission groups,
+//!    PLT);
+//! 4. `allocate`: `module_alloc` both regions in
+//!    `[MODULES_VADDR, MODULES_END)`, as
 //!    `__vmalloc_node_range(size, 1, MODULES_VADDR, MODULES_END,
 //!    GFP_KERNEL, PAGE_KERNEL_EXEC)` does, and widen `module_addr_min` /
 //!    `module_addr_max` (Linux's `module_alloc_update_bounds`, the two
 //!    kernel symbols the seed article reads with `devmem`);
-//! 5. resolve symbols against the kernel's exports and other modules'
-//!    (GPL-only exports only for GPL-compatible licenses) and relocate;
-//!    each module providing a symbol gains a user (`ref_module`);
-//! 6. set parameters from `insmod` arguments (`module_param`);
-//! 7. copy the images in, then W^X per group (text RX, rodata R, data RW,
-//!    all but text XN — Linux's `module_enable_ro` / `module_enable_nx`),
-//!    and flush the instruction cache;
-//! 8. call `init_module`; on failure undo everything; on success free the
-//!    init region and make `.data..ro_after_init` read-only.
+//! 5. `link`: resolve symbols against the kernel's exports and other
+//!    modules' (GPL-only exports only for GPL-compatible licenses) and
+//!    relocate, the loader writing straight into the allocated regions;
+//!    each module providing a symbol gains a user (`ref_module`); then
+//!    read the `tables` (exports, refusing duplicates, and parameters);
+//! 6. `set_parameters` from `insmod` arguments (`module_param`, through
+//!    `kobold_loader::params`); find the `entry_points` and the symbols
+//!    kallsyms lists (`kobold_loader::kallsyms`);
+//! 7. `protect`: W^X per group (text RX, rodata R, data RW, all but text
+//!    XN — Linux's `module_enable_ro` / `module_enable_nx`), and flush the
+//!    instruction cache; the module is listed as Coming;
+//! 8. `load` calls `init_module`; on failure undo everything; on success
+//!    free the init region and make `.data..ro_after_init` read-only.
 //!
 //! `rmmod` refuses a module others use (`-EAGAIN`, Linux's `-EWOULDBLOCK`)
-//! or one with an init but no exit (`-EBUSY`, "[permanent]"), calls
+//! or one with an init but no exit (`-EBUSY`, `[permanent]`), calls
 //! `cleanup_module`, and frees it all.
 //!
 //! The hardware side (allocating, copying, protecting, calling) goes through
 //! [`Backend`], so the whole sequence, its unwinding and the /proc formats
 //! are unit-tested on the host with a fake.
+//!
+//! The unsafe line: the [`Backend`] methods that read, free or jump to an
+//! address the loader computed (`module_bytes`, `free_string`, `call_init`,
+//! `call_exit`) are `unsafe fn` with a `# Safety` contract; what makes the
+//! address valid is this file's sequence (only `prepare` builds a
+//! [`Module`]), and each call site says so in its `SAFETY` comment. Everything
+//! ELF-level (which symbols kallsyms lists, parameter parsing) is the
+//! `forbid(unsafe_code)` loader's.
 
 #[cfg(target_arch = "arm")]
 pub mod exports;
@@ -42,7 +61,7 @@ use core::sync::atomic::AtomicU32;
 #[cfg(target_arch = "arm")]
 use core::sync::atomic::Ordering;
 use kobold_loader::ksymtab::{self, ParamType};
-use kobold_loader::layout::{Group, Region};
+use kobold_loader::layout::{Group, Layout, Region};
 use kobold_loader::link::Resolver;
 use kobold_loader::relocate::Target;
 use spin::Mutex;
@@ -181,20 +200,44 @@ pub trait Backend {
     fn module_memfree(&mut self, addr: u32);
     /// `len` bytes of a loaded module's core memory from `addr` (to read
     /// the names of its exports, which live in its `__ksymtab_strings`).
-    fn module_bytes(&self, addr: u32, len: u32) -> &[u8];
+    ///
+    /// # Safety
+    ///
+    /// `[addr, addr + len)` is the core region of a module in the list
+    /// (`module_alloc`ed and not yet freed), and it stays so while the
+    /// returned slice lives.
+    unsafe fn module_bytes(&self, addr: u32, len: u32) -> &[u8];
     /// Sets the permissions of `[addr, addr + len)` (page-aligned).
     fn protect(&mut self, addr: u32, len: u32, perm: Perm);
     /// Makes freshly written text executable (`flush_icache_range`).
     fn flush_icache(&mut self, start: u32, end: u32);
-    /// Calls `int init_module(void)`.
-    fn call_init(&mut self, addr: u32) -> i32;
-    /// Calls `void cleanup_module(void)`.
-    fn call_exit(&mut self, addr: u32);
+    /// Calls `int init_module(void)` at `addr`.
+    ///
+    /// # Safety
+    ///
+    /// `addr` is a loaded module's `init_module` as
+    /// `kobold_loader::link::entry_points` found it (inside the module's
+    /// text, bit 0 set for Thumb), the text is relocated, executable and
+    /// flushed, and the module's memory outlives the call.
+    unsafe fn call_init(&mut self, addr: u32) -> i32;
+    /// Calls `void cleanup_module(void)` at `addr`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`call_init`](Backend::call_init), with the module's
+    /// `cleanup_module`.
+    unsafe fn call_exit(&mut self, addr: u32);
     /// A symbol the kernel exports.
     fn kernel_symbol(&self, name: &str) -> Option<KernelSymbol>;
     /// Copies a `charp` parameter's value to kernel memory.
     fn alloc_string(&mut self, s: &str) -> Result<u32, Errno>;
-    fn free_string(&mut self, addr: u32);
+    /// Frees a copy [`alloc_string`](Backend::alloc_string) made.
+    ///
+    /// # Safety
+    ///
+    /// `addr` was returned by `alloc_string` and is not freed yet, and
+    /// nothing uses the string any more.
+    unsafe fn free_string(&mut self, addr: u32);
     /// Logs a kernel message (`pr_err`, `pr_warn`, ...).
     fn log(&mut self, level: crate::console::printk::Level, msg: fmt::Arguments<'_>);
 }
@@ -207,21 +250,11 @@ pub enum State {
     Going,
 }
 
-/// A symbol of a loaded module, for kallsyms and oopses. Its name is an
-/// offset into the module's copy of its string table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ModSymbol {
-    pub addr: u32,
-    pub size: u32,
-    /// `nm`'s letter: t/T, r/R, d/D, b/B.
-    pub kind: char,
-    name_at: u32,
-    name_len: u32,
-    /// Its index in the file's symbol table (orders aliases).
-    index: u32,
-    /// In the init region (dropped once init is freed).
-    pub init: bool,
-}
+/// A symbol of a loaded module, for kallsyms and oopses: which symbols
+/// are listed and their `nm` letter are the loader's business
+/// ([`kobold_loader::kallsyms`]); its name is an offset into the module's
+/// copy of its string table.
+pub use kobold_loader::kallsyms::Listed as ModSymbol;
 
 /// One loaded module (Linux's `struct module`).
 pub struct Module {
@@ -289,11 +322,7 @@ impl Module {
 
     /// A symbol's name.
     pub fn symbol_name(&self, s: &ModSymbol) -> &str {
-        let at = s.name_at as usize;
-        self.strtab
-            .get(at..at + s.name_len as usize)
-            .and_then(|b| core::str::from_utf8(b).ok())
-            .unwrap_or("")
+        s.name(&self.strtab)
     }
 
     /// The module's symbols for kallsyms, by address.
@@ -307,7 +336,10 @@ impl Module {
         &'b self,
         backend: &'b dyn Backend,
     ) -> impl Iterator<Item = (&'b str, u32, bool)> + 'b {
-        let core = backend.module_bytes(self.core_base, self.core_size);
+        // SAFETY: the module is in the list (only `prepare` builds a
+        // `Module`, and `unload` frees it only after removing it), so its
+        // core region is allocated while `self` is borrowed.
+        let core = unsafe { backend.module_bytes(self.core_base, self.core_size) };
         self.exports
             .iter()
             .map(move |e| (e.name(core).unwrap_or(""), e.value, e.gpl_only))
@@ -498,7 +530,9 @@ impl Modules {
             .iter()
             .filter(|m| m.state != State::Going)
             .find_map(|m| {
-                let core = backend.module_bytes(m.core_base, m.core_size);
+                // SAFETY: `m` is in the list, so its core region is
+                // allocated while `self` is borrowed.
+                let core = unsafe { backend.module_bytes(m.core_base, m.core_size) };
                 ksymtab::find_export(&m.exports, core, name).map(|e| (e.value, e.gpl_only, m.name))
             })
     }
@@ -574,21 +608,59 @@ macro_rules! klog {
     };
 }
 
-/// Everything phase 1 allocated, released on any failure.
-struct Allocated {
+/// Frees what a module owns: its `charp` strings, then its regions
+/// (Linux's `free_module`: `kfree` of the parameters, `module_memfree`).
+fn release(b: &mut dyn Backend, core: Option<u32>, init: Option<u32>, strings: &[u32]) {
+    for &s in strings {
+        // SAFETY: `strings` are `alloc_string` copies that only a
+        // `Loading` guard or a `Module` held, released once (the guard is
+        // consumed or dropped, the module removed from the list), and no
+        // module code runs any more to use them.
+        unsafe { b.free_string(s) };
+    }
+    for a in [core, init].into_iter().flatten() {
+        b.module_memfree(a);
+    }
+}
+
+/// What loading has allocated so far, held by a guard: dropping it — any
+/// `?` after [`allocate`] — frees it all, in [`release`]'s order;
+/// [`Loading::commit`] hands it to the module instead. The backend is
+/// reached through the guard while it lives.
+struct Loading<'b> {
+    backend: &'b mut dyn Backend,
     core: Option<u32>,
     init: Option<u32>,
+    /// `charp` copies; room for one per `insmod` word was reserved before
+    /// anything was allocated, so recording one never allocates.
     strings: Vec<u32>,
 }
 
-impl Allocated {
-    fn release(self, b: &mut dyn Backend) {
-        for s in self.strings {
-            b.free_string(s);
+impl Loading<'_> {
+    /// Copies a `charp` value to kernel memory and owns the copy.
+    fn copy_string(&mut self, s: &str) -> Result<u32, Errno> {
+        if self.strings.len() == self.strings.capacity() {
+            return Err(Errno::ENOMEM);
         }
-        for a in [self.core, self.init].into_iter().flatten() {
-            b.module_memfree(a);
-        }
+        let addr = self.backend.alloc_string(s)?;
+        self.strings.push(addr);
+        Ok(addr)
+    }
+
+    /// The allocations, now the module's: (core, init, strings). Nothing
+    /// is freed.
+    fn commit(mut self) -> (Option<u32>, Option<u32>, Vec<u32>) {
+        (
+            self.core.take(),
+            self.init.take(),
+            core::mem::take(&mut self.strings),
+        )
+    }
+}
+
+impl Drop for Loading<'_> {
+    fn drop(&mut self) {
+        release(self.backend, self.core, self.init, &self.strings);
     }
 }
 
@@ -607,7 +679,14 @@ pub fn load(
     };
     // Linux calls init without module_mutex held; so does Kobold, so that
     // an oops in init can still find the module's symbols.
-    let ret = prepared.init_fn.map_or(0, |f| backend.call_init(f));
+    let ret = prepared.init_fn.map_or(0, |f| {
+        // SAFETY: `f` is the module's `init_module` as the loader's
+        // `entry_points` found it: inside the module's text, relocated,
+        // made executable and flushed by `prepare`. The module is listed
+        // as Coming, which `unload` refuses, so its memory lives until the
+        // call returns.
+        unsafe { backend.call_init(f) }
+    });
     let mut mods = registry.lock();
     let Some(idx) = mods.list.iter().position(|m| m.name == prepared.name) else {
         return Err(Errno::ENOENT);
@@ -646,12 +725,7 @@ pub fn load(
 }
 
 fn free_module(backend: &mut dyn Backend, m: Module) {
-    Allocated {
-        core: Some(m.core_base),
-        init: m.init.map(|i| i.0),
-        strings: m.strings,
-    }
-    .release(backend);
+    release(backend, Some(m.core_base), m.init.map(|i| i.0), &m.strings);
 }
 
 /// A vector with room for `n` elements, or -ENOMEM.
@@ -661,82 +735,10 @@ fn vec_with_capacity<T>(n: usize) -> Result<Vec<T>, Errno> {
     Ok(v)
 }
 
-/// The module's symbols worth listing (kallsyms, oopses), named by offsets
-/// into `strtab` (the file's symbol string table, of which the caller
-/// keeps one copy): everything in a loaded section except mapping symbols
-/// (`$a`, `$t`, `$d`), assembler locals, section and file symbols.
-fn module_symbols(
-    m: &kobold_loader::Module<'_>,
-    l: &kobold_loader::layout::Layout,
-    addrs: &[u32],
-    strtab: &[u8],
-) -> Result<Vec<ModSymbol>, Errno> {
-    const STT_SECTION: u8 = 3;
-    const STT_FILE: u8 = 4;
-    const SHT_NOBITS: u32 = 8;
-    let table = strtab.as_ptr() as usize..strtab.as_ptr() as usize + strtab.len();
-    // The placement of a symbol worth listing.
-    let listed = |s: &kobold_loader::Symbol<'_>| {
-        let p = l.placements.get(s.shndx as usize).copied().flatten()?;
-        let skip = s.name.is_empty()
-            || s.name.starts_with('$')
-            || s.name.starts_with(".L")
-            || s.kind() == STT_SECTION
-            || s.kind() == STT_FILE
-            // The validator took every name from the string table.
-            || !table.contains(&(s.name.as_ptr() as usize));
-        (!skip).then_some(p)
-    };
-    // Room for exactly the symbols kept (a file of 150,000 COMMON symbols
-    // keeps none of them).
-    let mut symbols = vec_with_capacity(m.symbols.iter().filter(|s| listed(s).is_some()).count())?;
-    for (i, s) in m.symbols.iter().enumerate() {
-        let Some(p) = listed(s) else {
-            continue;
-        };
-        let at = s.name.as_ptr() as usize;
-        let nobits = m
-            .sections
-            .get(s.shndx as usize)
-            .is_some_and(|sec| sec.sh_type == SHT_NOBITS);
-        let kind = match p.group {
-            Group::Text => 't',
-            Group::Rodata | Group::RoAfterInit => 'r',
-            Group::Data if nobits => 'b',
-            Group::Data => 'd',
-        };
-        let global = s.binding() != 0;
-        symbols.push(ModSymbol {
-            addr: addrs.get(i).copied().unwrap_or(0) & !1,
-            size: s.size,
-            kind: if global {
-                kind.to_ascii_uppercase()
-            } else {
-                kind
-            },
-            name_at: (at - table.start) as u32,
-            name_len: s.name.len() as u32,
-            index: i as u32,
-            init: p.region == Region::Init,
-        });
-    }
-    // Among aliases, symbol-table order stays (see `lookup`); an unstable
-    // sort, because a stable one allocates a buffer, infallibly.
-    symbols.sort_unstable_by_key(|s| (s.addr, s.index));
-    Ok(symbols)
-}
-
-/// The symbol string table of `m` (the section the symbol table links to).
-fn symbol_strtab<'a>(m: &kobold_loader::Module<'a>) -> &'a [u8] {
-    const SHT_SYMTAB: u32 = 2;
-    m.sections
-        .iter()
-        .find(|s| s.sh_type == SHT_SYMTAB)
-        .and_then(|s| m.sections.get(s.link as usize))
-        .and_then(|s| s.data)
-        .unwrap_or(&[])
-}
-
+/// Phase 1 of `insmod` (Linux's `load_module` up to `do_init_module`):
+/// the steps of this module's doc, one call each. Every step logs its own
+/// refusal in Linux's words and returns its errno; what was allocated is
+/// held by the [`Loading`] guard from step 5 on and freed by any `?`.
 fn prepare(
     mods: &mut Modules,
     backend: &mut dyn Backend,
@@ -744,16 +746,90 @@ fn prepare(
     bytes: &[u8],
     args: &[&str],
 ) -> Result<Prepared, Errno> {
-    // What to call the module in messages before its real name is known.
+    // 1-2. The file, its name (not already loaded) and license.
+    let m = validate(backend, path, bytes)?;
+    let id = identify(mods, backend, path, &m)?;
+    // 3. Layout.
+    let l = lay_out(backend, &id.name, &m)?;
+    // Bookkeeping, while nothing needs undoing.
+    let book = reserve(mods, &m, args)?;
+    // 4. module_alloc; from here on `loading` frees on failure.
+    let (mut loading, mut img) = allocate(mods, backend, &id.name, &l, book.strings)?;
+    // 5. Resolve and relocate.
+    let (linked, used) = link(mods, &mut loading, &id, &m, &l, &mut img, book.used)?;
+    // The module's exports and parameters (`__ksymtab*`, `__param`).
+    let (exports, params) = tables(mods, &mut loading, &id.name, &m, &l, &img)?;
+    // 6. Parameters.
+    set_parameters(&mut loading, &id.name, &params, &mut img, args)?;
+    // Entry points and kallsyms symbols.
+    let (init_fn, exit_fn) = entry_points(&mut loading, &id.name, &m, &l, &linked)?;
+    let symbols = kobold_loader::kallsyms::listed_symbols(&m, &l, &linked.symbol_addrs)
+        .map_err(|_| Errno::ENOMEM)?;
+    // 7. W^X and the instruction cache.
+    let ro_after_init = protect(loading.backend, &l, &img);
+    // The module is listed as Coming; step 8 (init) is `load`'s.
+    let (core, init, strings) = loading.commit();
+    let init_region = init.map(|a| (a, l.init_size));
+    // Room was reserved: this push cannot allocate.
+    mods.list.push(Module {
+        name: id.name,
+        state: State::Coming,
+        core_base: core.unwrap_or(img.core_base),
+        core_size: l.core_size,
+        init: init_region,
+        init_fn,
+        exit_fn,
+        exports,
+        uses: used,
+        proprietary: !id.gpl_ok,
+        out_of_tree: id.out_of_tree,
+        symbols,
+        strtab: book.strtab,
+        ro_after_init,
+        strings,
+    });
+    Ok(Prepared {
+        name: id.name,
+        init_fn,
+    })
+}
+
+/// Step 1: the loader's validation. What to call the module in messages
+/// before its real name is known: the file name.
+fn validate<'a>(
+    backend: &mut dyn Backend,
+    path: &str,
+    bytes: &'a [u8],
+) -> Result<kobold_loader::Module<'a>, Errno> {
     let shown = path.rsplit('/').next().unwrap_or(path);
-    let m = match kobold_loader::validate(bytes) {
-        Ok(m) => m,
-        Err(kobold_loader::LoadError::NoMemory) => return Err(Errno::ENOMEM),
+    match kobold_loader::validate(bytes) {
+        Ok(m) => Ok(m),
+        Err(kobold_loader::LoadError::NoMemory) => Err(Errno::ENOMEM),
         Err(e) => {
             klog!(backend, Err, "{shown}: {e}");
-            return Err(Errno::ENOEXEC);
+            Err(Errno::ENOEXEC)
         }
-    };
+    }
+}
+
+/// Who a module is: its name and what its license allows.
+struct Identity<'a> {
+    name: ModName,
+    license: &'a str,
+    gpl_ok: bool,
+    out_of_tree: bool,
+}
+
+/// Steps 1-2: the name (`.modinfo` `name=`, else the file's), refused if
+/// invalid (`-EINVAL`) or loaded (`-EEXIST`); the license and out-of-tree
+/// taints, warned about as Linux does.
+fn identify<'a>(
+    mods: &mut Modules,
+    backend: &mut dyn Backend,
+    path: &str,
+    m: &kobold_loader::Module<'a>,
+) -> Result<Identity<'a>, Errno> {
+    let shown = path.rsplit('/').next().unwrap_or(path);
     let name = match m.modinfo_get("name") {
         Some(n) => ModName::new(n).map_err(|e| {
             klog!(backend, Err, "{shown}: {e}");
@@ -789,7 +865,21 @@ fn prepare(
             "{name}: loading out-of-tree module taints kernel."
         );
     }
-    let l = match kobold_loader::layout::layout(&m) {
+    Ok(Identity {
+        name,
+        license,
+        gpl_ok,
+        out_of_tree,
+    })
+}
+
+/// Step 3: the loader's layout; a module with nothing to load is refused.
+fn lay_out(
+    backend: &mut dyn Backend,
+    name: &ModName,
+    m: &kobold_loader::Module<'_>,
+) -> Result<Layout, Errno> {
+    let l = match kobold_loader::layout::layout(m) {
         Ok(l) => l,
         Err(kobold_loader::layout::LayoutError::NoMemory) => return Err(Errno::ENOMEM),
         Err(e) => {
@@ -801,79 +891,138 @@ fn prepare(
         klog!(backend, Err, "{name}: module has no loadable sections");
         return Err(Errno::ENOEXEC);
     }
-    // Bookkeeping first, while nothing needs undoing.
-    let strtab_in_file = symbol_strtab(&m);
-    let mut strtab = vec_with_capacity(strtab_in_file.len())?;
-    strtab.extend_from_slice(strtab_in_file);
-    let mut strings = vec_with_capacity(args.len())?;
+    Ok(l)
+}
+
+/// The module record's storage, reserved before anything is allocated in
+/// the module window, so that failing here needs no undoing and nothing
+/// later allocates.
+struct Bookkeeping {
+    /// The copy of the symbol string table the kallsyms names point into.
+    strtab: Vec<u8>,
+    /// Room for one `charp` copy per `insmod` word.
+    strings: Vec<u32>,
+    /// Room for every loaded module as a user.
+    used: Vec<ModName>,
+}
+
+fn reserve(
+    mods: &mut Modules,
+    m: &kobold_loader::Module<'_>,
+    args: &[&str],
+) -> Result<Bookkeeping, Errno> {
+    let in_file = m.symbol_strtab();
+    let mut strtab = vec_with_capacity(in_file.len())?;
+    strtab.extend_from_slice(in_file);
+    let strings = vec_with_capacity(args.len())?;
     let used = vec_with_capacity(mods.list.len())?;
     mods.list.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
-    let mut alloc = Allocated {
+    Ok(Bookkeeping {
+        strtab,
+        strings,
+        used,
+    })
+}
+
+/// The module's two regions as the loader writes them: it copies and
+/// relocates in place, so the image is never staged on the heap.
+struct Images {
+    core: &'static mut [u8],
+    core_base: u32,
+    init: &'static mut [u8],
+    init_base: u32,
+}
+
+/// Step 4: `module_alloc` for both regions, widening `module_addr_min` /
+/// `module_addr_max`. Returns the guard owning them (and `strings`).
+fn allocate<'b>(
+    mods: &mut Modules,
+    backend: &'b mut dyn Backend,
+    name: &ModName,
+    l: &Layout,
+    strings: Vec<u32>,
+) -> Result<(Loading<'b>, Images), Errno> {
+    let mut loading = Loading {
+        backend,
         core: None,
         init: None,
-        strings: Vec::new(),
+        strings,
     };
-    macro_rules! fail {
-        ($e:expr) => {{
-            alloc.strings = strings;
-            alloc.release(backend);
-            return Err($e);
-        }};
-    }
-    // module_alloc for both regions, widening the bounds. The loader is
-    // handed the module's own memory: it copies and relocates in place, so
-    // the image is never staged on the heap.
     let mut regions: [Option<ModuleMem>; 2] = [None, None];
     for (slot, size) in [l.core_size, l.init_size].into_iter().enumerate() {
         if size == 0 {
             continue;
         }
-        match backend.module_alloc(size) {
-            Ok(mem) => {
-                if slot == 0 {
-                    alloc.core = Some(mem.addr);
-                } else {
-                    alloc.init = Some(mem.addr);
-                }
-                mods.addr_min = mods.addr_min.min(mem.addr);
-                mods.addr_max = mods.addr_max.max(mem.addr.saturating_add(size));
-                regions[slot] = Some(mem);
-            }
-            Err(e) => {
-                klog!(
-                    backend,
-                    Err,
-                    "{name}: module_alloc of {size} bytes failed ({})",
-                    e.name()
-                );
-                fail!(e)
-            }
+        let mem = loading.backend.module_alloc(size).inspect_err(|e| {
+            klog!(
+                loading.backend,
+                Err,
+                "{name}: module_alloc of {size} bytes failed ({})",
+                e.name()
+            );
+        })?;
+        if slot == 0 {
+            loading.core = Some(mem.addr);
+        } else {
+            loading.init = Some(mem.addr);
         }
+        mods.addr_min = mods.addr_min.min(mem.addr);
+        mods.addr_max = mods.addr_max.max(mem.addr.saturating_add(size));
+        regions[slot] = Some(mem);
     }
-    let [Some(core_mem), init_mem] = regions else {
-        fail!(Errno::ENOEXEC)
+    let [Some(core), init] = regions else {
+        return Err(Errno::ENOEXEC);
     };
-    let core_base = core_mem.addr;
-    let core: &'static mut [u8] = core_mem.bytes;
-    let (init_base, init): (u32, &mut [u8]) = match init_mem {
+    let (init_base, init): (u32, &'static mut [u8]) = match init {
         Some(mem) => (mem.addr, mem.bytes),
         None => (0, &mut []),
     };
+    let img = Images {
+        core_base: core.addr,
+        core: core.bytes,
+        init,
+        init_base,
+    };
+    Ok((loading, img))
+}
+
+/// Step 5: resolve symbols (kernel exports, then other modules'; GPL-only
+/// ones only for a GPL-compatible license) and relocate. Returns the link
+/// and the modules used (`ref_module`).
+fn link<'a>(
+    mods: &Modules,
+    loading: &mut Loading<'_>,
+    id: &Identity<'_>,
+    m: &kobold_loader::Module<'a>,
+    l: &Layout,
+    img: &mut Images,
+    used: Vec<ModName>,
+) -> Result<(kobold_loader::link::Linked, Vec<ModName>), Errno> {
     let resolver = ModResolver {
         modules: mods,
-        backend,
-        gpl_ok,
+        backend: &*loading.backend,
+        gpl_ok: id.gpl_ok,
         used: RefCell::new(used),
         gpl_refused: Cell::new(false),
     };
-    let linked = kobold_loader::link::link(&m, &l, core, core_base, init, init_base, &resolver);
+    let linked = kobold_loader::link::link(
+        m,
+        l,
+        img.core,
+        img.core_base,
+        img.init,
+        img.init_base,
+        &resolver,
+    );
     let used = resolver.used.into_inner();
     let gpl_refused = resolver.gpl_refused.get();
-    let linked = match linked {
-        Ok(linked) => linked,
-        Err(kobold_loader::link::LinkError::NoMemory) => fail!(Errno::ENOMEM),
+    let (name, backend) = (&id.name, &mut *loading.backend);
+    match linked {
+        Ok(linked) => Ok((linked, used)),
+        Err(kobold_loader::link::LinkError::NoMemory) => Err(Errno::ENOMEM),
         Err(e @ kobold_loader::link::LinkError::UnknownSymbol { name: sym }) => {
             if gpl_refused {
+                let license = id.license;
                 klog!(
                     backend,
                     Err,
@@ -881,36 +1030,53 @@ fn prepare(
                 );
             }
             klog!(backend, Warning, "{name}: {e}");
-            fail!(Errno::ENOENT)
+            Err(Errno::ENOENT)
         }
         Err(e) => {
             klog!(backend, Err, "{name}: {e}");
-            fail!(Errno::ENOEXEC)
+            Err(Errno::ENOEXEC)
         }
-    };
-    let classify = |ops: u32| {
-        ParamType::ALL.into_iter().find(|t| {
-            backend
-                .kernel_symbol(t.ops_symbol())
-                .is_some_and(|k| k.value == ops)
+    }
+}
+
+/// The linked module's exports and parameters; an export the kernel or a
+/// loaded module already has is refused, as Linux's `verify_exported_symbols`.
+fn tables(
+    mods: &Modules,
+    loading: &mut Loading<'_>,
+    name: &ModName,
+    m: &kobold_loader::Module<'_>,
+    l: &Layout,
+    img: &Images,
+) -> Result<(Vec<ksymtab::Export>, Vec<ksymtab::Param>), Errno> {
+    let backend = &mut *loading.backend;
+    let core = &*img.core;
+    let read = {
+        let kernel = &*backend;
+        let classify = |ops: u32| {
+            ParamType::ALL.into_iter().find(|t| {
+                kernel
+                    .kernel_symbol(t.ops_symbol())
+                    .is_some_and(|k| k.value == ops)
+            })
+        };
+        ksymtab::exports(m, l, core, img.core_base).and_then(|e| {
+            ksymtab::params(m, l, core, img.core_base, img.init_base, &classify).map(|p| (e, p))
         })
     };
-    let tables = ksymtab::exports(&m, &l, core, core_base).and_then(|e| {
-        ksymtab::params(&m, &l, core, core_base, init_base, &classify).map(|p| (e, p))
-    });
-    let (exports, params) = match tables {
+    let (exports, params) = match read {
         Ok(t) => t,
-        Err(ksymtab::TableError::NoMemory) => fail!(Errno::ENOMEM),
+        Err(ksymtab::TableError::NoMemory) => return Err(Errno::ENOMEM),
         Err(e) => {
             klog!(backend, Err, "{name}: {e}");
-            fail!(Errno::ENOEXEC)
+            return Err(Errno::ENOEXEC);
         }
     };
     for e in &exports {
         let ename = e.name(core).unwrap_or("");
         let owner = match backend.kernel_symbol(ename) {
             Some(_) => Some(None),
-            None => mods.find_export(backend, ename).map(|x| Some(x.2)),
+            None => mods.find_export(&*backend, ename).map(|x| Some(x.2)),
         };
         if let Some(owner) = owner {
             let owner = owner.as_ref().map_or("kernel", |o| o.as_str());
@@ -920,79 +1086,77 @@ fn prepare(
                 Err,
                 "{name}: exports duplicate symbol {ename} (owned by {owner})"
             );
-            fail!(Errno::ENOEXEC)
+            return Err(Errno::ENOEXEC);
         }
     }
-    // Parameters, as Linux's parse_args. ksymtab::params checked that
-    // every variable lies in the module's writable data, whole.
+    Ok((exports, params))
+}
+
+/// Step 6: the `insmod` words, as Linux's `parse_args` (the loader's
+/// [`kobold_loader::params`]): an unknown name is a warning, a bad value
+/// `-EINVAL`; `charp` values are copied to kernel memory the guard owns.
+fn set_parameters(
+    loading: &mut Loading<'_>,
+    name: &ModName,
+    params: &[ksymtab::Param],
+    img: &mut Images,
+    args: &[&str],
+) -> Result<(), Errno> {
+    use kobold_loader::params::{self, ParamError};
     for arg in args {
-        let (pname, value) = match arg.split_once('=') {
-            Some((n, v)) => (n, Some(v)),
-            None => (*arg, None),
-        };
-        let Some(p) = ksymtab::find_param(&params, core, pname) else {
-            klog!(
-                backend,
-                Warning,
-                "{name}: unknown parameter '{pname}' ignored"
-            );
-            continue;
-        };
-        let ty = p.ty;
-        let bits = match (ty, value) {
-            (ParamType::Charp, Some(value)) => match backend.alloc_string(value) {
-                Ok(a) => {
-                    // Room for one string per argument was reserved.
-                    strings.push(a);
-                    Some(a)
-                }
-                Err(e) => fail!(e),
-            },
-            _ => ty.parse(value),
-        };
-        let Some(bits) = bits else {
-            klog!(
-                backend,
-                Err,
-                "{}",
-                ksymtab::invalid_value_message(&name, value.unwrap_or(""), pname)
-            );
-            fail!(Errno::EINVAL)
-        };
-        let at = p.offset as usize;
-        let width = ty.width() as usize;
-        let image: &mut [u8] = if p.region == Region::Core { core } else { init };
-        match at.checked_add(width).and_then(|end| image.get_mut(at..end)) {
-            Some(dst) => dst.copy_from_slice(&bits.to_le_bytes()[..width]),
-            None => {
+        let applied = params::apply(params, img.core, img.init, arg, &mut |s| {
+            loading.copy_string(s)
+        });
+        let backend = &mut *loading.backend;
+        match applied {
+            Ok(()) => {}
+            Err(e @ ParamError::Unknown { .. }) => klog!(backend, Warning, "{name}: {e}"),
+            Err(ParamError::InvalidValue { name: pname, value }) => {
                 klog!(
                     backend,
                     Err,
-                    "{name}: parameter '{pname}' points outside the module"
+                    "{}",
+                    ksymtab::invalid_value_message(name, value, pname)
                 );
-                fail!(Errno::ENOEXEC)
+                return Err(Errno::EINVAL);
             }
+            Err(e @ ParamError::Outside { .. }) => {
+                klog!(backend, Err, "{name}: {e}");
+                return Err(Errno::ENOEXEC);
+            }
+            Err(ParamError::CopyString(e)) => return Err(e),
         }
     }
-    // Entry points and symbols.
-    let (init_fn, exit_fn) = match kobold_loader::link::entry_points(&m, &l, &linked) {
-        Ok(e) => (e.init, e.exit),
+    Ok(())
+}
+
+/// `init_module` and `cleanup_module`, which must lie in the module's text.
+fn entry_points(
+    loading: &mut Loading<'_>,
+    name: &ModName,
+    m: &kobold_loader::Module<'_>,
+    l: &Layout,
+    linked: &kobold_loader::link::Linked,
+) -> Result<(Option<u32>, Option<u32>), Errno> {
+    match kobold_loader::link::entry_points(m, l, linked) {
+        Ok(e) => Ok((e.init, e.exit)),
         Err(e) => {
-            klog!(backend, Err, "{name}: {e}");
-            fail!(Errno::ENOEXEC)
+            klog!(loading.backend, Err, "{name}: {e}");
+            Err(Errno::ENOEXEC)
         }
-    };
-    let symbols = match module_symbols(&m, &l, &linked.symbol_addrs, strtab_in_file) {
-        Ok(s) => s,
-        Err(e) => fail!(e),
-    };
-    // Protect, flush.
+    }
+}
+
+/// Step 7: W^X per group (Linux's `module_enable_ro` / `module_enable_nx`)
+/// and the instruction cache flushed for text. The ro-after-init group
+/// stays writable until init is done: returns it.
+fn protect(backend: &mut dyn Backend, l: &Layout, img: &Images) -> Option<(u32, u32)> {
     let mut ro_after_init = None;
     for &(region, group, start, end) in &l.groups {
         let base = if region == Region::Core {
-            core_base
+            img.core_base
         } else {
-            init_base
+            img.init_base
         };
         let len = (end - start).next_multiple_of(4096);
         let perm = match group {
@@ -1009,26 +1173,7 @@ fn prepare(
             backend.flush_icache(base + start, base + end);
         }
     }
-    let init_region = alloc.init.map(|a| (a, l.init_size));
-    // Room was reserved above: this push cannot allocate.
-    mods.list.push(Module {
-        name,
-        state: State::Coming,
-        core_base,
-        core_size: l.core_size,
-        init: init_region,
-        init_fn,
-        exit_fn,
-        exports,
-        uses: used,
-        proprietary: !gpl_ok,
-        out_of_tree,
-        symbols,
-        strtab,
-        ro_after_init,
-        strings,
-    });
-    Ok(Prepared { name, init_fn })
+    ro_after_init
 }
 
 /// Unloads `name` (Linux's `delete_module` without O_TRUNC).
@@ -1056,7 +1201,11 @@ pub fn unload(
         m.exit_fn
     };
     if let Some(f) = exit_fn {
-        backend.call_exit(f);
+        // SAFETY: `f` is the module's `cleanup_module` as the loader's
+        // `entry_points` found it, in its (executable) text; the module is
+        // Going, so nothing else unloads it, and its memory is freed only
+        // below, after the call returns.
+        unsafe { backend.call_exit(f) };
     }
     let mut mods = registry.lock();
     if let Some(idx) = mods.list.iter().position(|m| m.name.as_str() == name) {

@@ -96,18 +96,18 @@ impl Backend for Fake {
     fn module_memfree(&mut self, addr: u32) {
         assert!(self.mem.remove(&addr).is_some(), "double free {addr:#x}");
     }
-    fn module_bytes(&self, addr: u32, len: u32) -> &[u8] {
+    unsafe fn module_bytes(&self, addr: u32, len: u32) -> &[u8] {
         &self.mem[&addr].bytes()[..len as usize]
     }
     fn protect(&mut self, addr: u32, len: u32, perm: Perm) {
         self.protects.push((addr, len, perm));
     }
     fn flush_icache(&mut self, _: u32, _: u32) {}
-    fn call_init(&mut self, addr: u32) -> i32 {
+    unsafe fn call_init(&mut self, addr: u32) -> i32 {
         self.inits.push(addr);
         self.init_ret
     }
-    fn call_exit(&mut self, addr: u32) {
+    unsafe fn call_exit(&mut self, addr: u32) {
         self.exits.push(addr);
     }
     fn kernel_symbol(&self, name: &str) -> Option<KernelSymbol> {
@@ -129,7 +129,7 @@ impl Backend for Fake {
         self.strings.insert(addr, s.into());
         Ok(addr)
     }
-    fn free_string(&mut self, addr: u32) {
+    unsafe fn free_string(&mut self, addr: u32) {
         self.strings.remove(&addr).unwrap();
     }
     fn log(&mut self, _: Level, msg: fmt::Arguments<'_>) {

@@ -81,10 +81,10 @@ pub fn cmd_ls(
     Ok(())
 }
 
-/// kmod's `modinfo`: `key:` padded to 16 columns, `parm` lines merged with
-/// their `parmtype` as `name:description (type)`. The file is read through
-/// [`Platform::with_file`]; nothing derived from it is allocated (the
-/// `parm` merge rescans the entries instead of collecting them).
+/// kmod's `modinfo`, printed by the loader's
+/// [`kobold_loader::modinfo::write_modinfo`] (the formatter `cargo xtask
+/// modinfo` shares). The file is read through [`Platform::with_file`];
+/// nothing derived from it is allocated.
 pub fn cmd_modinfo(
     _: &mut Shell,
     args: &[&str],
@@ -97,7 +97,7 @@ pub fn cmd_modinfo(
     let mut written = Ok(());
     let read = p.with_file(path, &mut |bytes| {
         written = match kobold_loader::validate(bytes) {
-            Ok(m) => write_modinfo(path, &m, out),
+            Ok(m) => kobold_loader::modinfo::write_modinfo(out, path, &m),
             Err(e) => writeln!(out, "modinfo: ERROR: {path}: {e}"),
         };
     });
@@ -105,63 +105,4 @@ pub fn cmd_modinfo(
         Ok(()) => written,
         Err(e) => writeln!(out, "modinfo: ERROR: Module {path} not found: {e}"),
     }
-}
-
-/// The parameter a `parm`/`parmtype` value (`name:rest`) is about.
-fn parm_name(v: &str) -> &str {
-    v.split_once(':').map_or(v, |(n, _)| n)
-}
-
-fn write_modinfo(path: &str, m: &kobold_loader::Module<'_>, out: &mut dyn Write) -> fmt::Result {
-    /// `key:` left-aligned in 16 columns (kmod's `%-16s`).
-    fn key(out: &mut dyn Write, k: &str) -> fmt::Result {
-        write!(out, "{k}:")?;
-        for _ in k.len() + 1..16 {
-            out.write_char(' ')?;
-        }
-        Ok(())
-    }
-    let is_parm = |k: &str| k == "parm" || k == "parmtype";
-    key(out, "filename")?;
-    writeln!(out, "{path}")?;
-    for (k, v) in m.modinfo_entries().filter(|(k, _)| !is_parm(k)) {
-        key(out, k)?;
-        writeln!(out, "{v}")?;
-    }
-    // One line per parameter, in order of first mention.
-    for (i, (_, v)) in m
-        .modinfo_entries()
-        .enumerate()
-        .filter(|(_, (k, _))| is_parm(k))
-    {
-        let name = parm_name(v);
-        let seen = m
-            .modinfo_entries()
-            .take(i)
-            .any(|(k, w)| is_parm(k) && parm_name(w) == name);
-        if seen {
-            continue;
-        }
-        let mine = |kind: &'static str| {
-            m.modinfo_entries()
-                .filter(move |&(k, w)| k == kind && parm_name(w) == name)
-                .map(|(_, w)| w.split_once(':').map_or("", |(_, rest)| rest))
-        };
-        key(out, "parm")?;
-        write!(out, "{name}:")?;
-        let mut any = false;
-        for desc in mine("parm") {
-            out.write_str(desc)?;
-            any |= !desc.is_empty();
-        }
-        for ty in mine("parmtype") {
-            if any {
-                out.write_char(' ')?;
-            }
-            write!(out, "({ty})")?;
-            any = true;
-        }
-        writeln!(out)?;
-    }
-    Ok(())
 }
