@@ -77,12 +77,6 @@ pub mod modinfo;
 pub mod params;
 pub mod relocate;
 
-/// The relocation type names moved into [`relocate`]; this alias keeps
-/// `kobold_loader::reloc::{name, KNOWN}` working for callers not yet
-/// updated (xtask's difftest).
-#[doc(hidden)]
-pub use relocate as reloc;
-
 pub use elf::{Module, Rel, Section, Symbol, validate};
 pub use error::LoadError;
 

@@ -441,10 +441,10 @@ pub fn difftest() -> Result<(usize, usize)> {
     }
     println!("relocations by type across the passing variants:");
     for (t, n) in &relocs {
-        let name = kobold_loader::reloc::name(*t).unwrap_or("(unknown to the loader)");
+        let name = kobold_loader::relocate::name(*t).unwrap_or("(unknown to the loader)");
         println!("  {t:3} {name:<24} {n:5}");
     }
-    let untested: Vec<&str> = kobold_loader::reloc::KNOWN
+    let untested: Vec<&str> = kobold_loader::relocate::KNOWN
         .iter()
         .filter(|(t, _)| !relocs.contains_key(t))
         .map(|(_, name)| *name)
@@ -990,7 +990,7 @@ fn hint(
             } else {
                 sym.name
             };
-            let kind = kobold_loader::reloc::name(r.r_type)
+            let kind = kobold_loader::relocate::name(r.r_type)
                 .map_or_else(|| format!("type {}", r.r_type), str::to_string);
             let _ = write!(h, "\n      reloc {kind} at +{:#x} against {name}", r.offset);
         }
