@@ -22,6 +22,7 @@ extern crate alloc;
 pub mod arch;
 pub mod board;
 pub mod boot;
+pub mod cmdline;
 pub mod console;
 pub mod errno;
 pub mod fs;
