@@ -181,6 +181,20 @@ impl<'a> Cmdline<'a> {
     }
 }
 
+/// The command line as boot found it, for the rest of the kernel's life
+/// (Linux's `saved_command_line`).
+static SAVED: spin::Once<Cmdline<'static>> = spin::Once::new();
+
+/// Keeps `c` as the saved command line; only the first call counts.
+pub fn save(c: Cmdline<'static>) {
+    SAVED.call_once(|| c);
+}
+
+/// The saved command line (empty before boot saved it).
+pub fn saved() -> Cmdline<'static> {
+    SAVED.get().copied().unwrap_or(Cmdline::new(""))
+}
+
 /// The parameters of a line, one by one (Linux's `next_arg`).
 #[derive(Clone, Debug)]
 pub struct Params<'a> {
