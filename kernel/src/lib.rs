@@ -7,11 +7,26 @@
 //! - [`arch::armv7`] — boot glue (`boot.S`), CP15, exception entry and oops;
 //! - [`board::vexpress_a9`] — the board's memory map, UART, system registers;
 //! - [`boot`] — the ATAGs or DTB the boot loader hands over;
-//! - [`mm`] — memblock, translation tables, fixmap (the layout itself lives in
+//! - [`cmdline`] — the kernel command line, typed (Linux's kernel/params.c);
+//! - [`mm`] — memblock, translation tables, fixmap, the page allocator, heap,
+//!   vmalloc, highmem, fault injection, and (`mm::init`) the memory setup at
+//!   boot with the global layout and memblock (the layout itself lives in
 //!   the `kobold-layout` crate, shared with the host tools);
 //! - [`console`] — printk, the log buffer, console output;
-//! - [`shell`] and [`proc`] — what the user types and reads;
-//! - `init` — `start_kernel`, which ties them together.
+//! - [`fs`] — the rootfs the initramfs is unpacked into;
+//! - [`module`] — loadable modules: insmod/rmmod, the exported symbols
+//!   (linking and relocation live in the `kobold-loader` crate);
+//! - [`kallsyms`] — the kernel's symbol table, for oopses and
+//!   `/proc/kallsyms`;
+//! - [`shell`] and [`proc`] — what the user types and reads (`shell::kernel`
+//!   is the shell's adapter to the running kernel);
+//! - [`selftest`] — the self-tests the shell's `selftest` command runs;
+//! - [`errno`], [`panic`](mod@panic), [`time`] — Linux's errno values, panic, the clock;
+//! - `init` — `start_kernel` and `kernel_init` (Linux's init/main.c): the
+//!   boot sequence, one call per step into the wings above.
+//!
+//! Dependencies point down the list's layers: `init` calls everything,
+//! `shell` calls the wings it drives, and `mm` imports neither.
 //!
 //! Everything that does not touch hardware also builds on the host, where
 //! `cargo test` runs its unit tests.
@@ -22,6 +37,7 @@ extern crate alloc;
 pub mod arch;
 pub mod board;
 pub mod boot;
+pub mod cmdline;
 pub mod console;
 pub mod errno;
 pub mod fs;

@@ -414,21 +414,6 @@ pub fn setup(site: Site, value: &str) -> Result<(), ParseError> {
     r
 }
 
-/// Applies every `failslab=`, `fail_page_alloc=` and `fail_vmap_area=` of
-/// the command line, in order (Linux's `__setup` handlers).
-pub fn setup_from_cmdline(cmdline: &str) {
-    for word in cmdline.split_ascii_whitespace() {
-        for site in Site::ALL {
-            if let Some(v) = word
-                .strip_prefix(site.name())
-                .and_then(|r| r.strip_prefix('='))
-            {
-                let _ = setup(site, v);
-            }
-        }
-    }
-}
-
 /// `site`'s attribute now.
 pub fn attr(site: Site) -> FaultAttr {
     STATE.lock().attrs[site as usize]

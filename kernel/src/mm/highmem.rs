@@ -106,7 +106,7 @@ mod live {
     static ATOMIC_DEPTH: Mutex<usize> = Mutex::new(0);
 
     fn is_lowmem(pfn: u32) -> bool {
-        let limit = crate::init::lowmem_limit();
+        let limit = crate::mm::init::lowmem_limit();
         ((pfn as u64) << PAGE_SHIFT) < limit
     }
 

@@ -1,17 +1,19 @@
 //! Memory management: the layout (kobold-layout), boot-time bookkeeping
-//! (memblock), the translation tables (pgtable) and, on the target, the code
-//! that edits the live tables.
+//! (memblock), the translation tables (pgtable), the allocators (buddy
+//! page allocator, heap, vmalloc/vmap, highmem's kmap), fault injection
+//! and, on the target, the code that edits the live tables.
 //!
-//! Issue-2 scope: lowmem sections, a small static pool of second-level tables
-//! for the vector page and the fixmap, and fixmap slots for temporary
-//! mappings (`devmem`). The buddy allocator, vmalloc and highmem arrive with
-//! the memory-management work.
+//! `init` (target only) sets it all up at boot and keeps the global memory state (the
+//! layout, memblock), as Linux's arch/arm/mm/init.c and mmu.c do. mm is
+//! below init and the shell: nothing here imports them.
 pub mod buddy;
 pub mod fault_inject;
 pub mod fixmap;
 #[cfg(target_arch = "arm")]
 pub mod heap;
 pub mod highmem;
+#[cfg(target_arch = "arm")]
+pub mod init;
 pub mod memblock;
 #[cfg(target_arch = "arm")]
 pub mod page_alloc;

@@ -14,7 +14,7 @@
 //! after returning it (see [`Counters::now`]), so a spare made or used by
 //! the attempt does not look like a leak.
 
-use super::{Counters, read_module};
+use super::{Counters, SelftestError, read_module, with_module};
 use crate::errno::Errno;
 use crate::mm::fault_inject;
 use crate::module::{self, ModName};
@@ -23,16 +23,27 @@ use core::fmt::Write;
 /// A bound on the allocation points tried (hello.ko needs a few dozen).
 const MAX_POINTS: u32 = 10_000;
 
+/// `selftest faultinject [MODULE]`: the sweep over
+/// `/lib/modules/<MODULE>.ko` (hello by default), loaded with `count=0`.
+pub fn run(args: &[&str], out: &mut dyn Write) -> Result<(), SelftestError> {
+    match args {
+        [] => sweep("hello", &["count=0"], out),
+        [name] => sweep(name, &["count=0"], out),
+        _ => Err(SelftestError::Usage),
+    }
+}
+
 /// Runs the sweep over `/lib/modules/<name>.ko` loaded with `args`.
-pub fn run(name: &str, args: &[&str], out: &mut dyn Write) -> Result<(), Errno> {
+pub fn sweep(name: &str, args: &[&str], out: &mut dyn Write) -> Result<(), SelftestError> {
     let mut path = crate::console::FixedBuf::<96>::default();
     let _ = write!(path, "/lib/modules/{name}.ko");
     let path = path.as_str();
-    let modname = ModName::from_path(path).ok_or(Errno::EINVAL)?;
+    let modname = ModName::from_path(path).ok_or(SelftestError::Usage)?;
     let insmod = || read_module(path, |bytes| module::insmod(path, bytes, args));
     // Warm up: what a first load leaves for good (second-level tables of
-    // the module window, the taint message) is not a leak.
-    insmod()?;
+    // the module window, the taint message) is not a leak. A missing file
+    // is reported as such here.
+    with_module(path, |bytes| Ok(module::insmod(path, bytes, args)?))?;
     module::rmmod(&modname)?;
     let quiet = crate::console::printk::quiet();
     let (mut points, mut enomem, mut leaks, mut wrong) = (0u32, 0u32, 0u32, 0u32);
@@ -51,7 +62,7 @@ pub fn run(name: &str, args: &[&str], out: &mut dyn Write) -> Result<(), Errno> 
                         out,
                         "faultinject: {name}.ko failed without injection: {e:?}"
                     );
-                    verdict = Err(Errno::EIO);
+                    verdict = Err(SelftestError::Failed("insmod failed without injection"));
                 }
             }
             break;
@@ -87,8 +98,14 @@ pub fn run(name: &str, args: &[&str], out: &mut dyn Write) -> Result<(), Errno> 
         out,
         "faultinject: {name}.ko: {points} allocation points failed one at a time: {enomem} x ENOMEM, {leaks} leaks"
     );
-    if points == 0 || wrong != 0 || leaks != 0 {
-        verdict = Err(Errno::EIO);
+    if points == 0 {
+        verdict = Err(SelftestError::Failed("insmod made no allocation to fail"));
+    } else if wrong != 0 {
+        verdict = Err(SelftestError::Failed(
+            "a failed allocation did not give ENOMEM",
+        ));
+    } else if leaks != 0 {
+        verdict = Err(SelftestError::Failed("a failed insmod leaked"));
     }
     verdict
 }

@@ -6,7 +6,7 @@
 //! found: a page kept by the second of two modules sharing a dependency, a
 //! vmap area left behind by a refused load, an export still listed after
 //! its module went. The model ([`Model`]) is pure and host-tested; the
-//! kernel side ([`run`]) only performs what it says.
+//! kernel side (`run`, target only) only performs what it says.
 //!
 //! Each operation picks a module. If it is loaded, the operation is an
 //! `rmmod`, which must fail with `EAGAIN` exactly when a loaded module uses
@@ -272,7 +272,7 @@ mod tests {
 /// vectors, the out-of-tree taint message); the second pass, identical, is
 /// measured. Every loaded sample is removed after each pass.
 #[cfg(target_arch = "arm")]
-pub fn run(n: u32, seed: u64, out: &mut dyn core::fmt::Write) -> Result<(), Errno> {
+pub fn soak(n: u32, seed: u64, out: &mut dyn core::fmt::Write) -> Result<(), super::SelftestError> {
     use super::Counters;
     let quiet = crate::console::printk::quiet();
     pass(n, seed);
@@ -303,11 +303,29 @@ pub fn run(n: u32, seed: u64, out: &mut dyn core::fmt::Write) -> Result<(), Errn
             "0 leaks"
         }
     );
-    if tally.unexpected == 0 && !leaked {
-        Ok(())
-    } else {
-        Err(Errno::EIO)
+    let mut verdict = super::Verdict::default();
+    verdict.check(tally.unexpected == 0, "an answer differed from the model's");
+    verdict.check(!leaked, "counters moved");
+    verdict.result()
+}
+
+/// `selftest soak [N [SEED]]` (N defaults to 1000, SEED to "Kobold").
+#[cfg(target_arch = "arm")]
+pub fn run(args: &[&str], out: &mut dyn core::fmt::Write) -> Result<(), super::SelftestError> {
+    use super::SelftestError;
+    let number = |i: usize, default: u64| match args.get(i) {
+        None => Ok(default),
+        Some(a) => match a.strip_prefix("0x").or_else(|| a.strip_prefix("0X")) {
+            Some(hex) => u64::from_str_radix(hex, 16).ok(),
+            None => a.parse().ok(),
+        }
+        .ok_or(SelftestError::Usage),
+    };
+    if args.len() > 2 {
+        return Err(SelftestError::Usage);
     }
+    let n = u32::try_from(number(0, 1000)?).map_err(|_| SelftestError::Usage)?;
+    soak(n, number(1, 0x4b6f_626f_6c64)?, out)
 }
 
 /// One pass: `n` operations, then every sample unloaded. Returns what

@@ -16,11 +16,14 @@
 //! any other kernel area is refused with `EINVAL` instead of silencing the
 //! UART or pulling memory from under a live module.
 pub mod devmem;
+#[cfg(target_arch = "arm")]
+pub mod kernel;
 pub mod line;
 pub mod modules;
 
 use crate::errno::Errno;
 use crate::module::ModName;
+use crate::selftest::SelftestError;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
@@ -106,9 +109,14 @@ pub trait Platform {
     fn vmalloc(&mut self, size: u32) -> Result<u32, Errno>;
     /// `vfree(addr)`.
     fn vfree(&mut self, addr: u32) -> Result<(), Errno>;
-    /// Runs a built-in self-test and reports on `out`; Err if it failed.
-    /// Runs self-test `name` with its arguments.
-    fn selftest(&mut self, name: &str, args: &[&str], out: &mut dyn Write) -> Result<(), Errno>;
+    /// Runs self-test `name` (one of [`crate::selftest::TESTS`]) with its
+    /// arguments and reports on `out`; Err if it failed or does not exist.
+    fn selftest(
+        &mut self,
+        name: &str,
+        args: &[&str],
+        out: &mut dyn Write,
+    ) -> Result<(), SelftestError>;
     /// Reads the translation-table entries for a virtual address.
     fn page_walk(&mut self, virt: u32) -> crate::mm::pgtable::PageWalk;
     /// Calls `f` once with a rootfs file's whole contents (mapped
@@ -176,7 +184,7 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "selftest",
-        usage: "selftest heap|highmem|vmalloc|modules|modcycle|modbench|faultinject [MODULE]|soak [N [SEED]]",
+        usage: crate::selftest::USAGE,
         help: "exercise a subsystem and check it leaks nothing",
         run: cmd_selftest,
     },
@@ -520,15 +528,16 @@ fn cmd_selftest(
     p: &mut dyn Platform,
 ) -> fmt::Result {
     let [name, rest @ ..] = args else {
-        return writeln!(
-            out,
-            "Usage: selftest heap|highmem|vmalloc|modules|modcycle|modbench|faultinject [MODULE]|soak [N [SEED]]"
-        );
+        return writeln!(out, "Usage: {}", crate::selftest::USAGE);
     };
     match p.selftest(name, rest, out) {
         Ok(()) => writeln!(out, "selftest {name}: PASS"),
-        Err(e) if e == Errno::ENOENT => writeln!(out, "selftest: unknown test '{name}'"),
-        Err(e) => writeln!(out, "selftest {name}: FAIL ({})", e.name()),
+        Err(SelftestError::UnknownTest) => writeln!(out, "selftest: unknown test '{name}'"),
+        Err(SelftestError::Usage) => match crate::selftest::find(name) {
+            Some(t) => writeln!(out, "Usage: selftest {}{}", t.name, t.args),
+            None => writeln!(out, "Usage: {}", crate::selftest::USAGE),
+        },
+        Err(e) => writeln!(out, "selftest {name}: FAIL ({e})"),
     }
 }
 
@@ -655,11 +664,22 @@ mod tests {
             self.log.push(format!("vfree {addr:#x}"));
             Ok(())
         }
-        fn selftest(&mut self, name: &str, _: &[&str], out: &mut dyn Write) -> Result<(), Errno> {
+        fn selftest(
+            &mut self,
+            name: &str,
+            _: &[&str],
+            out: &mut dyn Write,
+        ) -> Result<(), SelftestError> {
             match name {
-                "ok" => writeln!(out, "fine").map_err(|_| Errno::EIO),
-                "bad" => Err(Errno::ENOMEM),
-                _ => Err(Errno::ENOENT),
+                "ok" => writeln!(out, "fine").map_err(|_| Errno::EIO.into()),
+                "bad" => Err(Errno::ENOMEM.into()),
+                "soak" => Err(SelftestError::Usage),
+                "modcycle" => Err(SelftestError::File {
+                    module: ModName::new("hello").unwrap(),
+                    errno: Errno::ENOENT,
+                }),
+                "leaky" => Err(SelftestError::Failed("counters moved")),
+                _ => Err(SelftestError::UnknownTest),
             }
         }
         fn page_walk(&mut self, virt: u32) -> crate::mm::pgtable::PageWalk {
@@ -937,5 +957,26 @@ mod tests {
         );
         let many = "x ".repeat(20);
         assert_eq!(run(&mut p, &many), "sh: too many arguments\n");
+    }
+
+    #[test]
+    fn selftest_reports_typed_errors_and_reads_the_table() {
+        let mut p = Fake::default();
+        assert_eq!(
+            run(&mut p, "selftest modcycle"),
+            "selftest modcycle: FAIL (hello.ko: No such file or directory (ENOENT))\n"
+        );
+        assert_eq!(
+            run(&mut p, "selftest leaky"),
+            "selftest leaky: FAIL (check failed: counters moved)\n"
+        );
+        assert_eq!(
+            run(&mut p, "selftest soak x"),
+            "Usage: selftest soak [N [SEED]]\n"
+        );
+        assert_eq!(
+            run(&mut p, "selftest"),
+            "Usage: selftest heap|highmem|vmalloc|modules|modcycle|modbench|faultinject [MODULE]|soak [N [SEED]]\n"
+        );
     }
 }

@@ -1,0 +1,267 @@
+//! The shell on the running kernel (target only): the console loop that
+//! stands in for Linux's init process (`run_init_process` → busybox sh),
+//! and [`KernelPlatform`], the [`Platform`] the shell's commands act
+//! through.
+//!
+//! The adapter is thin on purpose: each method is one call into the wing
+//! that owns the behaviour — `/proc` files (proc), the log (console),
+//! `/dev/mem` (devmem's access policy), vmalloc (mm), self-tests
+//! (selftest), files (fs), modules (module). What is left here is what
+//! belongs to no wing: powering the board off, and lkdtm's crashes
+//! (drivers/misc/lkdtm), which must fault inside the kernel on purpose.
+
+use super::line::{Event, LineEditor};
+use super::{CrashKind, InsmodError, Platform, Shell, devmem};
+use crate::arch::armv7::semihosting;
+use crate::board::vexpress_a9::{sysregs, uart};
+use crate::console::{self, Console};
+use crate::errno::Errno;
+use crate::mm;
+use crate::module::ModName;
+use crate::proc::{self, MemInfo};
+use crate::selftest::SelftestError;
+use crate::{pr_emerg, print};
+use aarch32_cpu::register::{SysRegRead, Ttbr0};
+use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicU64, Ordering};
+use kobold_layout::{PAGE_SHIFT, PAGE_SIZE};
+
+/// Nanoseconds the CPU spent waiting for console input (the idle task).
+static IDLE_NS: AtomicU64 = AtomicU64::new(0);
+
+/// Waits for one byte of console input.
+fn read_byte() -> u8 {
+    let start = crate::time::now_ns();
+    loop {
+        if let Some(b) = uart::getc() {
+            IDLE_NS.fetch_add(crate::time::now_ns() - start, Ordering::Relaxed);
+            return b;
+        }
+        core::hint::spin_loop();
+    }
+}
+
+/// The prompt loop: read a line with the line editor, run it, forever.
+#[inline(never)]
+pub fn run() -> ! {
+    let mut platform = KernelPlatform;
+    let mut shell = Shell::new();
+    let mut editor = LineEditor::new();
+    loop {
+        print!("{}", super::PROMPT);
+        editor.clear();
+        let event = loop {
+            match editor.feed(read_byte(), &mut |s| console::write_bytes(s)) {
+                Event::Pending => {}
+                e => break e,
+            }
+        };
+        match event {
+            Event::Line => {
+                let _ = shell.execute(editor.line(), &mut Console, &mut platform);
+            }
+            Event::TooLong => {
+                let _ = shell.line_too_long(&mut Console);
+            }
+            Event::Pending | Event::Cancelled => {}
+        }
+    }
+}
+
+/// The shell's view of the running kernel.
+pub struct KernelPlatform;
+
+/// `/proc/meminfo`'s figures from the page allocator, vmalloc and the heap.
+fn meminfo() -> MemInfo {
+    let Some(layout) = mm::init::layout() else {
+        return MemInfo::default();
+    };
+    let p = mm::page_alloc::counters();
+    let (used, chunk) = mm::vmalloc::vmalloc_info();
+    let kbp = |pages: u64| pages << (PAGE_SHIFT - 10);
+    MemInfo {
+        total_kb: kbp(p.totalram),
+        free_kb: kbp(p.free),
+        high: layout
+            .highmem()
+            .then_some((kbp(p.totalhigh), kbp(p.freehigh))),
+        vmalloc_total_kb: ((layout.vmalloc_end() - layout.vmalloc_start()) >> 10) as u64,
+        vmalloc_used_kb: used >> 10,
+        vmalloc_chunk_kb: chunk >> 10,
+        slab_kb: (mm::heap::stats().used >> 10) as u64,
+    }
+}
+
+/// `/proc/kallsyms`: the kernel's symbols, then the modules'.
+fn write_kallsyms(out: &mut dyn Write) -> fmt::Result {
+    if let Some(t) = crate::kallsyms::kernel_table() {
+        for s in (0..t.len()).filter_map(|i| t.get(i)) {
+            writeln!(out, "{:08x} {} {}", s.addr, s.kind, s.name)?;
+        }
+    }
+    crate::module::MODULES.lock().write_kallsyms(out)
+}
+
+impl Platform for KernelPlatform {
+    fn proc_read(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno> {
+        let mut zones = [mm::buddy::BuddyInfo {
+            zone: mm::buddy::ZoneType::Normal,
+            nr_free: [0; 11],
+        }; 2];
+        let mut n = 0;
+        mm::page_alloc::for_each_buddyinfo(&mut |z| {
+            if n < zones.len() {
+                zones[n] = z;
+                n += 1;
+            }
+        });
+        let snap = proc::Snapshot {
+            cmdline: crate::cmdline::saved().as_str(),
+            buddyinfo: &zones[..n],
+            vmallocinfo: &|out| mm::vmalloc::write_vmallocinfo(out),
+            modules: &|out| crate::module::MODULES.lock().write_proc_modules(out),
+            kallsyms: &write_kallsyms,
+            meminfo: meminfo(),
+            up_ns: crate::time::now_ns(),
+            idle_ns: IDLE_NS.load(Ordering::Relaxed),
+        };
+        proc::read(path, &snap, out)
+    }
+
+    fn dmesg(&mut self, out: &mut dyn Write) {
+        console::printk::with_log(&mut |bytes| {
+            for chunk in bytes.utf8_chunks() {
+                let _ = out.write_str(chunk.valid());
+                if !chunk.invalid().is_empty() {
+                    let _ = out.write_char('\u{fffd}');
+                }
+            }
+        });
+    }
+
+    fn devmem(&mut self, req: devmem::Request) -> Result<u32, Errno> {
+        devmem::access(req)
+    }
+
+    fn poweroff(&mut self) {
+        pr_emerg!("reboot: Power down");
+        semihosting::exit(0);
+        sysregs::shutdown();
+        wait_for_board();
+    }
+
+    fn reboot(&mut self) {
+        pr_emerg!("reboot: Restarting system");
+        sysregs::reboot();
+        wait_for_board();
+    }
+
+    fn vmalloc(&mut self, size: u32) -> Result<u32, Errno> {
+        mm::vmalloc::vmalloc(size, <Self as Platform>::vmalloc as *const () as u32)
+    }
+
+    fn vfree(&mut self, addr: u32) -> Result<(), Errno> {
+        mm::vmalloc::vfree(addr)
+    }
+
+    fn selftest(
+        &mut self,
+        name: &str,
+        args: &[&str],
+        out: &mut dyn Write,
+    ) -> Result<(), SelftestError> {
+        crate::selftest::run(name, args, out)
+    }
+
+    fn with_file(&mut self, path: &str, f: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
+        crate::fs::with_file(path, f)
+    }
+
+    fn read_file_pages(&mut self, path: &str, f: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
+        crate::fs::read_file_pages(path, f)
+    }
+
+    fn list_dir(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno> {
+        crate::fs::list(path, out)
+    }
+
+    fn insmod(&mut self, path: &str, args: &[&str]) -> Result<ModName, InsmodError> {
+        // The module is read through a temporary vmap of its file's pages.
+        crate::fs::with_file(path, |bytes| crate::module::insmod(path, bytes, args))
+            .map_err(InsmodError::Open)?
+            .map_err(InsmodError::Insert)
+    }
+
+    fn rmmod(&mut self, name: &str) -> Result<(), Errno> {
+        crate::module::rmmod(name)
+    }
+
+    fn lsmod(&mut self, out: &mut dyn Write) -> fmt::Result {
+        crate::module::MODULES.lock().write_lsmod(out)
+    }
+
+    fn page_walk(&mut self, virt: u32) -> mm::pgtable::PageWalk {
+        mm::pgtable::PageWalk {
+            virt,
+            ttbr0: Ttbr0::read_raw(),
+            l1: mm::read_l1(virt),
+            l2: mm::read_l2(virt),
+        }
+    }
+
+    fn provoke_crash(&mut self, kind: CrashKind) {
+        lkdtm(kind)
+    }
+}
+
+/// The board acts on SYS_CFGCTRL asynchronously; give it a second.
+fn wait_for_board() {
+    let start = crate::time::now_ns();
+    while crate::time::now_ns() - start < 1_000_000_000 {
+        core::hint::spin_loop();
+    }
+}
+
+/// Crashes the kernel as lkdtm's direct entry points do.
+fn lkdtm(kind: CrashKind) {
+    crate::pr_info!("provoke-crash: Performing direct entry {}", kind.name());
+    match kind {
+        CrashKind::Panic => crate::panic::panic_exit("provoke-crash PANIC"),
+        CrashKind::AccessNull => provoke_access(0, false),
+        CrashKind::Exception => provoke_access(0, true),
+        CrashKind::AccessUnmapped => provoke_access(0xfef0_0000, false),
+        CrashKind::Undefined => provoke_undefined(),
+        CrashKind::VmallocGuard => {
+            if let Ok(addr) = mm::vmalloc::vmalloc(PAGE_SIZE, provoke_access as *const () as u32) {
+                crate::pr_info!(
+                    "provoke-crash: writing just past the vmalloc area at {addr:#010x}"
+                );
+                provoke_access(addr + PAGE_SIZE, true);
+            }
+        }
+        CrashKind::WriteKern => {
+            // lkdtm's WRITE_KERN: overwrite kernel text.
+            provoke_access(provoke_undefined as *const () as usize as u32, true)
+        }
+    }
+}
+
+#[inline(never)]
+fn provoke_access(addr: u32, write: bool) {
+    // SAFETY: deliberately not safe: this faults, and the data abort handler
+    // oopses and panics, which is the point of provoke-crash.
+    unsafe {
+        if write {
+            core::arch::asm!("str {v}, [{a}]", a = in(reg) addr, v = in(reg) 0u32, options(nostack));
+        } else {
+            core::arch::asm!("ldr {v}, [{a}]", a = in(reg) addr, v = out(reg) _, options(nostack));
+        }
+    }
+}
+
+#[inline(never)]
+fn provoke_undefined() {
+    // SAFETY: as for `provoke_access`: UDF #0 raises an undefined
+    // instruction exception, which oopses.
+    unsafe { core::arch::asm!(".inst 0xe7f000f0", options(nostack)) };
+}
