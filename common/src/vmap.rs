@@ -36,7 +36,7 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-pub use kobold_layout::PAGE_SIZE;
+use kobold_layout::PAGE_SIZE;
 const NIL: u32 = u32::MAX;
 
 /// Why a vmap operation failed.

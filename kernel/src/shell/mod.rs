@@ -27,8 +27,9 @@ use crate::selftest::SelftestError;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
-/// The prompt, busybox ash's for root in `/`.
-pub const PROMPT: &str = "/ # ";
+/// The prompt, busybox ash's for root in `/`; defined in kobold-common,
+/// where xtask's harness finds it too.
+pub use kobold_common::shell::PROMPT;
 
 /// Ways `provoke-crash` can crash the kernel on purpose (names after Linux's
 /// lkdtm, drivers/misc/lkdtm).
