@@ -388,12 +388,6 @@ impl VmapAllocator {
         self.busy.iter().copied()
     }
 
-    /// The size of the busy area starting at `addr`.
-    pub fn busy_size(&self, addr: u32) -> Option<u32> {
-        let i = self.busy.binary_search_by_key(&addr, |&(s, _)| s).ok()?;
-        self.busy.get(i).map(|&(_, z)| z)
-    }
-
     pub fn busy_count(&self) -> usize {
         self.busy.len()
     }

@@ -233,14 +233,6 @@ impl ModuleLayout {
                 (off >= start && last <= end).then_some((region, off))
             })
     }
-
-    /// The `(region, group)` holding the byte at `offset` of `region`.
-    pub fn group_at(&self, region: Region, offset: u32) -> Option<Group> {
-        self.groups
-            .iter()
-            .find(|g| g.0 == region && offset >= g.2 && offset < g.3)
-            .map(|g| g.1)
-    }
 }
 
 fn region_of(s: &Section<'_>) -> Option<Region> {

@@ -372,7 +372,8 @@ impl RamFs {
         }
     }
 
-    pub fn file_count(&self) -> usize {
+    /// Regular files in the tree (what [`RamFs::unpack`] reports).
+    fn file_count(&self) -> usize {
         self.nodes
             .iter()
             .filter(|(_, n)| matches!(n, Node::File(_)))
