@@ -15,12 +15,12 @@
 //! given back, and the boot goes on, like Linux's "Initramfs unpacking
 //! failed: write error" except that the other files are still unpacked.
 //!
-//! # Reading
+//! # Reading (the kernel side, `fs/kernel.rs`)
 //!
-//! - [`with_file`] hands a closure the whole file as one `&[u8]`: the
+//! - `with_file` hands a closure the whole file as one `&[u8]`: the
 //!   file's pages are `vmap`ed read-only for the duration of the call (the
 //!   module loader wants contiguous bytes), then unmapped.
-//! - [`read_file_pages`] hands it one page at a time through `kmap_atomic`
+//! - `read_file_pages` hands it one page at a time through `kmap_atomic`
 //!   (`cat`): nothing is mapped or copied as a whole.
 //!
 //! Neither leaves anything behind: free pages and vm areas are the same

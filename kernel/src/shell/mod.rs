@@ -1,7 +1,7 @@
 //! Kobold's shell: a prompt on the serial console and a handful of
 //! busybox-style commands.
 //!
-//! The command logic is separate from the hardware: [`execute`] takes a
+//! The command logic is separate from the hardware: [`Shell::execute`] takes a
 //! [`Platform`] that performs the actions (read a /proc file, touch physical
 //! memory, power off). The kernel implements it for real; the unit tests with
 //! a fake, so every command and error message is tested on the host.

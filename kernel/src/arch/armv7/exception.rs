@@ -23,7 +23,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use kobold_layout::PAGE_SIZE;
 
 /// Which vector was taken: the numbers entry.S passes to
-/// [`handle_exception`] (the vector's offset in the table divided by 4).
+/// `handle_exception` (the vector's offset in the table divided by 4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub enum ExceptionKind {
