@@ -12,6 +12,8 @@
 //!   into the image's `.kallsyms` section and decoded by the kernel for
 //!   oops backtraces and `/proc/kallsyms` (Linux: scripts/kallsyms.c and
 //!   kernel/kallsyms.c).
+//! * [`shell`]: the shell's prompt, printed by the kernel and waited for by
+//!   xtask's test harness.
 //! * [`vmap`]: the vmap-area allocator of the vmalloc and module windows
 //!   (Linux: mm/vmalloc.c), which `cargo xtask bench` measures on the host.
 //!
@@ -28,4 +30,5 @@ extern crate std;
 
 pub mod cpio;
 pub mod kallsyms;
+pub mod shell;
 pub mod vmap;

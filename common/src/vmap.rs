@@ -36,7 +36,7 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-pub use kobold_layout::PAGE_SIZE;
+use kobold_layout::PAGE_SIZE;
 const NIL: u32 = u32::MAX;
 
 /// Why a vmap operation failed.
@@ -386,12 +386,6 @@ impl VmapAllocator {
     /// Busy areas `(start, size)` in address order.
     pub fn busy(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
         self.busy.iter().copied()
-    }
-
-    /// The size of the busy area starting at `addr`.
-    pub fn busy_size(&self, addr: u32) -> Option<u32> {
-        let i = self.busy.binary_search_by_key(&addr, |&(s, _)| s).ok()?;
-        self.busy.get(i).map(|&(_, z)| z)
     }
 
     pub fn busy_count(&self) -> usize {

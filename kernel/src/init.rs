@@ -14,7 +14,7 @@
 
 use crate::arch::armv7::semihosting;
 use crate::board::vexpress_a9::{self, sysregs, uart};
-use crate::boot::{self, BootInfo, BootSource};
+use crate::boot::{self, BootError, BootInfo, BootSource};
 use crate::cmdline::{self, Cmdline};
 use crate::console;
 use crate::errno::Errno;
@@ -54,7 +54,7 @@ pub extern "C" fn start_kernel(machine: u32, params_phys: u32) -> ! {
     print_banner();
     let boot = BOOT_INFO.call_once(|| match parse_boot_params(params_phys) {
         Ok(b) => b,
-        Err(msg) => crate::panic::panic_exit(msg),
+        Err(e) => crate::panic::panic_exit(format_args!("cannot use the boot parameters: {e}")),
     });
     print_machine(boot, machine);
     if !semihosting {
@@ -278,10 +278,10 @@ fn remap_devices() {
 /// Finds and parses the ATAG list or DTB at `phys` (mapped by boot.S: the
 /// two sections starting at its section, at its linear address).
 #[unsafe(link_section = ".init.text")]
-fn parse_boot_params(phys: u32) -> Result<BootInfo, &'static str> {
+fn parse_boot_params(phys: u32) -> Result<BootInfo, BootError> {
     let offset = phys.wrapping_sub(layout::PHYS_OFFSET);
     if offset >= 0x4000_0000 || phys == 0 {
-        return Err("no ATAGs or DTB: r2 does not point into RAM");
+        return Err(BootError::NotInRam { r2: phys });
     }
     let virt = phys_to_virt(phys);
     let window_end = (virt & !(SECTION_SIZE - 1)) + 2 * SECTION_SIZE;
@@ -290,12 +290,10 @@ fn parse_boot_params(phys: u32) -> Result<BootInfo, &'static str> {
     // nothing writes the boot parameters.
     let bytes = unsafe { core::slice::from_raw_parts(virt as *const u8, len) };
     if boot::looks_like_dtb(bytes) {
-        let size = boot::dtb_total_size(bytes).ok_or("DTB header is damaged")?;
-        if size > len {
-            return Err("DTB is larger than the 2 MB boot.S maps for it");
-        }
-        boot::parse_dtb(&bytes[..size], phys as u64).map_err(|_| "cannot parse the DTB")
+        // The parser checks the header, and that `totalsize` fits in the
+        // window boot.S mapped (`DtbError::TotalSizeTooLarge` otherwise).
+        boot::parse_dtb(bytes, phys as u64)
     } else {
-        boot::parse_atags(bytes).map_err(|_| "cannot parse the ATAG list")
+        boot::parse_atags(bytes)
     }
 }

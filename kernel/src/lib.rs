@@ -4,7 +4,8 @@
 //! memory exactly as 32-bit ARM Linux 3.18 does. The crate is organised as
 //! the kernel is:
 //!
-//! - [`arch::armv7`] — boot glue (`boot.S`), CP15, exception entry and oops;
+//! - [`arch::armv7`] — boot glue (`boot.S`), CP15, exception entry
+//!   (`entry.S`) and oops;
 //! - [`board::vexpress_a9`] — the board's memory map, UART, system registers;
 //! - [`boot`] — the ATAGs or DTB the boot loader hands over;
 //! - [`cmdline`] — the kernel command line, typed (Linux's kernel/params.c);

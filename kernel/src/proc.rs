@@ -73,17 +73,6 @@ pub struct Snapshot<'a> {
     pub kallsyms: &'a dyn Fn(&mut dyn Write) -> fmt::Result,
 }
 
-/// The files that exist.
-pub const FILES: &[&str] = &[
-    "/proc/buddyinfo",
-    "/proc/cmdline",
-    "/proc/kallsyms",
-    "/proc/meminfo",
-    "/proc/modules",
-    "/proc/uptime",
-    "/proc/vmallocinfo",
-];
-
 /// Renders `path`.
 pub fn read(path: &str, snap: &Snapshot<'_>, out: &mut dyn Write) -> Result<(), Errno> {
     let r = match path {

@@ -46,6 +46,7 @@ pub const fn ticks_to_ns(ticks: u64) -> u64 {
     // (about 195 years).
     ticks / 3 * 125 + (ticks % 3) * 125 / 3
 }
+const _: () = assert!(COUNTER_HZ * 125 == 1_000_000_000 * 3);
 
 /// Splits nanoseconds into Linux printk's `[%5lu.%06lu]` parts.
 pub const fn secs_usecs(ns: u64) -> (u64, u64) {

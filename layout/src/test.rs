@@ -179,8 +179,8 @@ mod vmalloc_arg {
     }
 }
 
-/// The literal values the reference logs show (see
-/// shared/reference/linux-arm-layout.md, sections 1 and 3).
+/// The literal values Linux 3.18's boot logs show for these RAM sizes (its
+/// `Memory:` line and `mem_init`'s virtual kernel memory layout).
 mod known_layouts {
     use super::*;
 

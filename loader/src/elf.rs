@@ -435,7 +435,7 @@ pub(crate) mod tests_support {
     /// Links into freshly allocated images: (core, init, linked).
     pub(crate) fn link_vec<'a>(
         m: &crate::Module<'a>,
-        l: &crate::layout::Layout,
+        l: &crate::layout::ModuleLayout,
         core_base: u32,
         init_base: u32,
         resolver: &dyn crate::link::Resolver,

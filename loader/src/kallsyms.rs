@@ -15,7 +15,7 @@
 //! [`Module::symbol_strtab`]), so listing many symbols costs no name copies.
 
 use crate::elf::{Module, Symbol};
-use crate::layout::{Group, Layout, Placement, Region};
+use crate::layout::{Group, ModuleLayout, Placement, Region};
 use crate::try_vec;
 use alloc::vec::Vec;
 
@@ -53,7 +53,7 @@ impl Listed {
 pub struct NoMemory;
 
 /// Whether kallsyms lists `s`, and where it was placed if so.
-fn listed(s: &Symbol<'_>, l: &Layout, strtab: &[u8]) -> Option<Placement> {
+fn listed(s: &Symbol<'_>, l: &ModuleLayout, strtab: &[u8]) -> Option<Placement> {
     let p = l.placements.get(s.shndx as usize).copied().flatten()?;
     let table = strtab.as_ptr() as usize..strtab.as_ptr() as usize + strtab.len();
     let skip = s.name.is_empty()
@@ -87,7 +87,11 @@ fn letter(group: Group, nobits: bool, local: bool) -> char {
 /// kept (a file of 150,000 COMMON symbols keeps none of them), fallibly; it
 /// is sorted in place (`sort_unstable` with the index as tie-breaker: a
 /// stable sort would allocate a buffer, infallibly).
-pub fn listed_symbols(m: &Module<'_>, l: &Layout, addrs: &[u32]) -> Result<Vec<Listed>, NoMemory> {
+pub fn listed_symbols(
+    m: &Module<'_>,
+    l: &ModuleLayout,
+    addrs: &[u32],
+) -> Result<Vec<Listed>, NoMemory> {
     let strtab = m.symbol_strtab();
     let count = m
         .symbols

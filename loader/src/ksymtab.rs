@@ -33,7 +33,7 @@
 //! ([`TableError::NoMemory`]) and sized by the tables in the file.
 
 use crate::elf::Module;
-use crate::layout::{Layout, Region};
+use crate::layout::{ModuleLayout, Region};
 use crate::{NameError, c_name, try_vec};
 use alloc::vec::Vec;
 use core::cmp::Ordering;
@@ -57,7 +57,9 @@ impl ImageStr {
     }
 }
 
-/// One exported symbol.
+/// One symbol a module exports (an entry of its `__ksymtab` or
+/// `__ksymtab_gpl`). The kernel's own export table has its own type,
+/// `KernelExport`, in the kernel's module wing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Export {
     /// The name, in the core image (`__ksymtab_strings`).
@@ -191,7 +193,7 @@ fn name_at(
 /// (rustc's output) has one section per record.
 fn core_ranges(
     m: &Module<'_>,
-    l: &Layout,
+    l: &ModuleLayout,
     name: &'static str,
 ) -> Result<Vec<(u32, u32)>, TableError<'static>> {
     let placed = |s: &&crate::Section<'_>| {
@@ -226,7 +228,7 @@ fn core_ranges(
 /// is refused.
 pub fn exports<'c>(
     m: &Module<'_>,
-    l: &Layout,
+    l: &ModuleLayout,
     core: &'c [u8],
     core_base: u32,
 ) -> Result<Vec<Export>, TableError<'c>> {
@@ -326,7 +328,7 @@ fn param_cmp(a: &str, b: &str) -> Ordering {
 /// by name (`-` and `_` alike), then table order.
 pub fn params<'c>(
     m: &Module<'_>,
-    l: &Layout,
+    l: &ModuleLayout,
     core: &'c [u8],
     core_base: u32,
     init_base: u32,
@@ -629,7 +631,7 @@ pub(crate) mod tests {
     /// Validates, lays out and links `bytes` at 0xbf000000 (every
     /// undefined symbol resolving to 0xc0001000) and hands the core image
     /// and layout to `f`.
-    fn with_linked<R>(bytes: &[u8], f: impl FnOnce(&Module<'_>, &Layout, &[u8]) -> R) -> R {
+    fn with_linked<R>(bytes: &[u8], f: impl FnOnce(&Module<'_>, &ModuleLayout, &[u8]) -> R) -> R {
         struct Any;
         impl crate::link::Resolver for Any {
             fn resolve(&self, _: &str) -> Option<crate::relocate::Target> {

@@ -28,19 +28,19 @@
 //! Bounds: a region must fit in the module window
 //! ([`MODULE_WINDOW`], `PAGE_OFFSET - MODULES_VADDR` = 16 MB: Linux's
 //! `module_alloc` could never place more), otherwise the module is refused
-//! here ([`LayoutError::RegionTooLarge`]) rather than when an allocation of
-//! gigabytes fails (or, for `modlink`, succeeds). The tables a [`Layout`]
-//! holds are reserved fallibly ([`LayoutError::NoMemory`]) and sized by the
+//! here ([`ModuleLayoutError::RegionTooLarge`]) rather than when an allocation of
+//! gigabytes fails (or, for `modlink`, succeeds). The tables a [`ModuleLayout`]
+//! holds are reserved fallibly ([`ModuleLayoutError::NoMemory`]) and sized by the
 //! file. The PLT keys of each region are a sorted, de-duplicated vector
 //! (not a set: a set allocates per insertion, infallibly), which the linker
-//! binary-searches for a branch's veneer; [`Layout::commons`] is sorted by
+//! binary-searches for a branch's veneer; [`ModuleLayout::commons`] is sorted by
 //! symbol index for the same reason.
 
 use crate::elf::{Module, Section};
 use crate::relocate;
 use crate::try_vec;
 use alloc::vec::Vec;
-use kobold_layout::{MODULES_VADDR, PAGE_OFFSET};
+use kobold_layout::{MODULES_VADDR, PAGE_OFFSET, PAGE_SIZE};
 
 /// The module window's size, `PAGE_OFFSET - MODULES_VADDR` (16 MB): no
 /// region larger than this can be allocated for a module. (With highmem
@@ -48,7 +48,6 @@ use kobold_layout::{MODULES_VADDR, PAGE_OFFSET};
 /// the kernel's allocator refuses a 14-16 MB region then.)
 pub const MODULE_WINDOW: u32 = PAGE_OFFSET - MODULES_VADDR;
 
-const PAGE: u32 = 4096;
 const SHF_WRITE: u32 = 0x1;
 const SHF_EXECINSTR: u32 = 0x4;
 
@@ -108,21 +107,23 @@ pub struct Plt {
 
 /// What a PLT veneer is for: (Thumb caller, symbol index, branch addend).
 /// Entry `i` of a region's PLT serves the `i`-th key of
-/// [`Layout::plt_keys`]; equal keys always mean the same destination.
+/// [`ModuleLayout::plt_keys`]; equal keys always mean the same destination.
 pub type PltKey = (bool, u32, i32);
 
 /// Size of a PLT entry.
 pub const PLT_ENTRY_SIZE: u32 = 8;
 
-/// The plan for one module.
+/// The plan for one module: where each section goes in its core and init
+/// regions (what later Linux calls `struct module_layout`; the kernel's
+/// memory map is kobold-layout's `Layout`, a different thing).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Layout {
+pub struct ModuleLayout {
     /// Indexed by section index; `None` for sections not loaded.
     pub placements: Vec<Option<Placement>>,
     /// Where each SHN_COMMON symbol went: (symbol index, offset in the
     /// core region), after the core data sections, aligned as its st_value
     /// asks (what `ld` does with `-fcommon` tentative definitions). Sorted
-    /// by symbol index (see [`Layout::common_offset`]).
+    /// by symbol index (see [`ModuleLayout::common_offset`]).
     pub commons: Vec<(u32, u32)>,
     /// The PLT of the core and of the init region.
     pub plt: [Plt; 2],
@@ -138,7 +139,7 @@ pub struct Layout {
 
 /// Why a layout is impossible.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LayoutError {
+pub enum ModuleLayoutError {
     /// An allocation failed (the kernel's -ENOMEM).
     NoMemory,
     /// `sh_addralign` is not a power of two (or above a page).
@@ -149,18 +150,18 @@ pub enum LayoutError {
     RegionTooLarge { region: Region, size: u32 },
 }
 
-impl core::fmt::Display for LayoutError {
+impl core::fmt::Display for ModuleLayoutError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            LayoutError::BadAlign { section, align } => {
+            ModuleLayoutError::BadAlign { section, align } => {
                 write!(
                     f,
                     "section {section}: alignment {align} is not a power of two up to 4096"
                 )
             }
-            LayoutError::NoMemory => write!(f, "out of memory"),
-            LayoutError::TooBig => write!(f, "module too large (over 4 GB)"),
-            LayoutError::RegionTooLarge { region, size } => write!(
+            ModuleLayoutError::NoMemory => write!(f, "out of memory"),
+            ModuleLayoutError::TooBig => write!(f, "module too large (over 4 GB)"),
+            ModuleLayoutError::RegionTooLarge { region, size } => write!(
                 f,
                 "module too large: {} region of {size} bytes exceeds the {MODULE_WINDOW}-byte module window",
                 match region {
@@ -176,7 +177,7 @@ fn loaded(s: &Section<'_>) -> bool {
     s.is_alloc() && s.name != ".modinfo" && s.name != "__versions"
 }
 
-impl Layout {
+impl ModuleLayout {
     /// The PLT of `region`.
     pub fn plt(&self, region: Region) -> Plt {
         self.plt[region as usize]
@@ -232,14 +233,6 @@ impl Layout {
                 (off >= start && last <= end).then_some((region, off))
             })
     }
-
-    /// The `(region, group)` holding the byte at `offset` of `region`.
-    pub fn group_at(&self, region: Region, offset: u32) -> Option<Group> {
-        self.groups
-            .iter()
-            .find(|g| g.0 == region && offset >= g.2 && offset < g.3)
-            .map(|g| g.1)
-    }
 }
 
 fn region_of(s: &Section<'_>) -> Option<Region> {
@@ -280,12 +273,12 @@ fn each_branch(m: &Module<'_>, mut f: impl FnMut(Region, PltKey)) {
 /// The PLT keys of each region (Linux's `count_plts`, which also sorts and
 /// skips duplicates): collected into vectors reserved for the number of
 /// branch relocations, sorted, de-duplicated.
-fn plt_keys(m: &Module<'_>) -> Result<[Vec<PltKey>; 2], LayoutError> {
+fn plt_keys(m: &Module<'_>) -> Result<[Vec<PltKey>; 2], ModuleLayoutError> {
     let mut counts = [0usize; 2];
     each_branch(m, |r, _| counts[r as usize] += 1);
     let mut keys = [
-        try_vec(counts[0]).ok_or(LayoutError::NoMemory)?,
-        try_vec(counts[1]).ok_or(LayoutError::NoMemory)?,
+        try_vec(counts[0]).ok_or(ModuleLayoutError::NoMemory)?,
+        try_vec(counts[1]).ok_or(ModuleLayoutError::NoMemory)?,
     ];
     each_branch(m, |r, k| {
         let v: &mut Vec<PltKey> = &mut keys[r as usize];
@@ -301,17 +294,17 @@ fn plt_keys(m: &Module<'_>) -> Result<[Vec<PltKey>; 2], LayoutError> {
 }
 
 /// Lays out the allocated sections of `m`.
-pub fn layout(m: &Module<'_>) -> Result<Layout, LayoutError> {
-    let mut placements = try_vec(m.sections.len()).ok_or(LayoutError::NoMemory)?;
+pub fn layout(m: &Module<'_>) -> Result<ModuleLayout, ModuleLayoutError> {
+    let mut placements = try_vec(m.sections.len()).ok_or(ModuleLayoutError::NoMemory)?;
     placements.resize(m.sections.len(), None);
     // At most one per (region, group).
-    let mut groups = try_vec(2 * Group::ALL.len()).ok_or(LayoutError::NoMemory)?;
+    let mut groups = try_vec(2 * Group::ALL.len()).ok_or(ModuleLayoutError::NoMemory)?;
     let mut sizes = [0u32; 2];
     let plt_keys = plt_keys(m)?;
     let plt_entries = [plt_keys[0].len() as u32, plt_keys[1].len() as u32];
     let mut plt = [Plt::default(); 2];
     let ncommons = m.symbols.iter().filter(|s| s.is_common()).count();
-    let mut commons = try_vec(ncommons).ok_or(LayoutError::NoMemory)?;
+    let mut commons = try_vec(ncommons).ok_or(ModuleLayoutError::NoMemory)?;
     for (ri, region) in [Region::Core, Region::Init].into_iter().enumerate() {
         let mut cursor = 0u32;
         for group in Group::ALL {
@@ -321,16 +314,18 @@ pub fn layout(m: &Module<'_>) -> Result<Layout, LayoutError> {
                     continue;
                 }
                 let align = s.align.max(1);
-                if !align.is_power_of_two() || align > PAGE {
-                    return Err(LayoutError::BadAlign {
+                if !align.is_power_of_two() || align > PAGE_SIZE {
+                    return Err(ModuleLayoutError::BadAlign {
                         section: s.index,
                         align: s.align,
                     });
                 }
                 let offset = cursor
                     .checked_next_multiple_of(align)
-                    .ok_or(LayoutError::TooBig)?;
-                cursor = offset.checked_add(s.size).ok_or(LayoutError::TooBig)?;
+                    .ok_or(ModuleLayoutError::TooBig)?;
+                cursor = offset
+                    .checked_add(s.size)
+                    .ok_or(ModuleLayoutError::TooBig)?;
                 let Some(slot) = placements.get_mut(s.index as usize) else {
                     continue;
                 };
@@ -344,15 +339,15 @@ pub fn layout(m: &Module<'_>) -> Result<Layout, LayoutError> {
             if group == Group::Text && plt_entries[ri] > 0 {
                 let offset = cursor
                     .checked_next_multiple_of(PLT_ENTRY_SIZE)
-                    .ok_or(LayoutError::TooBig)?;
+                    .ok_or(ModuleLayoutError::TooBig)?;
                 let size = plt_entries[ri]
                     .checked_mul(PLT_ENTRY_SIZE)
-                    .ok_or(LayoutError::TooBig)?;
+                    .ok_or(ModuleLayoutError::TooBig)?;
                 plt[ri] = Plt {
                     offset,
                     entries: plt_entries[ri],
                 };
-                cursor = offset.checked_add(size).ok_or(LayoutError::TooBig)?;
+                cursor = offset.checked_add(size).ok_or(ModuleLayoutError::TooBig)?;
             }
             if group == Group::Data && region == Region::Core {
                 for (i, sym) in m.symbols.iter().enumerate() {
@@ -360,8 +355,10 @@ pub fn layout(m: &Module<'_>) -> Result<Layout, LayoutError> {
                         // The validator checked the alignment.
                         let offset = cursor
                             .checked_next_multiple_of(sym.value.max(1))
-                            .ok_or(LayoutError::TooBig)?;
-                        cursor = offset.checked_add(sym.size).ok_or(LayoutError::TooBig)?;
+                            .ok_or(ModuleLayoutError::TooBig)?;
+                        cursor = offset
+                            .checked_add(sym.size)
+                            .ok_or(ModuleLayoutError::TooBig)?;
                         // Within capacity (counted above); in symbol order.
                         commons.push((i as u32, offset));
                     }
@@ -370,19 +367,19 @@ pub fn layout(m: &Module<'_>) -> Result<Layout, LayoutError> {
             if cursor > start {
                 groups.push((region, group, start, cursor));
                 cursor = cursor
-                    .checked_next_multiple_of(PAGE)
-                    .ok_or(LayoutError::TooBig)?;
+                    .checked_next_multiple_of(PAGE_SIZE)
+                    .ok_or(ModuleLayoutError::TooBig)?;
             }
         }
         if cursor > MODULE_WINDOW {
-            return Err(LayoutError::RegionTooLarge {
+            return Err(ModuleLayoutError::RegionTooLarge {
                 region,
                 size: cursor,
             });
         }
         sizes[ri] = cursor;
     }
-    Ok(Layout {
+    Ok(ModuleLayout {
         placements,
         commons,
         plt,
@@ -474,7 +471,7 @@ mod tests {
         m.sections[1].align = 3;
         assert_eq!(
             layout(&m).unwrap_err(),
-            LayoutError::BadAlign {
+            ModuleLayoutError::BadAlign {
                 section: 1,
                 align: 3
             }
@@ -482,14 +479,14 @@ mod tests {
         m.sections[1].align = 8192;
         assert_eq!(
             layout(&m).unwrap_err(),
-            LayoutError::BadAlign {
+            ModuleLayoutError::BadAlign {
                 section: 1,
                 align: 8192
             }
         );
         m.sections[1].align = 4;
         m.sections[4].size = u32::MAX;
-        assert_eq!(layout(&m).unwrap_err(), LayoutError::TooBig);
+        assert_eq!(layout(&m).unwrap_err(), ModuleLayoutError::TooBig);
     }
 
     #[test]

@@ -11,8 +11,8 @@
 //! and the reason. What comes out, a [`Module`], only holds facts that were
 //! checked, so later stages (layout, relocation) index without fear.
 //! The checks are those of Linux 6.x's `elf_validity_cache_copy()` plus the
-//! ones its history shows were missing (see
-//! `../shared/reference/module-loader.md`, section 7).
+//! ones Linux's history shows were missing (checks added to kernel/module/
+//! after 3.18 because malformed files got through).
 //!
 //! Then, in the kernel's order:
 //!

@@ -2,7 +2,7 @@
 //! loaded section into the core or init image, resolve each symbol, apply
 //! each relocation (Linux's `move_module` + `simplify_symbols` +
 //! `apply_relocations`). The caller provides the two images, exactly
-//! [`Layout::core_size`] and [`Layout::init_size`] bytes (in the kernel:
+//! [`ModuleLayout::core_size`] and [`ModuleLayout::init_size`] bytes (in the kernel:
 //! the `module_alloc` memory itself, which is not zeroed, so [`link`]
 //! zero-fills them first); the result is the bytes to run at the two bases,
 //! and [`Linked`] keeps only the resolved symbol addresses.
@@ -27,7 +27,7 @@
 //! cross-state B instead, because its kernel and modules are built for one
 //! state; Kobold's C sample modules mix ARM kernel code with Thumb-2
 //! modules, whose tail calls are B.W. Entry `i` of a region's PLT is the
-//! veneer of the `i`-th of that region's sorted [`Layout::plt_keys`],
+//! veneer of the `i`-th of that region's sorted [`ModuleLayout::plt_keys`],
 //! written when a branch needs it.
 //!
 //! [`entry_points`] finds `init_module` / `cleanup_module` and checks they
@@ -35,7 +35,7 @@
 //! pointers; Kobold reads the symbols, so it checks what they name).
 
 use crate::elf::{Module, SHN_ABS, STB_WEAK, STT_FUNC};
-use crate::layout::{Group, Layout, PLT_ENTRY_SIZE, PltKey, Region};
+use crate::layout::{Group, ModuleLayout, PLT_ENTRY_SIZE, PltKey, Region};
 use crate::relocate::{self, RelocError, Target};
 use crate::try_vec;
 use alloc::vec::Vec;
@@ -125,7 +125,7 @@ const PLT_THUMB: [u16; 2] = [0xf8df, 0xf000];
 /// region at `region_base`), its address returned; `None` if the entry is
 /// outside the image.
 fn veneer(
-    l: &Layout,
+    l: &ModuleLayout,
     region: Region,
     index: u32,
     image: &mut [u8],
@@ -160,7 +160,7 @@ fn veneer(
 /// `l.init_size` bytes; both are zero-filled first.
 pub fn link<'a>(
     m: &Module<'a>,
-    l: &Layout,
+    l: &ModuleLayout,
     core: &mut [u8],
     core_base: u32,
     init: &mut [u8],
@@ -348,7 +348,7 @@ impl core::error::Error for EntryError {}
 /// section, or an undefined symbol of either name refuse the module.
 pub fn entry_points(
     m: &Module<'_>,
-    l: &Layout,
+    l: &ModuleLayout,
     linked: &Linked,
 ) -> Result<EntryPoints, EntryError> {
     let mut out = EntryPoints::default();

@@ -14,7 +14,7 @@
 
 use kobold_loader::KSYM_NAME_LEN;
 use kobold_loader::ksymtab::{self, ParamType, TableError};
-use kobold_loader::layout::{self, LayoutError, MODULE_WINDOW, Region};
+use kobold_loader::layout::{self, MODULE_WINDOW, ModuleLayoutError, Region};
 use kobold_loader::link::{self, EntryError, LinkError, Linked, Resolver};
 use kobold_loader::relocate::{Target, branch_addend};
 use kobold_loader::{LoadError, Module, validate};
@@ -137,7 +137,7 @@ const BASE: u32 = 0xbf00_0000;
 /// Links into fresh images at BASE (init right after core).
 fn link_at_base<'a>(
     m: &Module<'a>,
-    l: &layout::Layout,
+    l: &layout::ModuleLayout,
 ) -> Result<(Vec<u8>, Vec<u8>, Linked), LinkError<'a>> {
     let mut core = vec![0xa5u8; l.core_size as usize];
     let mut init = vec![0xa5u8; l.init_size as usize];
@@ -192,7 +192,7 @@ fn row1_big_bss_lays_out_and_regions_over_the_window_are_refused() {
     let e = layout::layout(&validate(&file).unwrap()).unwrap_err();
     assert_eq!(
         e,
-        LayoutError::RegionTooLarge {
+        ModuleLayoutError::RegionTooLarge {
             region: Region::Core,
             size: (16 << 20) + 4096
         }
@@ -207,7 +207,7 @@ fn row1_big_bss_lays_out_and_regions_over_the_window_are_refused() {
     assert!(
         matches!(
             e,
-            LayoutError::RegionTooLarge {
+            ModuleLayoutError::RegionTooLarge {
                 region: Region::Init,
                 ..
             }
@@ -404,7 +404,7 @@ fn row6_a_4gb_common_symbol_is_refused_at_layout() {
     let e = layout::layout(&m).unwrap_err();
     assert_eq!(
         e,
-        LayoutError::RegionTooLarge {
+        ModuleLayoutError::RegionTooLarge {
             region: Region::Core,
             size: 0xfff0_0000
         }
@@ -611,7 +611,7 @@ fn everything() -> Vec<u8> {
 /// failed and whether it said "out of memory".
 fn load(file: &[u8], images: &mut (Vec<u8>, Vec<u8>)) -> Result<usize, (&'static str, bool)> {
     let m = validate(file).map_err(|e| ("validate", e == LoadError::NoMemory))?;
-    let l = layout::layout(&m).map_err(|e| ("layout", e == LayoutError::NoMemory))?;
+    let l = layout::layout(&m).map_err(|e| ("layout", e == ModuleLayoutError::NoMemory))?;
     let (core, init) = images;
     // The images are the caller's: sized outside the measured stages.
     if core.len() != l.core_size as usize || init.len() != l.init_size as usize {

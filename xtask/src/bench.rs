@@ -17,7 +17,8 @@
 
 use crate::config::{Build, Console, Qemu, Variant};
 use anyhow::{Context, Result, bail};
-use kobold_common::vmap::{PAGE_SIZE, VmapAllocator};
+use kobold_common::vmap::VmapAllocator;
+use kobold_layout::PAGE_SIZE;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Stdio;

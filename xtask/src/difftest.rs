@@ -53,7 +53,7 @@
 //! * Erratum veneers: `--no-fix-cortex-a8` (on by default for ARMv7-A),
 //!   `--no-fix-arm1176`.
 //! * `--defsym` kernel symbols are untyped, and ld treats them as ARM code
-//!   whatever bit 0 says; the stub kernel's symbols are typed ([`kernel_asm`]).
+//!   whatever bit 0 says; the stub kernel's symbols are typed (`kernel_asm`).
 //! * R_ARM_V4BX is applied only under `--fix-v4bx`; the loader always
 //!   applies it (as Linux does), so ld gets `--fix-v4bx`.
 //!

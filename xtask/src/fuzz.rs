@@ -135,7 +135,7 @@ pub fn alloc_bound(file_len: usize) -> usize {
 
 /// The system allocator, counting on threads that asked it to: the largest
 /// single request and the peak of live bytes, and stopping a thread whose
-/// request exceeds its bound (see [`guard`]).
+/// request exceeds its bound (see `guard`).
 pub struct CountingAlloc;
 
 #[global_allocator]
@@ -598,7 +598,7 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// Runs inputs one at a time on a [`Worker`], with the watchdog.
+/// Runs inputs one at a time on a `Worker`, with the watchdog.
 pub struct Runner {
     worker: Worker,
     slow: Duration,

@@ -43,8 +43,9 @@ use regex::Regex;
 
 use crate::process;
 
-/// The kernel shell's prompt (busybox ash's, as root in `/`).
-pub const PROMPT: &str = "/ # ";
+/// The kernel shell's prompt (busybox ash's, as root in `/`): the kernel's
+/// own definition, shared through kobold-common.
+pub use kobold_common::shell::PROMPT;
 
 // ---------------------------------------------------------------------------
 // Driving QEMU

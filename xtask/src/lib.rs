@@ -72,8 +72,9 @@ pub struct KernelArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Build the kernel and write target/kobold/<variant>/{kobold.elf,
-    /// System.map, Image, uImage}, with the `.kallsyms` section filled in.
+    /// Build the kernel and write `kobold.elf`, `System.map`, `Image` and
+    /// `uImage` into `target/kobold/<variant>/`, with the `.kallsyms` section
+    /// filled in.
     Build(KernelArgs),
 
     /// Build, then boot the kernel in `qemu-system-arm -M vexpress-a9` on

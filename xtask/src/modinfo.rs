@@ -27,7 +27,7 @@ impl kobold_loader::link::Resolver for AnyKernel {
 /// start and read `__ksymtab` / `__ksymtab_gpl` (sorted by name); GPL-only
 /// ones marked. Falls back to the `__ksymtab_NAME` symbols C's
 /// EXPORT_SYMBOL leaves if the module does not link.
-fn exports(m: &kobold_loader::Module<'_>, l: &kobold_loader::layout::Layout) -> Vec<String> {
+fn exports(m: &kobold_loader::Module<'_>, l: &kobold_loader::layout::ModuleLayout) -> Vec<String> {
     let base = kobold_layout::MODULES_VADDR;
     // The layout bounded both regions by the module window, so these
     // buffers are at most 16 MB each and the init base cannot overflow.

@@ -1,14 +1,21 @@
 //! `cargo xtask test`: the whole suite, cheapest first.
 //!
-//! 1. Lints: rustfmt, clippy on the host workspace, clippy on the kernel
-//!    for its real target.
-//! 2. Host tests: `cargo test --workspace`, then [`FUZZ_SECONDS`] of
-//!    `cargo xtask fuzz` on the module loader.
-//! 3. Both kernel variants built (only those the selected tests need).
-//! 4. Image checks ([`crate::checks`]), no QEMU.
-//! 5. QEMU boots ([`crate::cases`]), [`JOBS`] at a time, each with a timeout.
+//! 1. Lints (skipped with `--skip-lint`): rustfmt on the workspace and on
+//!    the Rust sample modules; clippy `-D warnings` on the Rust modules
+//!    (for the kernel's target), on the host workspace, and on the kernel
+//!    for its real target; rustdoc `-D warnings` on the host workspace and
+//!    on the kernel for its target.
+//! 2. Host tests: `cargo test --workspace`.
+//! 3. [`FUZZ_SECONDS`] of `cargo xtask fuzz` on the module loader, with the
+//!    fixed seed [`FUZZ_SEED`].
+//! 4. The differential test ([`crate::difftest`]): `modlink` against GNU
+//!    ld, section by section.
+//! 5. The initramfs images and both kernel variants built (only those the
+//!    selected tests need), and the generated DTB if a case boots with it.
+//! 6. Image checks ([`crate::checks`]), no QEMU.
+//! 7. QEMU boots ([`crate::cases`]), [`JOBS`] at a time, each with a timeout.
 //!
-//! Steps 1 to 3 stop the run at the first failure. Steps 4 and 5 print
+//! Steps 1 to 5 stop the run at the first failure. Steps 6 and 7 print
 //! `test <name> ... ok|FAILED` per test, the failures' details, and the
 //! closing line `N passed, M failed`.
 
@@ -52,7 +59,7 @@ pub struct TestArgs {
     #[arg(long, value_name = "SUBSTR")]
     pub filter: Option<String>,
 
-    /// Skip rustfmt and clippy.
+    /// Skip the lints: rustfmt, clippy and rustdoc.
     #[arg(long)]
     pub skip_lint: bool,
 }
@@ -230,6 +237,35 @@ fn lint(root: &Path) -> Result<()> {
             "warnings",
         ]),
         "fix the clippy findings above",
+    )?;
+    // rustdoc's warnings (broken intra-doc links, links to private items,
+    // stray HTML) are errors too: the docs are read, so they must build.
+    process::step("checking the docs (host)");
+    process::run(
+        process::cargo().env("RUSTDOCFLAGS", "-D warnings").args([
+            "doc",
+            "--workspace",
+            "--no-deps",
+        ]),
+        "fix the rustdoc warnings above",
+    )?;
+    process::step(format!("checking the docs ({KERNEL_TARGET})"));
+    let mut doc = process::cargo();
+    crate::build::set_kallsyms_env(
+        &mut doc,
+        crate::build::kallsyms_reserved(root, crate::config::Profile::Release),
+    );
+    process::run(
+        doc.env("RUSTDOCFLAGS", "-D warnings").args([
+            "doc",
+            "-p",
+            KERNEL_PACKAGE,
+            "--target",
+            KERNEL_TARGET,
+            "--release",
+            "--no-deps",
+        ]),
+        "fix the rustdoc warnings above",
     )
 }
 

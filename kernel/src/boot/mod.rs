@@ -221,6 +221,9 @@ fn copy_text(dst: &mut [u8], src: &[u8]) -> usize {
 /// Why the boot parameters were refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BootError {
+    /// `r2` does not point into the first 1 GB of RAM, where boot.S maps
+    /// the boot parameters: there are neither ATAGs nor a DTB to read.
+    NotInRam { r2: u32 },
     /// The ATAG list does not start with ATAG_CORE (0x54410001): `r2` does
     /// not point at ATAGs at all.
     NoAtagCore,
@@ -250,6 +253,12 @@ impl From<DtbError> for BootError {
 impl fmt::Display for BootError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
+            BootError::NotInRam { r2 } => {
+                write!(
+                    f,
+                    "no ATAGs or DTB: r2 ({r2:#010x}) does not point into RAM"
+                )
+            }
             BootError::NoAtagCore => {
                 write!(f, "ATAG list does not start with ATAG_CORE (0x54410001)")
             }

@@ -1,7 +1,7 @@
 //! The rootfs on the running kernel: file pages from the buddy allocator,
 //! copied and read through `kmap_atomic`, whole files through `vmap`.
 
-use super::{PAGE_SIZE, PageStore, Pfn, ROOTFS, UnpackError, Unpacked};
+use super::{PAGE, PageStore, Pfn, ROOTFS, UnpackError, Unpacked};
 use crate::errno::Errno;
 use crate::mm::{self, buddy::Gfp, highmem, pgtable::Prot};
 use core::fmt::Write;
@@ -20,13 +20,13 @@ impl PageStore for BuddyPages {
     }
 
     fn write(&mut self, pfn: Pfn, data: &[u8]) -> Result<(), Errno> {
-        let len = data.len().min(PAGE_SIZE);
+        let len = data.len().min(PAGE);
         let virt = highmem::kmap_atomic(pfn)?;
         // SAFETY: `virt` maps the whole page `pfn`, which the caller owns,
         // until kunmap_atomic; `data` is elsewhere (the initrd's vmap).
         unsafe {
             core::ptr::copy_nonoverlapping(data.as_ptr(), virt as *mut u8, len);
-            core::ptr::write_bytes((virt as usize + len) as *mut u8, 0, PAGE_SIZE - len);
+            core::ptr::write_bytes((virt as usize + len) as *mut u8, 0, PAGE - len);
         }
         highmem::kunmap_atomic(virt);
         Ok(())
@@ -36,7 +36,7 @@ impl PageStore for BuddyPages {
         let virt = highmem::kmap_atomic(pfn)?;
         // SAFETY: `virt` maps the whole page until kunmap_atomic; the page
         // belongs to a file of the sealed rootfs, which nothing writes.
-        let bytes = unsafe { core::slice::from_raw_parts(virt as *const u8, len.min(PAGE_SIZE)) };
+        let bytes = unsafe { core::slice::from_raw_parts(virt as *const u8, len.min(PAGE)) };
         f(bytes);
         highmem::kunmap_atomic(virt);
         Ok(())

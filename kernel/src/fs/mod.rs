@@ -15,12 +15,12 @@
 //! given back, and the boot goes on, like Linux's "Initramfs unpacking
 //! failed: write error" except that the other files are still unpacked.
 //!
-//! # Reading
+//! # Reading (the kernel side, `fs/kernel.rs`)
 //!
-//! - [`with_file`] hands a closure the whole file as one `&[u8]`: the
+//! - `with_file` hands a closure the whole file as one `&[u8]`: the
 //!   file's pages are `vmap`ed read-only for the duration of the call (the
 //!   module loader wants contiguous bytes), then unmapped.
-//! - [`read_file_pages`] hands it one page at a time through `kmap_atomic`
+//! - `read_file_pages` hands it one page at a time through `kmap_atomic`
 //!   (`cat`): nothing is mapped or copied as a whole.
 //!
 //! Neither leaves anything behind: free pages and vm areas are the same
@@ -36,11 +36,12 @@ use crate::errno::Errno;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
-use kobold_layout::PAGE_SHIFT;
+use kobold_layout::PAGE_SIZE;
 use spin::Mutex;
 
-/// Bytes per page.
-pub const PAGE_SIZE: usize = 1 << PAGE_SHIFT;
+/// kobold-layout's `PAGE_SIZE` as a length: file sizes and slices are
+/// `usize`.
+const PAGE: usize = PAGE_SIZE as usize;
 
 /// A page frame number.
 pub type Pfn = u32;
@@ -73,10 +74,10 @@ impl FileData {
     pub fn copy_from(data: &[u8], store: &mut dyn PageStore) -> Result<FileData, Errno> {
         let mut pages = Vec::new();
         pages
-            .try_reserve_exact(data.len().div_ceil(PAGE_SIZE))
+            .try_reserve_exact(data.len().div_ceil(PAGE))
             .map_err(|_| Errno::ENOMEM)?;
         let mut file = FileData { len: 0, pages };
-        for chunk in data.chunks(PAGE_SIZE) {
+        for chunk in data.chunks(PAGE) {
             let Some(pfn) = store.alloc() else {
                 file.release(store);
                 return Err(Errno::ENOMEM);
@@ -120,7 +121,7 @@ impl FileData {
         f: &mut dyn FnMut(&[u8]),
     ) -> Result<(), Errno> {
         for (i, &pfn) in self.pages.iter().enumerate() {
-            let len = (self.len - i * PAGE_SIZE).min(PAGE_SIZE);
+            let len = (self.len - i * PAGE).min(PAGE);
             store.read(pfn, len, f)?;
         }
         Ok(())
@@ -371,7 +372,8 @@ impl RamFs {
         }
     }
 
-    pub fn file_count(&self) -> usize {
+    /// Regular files in the tree (what [`RamFs::unpack`] reports).
+    fn file_count(&self) -> usize {
         self.nodes
             .iter()
             .filter(|(_, n)| matches!(n, Node::File(_)))
@@ -428,7 +430,7 @@ mod tests {
             }
             self.next += 1;
             self.allocs += 1;
-            self.pages.insert(self.next, vec![0xee; PAGE_SIZE]);
+            self.pages.insert(self.next, vec![0xee; PAGE]);
             Some(self.next)
         }
         fn free(&mut self, pfn: Pfn) {
@@ -436,7 +438,7 @@ mod tests {
         }
         fn write(&mut self, pfn: Pfn, data: &[u8]) -> Result<(), Errno> {
             let page = self.pages.get_mut(&pfn).ok_or(Errno::EFAULT)?;
-            assert!(data.len() <= PAGE_SIZE);
+            assert!(data.len() <= PAGE);
             page.fill(0);
             page[..data.len()].copy_from_slice(data);
             Ok(())
@@ -520,10 +522,8 @@ mod tests {
 
     #[test]
     fn files_span_pages_and_end_with_a_partial_page() {
-        let big: Vec<u8> = (0..3 * PAGE_SIZE + 123)
-            .map(|i| (i * 7 % 251) as u8)
-            .collect();
-        let exact = vec![0x5a; 2 * PAGE_SIZE];
+        let big: Vec<u8> = (0..3 * PAGE + 123).map(|i| (i * 7 % 251) as u8).collect();
+        let exact = vec![0x5a; 2 * PAGE];
         let a = cpio::build(&[
             ("big.bin", cpio::S_IFREG | 0o644, &big),
             ("exact.bin", cpio::S_IFREG | 0o644, &exact),
@@ -545,7 +545,7 @@ mod tests {
     #[test]
     fn out_of_pages_skips_the_file_and_gives_its_pages_back() {
         let small = b"fits".to_vec();
-        let huge = vec![1u8; 10 * PAGE_SIZE];
+        let huge = vec![1u8; 10 * PAGE];
         let a = cpio::build(&[
             ("a.ko", cpio::S_IFREG | 0o644, &small),
             ("data/huge.bin", cpio::S_IFREG | 0o644, &huge),
@@ -577,7 +577,7 @@ mod tests {
     #[test]
     fn replacing_a_file_frees_the_old_pages_and_sealing_stops_unpacking() {
         let a = cpio::build(&[
-            ("f", cpio::S_IFREG | 0o644, &[1u8; PAGE_SIZE + 1]),
+            ("f", cpio::S_IFREG | 0o644, &[1u8; PAGE + 1]),
             ("f", cpio::S_IFREG | 0o644, b"new"),
         ]);
         let mut store = FakePages::with_limit(100);

@@ -419,15 +419,6 @@ pub fn attr(site: Site) -> FaultAttr {
     STATE.lock().attrs[site as usize]
 }
 
-/// Replaces `site`'s attribute (what writing Linux's debugfs files does);
-/// returns the old one.
-pub fn set_attr(site: Site, attr: FaultAttr) -> FaultAttr {
-    let mut s = STATE.lock();
-    let old = core::mem::replace(&mut s.attrs[site as usize], attr);
-    update_armed(&s);
-    old
-}
-
 /// Calls and failures of `site` so far.
 pub fn counters(site: Site) -> SiteCounters {
     STATE.lock().counters[site as usize]

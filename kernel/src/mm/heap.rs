@@ -279,13 +279,6 @@ pub struct HeapStats {
     pub empty_regions: usize,
 }
 
-impl HeapStats {
-    /// Pages the regions hold.
-    pub fn region_pages(&self) -> usize {
-        self.regions << REGION_ORDER
-    }
-}
-
 pub fn stats() -> HeapStats {
     let h = HEAP.lock();
     let mut free = 0;

@@ -11,7 +11,7 @@ use super::pgtable::{self, L1Entry, Prot};
 use crate::arch::armv7::cp15;
 use core::cell::UnsafeCell;
 use core::fmt;
-use kobold_layout::{SECTION_SIZE, SWAPPER_PG_DIR, phys_to_virt, virt_to_phys};
+use kobold_layout::{PAGE_SIZE, SECTION_SIZE, SWAPPER_PG_DIR, phys_to_virt, virt_to_phys};
 use spin::Mutex;
 
 /// Why a mapping could not be made.
@@ -280,12 +280,12 @@ pub unsafe fn protect_kernel_image(img: &super::sections::KernelImage) -> Result
 /// # Safety
 /// As for [`map_page`], for every page of the range.
 pub unsafe fn map_range(virt: u32, phys: u32, len: u32, prot: Prot) -> Result<(), MapError> {
-    let pages = len.div_ceil(4096);
+    let pages = len.div_ceil(PAGE_SIZE);
     for i in 0..pages {
         // SAFETY: the caller vouches for the whole range.
-        if let Err(e) = unsafe { map_page(virt + i * 4096, phys + i * 4096, prot) } {
+        if let Err(e) = unsafe { map_page(virt + i * PAGE_SIZE, phys + i * PAGE_SIZE, prot) } {
             // SAFETY: undoing exactly what this call mapped.
-            unsafe { unmap_range(virt, i * 4096) };
+            unsafe { unmap_range(virt, i * PAGE_SIZE) };
             return Err(e);
         }
     }
@@ -298,9 +298,9 @@ pub unsafe fn map_range(virt: u32, phys: u32, len: u32, prot: Prot) -> Result<()
 /// # Safety
 /// Nothing may be using the range.
 pub unsafe fn unmap_range(virt: u32, len: u32) {
-    for i in 0..len.div_ceil(4096) {
+    for i in 0..len.div_ceil(PAGE_SIZE) {
         // SAFETY: per the contract.
-        unsafe { unmap_page(virt + i * 4096) };
+        unsafe { unmap_page(virt + i * PAGE_SIZE) };
     }
 }
 
@@ -312,17 +312,17 @@ pub unsafe fn unmap_range(virt: u32, len: u32) {
 /// The new permissions must not break a current user of the range.
 pub unsafe fn protect_range(virt: u32, len: u32, prot: Prot) -> Result<(), MapError> {
     let _guard = PGTABLE_LOCK.lock();
-    let pages = len.div_ceil(4096);
+    let pages = len.div_ceil(PAGE_SIZE);
     // First check every page, then rewrite: all or nothing.
     for i in 0..pages {
-        let v = virt + i * 4096;
+        let v = virt + i * PAGE_SIZE;
         match pgtable::decode_l1(read_l1(v)) {
             L1Entry::Table { .. } => {}
             _ => return Err(MapError::SectionInTheWay { virt: v }),
         }
     }
     for i in 0..pages {
-        let v = virt + i * 4096;
+        let v = virt + i * PAGE_SIZE;
         if let L1Entry::Table { l2_phys, .. } = pgtable::decode_l1(read_l1(v)) {
             let entry = (phys_to_virt(l2_phys) as *mut u32).wrapping_add(pgtable::l2_index(v));
             // SAFETY: a live second-level table in lowmem; index < 256.

@@ -166,7 +166,7 @@ impl Prot {
 /// B3.5.1), so one encoder and one decoder serve both.
 #[derive(Clone, Copy, Debug)]
 pub struct Fields {
-    /// Descriptor type bits and AP[0] (privileged access), always set.
+    /// Descriptor type bits and AP\[0\] (privileged access), always set.
     pub base: u32,
     pub b: u32,
     pub c: u32,

@@ -36,12 +36,12 @@
 use super::buddy::{Gfp, Pfn};
 use super::fault_inject::{self, Site};
 use super::pgtable::Prot;
-use super::vmap::{PAGE_SIZE, VmapAllocator, with_guard};
+use super::vmap::{VmapAllocator, with_guard};
 use super::{highmem, map_page, page_alloc, unmap_page};
 use crate::errno::Errno;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
-use kobold_layout::PAGE_SHIFT;
+use kobold_layout::{PAGE_SHIFT, PAGE_SIZE};
 use spin::{Mutex, Once};
 
 /// Which window an area lives in.

@@ -483,8 +483,10 @@ param_ops!(
     param_ops_charp = 9
 );
 
-/// One exported symbol.
-pub struct Export {
+/// One symbol the kernel exports to modules (an entry of Linux's
+/// `__ksymtab`/`__ksymtab_gpl` of vmlinux); a module's own exports are
+/// the loader's `ksymtab::Export`.
+pub struct KernelExport {
     pub name: &'static str,
     pub addr: u32,
     pub is_func: bool,
@@ -493,7 +495,7 @@ pub struct Export {
 
 macro_rules! table {
     ($($kind:ident $name:literal => $e:expr),* $(,)?) => {
-        [$(Export {
+        [$(KernelExport {
             name: $name,
             addr: $e as *const () as u32,
             is_func: table!(@func $kind),
@@ -508,8 +510,8 @@ macro_rules! table {
 }
 
 /// The kernel's export table, built on first use.
-pub fn exports() -> &'static [Export] {
-    static TABLE: spin::Once<[Export; 57]> = spin::Once::new();
+pub fn exports() -> &'static [KernelExport] {
+    static TABLE: spin::Once<[KernelExport; 57]> = spin::Once::new();
     TABLE.call_once(|| {
         table![
             fn "printk" => printk,

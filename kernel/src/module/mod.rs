@@ -61,7 +61,7 @@ use core::sync::atomic::AtomicU32;
 #[cfg(target_arch = "arm")]
 use core::sync::atomic::Ordering;
 use kobold_loader::ksymtab::{self, ParamType};
-use kobold_loader::layout::{Group, Layout, Region};
+use kobold_loader::layout::{Group, ModuleLayout, Region};
 use kobold_loader::link::Resolver;
 use kobold_loader::relocate::Target;
 use spin::Mutex;
@@ -878,10 +878,10 @@ fn lay_out(
     backend: &mut dyn Backend,
     name: &ModName,
     m: &kobold_loader::Module<'_>,
-) -> Result<Layout, Errno> {
+) -> Result<ModuleLayout, Errno> {
     let l = match kobold_loader::layout::layout(m) {
         Ok(l) => l,
-        Err(kobold_loader::layout::LayoutError::NoMemory) => return Err(Errno::ENOMEM),
+        Err(kobold_loader::layout::ModuleLayoutError::NoMemory) => return Err(Errno::ENOMEM),
         Err(e) => {
             klog!(backend, Err, "{name}: {e}");
             return Err(Errno::ENOEXEC);
@@ -939,7 +939,7 @@ fn allocate<'b>(
     mods: &mut Modules,
     backend: &'b mut dyn Backend,
     name: &ModName,
-    l: &Layout,
+    l: &ModuleLayout,
     strings: Vec<u32>,
 ) -> Result<(Loading<'b>, Images), Errno> {
     let mut loading = Loading {
@@ -994,7 +994,7 @@ fn link<'a>(
     loading: &mut Loading<'_>,
     id: &Identity<'_>,
     m: &kobold_loader::Module<'a>,
-    l: &Layout,
+    l: &ModuleLayout,
     img: &mut Images,
     used: Vec<ModName>,
 ) -> Result<(kobold_loader::link::Linked, Vec<ModName>), Errno> {
@@ -1046,7 +1046,7 @@ fn tables(
     loading: &mut Loading<'_>,
     name: &ModName,
     m: &kobold_loader::Module<'_>,
-    l: &Layout,
+    l: &ModuleLayout,
     img: &Images,
 ) -> Result<(Vec<ksymtab::Export>, Vec<ksymtab::Param>), Errno> {
     let backend = &mut *loading.backend;
@@ -1135,7 +1135,7 @@ fn entry_points(
     loading: &mut Loading<'_>,
     name: &ModName,
     m: &kobold_loader::Module<'_>,
-    l: &Layout,
+    l: &ModuleLayout,
     linked: &kobold_loader::link::Linked,
 ) -> Result<(Option<u32>, Option<u32>), Errno> {
     match kobold_loader::link::entry_points(m, l, linked) {
@@ -1150,7 +1150,7 @@ fn entry_points(
 /// Step 7: W^X per group (Linux's `module_enable_ro` / `module_enable_nx`)
 /// and the instruction cache flushed for text. The ro-after-init group
 /// stays writable until init is done: returns it.
-fn protect(backend: &mut dyn Backend, l: &Layout, img: &Images) -> Option<(u32, u32)> {
+fn protect(backend: &mut dyn Backend, l: &ModuleLayout, img: &Images) -> Option<(u32, u32)> {
     let mut ro_after_init = None;
     for &(region, group, start, end) in &l.groups {
         let base = if region == Region::Core {

@@ -1,7 +1,7 @@
 //! Kobold's shell: a prompt on the serial console and a handful of
 //! busybox-style commands.
 //!
-//! The command logic is separate from the hardware: [`execute`] takes a
+//! The command logic is separate from the hardware: [`Shell::execute`] takes a
 //! [`Platform`] that performs the actions (read a /proc file, touch physical
 //! memory, power off). The kernel implements it for real; the unit tests with
 //! a fake, so every command and error message is tested on the host.
@@ -27,8 +27,9 @@ use crate::selftest::SelftestError;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
-/// The prompt, busybox ash's for root in `/`.
-pub const PROMPT: &str = "/ # ";
+/// The prompt, busybox ash's for root in `/`; defined in kobold-common,
+/// where xtask's harness finds it too.
+pub use kobold_common::shell::PROMPT;
 
 /// Ways `provoke-crash` can crash the kernel on purpose (names after Linux's
 /// lkdtm, drivers/misc/lkdtm).

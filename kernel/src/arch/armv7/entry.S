@@ -18,6 +18,16 @@
  *   - restore everything (the handler may change the registers) and return
  *     with RFE, which reloads pc and cpsr in one go.
  * The kind numbers are ExceptionKind's discriminants in exception.rs.
+ *
+ * Why this file is not part of the top-level boot.S: the two are Linux's two
+ * files and run in two different worlds. boot.S (head.S) runs once, before
+ * the MMU is on, at physical addresses, position-independent, from
+ * .head.text, and is never entered again. This
+ * file (entry-armv.S) runs on every exception, with the MMU on, at virtual
+ * addresses: its vector page is mapped at 0xffff0000, and its stubs are
+ * bound to the Rust beside them — the frame layout is ptregs.rs's PtRegs,
+ * the kind numbers exception.rs's ExceptionKind. So it lives in the arch
+ * wing with them, and boot.S stays at the top level with linker.ld.
  */
     .syntax unified
     .arm

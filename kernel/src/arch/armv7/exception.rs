@@ -12,7 +12,7 @@
 //! `Internal error: Oops: <fsr> [#1] ARM`, then the registers with `PC is
 //! at symbol+off/size`.
 
-use super::fsr;
+use super::fsr::Abort;
 use super::ptregs::{PSR_T_BIT, PtRegs, SystemRegs};
 use super::semihosting;
 use crate::kallsyms;
@@ -20,8 +20,10 @@ use crate::mm::pgtable;
 use crate::{pr_alert, pr_emerg};
 use aarch32_cpu::register::{Dacr, Dfar, Dfsr, Ifar, Ifsr, Sctlr, SysRegRead, Ttbr0};
 use core::sync::atomic::{AtomicU32, Ordering};
+use kobold_layout::PAGE_SIZE;
 
-/// Which vector was taken (the numbers entry.S passes).
+/// Which vector was taken: the numbers entry.S passes to
+/// `handle_exception` (the vector's offset in the table divided by 4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub enum ExceptionKind {
@@ -35,20 +37,37 @@ pub enum ExceptionKind {
     Fiq = 7,
 }
 
+impl ExceptionKind {
+    /// The vector entry.S numbered `n`, if it is one.
+    pub const fn from_vector(n: u32) -> Option<ExceptionKind> {
+        Some(match n {
+            0 => ExceptionKind::Reset,
+            1 => ExceptionKind::Undefined,
+            2 => ExceptionKind::Svc,
+            3 => ExceptionKind::PrefetchAbort,
+            4 => ExceptionKind::DataAbort,
+            5 => ExceptionKind::Reserved,
+            6 => ExceptionKind::Irq,
+            7 => ExceptionKind::Fiq,
+            _ => return None,
+        })
+    }
+}
+
 static DIE_COUNTER: AtomicU32 = AtomicU32::new(0);
 
-/// Called by every stub in entry.S.
+/// Called by every stub in entry.S with the vector's number.
 #[unsafe(no_mangle)]
 extern "C" fn handle_exception(regs: &mut PtRegs, kind: u32) {
-    match kind {
-        1 => {
+    match ExceptionKind::from_vector(kind) {
+        Some(ExceptionKind::Undefined) => {
             // entry.S subtracted 4; a Thumb instruction is 2 bytes shorter.
             if regs.cpsr & PSR_T_BIT != 0 {
                 regs.pc += 2;
             }
             die("Oops - undefined instruction", 0, regs);
         }
-        2 => {
+        Some(ExceptionKind::Svc) => {
             // The SVC's own encoding holds its immediate (ARM state only;
             // Kobold never runs Thumb kernel code).
             // SAFETY: pc - 4 is the SVC instruction that just executed, so it
@@ -61,40 +80,38 @@ extern "C" fn handle_exception(regs: &mut PtRegs, kind: u32) {
             }
             die("Oops - bad syscall", insn & 0x00ff_ffff, regs);
         }
-        3 => {
-            let ifsr = Ifsr::read_raw();
-            let ifar = Ifar::read_raw();
-            kernel_fault(ifar, ifsr, fsr::ifsr_name(ifsr), "IFSR", regs);
+        Some(ExceptionKind::PrefetchAbort) => {
+            kernel_fault(Ifar::read_raw(), Ifsr::read_raw(), Abort::Prefetch, regs)
         }
-        4 => {
-            let dfsr = Dfsr::read_raw();
-            let dfar = Dfar::read_raw();
-            kernel_fault(dfar, dfsr, fsr::dfsr_name(dfsr), "DFSR", regs);
+        Some(ExceptionKind::DataAbort) => {
+            kernel_fault(Dfar::read_raw(), Dfsr::read_raw(), Abort::Data, regs)
         }
-        _ => die("Oops - unexpected exception", kind, regs),
+        Some(
+            ExceptionKind::Reset
+            | ExceptionKind::Reserved
+            | ExceptionKind::Irq
+            | ExceptionKind::Fiq,
+        )
+        | None => die("Oops - unexpected exception", kind, regs),
     }
 }
 
 /// Linux's `__do_kernel_fault` for a fault nothing can fix up.
-fn kernel_fault(addr: u32, fsr_value: u32, why: &str, reg: &str, regs: &PtRegs) -> ! {
+fn kernel_fault(addr: u32, fsr_value: u32, abort: Abort, regs: &PtRegs) -> ! {
     crate::console::printk::bust_locks();
-    let what = if addr < 4096 {
+    let what = if addr < PAGE_SIZE {
         "NULL pointer dereference"
     } else {
         "paging request"
     };
     pr_alert!("Unable to handle kernel {what} at virtual address {addr:08x}");
     show_pte(addr);
-    let access = if reg == "DFSR" {
-        if fsr::is_write(fsr_value) {
-            ", write"
-        } else {
-            ", read"
-        }
-    } else {
-        ", instruction fetch"
-    };
-    pr_alert!("{reg}: {fsr_value:#010x} ({why}{access})");
+    pr_alert!(
+        "{}: {fsr_value:#010x} ({}, {})",
+        abort.register(),
+        abort.cause(fsr_value),
+        abort.access(fsr_value)
+    );
     die("Oops", fsr_value, regs);
 }
 

@@ -6,6 +6,45 @@
 //! `fsr_info[]` (arch/arm/mm/fsr-2level.c); the names below are Linux's, so
 //! an oops reads the same as on a real ARM board.
 
+/// Which abort a fault status belongs to. Each has its own status and
+/// address register and its own table of causes (Linux: `do_DataAbort`
+/// with `fsr_info[]`, `do_PrefetchAbort` with `ifsr_info[]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Abort {
+    /// A data abort: the status in DFSR, the address in DFAR.
+    Data,
+    /// A prefetch abort: the status in IFSR, the address in IFAR.
+    Prefetch,
+}
+
+impl Abort {
+    /// The status register's name, as the oops prints it.
+    pub const fn register(self) -> &'static str {
+        match self {
+            Abort::Data => "DFSR",
+            Abort::Prefetch => "IFSR",
+        }
+    }
+
+    /// Linux's name for the cause of the fault with status `fsr`.
+    pub fn cause(self, fsr: u32) -> &'static str {
+        match self {
+            Abort::Data => dfsr_name(fsr),
+            Abort::Prefetch => ifsr_name(fsr),
+        }
+    }
+
+    /// The access that faulted: a data abort's WnR bit tells a read from a
+    /// write; a prefetch abort is always an instruction fetch.
+    pub const fn access(self, fsr: u32) -> &'static str {
+        match self {
+            Abort::Data if is_write(fsr) => "write",
+            Abort::Data => "read",
+            Abort::Prefetch => "instruction fetch",
+        }
+    }
+}
+
 /// The five-bit fault status of an FSR value.
 pub const fn fault_status(fsr: u32) -> u32 {
     ((fsr >> 6) & 0x10) | (fsr & 0xf)

@@ -29,6 +29,3 @@ pub const UART0_PHYS: u32 = MB_PERIPH_PHYS + UART0_OFFSET;
 /// drivers move to `ioremap`ed addresses once vmalloc works.
 pub const SYSREGS_VIRT: u32 = MB_PERIPH_VIRT + SYSREGS_OFFSET;
 pub const UART0_VIRT: u32 = MB_PERIPH_VIRT + UART0_OFFSET;
-
-/// The highest physical address QEMU can give RAM (`-m 1024`).
-pub const RAM_MAX_END: u64 = 0xa000_0000;
