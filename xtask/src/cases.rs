@@ -386,29 +386,35 @@ pub const CASES: &[Case] = &[
             "poweroff",
         ],
         expect: &[
-            line("hello.ko  (3296 bytes)"),
+            line("hello.ko  ({filesize:hello} bytes)").computed(),
             line("Hello, Kobold! (2 of 2)"),
-            regex(r"^hello: init_module is hello_init\+0x0/0x[0-9a-f]+ \[hello\], loaded at bf00[0-9a-f]{4}$"),
+            regex(r"^hello: init_module is hello_init\+0x0/0x{symsize:hello:hello_init} \[hello\], loaded at bf[0-9a-f]{6}$")
+                .computed(),
             line(r#"consumer: provider_add(40, 2) = 42, "greetings from provider""#),
+            // Each module right after the one before (its init region freed).
             block(&[
-                "consumer 8192 0 - Live 0xbf008000 (O)",
-                "provider 12288 1 consumer, Live 0xbf004000 (O)",
-                "hello 12288 0 - Live 0xbf000000 (O)",
-            ]),
+                "consumer {size:consumer} 0 - Live 0x{after:hello+provider} (O)",
+                "provider {size:provider} 1 consumer, Live 0x{after:hello} (O)",
+                "hello {size:hello} 0 - Live 0xbf000000 (O)",
+            ])
+            .computed(),
             block(&[
                 "Module                  Size  Used by",
-                "consumer                8192  0",
-                "provider               12288  1 consumer",
-                "hello                  12288  0",
-            ]),
+                "consumer            {size:consumer:>8}  0",
+                "provider            {size:provider:>8}  1 consumer",
+                "hello               {size:hello:>8}  0",
+            ])
+            .computed(),
             line("rmmod: can't unload module 'provider': Resource temporarily unavailable"),
+            // vmallocinfo's `%7ld` size column.
             regex_block(&[
-                r"^0xbf000000-0xbf004000   16384 \S*module_alloc\+0x0/0x[0-9a-f]+ pages=3 vmalloc$",
-                r"^0xbf004000-0xbf008000   16384 \S*module_alloc\+0x0/0x[0-9a-f]+ pages=3 vmalloc$",
-                r"^0xbf008000-0xbf00b000   12288 \S*module_alloc\+0x0/0x[0-9a-f]+ pages=2 vmalloc$",
-            ]),
-            regex(r"^bf000[0-9a-f]{3} t hello_exit\t\[hello\]$"),
-            regex(r"^bf004[0-9a-f]{3} T provider_add\t\[provider\]$"),
+                r"^0xbf000000-0x{after:hello} {area:hello:>7} \S*module_alloc\+0x0/0x[0-9a-f]+ pages={pages:hello} vmalloc$",
+                r"^0x{after:hello}-0x{after:hello+provider} {area:provider:>7} \S*module_alloc\+0x0/0x[0-9a-f]+ pages={pages:provider} vmalloc$",
+                r"^0x{after:hello+provider}-0x{after:hello+provider+consumer} {area:consumer:>7} \S*module_alloc\+0x0/0x[0-9a-f]+ pages={pages:consumer} vmalloc$",
+            ])
+            .computed(),
+            line("{addr:hello:hello_exit} t hello_exit\t[hello]").computed(),
+            line("{addr:provider:provider_add@hello} T provider_add\t[provider]").computed(),
             regex(r"^c0[0-9a-f]{6} [dD] module_addr_min$"),
             line("parm:           count:How many greetings (0: silent) (int)"),
             line("Goodbye, Kobold"),
@@ -488,7 +494,7 @@ pub const CASES: &[Case] = &[
             regex(r"^bigmod: table bf[0-9a-f]{6} \(65536 bytes\), data bf[0-9a-f]{6}, bss bf[0-9a-f]{6}, checksum 98c9e000, 0 bad$"),
             line("thumbdemo: triple(14) = 42"),
             line("modules-load: inserted module 'thumbdemo'"),
-            regex(r"^bigmod 1[0-9]{5} 0 - Live 0xbf[0-9a-f]{6} \(O\)$"),
+            regex(r"^bigmod {size:bigmod} 0 - Live 0xbf[0-9a-f]{6} \(O\)$").computed(),
             regex(r"^0x[ef][0-9a-f]{7}-0x[ef][0-9a-f]{7}   69632 \S*kobold_vmalloc\+0x0/0x[0-9a-f]+ pages=16 vmalloc$"),
             line("memuser: vfree'd"),
             line("thumbdemo: bye"),
@@ -515,7 +521,7 @@ pub const CASES: &[Case] = &[
         ],
         expect: &[
             regex(r"^hugebss: 768 pages of \.bss at bf[0-9a-f]{6}, 0 bad$"),
-            regex(r"^hugebss 31[0-9]{5} 0 - Live 0xbf[0-9a-f]{6} \(O\)$"),
+            regex(r"^hugebss {size:hugebss} 0 - Live 0xbf[0-9a-f]{6} \(O\)$").computed(),
             line("hugebss: unloading"),
             comes_back(r"^MemFree: +(\d+) kB$", 3 * 1024, 1024),
             POWER_DOWN,
@@ -590,7 +596,7 @@ pub const CASES: &[Case] = &[
         ],
         expect: &[
             regex(r"^bss13m: 3328 pages of \.bss at bf[0-9a-f]{6}, 0 bad$"),
-            regex(r"^hugebss: module_alloc of 31[0-9]{5} bytes failed \(ENOMEM\)$"),
+            line("hugebss: module_alloc of {size:hugebss} bytes failed (ENOMEM)").computed(),
             line("insmod: can't insert '/lib/modules/hugebss.ko': Cannot allocate memory"),
             line("bss13m: unloading"),
             regex(r"^hugebss: 768 pages of \.bss at bf[0-9a-f]{6}, 0 bad$"),
@@ -665,8 +671,8 @@ pub const CASES: &[Case] = &[
             line("rust_hello: Hello, Kobold! (2 of 2)"),
             regex(r"^rust_hello: vmalloc'd 12288 bytes at 0x[0-9a-f]{8}, sum 1566720$"),
             line("rust_consumer: provider_add(20, 22) = 42"),
-            regex(r"^provider 12288 1 rust_consumer, Live 0xbf[0-9a-f]{6} \(O\)$"),
-            regex(r"^rust_hello \d+ 0 - Live 0xbf000000 \(O\)$"),
+            line("provider {size:provider} 1 rust_consumer, Live 0x{after:rust_hello} (O)").computed(),
+            line("rust_hello {size:rust_hello} 0 - Live 0xbf000000 (O)").computed(),
             line("parm:           count:How many greetings (int)"),
             line("rust_hello: Goodbye, Kobold"),
             forbid_regex(r"unknown parameter"),
@@ -1259,9 +1265,27 @@ mod tests {
                 case.name
             );
             for check in case.expect {
-                for re in check.regexes() {
-                    regex::Regex::new(re).unwrap_or_else(|e| panic!("{}: /{re}/: {e}", case.name));
+                // Placeholders only in computed checks (elsewhere they would
+                // be matched literally), each well-formed.
+                let keys = std::cell::RefCell::new(Vec::new());
+                let dummy = |key: &str| {
+                    keys.borrow_mut().push(key.to_string());
+                    crate::figures::check_syntax(key).map(|()| "0".to_string())
+                };
+                for s in check.expected() {
+                    let filled = crate::harness::fill_placeholders(s, &dummy)
+                        .unwrap_or_else(|e| panic!("{}: `{s}`: {e}", case.name));
+                    if check.regexes().contains(&s) {
+                        regex::Regex::new(&filled)
+                            .unwrap_or_else(|e| panic!("{}: /{s}/: {e}", case.name));
+                    }
                 }
+                assert_eq!(
+                    check.computed,
+                    !keys.borrow().is_empty(),
+                    "{}: {check:?}: placeholders need .computed(), and .computed() needs placeholders",
+                    case.name
+                );
                 if let crate::harness::Scope::Output(cmd) = check.scope {
                     assert!(
                         case.input.contains(&cmd),

@@ -646,6 +646,9 @@ pub struct Check {
     pub scope: Scope,
     /// Match lines with their printk time instead of without.
     pub raw: bool,
+    /// The expected text is a template: its `{kind:args}` placeholders are
+    /// filled before matching (see [`Check::computed`]).
+    pub computed: bool,
     pub matcher: Match,
 }
 
@@ -654,6 +657,7 @@ pub const fn line(s: &'static str) -> Check {
     Check {
         scope: Scope::All,
         raw: false,
+        computed: false,
         matcher: Match::Line(s),
     }
 }
@@ -663,6 +667,7 @@ pub const fn regex(re: &'static str) -> Check {
     Check {
         scope: Scope::All,
         raw: false,
+        computed: false,
         matcher: Match::Regex(re),
     }
 }
@@ -672,6 +677,7 @@ pub const fn block(lines: &'static [&'static str]) -> Check {
     Check {
         scope: Scope::All,
         raw: false,
+        computed: false,
         matcher: Match::Block(lines),
     }
 }
@@ -681,6 +687,7 @@ pub const fn regex_block(res: &'static [&'static str]) -> Check {
     Check {
         scope: Scope::All,
         raw: false,
+        computed: false,
         matcher: Match::RegexBlock(res),
     }
 }
@@ -690,6 +697,7 @@ pub const fn forbid_line(s: &'static str) -> Check {
     Check {
         scope: Scope::All,
         raw: false,
+        computed: false,
         matcher: Match::ForbidLine(s),
     }
 }
@@ -699,6 +707,7 @@ pub const fn forbid_regex(re: &'static str) -> Check {
     Check {
         scope: Scope::All,
         raw: false,
+        computed: false,
         matcher: Match::ForbidRegex(re),
     }
 }
@@ -708,6 +717,7 @@ pub const fn count(s: &'static str, n: usize) -> Check {
     Check {
         scope: Scope::All,
         raw: false,
+        computed: false,
         matcher: Match::Count(s, n),
     }
 }
@@ -718,6 +728,7 @@ pub const fn comes_back(re: &'static str, dip: u64, tolerance: u64) -> Check {
     Check {
         scope: Scope::All,
         raw: false,
+        computed: false,
         matcher: Match::ComesBack { re, dip, tolerance },
     }
 }
@@ -727,6 +738,7 @@ pub const fn same_output(command: &'static str) -> Check {
     Check {
         scope: Scope::All,
         raw: true,
+        computed: false,
         matcher: Match::SameOutput(command),
     }
 }
@@ -736,6 +748,7 @@ pub const fn monotonic_timestamps() -> Check {
     Check {
         scope: Scope::All,
         raw: false,
+        computed: false,
         matcher: Match::MonotonicTimestamps,
     }
 }
@@ -762,6 +775,18 @@ impl Check {
         Check { raw: true, ..self }
     }
 
+    /// The same check with its expected text computed from the built
+    /// files: each `{kind:args}` placeholder in it (a lower-case kind, so
+    /// a regex's `{4}` stays a quantifier) is replaced by its value, e.g.
+    /// `{size:hello}` by hello.ko's core size (see [`crate::figures`]), so
+    /// an expectation never hard-codes what one compiler emitted.
+    pub const fn computed(self) -> Check {
+        Check {
+            computed: true,
+            ..self
+        }
+    }
+
     /// Every regex in the check, for validating the case table.
     pub fn regexes(&self) -> Vec<&'static str> {
         match self.matcher {
@@ -771,8 +796,30 @@ impl Check {
         }
     }
 
-    /// `Ok` if the transcript satisfies the check, else what is wrong.
+    /// The expected strings of the check (lines, regexes), in order.
+    pub fn expected(&self) -> Vec<&'static str> {
+        match self.matcher {
+            Match::Line(s)
+            | Match::Regex(s)
+            | Match::ForbidLine(s)
+            | Match::ForbidRegex(s)
+            | Match::Count(s, _)
+            | Match::ComesBack { re: s, .. } => vec![s],
+            Match::Block(v) | Match::RegexBlock(v) => v.to_vec(),
+            Match::MonotonicTimestamps | Match::SameOutput(_) => Vec::new(),
+        }
+    }
+
+    /// `Ok` if the transcript satisfies the check, else what is wrong. A
+    /// [`computed`](Check::computed) check fails: it needs
+    /// [`Check::evaluate_with`].
     pub fn evaluate(&self, t: &Transcript) -> Result<(), String> {
+        self.evaluate_with(t, &|key| Err(format!("no value for `{{{key}}}` here")))
+    }
+
+    /// [`Check::evaluate`], with `fill` giving the value of each
+    /// placeholder of a [`computed`](Check::computed) check.
+    pub fn evaluate_with(&self, t: &Transcript, fill: &Fill<'_>) -> Result<(), String> {
         if let Match::SameOutput(cmd) = self.matcher {
             return same_runs(cmd, &t.outputs_of(cmd));
         }
@@ -785,47 +832,78 @@ impl Check {
         };
         let raw = lines(&text);
         if self.raw {
-            return self.evaluate_lines(&raw, &raw);
+            return self.evaluate_lines_with(&raw, &raw, fill);
         }
         let stripped: Vec<&str> = raw.iter().map(|l| strip_printk_time(l)).collect();
-        self.evaluate_lines(&stripped, &raw)
+        self.evaluate_lines_with(&stripped, &raw, fill)
     }
 
     /// The check on already-split lines: `lines` for matching, `raw` (with
     /// printk times) for the timestamp check.
     pub fn evaluate_lines(&self, lines: &[&str], raw: &[&str]) -> Result<(), String> {
+        self.evaluate_lines_with(lines, raw, &|key| {
+            Err(format!("no value for `{{{key}}}` here"))
+        })
+    }
+
+    /// [`Check::evaluate_lines`] with placeholder values from `fill`.
+    pub fn evaluate_lines_with(
+        &self,
+        lines: &[&str],
+        raw: &[&str],
+        fill: &Fill<'_>,
+    ) -> Result<(), String> {
+        let filled: Vec<String> = if self.computed {
+            self.expected()
+                .iter()
+                .map(|s| fill_placeholders(s, fill))
+                .collect::<Result<_, _>>()?
+        } else {
+            self.expected().iter().map(|s| s.to_string()).collect()
+        };
+        let want: Vec<&str> = filled.iter().map(String::as_str).collect();
+        self.match_lines(&want, lines, raw)
+    }
+
+    /// The matcher's logic with `want` as its expected strings (the
+    /// matcher's own, or filled in).
+    fn match_lines(&self, want: &[&str], lines: &[&str], raw: &[&str]) -> Result<(), String> {
         let compile = |re: &str| Regex::new(re).map_err(|e| format!("bad regex /{re}/: {e}"));
+        let first = want.first().copied().unwrap_or_default();
         match self.matcher {
-            Match::Line(want) => {
+            Match::Line(_) => {
+                let want = first;
                 if lines.contains(&want) {
                     Ok(())
                 } else {
                     Err(format!("no line `{want}`"))
                 }
             }
-            Match::Regex(re) => {
-                let re = compile(re)?;
+            Match::Regex(_) => {
+                let re = compile(first)?;
                 if lines.iter().any(|l| re.is_match(l)) {
                     Ok(())
                 } else {
                     Err(format!("no line matches /{re}/"))
                 }
             }
-            Match::ForbidLine(bad) => {
+            Match::ForbidLine(_) => {
+                let bad = first;
                 if lines.contains(&bad) {
                     Err(format!("unexpected line `{bad}`"))
                 } else {
                     Ok(())
                 }
             }
-            Match::ForbidRegex(re) => {
-                let re = compile(re)?;
+            Match::ForbidRegex(_) => {
+                let re = compile(first)?;
                 match lines.iter().find(|l| re.is_match(l)) {
                     Some(l) => Err(format!("unexpected line `{l}` (matches /{re}/)")),
                     None => Ok(()),
                 }
             }
-            Match::Count(want, n) => {
+            Match::Count(_, n) => {
+                let want = first;
                 let got = lines.iter().filter(|l| **l == want).count();
                 if got == n {
                     Ok(())
@@ -833,17 +911,17 @@ impl Check {
                     Err(format!("`{want}` appears {got} times, expected {n}"))
                 }
             }
-            Match::Block(want) => find_block(lines, want.len(), |i, l| l == want[i])
+            Match::Block(_) => find_block(lines, want.len(), |i, l| l == want[i])
                 .map_err(|e| e.describe(want, "`", "`")),
-            Match::RegexBlock(res) => {
-                let res: Vec<Regex> = res.iter().map(|r| compile(r)).collect::<Result<_, _>>()?;
+            Match::RegexBlock(_) => {
+                let res: Vec<Regex> = want.iter().map(|r| compile(r)).collect::<Result<_, _>>()?;
                 find_block(lines, res.len(), |i, l| res[i].is_match(l)).map_err(|e| {
                     let pats: Vec<&str> = res.iter().map(Regex::as_str).collect();
                     e.describe(&pats, "/", "/")
                 })
             }
-            Match::ComesBack { re, dip, tolerance } => {
-                let re = compile(re)?;
+            Match::ComesBack { dip, tolerance, .. } => {
+                let re = compile(first)?;
                 let values: Vec<u64> = lines
                     .iter()
                     .filter_map(|l| re.captures(l)?.get(1)?.as_str().parse().ok())
@@ -890,6 +968,43 @@ impl Check {
             }
         }
     }
+}
+
+/// Gives the value of a placeholder (`size:hello` for `{size:hello}`).
+pub type Fill<'a> = dyn Fn(&str) -> Result<String, String> + 'a;
+
+/// `template` with each `{kind:args}` (`kind` lower-case letters) replaced
+/// by `fill("kind:args")`, right-aligned in `N` columns if written
+/// `{kind:args:>N}`; other braces (a regex's `{4}`) are kept.
+pub fn fill_placeholders(template: &str, fill: &Fill<'_>) -> Result<String, String> {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let kind_len = after
+            .find(|c: char| !c.is_ascii_lowercase())
+            .unwrap_or(after.len());
+        let close = after.find('}');
+        match close {
+            Some(close) if kind_len > 0 && after[kind_len..].starts_with(':') => {
+                let key = &after[..close];
+                // `{key:>N}`: right-aligned in N columns (printf's `%Nu`).
+                let (key, width) = match key.rsplit_once(":>") {
+                    Some((k, w)) if w.parse::<usize>().is_ok() => (k, w.parse().unwrap_or(0)),
+                    _ => (key, 0),
+                };
+                out.push_str(&format!("{:>width$}", fill(key)?));
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// `Ok` if there are at least two runs and all are identical; else the
@@ -1180,6 +1295,37 @@ console=ttyAMA0 quiet=0\r
             ])
             .evaluate(&t),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn computed_checks_fill_placeholders() {
+        let fill = |key: &str| match key {
+            "size:m" => Ok("4096".to_string()),
+            _ => Err(format!("unknown `{key}`")),
+        };
+        assert_eq!(
+            fill_placeholders(r"^m {size:m} x{2,3} {size:m:>6}$", &fill),
+            Ok(r"^m 4096 x{2,3}   4096$".to_string())
+        );
+        assert!(fill_placeholders("{size:n}", &fill).is_err());
+        assert_eq!(
+            fill_placeholders("{} {x} {", &fill),
+            Ok("{} {x} {".to_string())
+        );
+        let t = transcript("/ # lsmod\nm 4096 0\n/ # ", &["lsmod"]);
+        let check = line("m {size:m} 0").computed();
+        assert_eq!(check.evaluate_with(&t, &fill), Ok(()));
+        assert!(check.evaluate(&t).unwrap_err().contains("no value"));
+        // Not computed: the braces are matched as written.
+        assert!(line("m {size:m} 0").evaluate_with(&t, &fill).is_err());
+        let block = regex_block(&[r"^m {size:m} \d$"]).computed();
+        assert_eq!(block.evaluate_with(&t, &fill), Ok(()));
+        assert!(
+            forbid_line("m {size:m} 0")
+                .computed()
+                .evaluate_with(&t, &fill)
+                .is_err()
         );
     }
 

@@ -22,6 +22,7 @@ pub mod checks;
 pub mod config;
 pub mod difftest;
 pub mod dtb;
+pub mod figures;
 pub mod fuzz;
 pub mod harness;
 /// Issue 8's hostile `.ko` files: the one generator the loader's host

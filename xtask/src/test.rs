@@ -33,6 +33,7 @@ use crate::build::{self, rel};
 use crate::cases::{self, Case, Kernel};
 use crate::checks::{self, Images};
 use crate::config::{Build, Console, GENERATED_DTB, KERNEL_PACKAGE, KERNEL_TARGET, Qemu, Variant};
+use crate::figures::Figures;
 use crate::harness::{self, Input, Outcome, Transcript};
 use crate::{process, run, setup};
 
@@ -152,7 +153,8 @@ pub fn test(root: &Path, args: &TestArgs) -> Result<u8> {
             "running {} qemu tests, {JOBS} at a time",
             cases.len()
         ));
-        verdicts.extend(run_cases(root, &cases));
+        let figures = crate::figures::Figures::new(root);
+        verdicts.extend(run_cases(root, &cases, &figures));
     }
 
     let failed: Vec<&Verdict> = verdicts.iter().filter(|v| !v.failure.is_empty()).collect();
@@ -275,7 +277,7 @@ fn report(v: &Verdict) {
 }
 
 /// Runs the cases on [`JOBS`] threads, reporting each as it finishes.
-fn run_cases(root: &Path, cases: &[&'static Case]) -> Vec<Verdict> {
+fn run_cases(root: &Path, cases: &[&'static Case], figures: &Figures) -> Vec<Verdict> {
     let queue = Mutex::new(cases.iter().copied().collect::<VecDeque<_>>());
     let verdicts = Mutex::new(Vec::new());
     thread::scope(|s| {
@@ -285,7 +287,7 @@ fn run_cases(root: &Path, cases: &[&'static Case]) -> Vec<Verdict> {
                     let Some(case) = queue.lock().expect("queue lock").pop_front() else {
                         break;
                     };
-                    let verdict = run_case(root, case);
+                    let verdict = run_case(root, case, figures);
                     report(&verdict);
                     verdicts.lock().expect("verdict lock").push(verdict);
                 }
@@ -329,7 +331,7 @@ fn qmp_socket(case: &Case) -> PathBuf {
     std::env::temp_dir().join(format!("kobold-{}-{}.qmp", std::process::id(), case.name))
 }
 
-fn run_case(root: &Path, case: &'static Case) -> Verdict {
+fn run_case(root: &Path, case: &'static Case, figures: &Figures) -> Verdict {
     let qemu = qemu_for(root, case);
     if let Some(sock) = &qemu.paused_qmp {
         let _ = std::fs::remove_file(sock);
@@ -366,7 +368,7 @@ fn run_case(root: &Path, case: &'static Case) -> Verdict {
         }
     };
     let elapsed = started.elapsed();
-    let problems = evaluate(case, &transcript);
+    let problems = evaluate(case, &transcript, &|key| figures.value(key));
     let log = write_log(root, case, &command_line, &transcript, elapsed);
     if problems.is_empty() {
         return Verdict {
@@ -405,8 +407,9 @@ fn run_case(root: &Path, case: &'static Case) -> Verdict {
 }
 
 /// Everything wrong with a transcript, per the case: exit status first
-/// (a hang is its own verdict), then each failed check.
-pub fn evaluate(case: &Case, t: &Transcript) -> Vec<String> {
+/// (a hang is its own verdict), then each failed check; `fill` gives the
+/// values of computed checks' placeholders ([`crate::figures`]).
+pub fn evaluate(case: &Case, t: &Transcript, fill: &harness::Fill<'_>) -> Vec<String> {
     let mut problems = Vec::new();
     match t.outcome {
         Outcome::TimedOut(after) => problems.push(format!(
@@ -440,7 +443,7 @@ pub fn evaluate(case: &Case, t: &Transcript) -> Vec<String> {
         ));
     }
     for check in case.expect {
-        if let Err(e) = check.evaluate(t) {
+        if let Err(e) = check.evaluate_with(t, fill) {
             problems.push(e);
         }
     }

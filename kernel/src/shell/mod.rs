@@ -856,19 +856,47 @@ mod tests {
     }
 
     #[test]
-    fn commands_and_errors() {
+    fn blank_lines_print_nothing() {
         let mut p = Fake::default();
         assert_eq!(run(&mut p, ""), "");
         assert_eq!(run(&mut p, "   "), "");
+    }
+
+    #[test]
+    fn unknown_commands_and_too_many_arguments() {
+        let mut p = Fake::default();
         assert_eq!(run(&mut p, "nosuchcmd"), "sh: nosuchcmd: not found\n");
+        let many = "x ".repeat(20);
+        assert_eq!(run(&mut p, &many), "sh: too many arguments\n");
+    }
+
+    #[test]
+    fn cat_prints_files_and_proc_and_names_errors() {
+        let mut p = Fake::default();
         assert_eq!(run(&mut p, "cat /proc/cmdline"), "console=ttyAMA0\n");
+        assert_eq!(run(&mut p, "cat /etc/motd"), "hi\n");
         assert_eq!(
             run(&mut p, "cat /nope"),
             "cat: /nope: No such file or directory\n"
         );
         assert_eq!(run(&mut p, "cat"), "Usage: cat FILE...\n");
+    }
+
+    #[test]
+    fn help_shows_usages() {
+        let mut p = Fake::default();
         assert!(run(&mut p, "help").contains("devmem ADDRESS [WIDTH [VALUE]]"));
+    }
+
+    #[test]
+    fn dmesg_prints_the_log() {
+        let mut p = Fake::default();
         assert_eq!(run(&mut p, "dmesg"), "[    0.000000] Booting Kobold\n");
+    }
+
+    #[test]
+    fn devmem_reads_writes_and_names_errors() {
+        let mut p = Fake::default();
         assert_eq!(run(&mut p, "devmem 0x10000000"), "0x1190F500\n");
         assert_eq!(run(&mut p, "devmem 0x6ff00000 32 0x12345678"), "");
         assert_eq!(run(&mut p, "devmem 0x6ff00000"), "0x12345678\n");
@@ -884,6 +912,11 @@ mod tests {
             run(&mut p, "devmem 0xdead0000"),
             "devmem: 0xdead0000: Bad address (EFAULT)\n"
         );
+    }
+
+    #[test]
+    fn provoke_crash_and_poweroff_reach_the_platform() {
+        let mut p = Fake::default();
         assert!(run(&mut p, "provoke-crash").starts_with("Usage: provoke-crash"));
         assert!(
             run(&mut p, "provoke-crash BOGUS")
@@ -895,9 +928,27 @@ mod tests {
             "poweroff: the board did not power off\n"
         );
         assert_eq!(p.log, vec!["AccessNull", "poweroff"]);
+    }
+
+    #[test]
+    fn pt_walks_and_names_errors() {
+        let mut p = Fake::default();
         assert!(run(&mut p, "pt 0x1000").ends_with("fault: nothing is mapped in this megabyte\n"));
         assert_eq!(run(&mut p, "pt"), "Usage: pt VADDR\n");
+        assert_eq!(run(&mut p, "pt zz"), "pt: invalid address 'zz'\n");
+    }
+
+    #[test]
+    fn selftest_passes_fails_and_knows_its_tests() {
+        let mut p = Fake::default();
         assert_eq!(run(&mut p, "selftest ok"), "fine\nselftest ok: PASS\n");
+        assert_eq!(run(&mut p, "selftest bad"), "selftest bad: FAIL (ENOMEM)\n");
+        assert_eq!(run(&mut p, "selftest zz"), "selftest: unknown test 'zz'\n");
+    }
+
+    #[test]
+    fn vmalloc_and_vfree_check_their_arguments() {
+        let mut p = Fake::default();
         assert_eq!(run(&mut p, "vmalloc 4096"), "0xf0001000\n");
         assert_eq!(
             run(&mut p, "vmalloc 0"),
@@ -911,9 +962,11 @@ mod tests {
             run(&mut p, "vfree 0x1000"),
             "vfree: 0x1000: Invalid argument (EINVAL)\n"
         );
-        assert_eq!(run(&mut p, "selftest bad"), "selftest bad: FAIL (ENOMEM)\n");
-        assert_eq!(run(&mut p, "selftest zz"), "selftest: unknown test 'zz'\n");
-        assert_eq!(run(&mut p, "pt zz"), "pt: invalid address 'zz'\n");
+    }
+
+    #[test]
+    fn insmod_names_each_error_as_busybox() {
+        let mut p = Fake::default();
         assert_eq!(run(&mut p, "insmod /lib/modules/hello.ko count=3"), "");
         assert_eq!(
             run(&mut p, "insmod /nope.ko"),
@@ -935,19 +988,38 @@ mod tests {
             run(&mut p, "insmod"),
             "Usage: insmod FILE [SYMBOL=VALUE]...\n"
         );
+    }
+
+    #[test]
+    fn rmmod_takes_file_names_and_names_each_failure() {
+        let mut p = Fake::default();
         assert_eq!(run(&mut p, "rmmod hello.ko"), "");
         assert_eq!(
             run(&mut p, "rmmod busy nosuch-mod"),
             "rmmod: can't unload module 'busy': Resource temporarily unavailable\n\
              rmmod: can't unload module 'nosuch_mod': No such file or directory\n"
         );
+    }
+
+    #[test]
+    fn lsmod_prints_the_platforms_list() {
+        let mut p = Fake::default();
         assert_eq!(
             run(&mut p, "lsmod"),
             "Module                  Size  Used by\n"
         );
+    }
+
+    #[test]
+    fn ls_lists_and_names_errors() {
+        let mut p = Fake::default();
         assert_eq!(run(&mut p, "ls"), "lib/\n");
         assert_eq!(run(&mut p, "ls /x"), "ls: /x: No such file or directory\n");
-        assert_eq!(run(&mut p, "cat /etc/motd"), "hi\n");
+    }
+
+    #[test]
+    fn modinfo_names_errors_as_kmod() {
+        let mut p = Fake::default();
         assert_eq!(
             run(&mut p, "modinfo /nope.ko"),
             "modinfo: ERROR: Module /nope.ko not found: No such file or directory\n"
@@ -956,8 +1028,6 @@ mod tests {
             run(&mut p, "modinfo /lib/modules/hello.ko"),
             "modinfo: ERROR: /lib/modules/hello.ko: Module len 3 truncated\n"
         );
-        let many = "x ".repeat(20);
-        assert_eq!(run(&mut p, &many), "sh: too many arguments\n");
     }
 
     #[test]
