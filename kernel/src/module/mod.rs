@@ -51,15 +51,18 @@
 
 #[cfg(target_arch = "arm")]
 pub mod exports;
+#[cfg(target_arch = "arm")]
+mod kernel;
 pub mod vsprintf;
+
+#[cfg(target_arch = "arm")]
+pub use kernel::{insmod, rmmod};
 
 use crate::errno::Errno;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 use core::fmt::{self, Write};
 use core::sync::atomic::AtomicU32;
-#[cfg(target_arch = "arm")]
-use core::sync::atomic::Ordering;
 use kobold_loader::ksymtab::{self, ParamType};
 use kobold_loader::layout::{Group, ModuleLayout, Region};
 use kobold_loader::link::Resolver;
@@ -78,27 +81,6 @@ pub static MODULE_ADDR_MIN: AtomicU32 = AtomicU32::new(u32::MAX);
 /// highest.
 #[unsafe(export_name = "module_addr_max")]
 pub static MODULE_ADDR_MAX: AtomicU32 = AtomicU32::new(0);
-
-#[cfg(target_arch = "arm")]
-fn publish_bounds(mods: &Modules) {
-    MODULE_ADDR_MIN.store(mods.addr_min, Ordering::Relaxed);
-    MODULE_ADDR_MAX.store(mods.addr_max, Ordering::Relaxed);
-}
-
-/// `insmod`: loads `bytes` (the file at `path`) with `args` into the running
-/// kernel.
-#[cfg(target_arch = "arm")]
-pub fn insmod(path: &str, bytes: &[u8], args: &[&str]) -> Result<ModName, Errno> {
-    let r = load(&MODULES, &mut exports::KernelBackend, path, bytes, args);
-    publish_bounds(&MODULES.lock());
-    r
-}
-
-/// `rmmod NAME`.
-#[cfg(target_arch = "arm")]
-pub fn rmmod(name: &str) -> Result<(), Errno> {
-    unload(&MODULES, &mut exports::KernelBackend, name)
-}
 
 /// Linux's MODULE_NAME_LEN - 1.
 pub const MODULE_NAME_MAX: usize = kobold_loader::modinfo::MODULE_NAME_LEN - 1;

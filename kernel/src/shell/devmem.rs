@@ -6,8 +6,8 @@
 //! unaligned address and a VALUE that does not fit in WIDTH bits are refused
 //! with -EINVAL instead of faulting or being silently truncated.
 //!
-//! The parsing and printing are host-tested; `access` (target only) is the
-//! kernel side, Linux's drivers/char/mem.c policy for `/dev/mem`: RAM that
+//! The parsing and printing are host-tested; `devmem_access` in
+//! `shell/kernel.rs` (target only) is the kernel side, Linux's drivers/char/mem.c policy for `/dev/mem`: RAM that
 //! memblock knows keeps its cacheable memory type (no mismatched aliases of
 //! the linear map), anything else is mapped strongly ordered, as a device.
 //! The word is reached through a temporary fixmap slot.
@@ -132,43 +132,6 @@ impl fmt::Display for ReadResult {
         let digits = (self.1.bits() / 4) as usize;
         write!(f, "0x{:0digits$X}", self.0)
     }
-}
-
-/// Performs a parsed request on the hardware: maps `req.phys` through a
-/// fixmap slot with the memory type its kind needs, reads or writes one
-/// word, unmaps. Returns the word read (or written).
-#[cfg(target_arch = "arm")]
-pub fn access(req: Request) -> Result<u32, crate::errno::Errno> {
-    use crate::mm::{self, pgtable::Prot};
-    let prot = if mm::init::is_ram(u64::from(req.phys)) {
-        Prot::KERNEL_RW
-    } else {
-        Prot::STRONGLY_ORDERED
-    };
-    mm::with_phys_mapped(req.phys, prot, |virt| {
-        // SAFETY: `virt` maps `req.phys` for the duration of this closure,
-        // aligned to the width (checked by `parse`).
-        unsafe {
-            match (req.width, req.write) {
-                (Width::W8, None) => core::ptr::read_volatile(virt as *const u8) as u32,
-                (Width::W16, None) => core::ptr::read_volatile(virt as *const u16) as u32,
-                (Width::W32, None) => core::ptr::read_volatile(virt as *const u32),
-                (Width::W8, Some(v)) => {
-                    core::ptr::write_volatile(virt as *mut u8, v as u8);
-                    v
-                }
-                (Width::W16, Some(v)) => {
-                    core::ptr::write_volatile(virt as *mut u16, v as u16);
-                    v
-                }
-                (Width::W32, Some(v)) => {
-                    core::ptr::write_volatile(virt as *mut u32, v);
-                    v
-                }
-            }
-        }
-    })
-    .map_err(|_| crate::errno::Errno::ENOMEM)
 }
 
 #[cfg(test)]

@@ -5,10 +5,11 @@
 //!
 //! The adapter is thin on purpose: each method is one call into the wing
 //! that owns the behaviour — `/proc` files (proc), the log (console),
-//! `/dev/mem` (devmem's access policy), vmalloc (mm), self-tests
-//! (selftest), files (fs), modules (module). What is left here is what
-//! belongs to no wing: powering the board off, and lkdtm's crashes
-//! (drivers/misc/lkdtm), which must fault inside the kernel on purpose.
+//! vmalloc (mm), self-tests (selftest), files (fs), modules (module). What
+//! is left here is what belongs to no wing: powering the board off, lkdtm's
+//! crashes (drivers/misc/lkdtm), which must fault inside the kernel on
+//! purpose, and `devmem`'s word access (`devmem_access`, the hardware side
+//! of the host-tested `devmem` command).
 
 use super::line::{Event, LineEditor};
 use super::{CrashKind, InsmodError, Platform, Shell, devmem};
@@ -140,7 +141,7 @@ impl Platform for KernelPlatform {
     }
 
     fn devmem(&mut self, req: devmem::Request) -> Result<u32, Errno> {
-        devmem::access(req)
+        devmem_access(req)
     }
 
     fn poweroff(&mut self) {
@@ -244,6 +245,43 @@ fn lkdtm(kind: CrashKind) {
             provoke_access(provoke_undefined as *const () as usize as u32, true)
         }
     }
+}
+
+/// Performs a parsed request on the hardware: maps `req.phys` through a
+/// fixmap slot with the memory type its kind needs, reads or writes one
+/// word, unmaps. Returns the word read (or written).
+fn devmem_access(req: devmem::Request) -> Result<u32, Errno> {
+    use crate::mm::pgtable::Prot;
+    use devmem::Width;
+    let prot = if mm::init::is_ram(u64::from(req.phys)) {
+        Prot::KERNEL_RW
+    } else {
+        Prot::STRONGLY_ORDERED
+    };
+    mm::with_phys_mapped(req.phys, prot, |virt| {
+        // SAFETY: `virt` maps `req.phys` for the duration of this closure,
+        // aligned to the width (checked by `parse`).
+        unsafe {
+            match (req.width, req.write) {
+                (Width::W8, None) => core::ptr::read_volatile(virt as *const u8) as u32,
+                (Width::W16, None) => core::ptr::read_volatile(virt as *const u16) as u32,
+                (Width::W32, None) => core::ptr::read_volatile(virt as *const u32),
+                (Width::W8, Some(v)) => {
+                    core::ptr::write_volatile(virt as *mut u8, v as u8);
+                    v
+                }
+                (Width::W16, Some(v)) => {
+                    core::ptr::write_volatile(virt as *mut u16, v as u16);
+                    v
+                }
+                (Width::W32, Some(v)) => {
+                    core::ptr::write_volatile(virt as *mut u32, v);
+                    v
+                }
+            }
+        }
+    })
+    .map_err(|_| Errno::ENOMEM)
 }
 
 #[inline(never)]

@@ -18,6 +18,11 @@
 
 pub use kobold_common::kallsyms::{MAGIC, SECTION, Symbol, Table};
 
+#[cfg(target_arch = "arm")]
+mod kernel;
+#[cfg(target_arch = "arm")]
+pub use kernel::kernel_table;
+
 /// Writes the symbol covering `addr`, from the kernel's `table` or else a
 /// loaded module: `name+0xoff/0xsize` (Linux's `%pS`) or just `name` (`%ps`),
 /// with ` [module]` after a module's. Returns whether a symbol covered it.
@@ -59,32 +64,6 @@ pub fn write_symbol(
     }
     Ok(())
 }
-
-/// The table embedded in the running kernel.
-#[cfg(target_arch = "arm")]
-pub fn kernel_table() -> Option<Table<'static>> {
-    unsafe extern "C" {
-        static __kallsyms_start: u8;
-        static __kallsyms_end: u8;
-    }
-    // SAFETY: the linker script defines both symbols around the `.kallsyms`
-    // output section, which is part of the loaded, always-mapped kernel image
-    // and never written at run time.
-    let bytes = unsafe {
-        let start = core::ptr::addr_of!(__kallsyms_start);
-        let end = core::ptr::addr_of!(__kallsyms_end);
-        core::slice::from_raw_parts(start, end as usize - start as usize)
-    };
-    Table::parse(bytes)
-}
-
-/// Placeholder contents of the `.kallsyms` input section, so that the output
-/// section has file contents (PROGBITS) for xtask to overwrite; the linker
-/// script extends it to the reserved size.
-#[cfg(target_arch = "arm")]
-#[used]
-#[unsafe(link_section = ".kallsyms")]
-static KALLSYMS_SPACE: [u8; 4] = [0; 4];
 
 #[cfg(test)]
 pub(crate) mod tests {
