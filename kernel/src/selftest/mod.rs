@@ -13,6 +13,28 @@
 //! kmap, vm area and module it holds is held in a guard of `guard` that
 //! gives it back on drop, so an early `?` cleans up too.
 
+/// The registered tests, in the order `help` lists them: name, argument
+/// synopsis (with a leading space, or empty), entry point. The one list,
+/// expanded twice: by `register!` below into [`TESTS`] and [`USAGE`]
+/// (host-built), and by `kernel.rs` into the entry points (target only), so
+/// the usage text cannot drift from what runs.
+macro_rules! tests {
+    ($register:ident) => {
+        $register! {
+            "heap" "" => heap::run,
+            "highmem" "" => highmem::run,
+            "vmalloc" "" => vmalloc::run,
+            "modules" "" => modules::run,
+            "modcycle" "" => modcycle::run,
+            "modbench" "" => modbench::run,
+            "faultinject" " [MODULE]" => faultinject::run,
+            "soak" " [N [SEED]]" => soak::run,
+        }
+    };
+}
+
+// The tests themselves reach the hardware: target only, as is `kernel.rs`
+// (`run` and what the tests share). `soak`'s model is host-tested.
 #[cfg(target_arch = "arm")]
 pub mod faultinject;
 #[cfg(target_arch = "arm")]
@@ -22,6 +44,8 @@ pub mod heap;
 #[cfg(target_arch = "arm")]
 pub mod highmem;
 #[cfg(target_arch = "arm")]
+mod kernel;
+#[cfg(target_arch = "arm")]
 pub mod modbench;
 #[cfg(target_arch = "arm")]
 pub mod modcycle;
@@ -30,6 +54,9 @@ pub mod modules;
 pub mod soak;
 #[cfg(target_arch = "arm")]
 pub mod vmalloc;
+
+#[cfg(target_arch = "arm")]
+pub use kernel::{HELLO, read_module, run, with_module};
 
 use crate::errno::Errno;
 use crate::module::ModName;
@@ -81,29 +108,17 @@ pub struct Test {
     /// The arguments' synopsis, with a leading space (`" [N [SEED]]"`), or
     /// empty.
     pub args: &'static str,
-    #[cfg(target_arch = "arm")]
-    pub run: Run,
 }
 
-/// Registers the tests: builds [`TESTS`] and [`USAGE`] from one list, so
-/// the usage text cannot drift from what runs.
+/// Builds [`TESTS`] and [`USAGE`] from `tests!`'s list (the entry points
+/// are `kernel.rs`'s).
 macro_rules! register {
     ($first:literal $first_args:literal => $first_run:path
      $(, $name:literal $args:literal => $run:path)* $(,)?) => {
         /// Every self-test, in the order `help` lists them.
         pub const TESTS: &[Test] = &[
-            Test {
-                name: $first,
-                args: $first_args,
-                #[cfg(target_arch = "arm")]
-                run: $first_run,
-            },
-            $(Test {
-                name: $name,
-                args: $args,
-                #[cfg(target_arch = "arm")]
-                run: $run,
-            },)*
+            Test { name: $first, args: $first_args },
+            $(Test { name: $name, args: $args },)*
         ];
         /// `selftest`'s synopsis, for `help` and the usage error.
         pub const USAGE: &str =
@@ -111,51 +126,11 @@ macro_rules! register {
     };
 }
 
-register! {
-    "heap" "" => heap::run,
-    "highmem" "" => highmem::run,
-    "vmalloc" "" => vmalloc::run,
-    "modules" "" => modules::run,
-    "modcycle" "" => modcycle::run,
-    "modbench" "" => modbench::run,
-    "faultinject" " [MODULE]" => faultinject::run,
-    "soak" " [N [SEED]]" => soak::run,
-}
+tests!(register);
 
 /// The test called `name`.
 pub fn find(name: &str) -> Option<&'static Test> {
     TESTS.iter().find(|t| t.name == name)
-}
-
-/// Runs self-test `name` with its arguments.
-#[cfg(target_arch = "arm")]
-pub fn run(name: &str, args: &[&str], out: &mut dyn fmt::Write) -> Result<(), SelftestError> {
-    (find(name).ok_or(SelftestError::UnknownTest)?.run)(args, out)
-}
-
-/// The sample module most tests load.
-#[cfg(target_arch = "arm")]
-pub const HELLO: &str = "/lib/modules/hello.ko";
-
-/// Runs `f` on the bytes of the initramfs file at `path`; a file that
-/// cannot be read and `f`'s own errno are both an `Errno` (what the
-/// fault-injection loops compare with ENOMEM).
-#[cfg(target_arch = "arm")]
-pub fn read_module<R>(path: &str, f: impl FnOnce(&[u8]) -> Result<R, Errno>) -> Result<R, Errno> {
-    crate::fs::with_file(path, f)?
-}
-
-/// Runs `f` on the bytes of module file `path`; a file that cannot be read
-/// is [`SelftestError::File`], reported as such (not as an unknown test).
-#[cfg(target_arch = "arm")]
-pub fn with_module<R>(
-    path: &str,
-    f: impl FnOnce(&[u8]) -> Result<R, SelftestError>,
-) -> Result<R, SelftestError> {
-    crate::fs::with_file(path, f).map_err(|errno| match ModName::from_path(path) {
-        Some(module) => SelftestError::File { module, errno },
-        None => SelftestError::Errno(errno),
-    })?
 }
 
 /// A test's checks: remembers the first that failed, so the report says
@@ -191,21 +166,6 @@ pub struct Counters {
 }
 
 impl Counters {
-    /// The counters now, after the heap returned its spare empty region
-    /// (Linux's `kmem_cache_shrink` before a leak check): a spare made or
-    /// used in between is not a leak.
-    #[cfg(target_arch = "arm")]
-    pub fn now() -> Self {
-        use crate::mm;
-        mm::heap::shrink();
-        Counters {
-            free_pages: mm::page_alloc::counters().free,
-            slab_bytes: mm::heap::stats().used,
-            vmalloc_used: mm::vmalloc::vmalloc_info().0,
-            areas: mm::vmalloc::area_count(),
-        }
-    }
-
     /// `free pages A -> B, VmallocUsed A -> B, heap used A -> B, areas A ->
     /// B`, the before/after figures most tests print.
     pub fn delta(&self, after: &Counters) -> Delta {
