@@ -30,7 +30,16 @@
 //! `shell` calls the wings it drives, and `mm` imports neither.
 //!
 //! Everything that does not touch hardware also builds on the host, where
-//! `cargo test` runs its unit tests.
+//! `cargo test` runs its unit tests. The rule that keeps it so
+//! (docs/architecture.md, "The unsafe rule"): pure logic has no
+//! `cfg(target_arch)` in it. A wing's target-only code lives in a glue file
+//! named for it (`fs/kernel.rs`, `module/kernel.rs`, `mm/live.rs`,
+//! `selftest/kernel.rs`, ...), and the one `#[cfg(target_arch = "arm")]`
+//! sits on that file's `mod` declaration and on the `pub use` that keeps its
+//! items at the wing's path. The exceptions are named there: a
+//! hardware-edge statement (an `asm!`, the semihosting trap, the UART write)
+//! gated inside a host-built function with a host no-op beside it,
+//! `time::now_ns`'s host stand-in, the `#[panic_handler]` and `main.rs`.
 #![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
