@@ -379,7 +379,7 @@ fn section(data: &[u8]) -> Result<SectionPlace> {
     find_section(data, SECTION)?.with_context(|| {
         format!(
             "the kernel ELF has no {SECTION} section: the kernel must reserve it \
-             (kernel/src/kallsyms.rs, KEEP(*(.kallsyms)) in linker.ld)"
+             (kernel/src/kallsyms/kernel.rs, KEEP(*(.kallsyms)) in linker.ld)"
         )
     })
 }
