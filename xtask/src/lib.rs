@@ -31,6 +31,7 @@ pub mod harness;
 pub mod hostile;
 pub mod image;
 pub mod kallsyms;
+pub mod labs;
 pub mod modinfo;
 pub mod modlink;
 pub mod modules;
@@ -129,6 +130,14 @@ pub enum Command {
     /// alloc+free with 1k/10k/100k live areas, and boot time to the shell
     /// prompt at -m 1024.
     Bench,
+
+    /// Run the lab book's labs (every ```lab block in docs/book/*.md) in
+    /// QEMU and check the output they show (`cargo xtask test` runs them too).
+    Labs {
+        /// Only the labs whose name (`lab:CHAPTER:LINE`) contains SUBSTR.
+        #[arg(long, value_name = "SUBSTR")]
+        filter: Option<String>,
+    },
 }
 
 /// The workspace root: the parent of xtask's manifest directory. Refuses to
@@ -228,6 +237,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             setup::ensure_qemu()?;
             bench::bench(&root)
         }
+        Command::Labs { filter } => test::labs(&root, filter.as_deref()),
     }
 }
 

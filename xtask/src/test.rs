@@ -75,7 +75,8 @@ pub struct Verdict {
 
 pub fn test(root: &Path, args: &TestArgs) -> Result<u8> {
     let filter = args.filter.as_deref();
-    let cases = cases::select(filter);
+    let mut cases = cases::select(filter);
+    cases.extend(crate::labs::cases(root, filter)?);
     let image_checks = checks::select(filter);
     if cases.is_empty() && image_checks.is_empty() {
         bail!(
@@ -114,6 +115,28 @@ pub fn test(root: &Path, args: &TestArgs) -> Result<u8> {
     process::step(format!(
         "difftest: {variants} variants, {sections} sections byte-identical"
     ));
+    run_qemu_tests(root, &cases, &image_checks)
+}
+
+/// `cargo xtask labs`: the lab book's labs alone.
+pub fn labs(root: &Path, filter: Option<&str>) -> Result<u8> {
+    let cases = crate::labs::cases(root, filter)?;
+    if cases.is_empty() {
+        bail!("no lab name contains `{}`", filter.unwrap_or_default());
+    }
+    setup::ensure_rust_target()?;
+    setup::ensure_qemu()?;
+    setup::ensure_cross_gcc()?;
+    run_qemu_tests(root, &cases, &[])
+}
+
+/// Builds what the cases need, runs the image checks and the cases, prints
+/// the verdicts and the closing `N passed, N failed` line.
+fn run_qemu_tests(
+    root: &Path,
+    cases: &[&'static Case],
+    image_checks: &[&'static checks::ImageCheck],
+) -> Result<u8> {
     if cases.iter().any(|c| c.initrd) {
         crate::modules::build_initrd(root, &[])?;
     }
