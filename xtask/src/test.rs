@@ -177,7 +177,7 @@ fn run_qemu_tests(
             cases.len()
         ));
         let figures = crate::figures::Figures::new(root);
-        verdicts.extend(run_cases(root, &cases, &figures));
+        verdicts.extend(run_cases(root, cases, &figures));
     }
 
     let failed: Vec<&Verdict> = verdicts.iter().filter(|v| !v.failure.is_empty()).collect();
