@@ -31,6 +31,7 @@ pub mod harness;
 pub mod hostile;
 pub mod image;
 pub mod kallsyms;
+pub mod map;
 pub mod modinfo;
 pub mod modlink;
 pub mod modules;
@@ -129,6 +130,13 @@ pub enum Command {
     /// alloc+free with 1k/10k/100k live areas, and boot time to the shell
     /// prompt at -m 1024.
     Bench,
+
+    /// Boot the kernel, load modules (hello and bigmod, plus each
+    /// --module), read the layout block, /proc/modules and
+    /// /proc/vmallocinfo, and draw the 4 GB virtual address space as an SVG
+    /// (target/kobold/map.svg; a PNG beside it when rsvg-convert or
+    /// ImageMagick is installed), checked against the boot log.
+    Map(map::MapArgs),
 }
 
 /// The workspace root: the parent of xtask's manifest directory. Refuses to
@@ -180,6 +188,11 @@ impl Command {
                 args.module = args.module.into_iter().map(|m| resolve(cwd, m)).collect();
                 Command::Run(args)
             }
+            Command::Map(mut args) => {
+                args.module = args.module.into_iter().map(|m| resolve(cwd, m)).collect();
+                args.output = args.output.map(|o| resolve(cwd, o));
+                Command::Map(args)
+            }
             Command::Fuzz(mut args) => {
                 args.replay = args.replay.into_iter().map(|r| resolve(cwd, r)).collect();
                 Command::Fuzz(args)
@@ -228,6 +241,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             setup::ensure_qemu()?;
             bench::bench(&root)
         }
+        Command::Map(args) => map::map(&root, &args),
     }
 }
 
