@@ -1101,3 +1101,332 @@ pub fn map(root: &Path, args: &MapArgs) -> Result<u8> {
     }
     Ok(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `cargo xtask map --mem 1024` as the highmem kernel printed it.
+    const LOG_1024: &str = "\
+[    0.049111] Memory: 1044612K/1048576K available (464K kernel code, 0K rwdata, 161K rodata, 8K init, 113K bss, 3900K reserved, 270336K highmem)
+[    0.049689] Virtual kernel memory layout:
+[    0.049779]     vector  : 0xffff0000 - 0xffff1000   (   4 kB)
+[    0.050066]     fixmap  : 0xffc00000 - 0xffe00000   (2048 kB)
+[    0.050188]     vmalloc : 0xf0000000 - 0xff000000   ( 240 MB)
+[    0.050287]     lowmem  : 0xc0000000 - 0xef800000   ( 760 MB)
+[    0.050364]     pkmap   : 0xbfe00000 - 0xc0000000   (   2 MB)
+[    0.050439]     modules : 0xbf000000 - 0xbfe00000   (  14 MB)
+[    0.050512]       .text : 0xc0008000 - 0xc007c548   ( 466 kB)
+[    0.050652]       .init : 0xc007d000 - 0xc007f000   (   8 kB)
+[    0.050733]       .data : 0xc007f000 - 0xc007f110   (   1 kB)
+[    0.050810]        .bss : 0xc007f400 - 0xc009bad8   ( 114 kB)
+[    0.061119] Unpacking initramfs... 14 files
+/ # insmod /lib/modules/hello.ko
+[    0.080034] Hello, world! (1 of 1)
+/ # insmod /lib/modules/bigmod.ko
+[    0.086476] bigmod: table bf005058 (65536 bytes), data bf016000, bss bf01e000, checksum 98c9e000, 0 bad
+/ # cat /proc/modules
+bigmod 122880 0 - Live 0xbf004000 (O)
+hello 12288 0 - Live 0xbf000000 (O)
+/ # cat /proc/vmallocinfo
+0xbf000000-0xbf004000   16384 kernel::module::exports::module_alloc+0x0/0x3c pages=3 vmalloc
+0xbf004000-0xbf023000  126976 kernel::module::exports::module_alloc+0x0/0x3c pages=30 vmalloc
+0xf0000000-0xf0002000    8192 kernel::board::vexpress_a9::uart::init+0x0/0x44 phys=10009000 ioremap
+0xf0002000-0xf0004000    8192 kernel::board::vexpress_a9::sysregs::counter_24mhz+0x0/0x1c phys=10000000 ioremap
+/ # poweroff
+[    0.104032] reboot: Power down
+";
+
+    /// The no-highmem kernel at -m 256: no pkmap, the module window runs up
+    /// to PAGE_OFFSET, vmalloc starts 8 MB above lowmem's end.
+    const LOG_256_NOHIGHMEM: &str = "\
+[    0.031071] Virtual kernel memory layout:
+[    0.031155]     vector  : 0xffff0000 - 0xffff1000   (   4 kB)
+[    0.031443]     fixmap  : 0xffc00000 - 0xffe00000   (2048 kB)
+[    0.031548]     vmalloc : 0xd0800000 - 0xff000000   ( 744 MB)
+[    0.031632]     lowmem  : 0xc0000000 - 0xd0000000   ( 256 MB)
+[    0.031712]     modules : 0xbf000000 - 0xc0000000   (  16 MB)
+[    0.031775]       .text : 0xc0008000 - 0xc007c548   ( 466 kB)
+[    0.031919]       .init : 0xc007d000 - 0xc007f000   (   8 kB)
+[    0.031983]       .data : 0xc007f000 - 0xc007f110   (   1 kB)
+[    0.032046]        .bss : 0xc007f400 - 0xc009bad8   ( 114 kB)
+[    0.041817] Unpacking initramfs... 14 files
+/ # insmod /lib/modules/hello.ko
+[    0.064486] Hello, world! (1 of 1)
+/ # cat /proc/modules
+hello 12288 0 - Live 0xbf000000 (O)
+/ # cat /proc/vmallocinfo
+0xbf000000-0xbf004000   16384 kernel::module::exports::module_alloc+0x0/0x3c pages=3 vmalloc
+0xd0800000-0xd0802000    8192 kernel::board::vexpress_a9::uart::init+0x0/0x44 phys=10009000 ioremap
+0xd0802000-0xd0804000    8192 kernel::board::vexpress_a9::sysregs::counter_24mhz+0x0/0x1c phys=10000000 ioremap
+/ # poweroff
+";
+
+    fn range(name: &str, start: u64, end: u64) -> Range {
+        Range {
+            name: name.into(),
+            start,
+            end,
+        }
+    }
+
+    #[test]
+    fn layout_block_parsed() {
+        let l = parse_layout(LOG_1024).unwrap();
+        let names: Vec<&str> = l.regions.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["vector", "fixmap", "vmalloc", "lowmem", "pkmap", "modules"]
+        );
+        assert_eq!(
+            l.region("vmalloc"),
+            Some(&range("vmalloc", 0xf000_0000, 0xff00_0000))
+        );
+        assert_eq!(l.region("pkmap").unwrap().size(), 2 << 20);
+        assert_eq!(l.sections.len(), 4);
+        assert_eq!(l.sections[3], range(".bss", 0xc007_f400, 0xc009_bad8));
+        let l = parse_layout(LOG_256_NOHIGHMEM).unwrap();
+        assert!(l.region("pkmap").is_none());
+        assert_eq!(l.region("lowmem").unwrap().end, 0xd000_0000);
+    }
+
+    #[test]
+    fn proc_files_parsed() {
+        let map = Map::from_log(LOG_1024).unwrap();
+        assert_eq!(
+            map.modules,
+            [
+                LoadedModule {
+                    name: "bigmod".into(),
+                    addr: 0xbf00_4000,
+                    size: 122_880
+                },
+                LoadedModule {
+                    name: "hello".into(),
+                    addr: 0xbf00_0000,
+                    size: 12_288
+                }
+            ]
+        );
+        assert_eq!(map.areas.len(), 4);
+        assert_eq!(map.areas[0].pages, Some(3));
+        assert_eq!(map.areas[0].kind, "vmalloc");
+        assert_eq!(map.areas[2].phys, Some(0x1000_9000));
+        assert_eq!(map.areas[2].kind, "ioremap");
+        assert_eq!(
+            (map.areas[3].start, map.areas[3].end),
+            (0xf000_2000, 0xf000_4000)
+        );
+        assert_eq!(
+            command_output(LOG_1024, "cat /proc/modules")
+                .unwrap()
+                .lines()
+                .count(),
+            2
+        );
+        assert_eq!(command_output(LOG_1024, "lsmod"), None);
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_picture() {
+        assert!(Map::from_log("no layout here\n").is_err());
+        assert!(parse_modules("hello 12x 0 - Live 0xbf000000\n").is_err());
+        assert!(parse_modules("hello 12288 0 - Live\n").is_err());
+        assert!(parse_vmallocinfo("0xbf004000-0xbf000000 1 f vmalloc\n").is_err());
+        assert!(parse_vmallocinfo("0xbf000000-0xbf004000 16384 f pages=x vmalloc\n").is_err());
+        let no_window = LOG_1024.replace("    modules : ", "    nodules : ");
+        let err = format!("{:#}", Map::from_log(&no_window).unwrap_err());
+        assert!(err.contains("modules"), "{err}");
+        // Overlapping regions cannot be drawn as a stack.
+        let overlap = LOG_1024.replace("pkmap   : 0xbfe00000", "pkmap   : 0xbfd00000");
+        let err = format!(
+            "{:#}",
+            Map::from_log(&overlap).unwrap().bands().unwrap_err()
+        );
+        assert!(err.contains("overlap"), "{err}");
+    }
+
+    #[test]
+    fn bands_tile_the_address_space_from_the_log() {
+        let map = Map::from_log(LOG_1024).unwrap();
+        let bands = map.bands().unwrap();
+        // Top down: the first band ends at 4 GB, the last starts at 0, and
+        // each starts where the one below it ends.
+        assert_eq!(bands.first().unwrap().end, TOP);
+        assert_eq!(bands.last().unwrap().start, 0);
+        for w in bands.windows(2) {
+            assert_eq!(w[0].start, w[1].end, "{} / {}", w[0].name, w[1].name);
+        }
+        let user = bands.last().unwrap();
+        assert_eq!((user.kind, user.end), (Kind::User, 0xbf00_0000));
+        // The VMALLOC_OFFSET hole is found, not assumed.
+        let hole = bands.iter().find(|b| b.end == 0xf000_0000).unwrap();
+        assert_eq!((hole.kind, hole.start), (Kind::Hole, 0xef80_0000));
+        let window = bands.iter().find(|b| b.name == "modules").unwrap();
+        let kids: Vec<(Kind, &str, u64, u64)> = window
+            .children
+            .iter()
+            .map(|c| (c.kind, c.name.as_str(), c.start, c.end))
+            .collect();
+        assert_eq!(
+            kids,
+            [
+                (Kind::Module, "hello", 0xbf00_0000, 0xbf00_3000),
+                (Kind::Guard, "guard page", 0xbf00_3000, 0xbf00_4000),
+                (Kind::Module, "bigmod", 0xbf00_4000, 0xbf02_2000),
+                (Kind::Guard, "guard page", 0xbf02_2000, 0xbf02_3000),
+                (Kind::Free, "free", 0xbf02_3000, 0xbfe0_0000),
+            ]
+        );
+        // No highmem: no pkmap, and the window meets lowmem.
+        let bands = Map::from_log(LOG_256_NOHIGHMEM).unwrap().bands().unwrap();
+        assert!(bands.iter().all(|b| b.name != "pkmap"));
+        let lowmem = bands.iter().position(|b| b.name == "lowmem").unwrap();
+        assert_eq!(bands[lowmem + 1].name, "modules");
+    }
+
+    #[test]
+    fn svg_has_every_label_and_address() {
+        for log in [LOG_1024, LOG_256_NOHIGHMEM] {
+            let map = Map::from_log(log).unwrap();
+            let svg = render(&map, "test").unwrap();
+            assert!(svg.starts_with("<svg ") && svg.ends_with("</svg>\n"));
+            for r in map.layout.regions.iter().chain(&map.layout.sections) {
+                assert!(svg.contains(&format!(">{}</text>", r.name)), "{}", r.name);
+                let label = format!("{} - {}", fmt_addr(r.start), fmt_addr(r.end));
+                assert!(svg.contains(&label), "{label}");
+                assert!(svg.contains(&fmt_size(r.size())), "{}", r.name);
+            }
+            for m in &map.modules {
+                assert!(svg.contains(&format!(">{}</text>", m.name)));
+                assert!(svg.contains(&format!(
+                    "{} - {}  {}",
+                    fmt_addr(m.addr),
+                    fmt_addr(m.addr + m.size),
+                    fmt_size(m.size)
+                )));
+            }
+            for a in &map.areas {
+                assert!(svg.contains(&fmt_addr(a.start)) && svg.contains(&fmt_addr(a.end)));
+            }
+            assert!(svg.contains(">user space</text>"));
+            assert!(svg.contains("ioremap uart::init phys 0x10009000, incl. guard page"));
+            assert_eq!(svg.matches(">guard page</text>").count(), map.modules.len());
+        }
+    }
+
+    #[test]
+    fn svg_matches_its_boot_log() {
+        for log in [LOG_1024, LOG_256_NOHIGHMEM] {
+            let svg = render(&Map::from_log(log).unwrap(), "test").unwrap();
+            check_against_log(&svg, log).unwrap();
+        }
+    }
+
+    #[test]
+    fn check_against_log_catches_a_wrong_picture() {
+        let svg = render(&Map::from_log(LOG_1024).unwrap(), "test").unwrap();
+        // One boundary moved.
+        let moved = svg.replace(
+            r#"data-name="vmalloc" data-start="0xf0000000""#,
+            r#"data-name="vmalloc" data-start="0xf0100000""#,
+        );
+        assert_ne!(moved, svg);
+        let err = check_against_log(&moved, LOG_1024).unwrap_err();
+        assert!(
+            err.contains("region vmalloc 0xf0000000-0xff000000 is not drawn"),
+            "{err}"
+        );
+        assert!(
+            err.contains("0xf0100000, which the log never printed"),
+            "{err}"
+        );
+        // The other kernel's picture.
+        let other = render(&Map::from_log(LOG_256_NOHIGHMEM).unwrap(), "test").unwrap();
+        let err = check_against_log(&other, LOG_1024).unwrap_err();
+        assert!(err.contains("region pkmap"), "{err}");
+        assert!(err.contains("module bigmod"), "{err}");
+        // A module missing from the picture.
+        let log = LOG_1024.replace(
+            "hello 12288 0 - Live 0xbf000000 (O)",
+            "hello 12288 0 - Live 0xbf000000 (O)\nextra 4096 0 - Live 0xbf100000 (O)",
+        );
+        let err = check_against_log(&svg, &log).unwrap_err();
+        assert!(err.contains("module extra at 0xbf100000"), "{err}");
+        // Regions drawn out of address order.
+        let swapped = svg
+            .replace(r#"data-name="fixmap""#, r#"data-name="TMP""#)
+            .replace(r#"data-name="vector""#, r#"data-name="fixmap""#)
+            .replace(r#"data-name="TMP""#, r#"data-name="vector""#);
+        assert!(check_against_log(&swapped, LOG_1024).is_err());
+        assert!(check_against_log("<svg></svg>", LOG_1024).is_err());
+    }
+
+    #[test]
+    fn scale_is_readable_not_linear() {
+        assert_eq!(height(1, CHILD_MIN), CHILD_MIN);
+        assert_eq!(height(PAGE_SIZE as u64, REGION_MIN), REGION_MIN);
+        let (page, window, user) = (
+            height(4096, REGION_MIN),
+            height(14 << 20, REGION_MIN),
+            height(0xbf00_0000, REGION_MIN),
+        );
+        assert!(page < window && window < user && user < 4.0 * window);
+        assert_eq!(fmt_size(4096), "4 kB");
+        assert_eq!(fmt_size(272), "272 B");
+        assert_eq!(fmt_size(240 << 20), "240 MB");
+        assert_eq!(fmt_size((240 << 20) - 0x4000), "239.98 MB");
+        assert_eq!(fmt_size(0xbf00_0000), "2.98 GB");
+        assert_eq!(fmt_addr(TOP), "0x100000000");
+        assert_eq!(fmt_addr(0xbf00_0000), "0xbf000000");
+        assert_eq!(short_caller("a::b::uart::init+0x0/0x44"), "uart::init");
+        assert_eq!(short_caller("hello_init+0x0/0x78"), "hello_init");
+    }
+
+    #[test]
+    fn session_commands() {
+        let files = module_files(
+            false,
+            &[PathBuf::from("/x/mine.ko"), PathBuf::from("hello.ko")],
+        )
+        .unwrap();
+        assert_eq!(files, ["hello.ko", "bigmod.ko", "mine.ko"]);
+        assert_eq!(module_files(true, &[]).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            commands(&["hello.ko".into()]),
+            [
+                "insmod /lib/modules/hello.ko",
+                "cat /proc/modules",
+                "cat /proc/vmallocinfo",
+                "poweroff"
+            ]
+        );
+    }
+
+    #[test]
+    fn command_line() {
+        use clap::Parser;
+        let cli = crate::Cli::try_parse_from([
+            "xtask",
+            "map",
+            "--mem",
+            "512",
+            "--module",
+            "a.ko",
+            "--no-highmem",
+            "-o",
+            "out/m.svg",
+        ])
+        .unwrap();
+        match cli.command.resolve_paths(Path::new("/home/me")) {
+            crate::Command::Map(args) => {
+                assert_eq!(args.mem, 512);
+                assert!(args.kernel.no_highmem && !args.no_samples);
+                assert_eq!(args.module, [PathBuf::from("/home/me/a.ko")]);
+                assert_eq!(args.output, Some(PathBuf::from("/home/me/out/m.svg")));
+                assert_eq!(args.append, DEFAULT_APPEND);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
