@@ -14,8 +14,11 @@
 //!    selected tests need), and the generated DTB if a case boots with it.
 //! 6. Image checks ([`crate::checks`]), no QEMU.
 //! 7. QEMU boots ([`crate::cases`]), [`JOBS`] at a time, each with a timeout.
+//! 8. The `map` test: `cargo xtask map` at -m 1024 ([`crate::map`]), its
+//!    SVG checked against the boot log it was drawn from, written to
+//!    [`MAP_OUTPUT`].
 //!
-//! Steps 1 to 5 stop the run at the first failure. Steps 6 and 7 print
+//! Steps 1 to 5 stop the run at the first failure. Steps 6 to 8 print
 //! `test <name> ... ok|FAILED` per test, the failures' details, and the
 //! closing line `N passed, M failed`.
 
@@ -36,6 +39,11 @@ use crate::config::{Build, Console, GENERATED_DTB, KERNEL_PACKAGE, KERNEL_TARGET
 use crate::figures::Figures;
 use crate::harness::{self, Input, Outcome, Transcript};
 use crate::{process, run, setup};
+
+/// The name of step 8, for `--filter`.
+pub const MAP_TEST: &str = "map";
+/// Where step 8 draws its map.
+pub const MAP_OUTPUT: &str = "target/kobold/test-map.svg";
 
 /// How long the loader is fuzzed (`cargo xtask fuzz --time`).
 pub const FUZZ_SECONDS: u64 = 20;
@@ -77,7 +85,8 @@ pub fn test(root: &Path, args: &TestArgs) -> Result<u8> {
     let filter = args.filter.as_deref();
     let cases = cases::select(filter);
     let image_checks = checks::select(filter);
-    if cases.is_empty() && image_checks.is_empty() {
+    let map_test = filter.is_none_or(|f| MAP_TEST.contains(f));
+    if cases.is_empty() && image_checks.is_empty() && !map_test {
         bail!(
             "no test name contains `{}`: see the names in xtask/src/cases.rs and xtask/src/checks.rs",
             filter.unwrap_or_default()
@@ -114,7 +123,7 @@ pub fn test(root: &Path, args: &TestArgs) -> Result<u8> {
     process::step(format!(
         "difftest: {variants} variants, {sections} sections byte-identical"
     ));
-    if cases.iter().any(|c| c.initrd) {
+    if map_test || cases.iter().any(|c| c.initrd) {
         crate::modules::build_initrd(root, &[])?;
     }
     for case in cases.iter().filter(|c| !c.extra_files.is_empty()) {
@@ -122,7 +131,7 @@ pub fn test(root: &Path, args: &TestArgs) -> Result<u8> {
     }
     for variant in Variant::ALL {
         let needed = cases.iter().any(|c| c.variant == variant)
-            || (variant == Variant::Highmem && !image_checks.is_empty());
+            || (variant == Variant::Highmem && (map_test || !image_checks.is_empty()));
         if needed {
             build::build(root, Build::release(variant))?;
         }
@@ -155,6 +164,17 @@ pub fn test(root: &Path, args: &TestArgs) -> Result<u8> {
         ));
         let figures = crate::figures::Figures::new(root);
         verdicts.extend(run_cases(root, &cases, &figures));
+    }
+    if map_test {
+        let verdict = Verdict {
+            name: MAP_TEST,
+            failure: map_test_run(root)
+                .err()
+                .map(|e| format!("{e:#}"))
+                .unwrap_or_default(),
+        };
+        report(&verdict);
+        verdicts.push(verdict);
     }
 
     let failed: Vec<&Verdict> = verdicts.iter().filter(|v| !v.failure.is_empty()).collect();
@@ -269,6 +289,39 @@ fn lint(root: &Path) -> Result<()> {
         ]),
         "fix the rustdoc warnings above",
     )
+}
+
+/// Step 8: the address-space map of a -m 1024 highmem boot with the
+/// sample modules loaded, checked against its log by [`crate::map::draw`].
+fn map_test_run(root: &Path) -> Result<()> {
+    const MEM_MB: u32 = 1024;
+    let files = crate::map::module_files(false, &[])?;
+    let qemu = Qemu {
+        mem_mb: MEM_MB,
+        kernel: Build::release(Variant::Highmem).uimage(root),
+        append: Some(crate::config::DEFAULT_APPEND.into()),
+        dtb: None,
+        semihosting: true,
+        console: Console::SerialOnly,
+        gdb: false,
+        initrd: Some(root.join(crate::modules::INITRD)),
+        paused_qmp: None,
+    };
+    let log = crate::map::session(&qemu, &files)?;
+    let kernel = crate::KernelArgs {
+        no_highmem: false,
+        debug: false,
+    };
+    let title = crate::map::title(MEM_MB, kernel, crate::config::DEFAULT_APPEND);
+    let map = crate::map::draw(&log, &title, &root.join(MAP_OUTPUT))?;
+    if map.modules.len() != files.len() {
+        bail!(
+            "{} modules loaded, {} on the map:\n{log}",
+            files.len(),
+            map.modules.len()
+        );
+    }
+    Ok(())
 }
 
 fn report(v: &Verdict) {
