@@ -602,7 +602,7 @@ const CHILD_X: f64 = MAIN_X + MAIN_W;
 const CHILD_W: f64 = 110.0;
 const LABEL_X: f64 = CHILD_X + CHILD_W + 12.0;
 const NAME_X: f64 = LABEL_X + 250.0;
-const WIDTH: f64 = 1220.0;
+const WIDTH: f64 = 1260.0;
 const TOP_Y: f64 = 70.0;
 
 fn rect(svg: &mut String, b: &Band, x: f64, y: f64, w: f64, h: f64, stroke: &str) {
@@ -752,6 +752,26 @@ pub fn render(map: &Map, title: &str) -> Result<String> {
             y + 4.0,
             fmt_addr(b.start)
         );
+    }
+    // The legend: colours of the bands inside regions (no data-kind: not
+    // address rectangles).
+    let ly = y + 30.0;
+    let mut lx = MAIN_X;
+    for (kind, label) in [
+        (Kind::Module, "module core (/proc/modules)"),
+        (Kind::Guard, "guard page"),
+        (Kind::Area, "vmalloc/ioremap area"),
+        (Kind::Section, "kernel image section"),
+        (Kind::Free, "free / RAM"),
+    ] {
+        let _ = writeln!(
+            svg,
+            r##"<rect x="{lx}" y="{}" width="14" height="14" fill="{}" stroke="#555"/>"##,
+            ly - 11.0,
+            fill(kind, "")
+        );
+        text(&mut svg, lx + 20.0, ly, "kid", label);
+        lx += 40.0 + 7.0 * label.len() as f64;
     }
     svg.push_str("</svg>\n");
     Ok(svg)
@@ -1311,7 +1331,10 @@ hello 12288 0 - Live 0xbf000000 (O)
             }
             assert!(svg.contains(">user space</text>"));
             assert!(svg.contains("ioremap uart::init phys 0x10009000, incl. guard page"));
-            assert_eq!(svg.matches(">guard page</text>").count(), map.modules.len());
+            assert_eq!(
+                svg.matches(r#"data-kind="guard""#).count(),
+                map.modules.len()
+            );
         }
     }
 
