@@ -32,6 +32,7 @@ pub mod hostile;
 pub mod image;
 pub mod kallsyms;
 pub mod labs;
+pub mod map;
 pub mod modinfo;
 pub mod modlink;
 pub mod modules;
@@ -138,6 +139,13 @@ pub enum Command {
         #[arg(long, value_name = "SUBSTR")]
         filter: Option<String>,
     },
+
+    /// Boot the kernel, load modules (hello and bigmod, plus each
+    /// --module), read the layout block, /proc/modules and
+    /// /proc/vmallocinfo, and draw the 4 GB virtual address space as an SVG
+    /// (target/kobold/map.svg; a PNG beside it when rsvg-convert or
+    /// ImageMagick is installed), checked against the boot log.
+    Map(map::MapArgs),
 }
 
 /// The workspace root: the parent of xtask's manifest directory. Refuses to
@@ -189,6 +197,11 @@ impl Command {
                 args.module = args.module.into_iter().map(|m| resolve(cwd, m)).collect();
                 Command::Run(args)
             }
+            Command::Map(mut args) => {
+                args.module = args.module.into_iter().map(|m| resolve(cwd, m)).collect();
+                args.output = args.output.map(|o| resolve(cwd, o));
+                Command::Map(args)
+            }
             Command::Fuzz(mut args) => {
                 args.replay = args.replay.into_iter().map(|r| resolve(cwd, r)).collect();
                 Command::Fuzz(args)
@@ -238,6 +251,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             bench::bench(&root)
         }
         Command::Labs { filter } => test::labs(&root, filter.as_deref()),
+        Command::Map(args) => map::map(&root, &args),
     }
 }
 

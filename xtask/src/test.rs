@@ -14,8 +14,11 @@
 //!    selected tests need), and the generated DTB if a case boots with it.
 //! 6. Image checks ([`crate::checks`]), no QEMU.
 //! 7. QEMU boots ([`crate::cases`]), [`JOBS`] at a time, each with a timeout.
+//! 8. The `map` test: `cargo xtask map` at -m 1024 ([`crate::map`]), its
+//!    SVG checked against the boot log it was drawn from, written to
+//!    [`MAP_OUTPUT`].
 //!
-//! Steps 1 to 5 stop the run at the first failure. Steps 6 and 7 print
+//! Steps 1 to 5 stop the run at the first failure. Steps 6 to 8 print
 //! `test <name> ... ok|FAILED` per test, the failures' details, and the
 //! closing line `N passed, M failed`.
 
@@ -36,6 +39,11 @@ use crate::config::{Build, Console, GENERATED_DTB, KERNEL_PACKAGE, KERNEL_TARGET
 use crate::figures::Figures;
 use crate::harness::{self, Input, Outcome, Transcript};
 use crate::{process, run, setup};
+
+/// The name of step 8, for `--filter`.
+pub const MAP_TEST: &str = "map";
+/// Where step 8 draws its map.
+pub const MAP_OUTPUT: &str = "target/kobold/test-map.svg";
 
 /// How long the loader is fuzzed (`cargo xtask fuzz --time`).
 pub const FUZZ_SECONDS: u64 = 20;
@@ -78,7 +86,8 @@ pub fn test(root: &Path, args: &TestArgs) -> Result<u8> {
     let mut cases = cases::select(filter);
     cases.extend(crate::labs::cases(root, filter)?);
     let image_checks = checks::select(filter);
-    if cases.is_empty() && image_checks.is_empty() {
+    let map_test = filter.is_none_or(|f| MAP_TEST.contains(f));
+    if cases.is_empty() && image_checks.is_empty() && !map_test {
         bail!(
             "no test name contains `{}`: see the names in xtask/src/cases.rs and xtask/src/checks.rs",
             filter.unwrap_or_default()
@@ -115,7 +124,7 @@ pub fn test(root: &Path, args: &TestArgs) -> Result<u8> {
     process::step(format!(
         "difftest: {variants} variants, {sections} sections byte-identical"
     ));
-    run_qemu_tests(root, &cases, &image_checks)
+    run_qemu_tests(root, &cases, &image_checks, map_test)
 }
 
 /// `cargo xtask labs`: the lab book's labs alone.
@@ -127,7 +136,7 @@ pub fn labs(root: &Path, filter: Option<&str>) -> Result<u8> {
     setup::ensure_rust_target()?;
     setup::ensure_qemu()?;
     setup::ensure_cross_gcc()?;
-    run_qemu_tests(root, &cases, &[])
+    run_qemu_tests(root, &cases, &[], false)
 }
 
 /// Builds what the cases need, runs the image checks and the cases, prints
@@ -136,8 +145,9 @@ fn run_qemu_tests(
     root: &Path,
     cases: &[&'static Case],
     image_checks: &[&'static checks::ImageCheck],
+    map_test: bool,
 ) -> Result<u8> {
-    if cases.iter().any(|c| c.initrd) {
+    if map_test || cases.iter().any(|c| c.initrd) {
         crate::modules::build_initrd(root, &[])?;
     }
     for case in cases.iter().filter(|c| !c.extra_files.is_empty()) {
@@ -145,7 +155,7 @@ fn run_qemu_tests(
     }
     for variant in Variant::ALL {
         let needed = cases.iter().any(|c| c.variant == variant)
-            || (variant == Variant::Highmem && !image_checks.is_empty());
+            || (variant == Variant::Highmem && (map_test || !image_checks.is_empty()));
         if needed {
             build::build(root, Build::release(variant))?;
         }
@@ -178,6 +188,17 @@ fn run_qemu_tests(
         ));
         let figures = crate::figures::Figures::new(root);
         verdicts.extend(run_cases(root, cases, &figures));
+    }
+    if map_test {
+        let verdict = Verdict {
+            name: MAP_TEST,
+            failure: map_test_run(root)
+                .err()
+                .map(|e| format!("{e:#}"))
+                .unwrap_or_default(),
+        };
+        report(&verdict);
+        verdicts.push(verdict);
     }
 
     let failed: Vec<&Verdict> = verdicts.iter().filter(|v| !v.failure.is_empty()).collect();
@@ -292,6 +313,39 @@ fn lint(root: &Path) -> Result<()> {
         ]),
         "fix the rustdoc warnings above",
     )
+}
+
+/// Step 8: the address-space map of a -m 1024 highmem boot with the
+/// sample modules loaded, checked against its log by [`crate::map::draw`].
+fn map_test_run(root: &Path) -> Result<()> {
+    const MEM_MB: u32 = 1024;
+    let files = crate::map::module_files(false, &[])?;
+    let qemu = Qemu {
+        mem_mb: MEM_MB,
+        kernel: Build::release(Variant::Highmem).uimage(root),
+        append: Some(crate::config::DEFAULT_APPEND.into()),
+        dtb: None,
+        semihosting: true,
+        console: Console::SerialOnly,
+        gdb: false,
+        initrd: Some(root.join(crate::modules::INITRD)),
+        paused_qmp: None,
+    };
+    let log = crate::map::session(&qemu, &files)?;
+    let kernel = crate::KernelArgs {
+        no_highmem: false,
+        debug: false,
+    };
+    let title = crate::map::title(MEM_MB, kernel, crate::config::DEFAULT_APPEND);
+    let map = crate::map::draw(&log, &title, &root.join(MAP_OUTPUT))?;
+    if map.modules.len() != files.len() {
+        bail!(
+            "{} modules loaded, {} on the map:\n{log}",
+            files.len(),
+            map.modules.len()
+        );
+    }
+    Ok(())
 }
 
 fn report(v: &Verdict) {
