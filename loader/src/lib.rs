@@ -76,6 +76,7 @@ pub mod link;
 pub mod modinfo;
 pub mod params;
 pub mod relocate;
+pub mod trace;
 
 pub use elf::{Module, Rel, Section, Symbol, validate};
 pub use error::LoadError;
