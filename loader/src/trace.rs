@@ -243,24 +243,26 @@ mod tests {
     use alloc::vec::Vec;
     use std::string::{String, ToString};
 
+    type RelocRow = (
+        String,
+        u32,
+        u32,
+        String,
+        u32,
+        i32,
+        u32,
+        u32,
+        u32,
+        u32,
+        Option<u32>,
+    );
+
     /// Records every event (owning copies of the names).
     #[derive(Default)]
     struct Record {
         sections: Vec<(String, Region, Group, u32, u32, u32)>,
         symbols: Vec<(String, u32, bool)>,
-        relocs: Vec<(
-            String,
-            u32,
-            u32,
-            String,
-            u32,
-            i32,
-            u32,
-            u32,
-            u32,
-            u32,
-            Option<u32>,
-        )>,
+        relocs: Vec<RelocRow>,
     }
 
     impl Trace for Record {
