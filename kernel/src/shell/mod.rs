@@ -128,8 +128,9 @@ pub trait Platform {
     fn read_file_pages(&mut self, path: &str, f: &mut dyn FnMut(&[u8])) -> Result<(), Errno>;
     /// Writes the entries of a rootfs directory.
     fn list_dir(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno>;
-    /// Loads the module in rootfs file `path`; returns its name.
-    fn insmod(&mut self, path: &str, args: &[&str]) -> Result<ModName, InsmodError>;
+    /// Loads the module in rootfs file `path`; returns its name. With
+    /// `verbose` (`insmod -v`) every step of the link is logged.
+    fn insmod(&mut self, path: &str, args: &[&str], verbose: bool) -> Result<ModName, InsmodError>;
     /// Unloads a module.
     fn rmmod(&mut self, name: &str) -> Result<(), Errno>;
     /// Writes `lsmod` output.
@@ -197,7 +198,7 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "insmod",
-        usage: "insmod FILE [SYMBOL=VALUE]...",
+        usage: "insmod [-v] FILE [SYMBOL=VALUE]...",
         help: "load a kernel module (try /lib/modules/hello.ko)",
         run: modules::cmd_insmod,
     },
@@ -706,8 +707,14 @@ mod tests {
                 _ => Err(Errno::ENOENT),
             }
         }
-        fn insmod(&mut self, path: &str, args: &[&str]) -> Result<ModName, InsmodError> {
-            self.log.push(format!("insmod {path} {args:?}"));
+        fn insmod(
+            &mut self,
+            path: &str,
+            args: &[&str],
+            verbose: bool,
+        ) -> Result<ModName, InsmodError> {
+            let v = if verbose { "-v " } else { "" };
+            self.log.push(format!("insmod {v}{path} {args:?}"));
             Self::file(path).map_err(InsmodError::Open)?;
             match args.first() {
                 Some(&"bad=1") => Err(InsmodError::Insert(Errno::ENOEXEC)),
@@ -986,7 +993,16 @@ mod tests {
         );
         assert_eq!(
             run(&mut p, "insmod"),
-            "Usage: insmod FILE [SYMBOL=VALUE]...\n"
+            "Usage: insmod [-v] FILE [SYMBOL=VALUE]...\n"
+        );
+        assert_eq!(
+            run(&mut p, "insmod -v"),
+            "Usage: insmod [-v] FILE [SYMBOL=VALUE]...\n"
+        );
+        assert_eq!(run(&mut p, "insmod -v /lib/modules/hello.ko a=1"), "");
+        assert_eq!(
+            p.log.last().map(String::as_str),
+            Some("insmod -v /lib/modules/hello.ko [\"a=1\"]")
         );
     }
 
