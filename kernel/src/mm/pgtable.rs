@@ -333,7 +333,7 @@ pub struct PageWalk {
 }
 
 /// Linux's names for the TEX-remap indices (TEX[0]:C:B).
-fn mem_type_name(tex0: bool, c: bool, b: bool) -> &'static str {
+pub fn mem_type_name(tex0: bool, c: bool, b: bool) -> &'static str {
     match (tex0, c, b) {
         (false, false, false) => "strongly ordered",
         (false, false, true) => "normal, non-cacheable",

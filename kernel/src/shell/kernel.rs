@@ -203,6 +203,16 @@ impl Platform for KernelPlatform {
         crate::module::MODULES.lock().write_lsmod(out)
     }
 
+    fn module_map(&mut self, name: &str) -> Option<super::pt::ModuleMap> {
+        let mods = crate::module::MODULES.lock();
+        let m = mods.get(name)?;
+        Some(super::pt::ModuleMap::new(
+            (m.core_base, m.core_size),
+            m.init,
+            &m.groups,
+        ))
+    }
+
     fn page_walk(&mut self, virt: u32) -> mm::pgtable::PageWalk {
         mm::pgtable::PageWalk {
             virt,
