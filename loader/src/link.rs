@@ -355,7 +355,14 @@ pub fn link_traced<'a>(
                 section: target_name,
                 offset: r.offset,
                 r_type: r.r_type,
-                symbol: sym.map_or("", |s| s.name),
+                // A section symbol (no name) is shown as its section.
+                symbol: match sym {
+                    Some(s) if s.name.is_empty() => {
+                        m.sections.get(s.shndx as usize).map_or("", |sec| sec.name)
+                    }
+                    Some(s) => s.name,
+                    None => "",
+                },
                 s: target.value,
                 a,
                 p: place,
