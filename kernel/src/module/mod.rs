@@ -1009,6 +1009,7 @@ fn allocate<'b>(
 /// Step 5: resolve symbols (kernel exports, then other modules'; GPL-only
 /// ones only for a GPL-compatible license) and relocate. Returns the link
 /// and the modules used (`ref_module`).
+#[allow(clippy::too_many_arguments)]
 fn link<'a>(
     mods: &Modules,
     loading: &mut Loading<'_>,
