@@ -33,6 +33,10 @@
 //!   and the one `modinfo` formatter (kernel shell and `cargo xtask
 //!   modinfo`).
 //!
+//! [`trace`] lets a caller watch [`link::link_traced`] work (each section
+//! placed, symbol resolved, relocation applied, with S, A, P and the words
+//! before and after): `insmod -v` and `cargo xtask modlink --explain`.
+//!
 //! [`relocate`] holds everything about ARM relocation types: their numbers
 //! and names and the arithmetic that applies them.
 //!
@@ -76,6 +80,7 @@ pub mod link;
 pub mod modinfo;
 pub mod params;
 pub mod relocate;
+pub mod trace;
 
 pub use elf::{Module, Rel, Section, Symbol, validate};
 pub use error::LoadError;

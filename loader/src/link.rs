@@ -37,6 +37,7 @@
 use crate::elf::{Module, SHN_ABS, STB_WEAK, STT_FUNC};
 use crate::layout::{Group, ModuleLayout, PLT_ENTRY_SIZE, PltKey, Region};
 use crate::relocate::{self, RelocError, Target};
+use crate::trace::{self, NoTrace, RelocEvent, SectionEvent, SymbolEvent, SymbolFrom, Trace};
 use crate::try_vec;
 use alloc::vec::Vec;
 use core::fmt;
@@ -167,6 +168,31 @@ pub fn link<'a>(
     init_base: u32,
     resolver: &dyn Resolver,
 ) -> Result<Linked, LinkError<'a>> {
+    link_traced(
+        m,
+        l,
+        core,
+        core_base,
+        init,
+        init_base,
+        resolver,
+        &mut NoTrace,
+    )
+}
+
+/// [`link`], telling `sink` each section placed, each undefined symbol
+/// resolved and each relocation applied (see [`crate::trace`]).
+#[allow(clippy::too_many_arguments)]
+pub fn link_traced<'a>(
+    m: &Module<'a>,
+    l: &ModuleLayout,
+    core: &mut [u8],
+    core_base: u32,
+    init: &mut [u8],
+    init_base: u32,
+    resolver: &dyn Resolver,
+    sink: &mut dyn Trace,
+) -> Result<Linked, LinkError<'a>> {
     for (region, len) in [(Region::Core, core.len()), (Region::Init, init.len())] {
         if len != l.size(region) as usize {
             return Err(LinkError::BufferSize {
@@ -203,6 +229,16 @@ pub fn link<'a>(
                 dst.copy_from_slice(data);
             }
         }
+        if let Some(p) = placed {
+            sink.section(&SectionEvent {
+                name: s.name,
+                region: p.region,
+                group: p.group,
+                addr: base(p.region).wrapping_add(p.offset),
+                size: p.size,
+                align: s.align,
+            });
+        }
     }
     // Resolve every symbol.
     let mut addrs = try_vec(m.symbols.len()).ok_or(LinkError::NoMemory)?;
@@ -212,14 +248,20 @@ pub fn link<'a>(
         let addr = if i == 0 {
             0
         } else if sym.is_undefined() {
-            match resolver.resolve(sym.name) {
+            let (value, from) = match resolver.resolve(sym.name) {
                 Some(t) => {
                     is_func = t.is_func;
-                    t.value
+                    (t.value, SymbolFrom::Resolver)
                 }
-                None if sym.binding() == STB_WEAK => 0,
+                None if sym.binding() == STB_WEAK => (0, SymbolFrom::Weak),
                 None => return Err(LinkError::UnknownSymbol { name: sym.name }),
-            }
+            };
+            sink.symbol(&SymbolEvent {
+                name: sym.name,
+                value,
+                from,
+            });
+            value
         } else if sym.shndx == SHN_ABS {
             sym.value
         } else if sym.is_common() {
@@ -242,6 +284,7 @@ pub fn link<'a>(
             continue;
         };
         let section = m.sections.get(*rel_section as usize).map_or("", |s| s.name);
+        let target_name = m.sections.get(*target as usize).map_or("", |s| s.name);
         let section_base = base(p.region).wrapping_add(p.offset);
         let image = if p.region == Region::Core {
             &mut *core
@@ -268,6 +311,10 @@ pub fn link<'a>(
                 return Err(reloc_err(RelocError::ShortPlace));
             };
             let place = section_base.wrapping_add(r.offset);
+            let before = word(&image[at..at + 4]);
+            let a = trace::addend(r.r_type, &image[at..at + 4]);
+            let mut effective = target.value;
+            let mut via_plt = None;
             let addend = relocate::branch_addend(r.r_type, &image[at..at + 4]);
             let mut result = relocate::apply(r.r_type, &mut image[at..at + 4], place, target);
             if let (
@@ -299,14 +346,42 @@ pub fn link<'a>(
                         ..via
                     };
                     result = relocate::apply(r.r_type, &mut image[at..at + 4], place, to_veneer);
+                    effective = to_veneer.value;
+                    via_plt = Some(via.value);
                 }
             }
             result.map_err(reloc_err)?;
+            sink.reloc(&RelocEvent {
+                section: target_name,
+                offset: r.offset,
+                r_type: r.r_type,
+                // A section symbol (no name) is shown as its section.
+                symbol: match sym {
+                    Some(s) if s.name.is_empty() => {
+                        m.sections.get(s.shndx as usize).map_or("", |sec| sec.name)
+                    }
+                    Some(s) => s.name,
+                    None => "",
+                },
+                s: target.value,
+                a,
+                p: place,
+                result: trace::result(r.r_type, effective, a, place),
+                before,
+                after: word(&image[at..at + 4]),
+                via_plt,
+            });
         }
     }
     Ok(Linked {
         symbol_addrs: addrs,
     })
+}
+
+/// The little-endian word of a 4-byte place.
+fn word(b: &[u8]) -> u32 {
+    b.get(0..4)
+        .map_or(0, |w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
 }
 
 /// A module's entry points: the addresses of `init_module` and

@@ -1233,6 +1233,50 @@ pub const CASES: &[Case] = &[
         expect: &[POWER_DOWN],
         ..BASE
     },
+    // Issue 10, "seeing what the loader does": `insmod -v` logs each
+    // section placed, each symbol resolved and each relocation with its
+    // words before and after; `pt --module` shows W^X per group and the
+    // guard page after the region. Addresses the compiler decides are
+    // matched loosely.
+    Case {
+        name: "insmod_verbose_and_pt_module",
+        mem_mb: 256,
+        input: &[
+            "insmod -v /lib/modules/hello.ko",
+            "pt --module hello",
+            "rmmod hello",
+            "pt --module nosuch",
+            "insmod /lib/modules/hello.ko",
+            "poweroff",
+        ],
+        expect: &[
+            regex(r"^hello: section \.text +core text +at 0xbf0[0-9a-f]{5} size 0x[0-9a-f]+ align \d+$")
+                .of("insmod -v /lib/modules/hello.ko"),
+            regex(r"^hello: section \.data +core data +at 0xbf0[0-9a-f]{2}000 size 0x[0-9a-f]+ align \d+$")
+                .of("insmod -v /lib/modules/hello.ko"),
+            regex(r"^hello: symbol  printk -> 0xc0[0-9a-f]{6} \(from kernel\)$")
+                .of("insmod -v /lib/modules/hello.ko"),
+            regex(r"^hello: reloc   \.\S+\+0x[0-9a-f]+ R_ARM_\w+ printk: S=0xc0[0-9a-f]{6} A=-?0x[0-9a-f]+ P=0xbf0[0-9a-f]{5} result=0x[0-9a-f]{8} word [0-9a-f]{8} -> [0-9a-f]{8}( via PLT veneer at 0xbf0[0-9a-f]{5})?$")
+                .of("insmod -v /lib/modules/hello.ko"),
+            regex(r"^hello: reloc   .* R_ARM_ABS32 .* word [0-9a-f]{8} -> [0-9a-f]{8}$")
+                .of("insmod -v /lib/modules/hello.ko"),
+            line("Hello, world! (1 of 1)").of("insmod -v /lib/modules/hello.ko"),
+            regex(r"^hello core region 0xbf000000-0xbf0[0-9a-f]{2}000$").of("pt --module hello"),
+            regex(r"^text +0xbf000000 -> 0x[67][0-9a-f]{7} RO X +normal").of("pt --module hello"),
+            regex(r"^rodata +0xbf0[0-9a-f]{2}000 -> 0x[67][0-9a-f]{7} RO XN ").of("pt --module hello"),
+            regex(r"^data +0xbf0[0-9a-f]{2}000 -> 0x[67][0-9a-f]{7} RW XN ").of("pt --module hello"),
+            regex(r"^guard +0xbf0[0-9a-f]{2}000 unmapped$").of("pt --module hello"),
+            // W^X: no text page is writable, no data page executable.
+            forbid_regex(r"^text .* RW "),
+            forbid_regex(r"^(rodata|data) .* X "),
+            line("pt: module 'nosuch' is not loaded").of("pt --module nosuch"),
+            // Without -v, nothing of the trace.
+            forbid_regex(r"^hello: (reloc|section|symbol) ").of("insmod /lib/modules/hello.ko"),
+            POWER_DOWN,
+        ],
+        initrd: true,
+        ..BASE
+    },
 ];
 
 /// The cases whose name contains `filter` (all of them for `None`).

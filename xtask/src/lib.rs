@@ -109,9 +109,13 @@ pub enum Command {
         /// Symbols the module uses, in nm/System.map format (`ADDR TYPE NAME`).
         #[arg(long)]
         symbols: std::path::PathBuf,
-        /// The image to write.
+        /// The image to write (optional with --explain).
         #[arg(short = 'o')]
-        output: std::path::PathBuf,
+        output: Option<std::path::PathBuf>,
+        /// Print every step: sections placed, symbols resolved,
+        /// relocations applied (S, A, P, result, the word before and after).
+        #[arg(long)]
+        explain: bool,
     },
 
     /// Differential test of modlink against GNU ld: build the C corpus in
@@ -237,7 +241,8 @@ pub fn run(cli: Cli) -> Result<u8> {
             base,
             symbols,
             output,
-        } => modlink::modlink(&file, &base, &symbols, &output),
+            explain,
+        } => modlink::modlink(&file, &base, &symbols, output.as_deref(), explain),
         Command::Difftest => difftest::difftest().map(|_| 0),
         Command::Fuzz(args) => {
             if args.replay.is_empty() {
@@ -335,7 +340,7 @@ mod tests {
             } => {
                 assert_eq!(file, Path::new("a.ko"));
                 assert_eq!(symbols, Path::new("System.map"));
-                assert_eq!(output, Path::new("out/a.img"));
+                assert_eq!(output.as_deref(), Some(Path::new("out/a.img")));
             }
             other => panic!("{other:?}"),
         }

@@ -7,11 +7,19 @@
 //! section (plus `.plt` / `.init.plt` for branch veneers and `COMMON` for
 //! `-fcommon` symbols when the module has them), so the result can be compared with what GNU ld produces for the
 //! same addresses.
+//!
+//! `--explain` prints, on stdout, every step of the link as `insmod -v`
+//! shows it in the kernel: each section placed, each undefined symbol
+//! resolved, each relocation with S, A, P, the result and the instruction
+//! word before and after (the loader's [`kobold_loader::trace`] events,
+//! through the same [`kobold_loader::trace::WriteTrace`] formatting); `-o`
+//! is then optional.
 
 use anyhow::{Context, Result, anyhow, bail};
 use kobold_loader::layout::{Region, layout};
-use kobold_loader::link::{Resolver, link};
+use kobold_loader::link::{Resolver, link_traced};
 use kobold_loader::relocate::Target;
+use kobold_loader::trace::{NoTrace, Trace, WriteTrace};
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::Path;
@@ -65,6 +73,31 @@ pub fn modlink_bytes(
     base: u32,
     symbols: &SymbolMap,
 ) -> Result<(Vec<u8>, String)> {
+    modlink_traced(file, data, base, symbols, &mut NoTrace)
+}
+
+/// [`modlink_bytes`] and the `--explain` text: one line per event.
+pub fn explain(
+    file: &str,
+    data: &[u8],
+    base: u32,
+    symbols: &SymbolMap,
+) -> Result<(Vec<u8>, String, String)> {
+    let mut text = String::new();
+    let mut sink = WriteTrace::new(&mut text);
+    let (image, map) = modlink_traced(file, data, base, symbols, &mut sink)?;
+    sink.result?;
+    Ok((image, map, text))
+}
+
+/// [`modlink_bytes`], telling `trace` every step.
+pub fn modlink_traced(
+    file: &str,
+    data: &[u8],
+    base: u32,
+    symbols: &SymbolMap,
+    trace: &mut dyn Trace,
+) -> Result<(Vec<u8>, String)> {
     let m = kobold_loader::validate(data).map_err(|e| anyhow!("{file}: {e}"))?;
     let l = layout(&m).map_err(|e| anyhow!("{file}: {e}"))?;
     let too_high = || anyhow!("{file}: the module does not fit below 4 GB at {base:#010x}");
@@ -73,7 +106,8 @@ pub fn modlink_bytes(
     // Both sizes are bounded by the module window (layout refuses more).
     let mut image = vec![0u8; l.core_size as usize + l.init_size as usize];
     let (core, init) = image.split_at_mut(l.core_size as usize);
-    link(&m, &l, core, base, init, init_base, symbols).map_err(|e| anyhow!("{file}: {e}"))?;
+    link_traced(&m, &l, core, base, init, init_base, symbols, trace)
+        .map_err(|e| anyhow!("{file}: {e}"))?;
     let addr = |region_base: u32, offset: u32| {
         region_base
             .checked_add(offset)
@@ -130,18 +164,33 @@ pub fn modlink_bytes(
 }
 
 /// `cargo xtask modlink`.
-pub fn modlink(file: &Path, base: &str, symbols: &Path, out: &Path) -> Result<u8> {
+pub fn modlink(
+    file: &Path,
+    base: &str,
+    symbols: &Path,
+    out: Option<&Path>,
+    explain_steps: bool,
+) -> Result<u8> {
     let base = u32::from_str_radix(base.trim_start_matches("0x"), 16)
         .with_context(|| format!("--base {base:?}: expected a hex address such as 0xbf000000"))?;
     let data = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let text = std::fs::read_to_string(symbols)
         .with_context(|| format!("reading {}", symbols.display()))?;
-    let (image, map) = modlink_bytes(
+    if out.is_none() && !explain_steps {
+        bail!("modlink: give -o IMAGE, --explain, or both");
+    }
+    let (image, map, steps) = explain(
         &file.display().to_string(),
         &data,
         base,
         &SymbolMap::parse(&text)?,
     )?;
+    if explain_steps {
+        print!("{steps}");
+    }
+    let Some(out) = out else {
+        return Ok(0);
+    };
     std::fs::write(out, &image).with_context(|| format!("writing {}", out.display()))?;
     let map_path = format!("{}.map", out.display());
     std::fs::write(&map_path, &map).with_context(|| format!("writing {map_path}"))?;
@@ -292,5 +341,58 @@ pub(crate) mod tests {
         let e =
             modlink_bytes("t.ko", &ko(), 0xbf00_0000, &SymbolMap::parse("").unwrap()).unwrap_err();
         assert_eq!(e.to_string(), "t.ko: Unknown symbol printk (err -2)");
+    }
+
+    #[test]
+    fn explain_prints_every_step() {
+        let syms = SymbolMap::parse("c0010000 T printk\n").unwrap();
+        let (image, _, text) = explain("t.ko", &ko(), 0xbf00_0000, &syms).unwrap();
+        let (plain, _) = modlink_bytes("t.ko", &ko(), 0xbf00_0000, &syms).unwrap();
+        assert_eq!(image, plain, "tracing changes nothing");
+        let lines: Vec<&str> = text.lines().collect();
+        let has = |prefix: &str, parts: &[&str]| {
+            lines
+                .iter()
+                .any(|l| l.starts_with(prefix) && parts.iter().all(|p| l.contains(p)))
+        };
+        assert!(
+            has(
+                "section .text",
+                &["core", "text", "at 0xbf000000", "size 0x4", "align 4"]
+            ),
+            "{text}"
+        );
+        assert!(
+            has("section .data", &["core", "data", "at 0xbf001000"]),
+            "{text}"
+        );
+        assert!(has("symbol  printk -> 0xc0010000", &[]), "{text}");
+        // BL at 0xbf000000 to 0xc0010000: A = -8, result = S + A - P.
+        assert!(
+            has(
+                "reloc   .text+0x0 R_ARM_CALL printk:",
+                &[
+                    "S=0xc0010000",
+                    "A=-0x8",
+                    "P=0xbf000000",
+                    "result=0x0100fff8",
+                    "word ebfffffe -> eb403ffe"
+                ]
+            ),
+            "{text}"
+        );
+        assert!(
+            has(
+                "reloc   .data+0x0 R_ARM_ABS32 printk:",
+                &[
+                    "A=0x0",
+                    "P=0xbf001000",
+                    "result=0xc0010000",
+                    "word 00000000 -> c0010000"
+                ]
+            ),
+            "{text}"
+        );
+        assert_eq!(lines.len(), 5, "{text}");
     }
 }

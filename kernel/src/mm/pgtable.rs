@@ -332,8 +332,8 @@ pub struct PageWalk {
     pub l2: Option<u32>,
 }
 
-/// Linux's names for the TEX-remap indices (TEX[0]:C:B).
-fn mem_type_name(tex0: bool, c: bool, b: bool) -> &'static str {
+/// Linux's names for the TEX-remap indices (TEX\[0\]:C:B).
+pub fn mem_type_name(tex0: bool, c: bool, b: bool) -> &'static str {
     match (tex0, c, b) {
         (false, false, false) => "strongly ordered",
         (false, false, true) => "normal, non-cacheable",

@@ -5,7 +5,7 @@
 //! is host-tested with a fake backend.
 
 use super::exports::KernelBackend;
-use super::{MODULE_ADDR_MAX, MODULE_ADDR_MIN, MODULES, ModName, Modules, load, unload};
+use super::{MODULE_ADDR_MAX, MODULE_ADDR_MIN, MODULES, ModName, Modules, load_verbose, unload};
 use crate::errno::Errno;
 use core::sync::atomic::Ordering;
 
@@ -17,7 +17,17 @@ fn publish_bounds(mods: &Modules) {
 /// `insmod`: loads `bytes` (the file at `path`) with `args` into the running
 /// kernel.
 pub fn insmod(path: &str, bytes: &[u8], args: &[&str]) -> Result<ModName, Errno> {
-    let r = load(&MODULES, &mut KernelBackend, path, bytes, args);
+    insmod_verbose(path, bytes, args, false)
+}
+
+/// `insmod -v`: [`insmod`], logging every step of the link (`pr_info`).
+pub fn insmod_verbose(
+    path: &str,
+    bytes: &[u8],
+    args: &[&str],
+    verbose: bool,
+) -> Result<ModName, Errno> {
+    let r = load_verbose(&MODULES, &mut KernelBackend, path, bytes, args, verbose);
     publish_bounds(&MODULES.lock());
     r
 }

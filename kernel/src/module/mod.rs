@@ -56,7 +56,7 @@ mod kernel;
 pub mod vsprintf;
 
 #[cfg(target_arch = "arm")]
-pub use kernel::{insmod, rmmod};
+pub use kernel::{insmod, insmod_verbose, rmmod};
 
 use crate::errno::Errno;
 use alloc::vec::Vec;
@@ -265,6 +265,10 @@ pub struct Module {
     ro_after_init: Option<(u32, u32)>,
     /// `charp` parameter strings, freed with the module.
     strings: Vec<u32>,
+    /// The layout's permission groups: (region, group, `[start, end)`
+    /// offsets from the region's base), for `pt --module`. The init
+    /// region's are stale once `init` is `None`.
+    pub groups: Vec<(Region, Group, u32, u32)>,
 }
 
 impl Module {
@@ -539,15 +543,21 @@ pub fn license_is_gpl_compatible(license: &str) -> bool {
 /// linking starts, so recording a user never allocates.
 struct ModResolver<'a> {
     modules: &'a Modules,
-    backend: &'a dyn Backend,
+    /// Shared with the `insmod -v` trace sink, which logs between lookups.
+    backend: &'a RefCell<&'a mut dyn Backend>,
     gpl_ok: bool,
     used: RefCell<Vec<ModName>>,
     gpl_refused: Cell<bool>,
+    /// Who provided the last symbol resolved: `None` for the kernel.
+    last_owner: Cell<Option<ModName>>,
 }
 
 impl Resolver for ModResolver<'_> {
     fn resolve(&self, name: &str) -> Option<Target> {
-        if let Some(k) = self.backend.kernel_symbol(name) {
+        let backend = self.backend.try_borrow().ok()?;
+        let backend: &dyn Backend = &**backend;
+        self.last_owner.set(None);
+        if let Some(k) = backend.kernel_symbol(name) {
             if k.gpl_only && !self.gpl_ok {
                 self.gpl_refused.set(true);
                 return None;
@@ -557,7 +567,7 @@ impl Resolver for ModResolver<'_> {
                 is_func: k.is_func,
             });
         }
-        let (value, gpl_only, owner) = self.modules.find_export(self.backend, name)?;
+        let (value, gpl_only, owner) = self.modules.find_export(backend, name)?;
         if gpl_only && !self.gpl_ok {
             self.gpl_refused.set(true);
             return None;
@@ -566,6 +576,7 @@ impl Resolver for ModResolver<'_> {
         if !used.contains(&owner) && used.len() < used.capacity() {
             used.push(owner);
         }
+        self.last_owner.set(Some(owner));
         // Module functions carry their Thumb bit; a module's exports are
         // functions when they point into text, which the caller cannot
         // know here: bit 0 says Thumb, and ARM code is treated as code.
@@ -655,9 +666,24 @@ pub fn load(
     bytes: &[u8],
     args: &[&str],
 ) -> Result<ModName, Errno> {
+    load_verbose(registry, backend, path, bytes, args, false)
+}
+
+/// [`load`]; with `verbose` (`insmod -v`), every step of the link is
+/// logged at `pr_info` level as the loader's [`kobold_loader::trace`]
+/// events: sections placed, symbols resolved (from the kernel or which
+/// module), relocations applied. Logging allocates nothing.
+pub fn load_verbose(
+    registry: &Mutex<Modules>,
+    backend: &mut dyn Backend,
+    path: &str,
+    bytes: &[u8],
+    args: &[&str],
+    verbose: bool,
+) -> Result<ModName, Errno> {
     let prepared = {
         let mut mods = registry.lock();
-        prepare(&mut mods, backend, path, bytes, args)?
+        prepare(&mut mods, backend, path, bytes, args, verbose)?
     };
     // Linux calls init without module_mutex held; so does Kobold, so that
     // an oops in init can still find the module's symbols.
@@ -727,18 +753,28 @@ fn prepare(
     path: &str,
     bytes: &[u8],
     args: &[&str],
+    verbose: bool,
 ) -> Result<Prepared, Errno> {
     // 1-2. The file, its name (not already loaded) and license.
     let m = validate(backend, path, bytes)?;
     let id = identify(mods, backend, path, &m)?;
     // 3. Layout.
-    let l = lay_out(backend, &id.name, &m)?;
+    let mut l = lay_out(backend, &id.name, &m)?;
     // Bookkeeping, while nothing needs undoing.
     let book = reserve(mods, &m, args)?;
     // 4. module_alloc; from here on `loading` frees on failure.
     let (mut loading, mut img) = allocate(mods, backend, &id.name, &l, book.strings)?;
     // 5. Resolve and relocate.
-    let (linked, used) = link(mods, &mut loading, &id, &m, &l, &mut img, book.used)?;
+    let (linked, used) = link(
+        mods,
+        &mut loading,
+        &id,
+        &m,
+        &l,
+        &mut img,
+        book.used,
+        verbose,
+    )?;
     // The module's exports and parameters (`__ksymtab*`, `__param`).
     let (exports, params) = tables(mods, &mut loading, &id.name, &m, &l, &img)?;
     // 6. Parameters.
@@ -769,6 +805,8 @@ fn prepare(
         strtab: book.strtab,
         ro_after_init,
         strings,
+        // Moved, not copied: nothing is allocated.
+        groups: core::mem::take(&mut l.groups),
     });
     Ok(Prepared {
         name: id.name,
@@ -971,6 +1009,7 @@ fn allocate<'b>(
 /// Step 5: resolve symbols (kernel exports, then other modules'; GPL-only
 /// ones only for a GPL-compatible license) and relocate. Returns the link
 /// and the modules used (`ref_module`).
+#[allow(clippy::too_many_arguments)]
 fn link<'a>(
     mods: &Modules,
     loading: &mut Loading<'_>,
@@ -979,15 +1018,24 @@ fn link<'a>(
     l: &ModuleLayout,
     img: &mut Images,
     used: Vec<ModName>,
+    verbose: bool,
 ) -> Result<(kobold_loader::link::Linked, Vec<ModName>), Errno> {
+    let shared: RefCell<&mut dyn Backend> = RefCell::new(&mut *loading.backend);
     let resolver = ModResolver {
         modules: mods,
-        backend: &*loading.backend,
+        backend: &shared,
         gpl_ok: id.gpl_ok,
         used: RefCell::new(used),
         gpl_refused: Cell::new(false),
+        last_owner: Cell::new(None),
     };
-    let linked = kobold_loader::link::link(
+    let mut sink = LinkTrace {
+        name: &id.name,
+        resolver: &resolver,
+    };
+    let mut quiet = kobold_loader::trace::NoTrace;
+    let trace: &mut dyn kobold_loader::trace::Trace = if verbose { &mut sink } else { &mut quiet };
+    let linked = kobold_loader::link::link_traced(
         m,
         l,
         img.core,
@@ -995,6 +1043,7 @@ fn link<'a>(
         img.init,
         img.init_base,
         &resolver,
+        trace,
     );
     let used = resolver.used.into_inner();
     let gpl_refused = resolver.gpl_refused.get();
@@ -1018,6 +1067,46 @@ fn link<'a>(
             klog!(backend, Err, "{name}: {e}");
             Err(Errno::ENOEXEC)
         }
+    }
+}
+
+/// `insmod -v`'s sink: each loader event, prefixed with the module's name,
+/// logged at `pr_info` level through the backend the resolver shares
+/// (never while a lookup holds it). Formatting writes straight into the
+/// log: nothing is allocated.
+struct LinkTrace<'r, 'a> {
+    name: &'r ModName,
+    resolver: &'r ModResolver<'a>,
+}
+
+impl LinkTrace<'_, '_> {
+    fn log(&self, msg: fmt::Arguments<'_>) {
+        if let Ok(mut b) = self.resolver.backend.try_borrow_mut() {
+            b.log(Level::Info, msg);
+        }
+    }
+}
+
+impl kobold_loader::trace::Trace for LinkTrace<'_, '_> {
+    fn section(&mut self, e: &kobold_loader::trace::SectionEvent<'_>) {
+        self.log(format_args!("{}: {e}", self.name));
+    }
+    fn symbol(&mut self, e: &kobold_loader::trace::SymbolEvent<'_>) {
+        use kobold_loader::trace::{SymbolEvent, SymbolFrom};
+        let owner = self.resolver.last_owner.get();
+        let from = match (e.from, &owner) {
+            (SymbolFrom::Resolver, None) => SymbolFrom::Named("kernel"),
+            (SymbolFrom::Resolver, Some(_)) => SymbolFrom::Named("module"),
+            (other, _) => other,
+        };
+        let e = SymbolEvent { from, ..*e };
+        match owner.filter(|_| from == SymbolFrom::Named("module")) {
+            Some(o) => self.log(format_args!("{}: {e} `{o}`", self.name)),
+            None => self.log(format_args!("{}: {e}", self.name)),
+        }
+    }
+    fn reloc(&mut self, e: &kobold_loader::trace::RelocEvent<'_>) {
+        self.log(format_args!("{}: {e}", self.name));
     }
 }
 

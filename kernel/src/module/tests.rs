@@ -575,3 +575,41 @@ fn module_memory_is_linked_in_place_and_cleared() {
     let core = f.mem[&hello.core_base].bytes();
     assert!(!core.windows(4).any(|w| w == [0xa5; 4]), "stale bytes left");
 }
+
+#[test]
+fn verbose_load_logs_each_step_and_records_the_groups() {
+    let r = Mutex::new(Modules::new());
+    let mut f = Fake::new();
+    let mut a = Spec::new("provider");
+    a.exports = vec!["shared_fn"];
+    load_spec(&r, &mut f, &a, &[]).unwrap();
+    assert!(f.log.iter().all(|l| !l.contains("reloc")), "{:?}", f.log);
+    let mut b = Spec::new("consumer");
+    b.calls = vec!["printk", "shared_fn"];
+    let bytes = build(&b);
+    load_verbose(&r, &mut f, "/lib/modules/consumer.ko", &bytes, &[], true).unwrap();
+    let has = |prefix: &str| f.log.iter().any(|l| l.starts_with(prefix));
+    assert!(has("consumer: section .text"), "{:?}", f.log);
+    assert!(
+        has(&format!(
+            "consumer: symbol  printk -> {PRINTK:#010x} (from kernel)"
+        )),
+        "{:?}",
+        f.log
+    );
+    assert!(
+        has("consumer: symbol  shared_fn -> 0xbf000010 (from module) `provider`"),
+        "{:?}",
+        f.log
+    );
+    let bl = f
+        .log
+        .iter()
+        .find(|l| l.contains("R_ARM_CALL printk"))
+        .expect("the BL to printk");
+    assert!(bl.contains(&format!("S={PRINTK:#010x} A=-0x8")), "{bl}");
+    // The groups are recorded for `pt --module`.
+    let mods = r.lock();
+    let m = mods.get("consumer").unwrap();
+    assert!(m.groups.iter().any(|g| g.1 == Group::Text && g.2 == 0));
+}

@@ -186,11 +186,13 @@ impl Platform for KernelPlatform {
         crate::fs::list(path, out)
     }
 
-    fn insmod(&mut self, path: &str, args: &[&str]) -> Result<ModName, InsmodError> {
+    fn insmod(&mut self, path: &str, args: &[&str], verbose: bool) -> Result<ModName, InsmodError> {
         // The module is read through a temporary vmap of its file's pages.
-        crate::fs::with_file(path, |bytes| crate::module::insmod(path, bytes, args))
-            .map_err(InsmodError::Open)?
-            .map_err(InsmodError::Insert)
+        crate::fs::with_file(path, |bytes| {
+            crate::module::insmod_verbose(path, bytes, args, verbose)
+        })
+        .map_err(InsmodError::Open)?
+        .map_err(InsmodError::Insert)
     }
 
     fn rmmod(&mut self, name: &str) -> Result<(), Errno> {
@@ -199,6 +201,16 @@ impl Platform for KernelPlatform {
 
     fn lsmod(&mut self, out: &mut dyn Write) -> fmt::Result {
         crate::module::MODULES.lock().write_lsmod(out)
+    }
+
+    fn module_map(&mut self, name: &str) -> Option<super::pt::ModuleMap> {
+        let mods = crate::module::MODULES.lock();
+        let m = mods.get(name)?;
+        Some(super::pt::ModuleMap::new(
+            (m.core_base, m.core_size),
+            m.init,
+            &m.groups,
+        ))
     }
 
     fn page_walk(&mut self, virt: u32) -> mm::pgtable::PageWalk {

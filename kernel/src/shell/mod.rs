@@ -20,6 +20,7 @@ pub mod devmem;
 pub mod kernel;
 pub mod line;
 pub mod modules;
+pub mod pt;
 
 use crate::errno::Errno;
 use crate::module::ModName;
@@ -120,6 +121,8 @@ pub trait Platform {
     ) -> Result<(), SelftestError>;
     /// Reads the translation-table entries for a virtual address.
     fn page_walk(&mut self, virt: u32) -> crate::mm::pgtable::PageWalk;
+    /// A loaded module's regions and permission groups (`pt --module`).
+    fn module_map(&mut self, name: &str) -> Option<pt::ModuleMap>;
     /// Calls `f` once with a rootfs file's whole contents (mapped
     /// contiguously for the duration of the call).
     fn with_file(&mut self, path: &str, f: &mut dyn FnMut(&[u8])) -> Result<(), Errno>;
@@ -128,8 +131,9 @@ pub trait Platform {
     fn read_file_pages(&mut self, path: &str, f: &mut dyn FnMut(&[u8])) -> Result<(), Errno>;
     /// Writes the entries of a rootfs directory.
     fn list_dir(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno>;
-    /// Loads the module in rootfs file `path`; returns its name.
-    fn insmod(&mut self, path: &str, args: &[&str]) -> Result<ModName, InsmodError>;
+    /// Loads the module in rootfs file `path`; returns its name. With
+    /// `verbose` (`insmod -v`) every step of the link is logged.
+    fn insmod(&mut self, path: &str, args: &[&str], verbose: bool) -> Result<ModName, InsmodError>;
     /// Unloads a module.
     fn rmmod(&mut self, name: &str) -> Result<(), Errno>;
     /// Writes `lsmod` output.
@@ -191,13 +195,13 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "pt",
-        usage: "pt VADDR",
-        help: "walk the page tables for a virtual address and explain each entry",
-        run: cmd_pt,
+        usage: "pt VADDR | pt START END|+LEN | pt --module NAME",
+        help: "walk the page tables for an address; one line per page of a range or of a module's groups (and its guard pages)",
+        run: pt::cmd_pt,
     },
     Command {
         name: "insmod",
-        usage: "insmod FILE [SYMBOL=VALUE]...",
+        usage: "insmod [-v] FILE [SYMBOL=VALUE]...",
         help: "load a kernel module (try /lib/modules/hello.ko)",
         run: modules::cmd_insmod,
     },
@@ -542,16 +546,6 @@ fn cmd_selftest(
     }
 }
 
-fn cmd_pt(_: &mut Shell, args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
-    let [addr] = args else {
-        return writeln!(out, "Usage: pt VADDR");
-    };
-    match devmem::parse_number(addr).and_then(|v| u32::try_from(v).ok()) {
-        Some(virt) => crate::mm::pgtable::write_walk(out, &p.page_walk(virt)),
-        None => writeln!(out, "pt: invalid address '{addr}'"),
-    }
-}
-
 fn cmd_poweroff(
     _: &mut Shell,
     _: &[&str],
@@ -684,12 +678,34 @@ mod tests {
             }
         }
         fn page_walk(&mut self, virt: u32) -> crate::mm::pgtable::PageWalk {
+            use crate::mm::pgtable::{Prot, small_page};
+            // The fake module "hello": text RX at 0xbf000000, data RW at
+            // 0xbf001000, nothing after; nothing else is mapped.
+            let l2 = match virt >> 12 {
+                0xbf000 => Some(small_page(0x6100_0000, Prot::KERNEL_RX)),
+                0xbf001 => Some(small_page(0x6100_1000, Prot::KERNEL_RW)),
+                0xbf002 => Some(0),
+                _ => None,
+            };
             crate::mm::pgtable::PageWalk {
                 virt,
                 ttbr0: 0x6000_406a,
-                l1: 0,
-                l2: None,
+                l1: if l2.is_some() { 0x6000_0001 } else { 0 },
+                l2,
             }
+        }
+        fn module_map(&mut self, name: &str) -> Option<super::pt::ModuleMap> {
+            use kobold_loader::layout::{Group, Region};
+            (name == "hello").then(|| {
+                super::pt::ModuleMap::new(
+                    (0xbf00_0000, 0x2000),
+                    None,
+                    &[
+                        (Region::Core, Group::Text, 0, 0x100),
+                        (Region::Core, Group::Data, 0x1000, 0x1004),
+                    ],
+                )
+            })
         }
         fn with_file(&mut self, path: &str, f: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
             f(Self::file(path)?);
@@ -706,8 +722,14 @@ mod tests {
                 _ => Err(Errno::ENOENT),
             }
         }
-        fn insmod(&mut self, path: &str, args: &[&str]) -> Result<ModName, InsmodError> {
-            self.log.push(format!("insmod {path} {args:?}"));
+        fn insmod(
+            &mut self,
+            path: &str,
+            args: &[&str],
+            verbose: bool,
+        ) -> Result<ModName, InsmodError> {
+            let v = if verbose { "-v " } else { "" };
+            self.log.push(format!("insmod {v}{path} {args:?}"));
             Self::file(path).map_err(InsmodError::Open)?;
             match args.first() {
                 Some(&"bad=1") => Err(InsmodError::Insert(Errno::ENOEXEC)),
@@ -934,7 +956,34 @@ mod tests {
     fn pt_walks_and_names_errors() {
         let mut p = Fake::default();
         assert!(run(&mut p, "pt 0x1000").ends_with("fault: nothing is mapped in this megabyte\n"));
-        assert_eq!(run(&mut p, "pt"), "Usage: pt VADDR\n");
+        let usage = "Usage: pt VADDR | pt START END|+LEN | pt --module NAME\n";
+        assert_eq!(run(&mut p, "pt"), usage);
+        assert_eq!(
+            run(&mut p, "pt 0xbf000000 +0x2001"),
+            "0xbf000000 -> 0x61000000 RO X  normal, write-back write-allocate\n\
+             0xbf001000 -> 0x61001000 RW XN normal, write-back write-allocate\n\
+             0xbf002000 unmapped\n"
+        );
+        assert_eq!(run(&mut p, "pt 0xbf000000 0xbf000001").lines().count(), 1);
+        assert_eq!(
+            run(&mut p, "pt 0x1000 0x1000"),
+            "pt: invalid end '0x1000'\n"
+        );
+        assert_eq!(
+            run(&mut p, "pt 0 0xffffffff"),
+            "pt: at most 1024 pages at a time\n"
+        );
+        assert_eq!(
+            run(&mut p, "pt --module hello"),
+            "hello core region 0xbf000000-0xbf002000\n\
+             text          0xbf000000 -> 0x61000000 RO X  normal, write-back write-allocate\n\
+             data          0xbf001000 -> 0x61001000 RW XN normal, write-back write-allocate\n\
+             guard         0xbf002000 unmapped\n"
+        );
+        assert_eq!(
+            run(&mut p, "pt --module nope"),
+            "pt: module 'nope' is not loaded\n"
+        );
         assert_eq!(run(&mut p, "pt zz"), "pt: invalid address 'zz'\n");
     }
 
@@ -986,7 +1035,16 @@ mod tests {
         );
         assert_eq!(
             run(&mut p, "insmod"),
-            "Usage: insmod FILE [SYMBOL=VALUE]...\n"
+            "Usage: insmod [-v] FILE [SYMBOL=VALUE]...\n"
+        );
+        assert_eq!(
+            run(&mut p, "insmod -v"),
+            "Usage: insmod [-v] FILE [SYMBOL=VALUE]...\n"
+        );
+        assert_eq!(run(&mut p, "insmod -v /lib/modules/hello.ko a=1"), "");
+        assert_eq!(
+            p.log.last().map(String::as_str),
+            Some("insmod -v /lib/modules/hello.ko [\"a=1\"]")
         );
     }
 

@@ -1,5 +1,10 @@
 //! The module and file commands: `insmod`, `rmmod`, `lsmod`, `modinfo`,
 //! `ls`, with busybox's / kmod's output and error wording.
+//!
+//! `insmod -v` is Kobold's own (busybox's insmod has no options): it logs
+//! every step of the load at `pr_info` level — each section placed, each
+//! undefined symbol resolved, each relocation applied with S, A, P and the
+//! word before and after (the loader's `trace` events).
 
 use super::{InsmodError, Platform, Shell};
 use crate::errno::Errno;
@@ -22,10 +27,14 @@ pub fn cmd_insmod(
     out: &mut dyn Write,
     p: &mut dyn Platform,
 ) -> fmt::Result {
-    let Some((&path, params)) = args.split_first() else {
-        return writeln!(out, "Usage: insmod FILE [SYMBOL=VALUE]...");
+    let (verbose, args) = match args.split_first() {
+        Some((&"-v", rest)) => (true, rest),
+        _ => (false, args),
     };
-    match p.insmod(path, params) {
+    let Some((&path, params)) = args.split_first() else {
+        return writeln!(out, "Usage: insmod [-v] FILE [SYMBOL=VALUE]...");
+    };
+    match p.insmod(path, params, verbose) {
         Ok(_) => Ok(()),
         Err(InsmodError::Open(e)) => writeln!(out, "insmod: can't open '{path}': {e}"),
         Err(InsmodError::Insert(e)) => {
