@@ -53,10 +53,11 @@
 pub mod exports;
 #[cfg(target_arch = "arm")]
 mod kernel;
+pub mod sysfs;
 pub mod vsprintf;
 
 #[cfg(target_arch = "arm")]
-pub use kernel::{insmod, rmmod};
+pub use kernel::{insmod, kobold_module_coming, rmmod, sysfs_list, sysfs_read};
 
 use crate::errno::Errno;
 use alloc::vec::Vec;
@@ -265,6 +266,9 @@ pub struct Module {
     ro_after_init: Option<(u32, u32)>,
     /// `charp` parameter strings, freed with the module.
     strings: Vec<u32>,
+    /// Each loaded section's name and address, and the parameters: what
+    /// `/sys/module/NAME` shows and what gdb's `kobold-symbols` reads.
+    sysfs: sysfs::Sysfs,
 }
 
 impl Module {
@@ -285,6 +289,12 @@ impl Module {
             out.write_char(')')?;
         }
         Ok(())
+    }
+
+    /// Each loaded section's name and address, and the parameters
+    /// (`/sys/module/NAME`).
+    pub fn sysfs(&self) -> &sysfs::Sysfs {
+        &self.sysfs
     }
 
     fn tainted(&self) -> bool {
@@ -749,6 +759,9 @@ fn prepare(
         .map_err(|_| Errno::ENOMEM)?;
     // 7. W^X and the instruction cache.
     let ro_after_init = protect(loading.backend, &l, &img);
+    // Where each section went (`/sys/module/NAME/sections`), and the
+    // parameters for `/sys/module/NAME/parameters`.
+    let sysfs = sysfs::Sysfs::new(&m, &l, img.core_base, img.init_base, params)?;
     // The module is listed as Coming; step 8 (init) is `load`'s.
     let (core, init, strings) = loading.commit();
     let init_region = init.map(|a| (a, l.init_size));
@@ -769,6 +782,7 @@ fn prepare(
         strtab: book.strtab,
         ro_after_init,
         strings,
+        sysfs,
     });
     Ok(Prepared {
         name: id.name,
