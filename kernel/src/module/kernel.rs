@@ -34,7 +34,7 @@ pub const DEBUG_SLOTS: usize = 32;
 /// Version of [`DebugTable`]'s layout, checked by the gdb script.
 pub const DEBUG_VERSION: u32 = 1;
 
-/// One module in [`kobold_modules_debug`]: 72 bytes of 32-bit words.
+/// One module in [`kobold_modules_debug`]: 76 bytes of 32-bit words.
 #[repr(C)]
 pub struct DebugModule {
     /// The name, NUL-padded: `char name[56]` (MODULE_NAME_LEN), little-endian
@@ -48,6 +48,9 @@ pub struct DebugModule {
     sections: AtomicU32,
     /// Address of the NUL-terminated section names `name` offsets into.
     names: AtomicU32,
+    /// The core region's base (where `.text` is, or would be if it were
+    /// not empty).
+    core_base: AtomicU32,
 }
 
 impl DebugModule {
@@ -58,6 +61,7 @@ impl DebugModule {
             nsections: AtomicU32::new(0),
             sections: AtomicU32::new(0),
             names: AtomicU32::new(0),
+            core_base: AtomicU32::new(0),
         }
     }
 }
@@ -110,11 +114,13 @@ fn publish_debug(mods: &Modules) {
         };
         let (sections, names): (&[SectionAddr], &[u8]) = m.sysfs().raw();
         slot.state.store(state, Ordering::Relaxed);
-        slot.nsections.store(sections.len() as u32, Ordering::Relaxed);
+        slot.nsections
+            .store(sections.len() as u32, Ordering::Relaxed);
         slot.sections
             .store(sections.as_ptr() as usize as u32, Ordering::Relaxed);
         slot.names
             .store(names.as_ptr() as usize as u32, Ordering::Relaxed);
+        slot.core_base.store(m.core_base, Ordering::Relaxed);
         n += 1;
     }
     t.count.store(n, Ordering::Relaxed);
