@@ -129,7 +129,7 @@ fn publish_debug(mods: &Modules) {
 }
 
 /// Called just before a module's `init_module` runs, with the module listed
-/// as coming in [`kobold_modules_debug`] (init sections included): gdb's
+/// as coming in `kobold_modules_debug` (init sections included): gdb's
 /// `kobold-symbols` breaks here to load the module's symbols, so a
 /// breakpoint on the module's init function set before `insmod` hits.
 #[unsafe(no_mangle)]
