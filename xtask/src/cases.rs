@@ -1277,6 +1277,47 @@ pub const CASES: &[Case] = &[
         initrd: true,
         ..BASE
     },
+    // --- issue 10, gdb: /sys/module (teach-gdb) ---
+    Case {
+        // Linux's /sys/module/NAME: each loaded section's address as
+        // module_sect_show prints it (the .exit.text section starts with
+        // hello_exit, the only function in it), the parameters as their
+        // param_get_* format them, the directories listed; gone after rmmod.
+        name: "sys_module",
+        mem_mb: 256,
+        input: &[
+            "insmod /lib/modules/hello.ko count=3 who=gdb",
+            "insmod /lib/modules/provider.ko",
+            "ls /sys/module",
+            "ls /sys/module/hello",
+            "ls /sys/module/hello/sections",
+            "cat /sys/module/hello/sections/.exit.text",
+            "cat /sys/module/hello/sections/.data",
+            "cat /proc/modules",
+            "cat /sys/module/hello/parameters/count /sys/module/hello/parameters/who /sys/module/hello/initstate /sys/module/provider/refcnt",
+            "cat /sys/module/hello/sections/.nope",
+            "rmmod hello",
+            "ls /sys/module",
+            "cat /sys/module/hello/parameters/count",
+            "poweroff",
+        ],
+        expect: &[
+            block(&["hello/", "provider/"]),
+            block(&["initstate", "parameters/", "refcnt", "sections/"]),
+            line(".exit.text"),
+            line("__param"),
+            line("0x{addr:hello:hello_exit}").computed(),
+            regex(r"^0xbf00[0-9a-f]{4}$"),
+            line("hello {size:hello} 0 - Live 0xbf000000 (O)").computed(),
+            block(&["3", "gdb", "live", "0"]),
+            line("cat: /sys/module/hello/sections/.nope: No such file or directory"),
+            count("hello/", 1),
+            line("cat: /sys/module/hello/parameters/count: No such file or directory"),
+            POWER_DOWN,
+        ],
+        initrd: true,
+        ..BASE
+    },
 ];
 
 /// The cases whose name contains `filter` (all of them for `None`).

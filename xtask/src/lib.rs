@@ -24,6 +24,7 @@ pub mod difftest;
 pub mod dtb;
 pub mod figures;
 pub mod fuzz;
+pub mod gdb;
 pub mod harness;
 /// Issue 8's hostile `.ko` files: the one generator the loader's host
 /// tests use too (`loader/tests/trust.rs`), included from there.
@@ -85,6 +86,13 @@ pub enum Command {
     /// piped stdin, each line is typed at the next shell prompt, and
     /// `poweroff` at the end of the input.
     Run(run::RunArgs),
+
+    /// Boot the kernel in QEMU with its gdb stub (halted at the first
+    /// instruction unless --no-pause) and attach gdb-multiarch with
+    /// scripts/gdb/kobold.py (`kobold-symbols`) loaded. QEMU's console is
+    /// a Unix socket, logged to target/kobold/gdb/console.log. Arguments
+    /// after `--` go to gdb.
+    Gdb(gdb::GdbArgs),
 
     /// Lint, run the host tests, build both kernel variants, check the
     /// images and boot them in QEMU against the expected console output.
@@ -206,6 +214,15 @@ impl Command {
                 args.output = args.output.map(|o| resolve(cwd, o));
                 Command::Map(args)
             }
+            Command::Gdb(mut args) => {
+                args.run.module = args
+                    .run
+                    .module
+                    .into_iter()
+                    .map(|m| resolve(cwd, m))
+                    .collect();
+                Command::Gdb(args)
+            }
             Command::Fuzz(mut args) => {
                 args.replay = args.replay.into_iter().map(|r| resolve(cwd, r)).collect();
                 Command::Fuzz(args)
@@ -234,6 +251,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Run(args) => run::run(&root, &args),
+        Command::Gdb(args) => gdb::gdb(&root, &args),
         Command::Test(args) => test::test(&root, &args),
         Command::Modinfo { file } => modinfo::modinfo(&file),
         Command::Modlink {

@@ -30,12 +30,16 @@ pub const THUMB: &[&str] = &["thumbdemo"];
 pub const OUT_DIR: &str = "target/kobold/modules";
 pub const INITRD: &str = "target/kobold/initramfs.cpio";
 
-/// gcc flags for a module (kbuild's, for a soft-float ARMv7 kernel).
+/// gcc flags for a module (kbuild's, for a soft-float ARMv7 kernel), with
+/// `-g` (CONFIG_DEBUG_INFO): the `.debug_*` sections are not SHF_ALLOC, so
+/// the loader leaves them in the file and nothing changes at run time, but
+/// gdb's `kobold-symbols` (scripts/gdb/kobold.py) gets source lines.
 pub fn cflags(name: &str, thumb: bool) -> Vec<String> {
     let mut f: Vec<String> = [
         "-march=armv7-a",
         "-mfloat-abi=soft",
         "-O2",
+        "-g",
         "-ffreestanding",
         "-fno-pic",
         "-fno-common",

@@ -37,6 +37,16 @@ pub fn ensure_qemu() -> Result<()> {
     ensure_tool(QEMU, &[QEMU], "")
 }
 
+/// Makes sure `gdb-multiarch` (for `cargo xtask gdb`) is on PATH,
+/// installing it with apt-get when running as root.
+pub fn ensure_gdb() -> Result<()> {
+    ensure_tool(
+        crate::gdb::GDB,
+        &["gdb-multiarch"],
+        " (cargo xtask gdb needs it)",
+    )
+}
+
 /// Makes sure `arm-none-eabi-gcc` (Debian's gcc-arm-none-eabi, for the C
 /// sample modules) is on PATH, installing it with apt-get when root.
 pub fn ensure_cross_gcc() -> Result<()> {

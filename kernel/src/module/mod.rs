@@ -53,10 +53,11 @@
 pub mod exports;
 #[cfg(target_arch = "arm")]
 mod kernel;
+pub mod sysfs;
 pub mod vsprintf;
 
 #[cfg(target_arch = "arm")]
-pub use kernel::{insmod, insmod_verbose, rmmod};
+pub use kernel::{insmod, insmod_verbose, kobold_module_coming, rmmod, sysfs_list, sysfs_read};
 
 use crate::errno::Errno;
 use alloc::vec::Vec;
@@ -269,6 +270,9 @@ pub struct Module {
     /// offsets from the region's base), for `pt --module`. The init
     /// region's are stale once `init` is `None`.
     pub groups: Vec<(Region, Group, u32, u32)>,
+    /// Each loaded section's name and address, and the parameters: what
+    /// `/sys/module/NAME` shows and what gdb's `kobold-symbols` reads.
+    sysfs: sysfs::Sysfs,
 }
 
 impl Module {
@@ -289,6 +293,12 @@ impl Module {
             out.write_char(')')?;
         }
         Ok(())
+    }
+
+    /// Each loaded section's name and address, and the parameters
+    /// (`/sys/module/NAME`).
+    pub fn sysfs(&self) -> &sysfs::Sysfs {
+        &self.sysfs
     }
 
     fn tainted(&self) -> bool {
@@ -785,6 +795,9 @@ fn prepare(
         .map_err(|_| Errno::ENOMEM)?;
     // 7. W^X and the instruction cache.
     let ro_after_init = protect(loading.backend, &l, &img);
+    // Where each section went (`/sys/module/NAME/sections`), and the
+    // parameters for `/sys/module/NAME/parameters`.
+    let sysfs = sysfs::Sysfs::new(&m, &l, img.core_base, img.init_base, params)?;
     // The module is listed as Coming; step 8 (init) is `load`'s.
     let (core, init, strings) = loading.commit();
     let init_region = init.map(|a| (a, l.init_size));
@@ -807,6 +820,7 @@ fn prepare(
         strings,
         // Moved, not copied: nothing is allocated.
         groups: core::mem::take(&mut l.groups),
+        sysfs,
     });
     Ok(Prepared {
         name: id.name,

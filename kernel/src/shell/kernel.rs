@@ -4,7 +4,7 @@
 //! through.
 //!
 //! The adapter is thin on purpose: each method is one call into the wing
-//! that owns the behaviour — `/proc` files (proc), the log (console),
+//! that owns the behaviour — `/proc` files (proc), `/sys/module` (module), the log (console),
 //! vmalloc (mm), self-tests (selftest), files (fs), modules (module). What
 //! is left here is what belongs to no wing: powering the board off, lkdtm's
 //! crashes (drivers/misc/lkdtm), which must fault inside the kernel on
@@ -105,6 +105,9 @@ fn write_kallsyms(out: &mut dyn Write) -> fmt::Result {
 
 impl Platform for KernelPlatform {
     fn proc_read(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno> {
+        if path.starts_with("/sys/") {
+            return crate::module::sysfs_read(path, out);
+        }
         let mut zones = [mm::buddy::BuddyInfo {
             zone: mm::buddy::ZoneType::Normal,
             nr_free: [0; 11],
@@ -183,7 +186,11 @@ impl Platform for KernelPlatform {
     }
 
     fn list_dir(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno> {
-        crate::fs::list(path, out)
+        match path.trim_end_matches('/') {
+            "/sys" => writeln!(out, "module/").map_err(|_| Errno::EIO),
+            p if p.starts_with("/sys/") => crate::module::sysfs_list(path, out),
+            _ => crate::fs::list(path, out),
+        }
     }
 
     fn insmod(&mut self, path: &str, args: &[&str], verbose: bool) -> Result<ModName, InsmodError> {

@@ -91,7 +91,7 @@ pub enum InsmodError {
 
 /// What the shell needs from the kernel.
 pub trait Platform {
-    /// Writes the contents of a /proc file.
+    /// Writes the contents of a /proc or /sys file.
     fn proc_read(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno>;
     /// Writes the kernel log.
     fn dmesg(&mut self, out: &mut dyn Write);
@@ -413,7 +413,7 @@ fn cmd_cat(_: &mut Shell, args: &[&str], out: &mut dyn Write, p: &mut dyn Platfo
         return writeln!(out, "Usage: cat FILE...");
     }
     for path in args {
-        let r = if path.starts_with("/proc/") {
+        let r = if path.starts_with("/proc/") || path.starts_with("/sys/") {
             p.proc_read(path, out)
         } else {
             let mut text = Utf8Stream::default();
