@@ -265,6 +265,9 @@ pub struct Module {
     ro_after_init: Option<(u32, u32)>,
     /// `charp` parameter strings, freed with the module.
     strings: Vec<u32>,
+    /// Where each `.ARM.exidx*` section was placed (all in core rodata),
+    /// for the oops unwinder (Linux's `mod->arch.unwind`).
+    exidx: Vec<kobold_common::unwind::Index>,
 }
 
 impl Module {
@@ -305,6 +308,11 @@ impl Module {
     /// A symbol's name.
     pub fn symbol_name(&self, s: &ModSymbol) -> &str {
         s.name(&self.strtab)
+    }
+
+    /// The module's unwind index tables (one per text section).
+    pub fn exidx(&self) -> &[kobold_common::unwind::Index] {
+        &self.exidx
     }
 
     /// The module's symbols for kallsyms, by address.
@@ -380,6 +388,14 @@ impl Modules {
             .iter()
             .rev()
             .filter(move |m| m.uses.iter().any(|u| u.as_str() == name))
+    }
+
+    /// The loaded module whose memory holds `addr`.
+    pub fn module_at(&self, addr: u32) -> Option<&Module> {
+        if addr < self.addr_min || addr >= self.addr_max {
+            return None;
+        }
+        self.list.iter().find(|m| m.contains(addr))
     }
 
     /// The module holding `addr`, and the symbol covering it:
@@ -498,6 +514,7 @@ impl Modules {
     pub fn write_kallsyms(&self, out: &mut dyn Write) -> fmt::Result {
         for m in &self.list {
             for (s, name) in m.symbols() {
+                let name = crate::kallsyms::Demangled(name);
                 writeln!(out, "{:08x} {} {}\t[{}]", s.addr, s.kind, name, m.name)?;
             }
         }
@@ -749,6 +766,7 @@ fn prepare(
         .map_err(|_| Errno::ENOMEM)?;
     // 7. W^X and the instruction cache.
     let ro_after_init = protect(loading.backend, &l, &img);
+    let exidx = exidx_tables(&m, &l, &img)?;
     // The module is listed as Coming; step 8 (init) is `load`'s.
     let (core, init, strings) = loading.commit();
     let init_region = init.map(|a| (a, l.init_size));
@@ -769,11 +787,40 @@ fn prepare(
         strtab: book.strtab,
         ro_after_init,
         strings,
+        exidx,
     });
     Ok(Prepared {
         name: id.name,
         init_fn,
     })
+}
+
+/// Where the module's `.ARM.exidx*` sections landed (SHT_ARM_EXIDX).
+fn exidx_tables(
+    m: &kobold_loader::Module<'_>,
+    l: &ModuleLayout,
+    img: &Images,
+) -> Result<Vec<kobold_common::unwind::Index>, Errno> {
+    const SHT_ARM_EXIDX: u32 = 0x7000_0001;
+    let placed = || {
+        m.sections
+            .iter()
+            .filter(|s| s.sh_type == SHT_ARM_EXIDX)
+            .filter_map(|s| l.placements.get(s.index as usize).copied().flatten())
+    };
+    let mut v = vec_with_capacity(placed().count())?;
+    for p in placed() {
+        let base = match p.region {
+            Region::Core => img.core_base,
+            Region::Init => img.init_base,
+        };
+        let start = base + p.offset;
+        v.push(kobold_common::unwind::Index {
+            start,
+            end: start + p.size,
+        });
+    }
+    Ok(v)
 }
 
 /// Step 1: the loader's validation. What to call the module in messages
