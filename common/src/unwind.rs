@@ -190,12 +190,12 @@ pub fn unwind_entry(
     let pop = |vrs: &mut Regs, mask: u32, first: usize| -> Result<(), UnwindError> {
         let mut vsp = vrs[SP];
         let load_sp = mask & (1 << (SP - first)) != 0;
-        for reg in first..16 {
-            if mask & (1 << (reg - first)) != 0 {
+        for (bit, reg) in vrs.iter_mut().skip(first).enumerate() {
+            if mask & (1 << bit) != 0 {
                 if vsp < low || vsp >= stack_top {
                     return Err(UnwindError::BadStack);
                 }
-                vrs[reg] = mem.read_u32(vsp).ok_or(UnwindError::BadRead)?;
+                *reg = mem.read_u32(vsp).ok_or(UnwindError::BadRead)?;
                 vsp = vsp.wrapping_add(4);
             }
         }
@@ -331,7 +331,7 @@ mod tests {
 
     impl Memory for Mem {
         fn read_u32(&self, addr: u32) -> Option<u32> {
-            if addr % 4 != 0 {
+            if !addr.is_multiple_of(4) {
                 return None;
             }
             let i = addr.checked_sub(self.base)? / 4;

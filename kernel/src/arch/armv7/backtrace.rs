@@ -59,7 +59,7 @@ impl Mapped {
         let image = unsafe { (sym(&_text), sym(&_end)) };
         let within = |(lo, hi): (u32, u32)| addr >= lo && addr < hi && hi - addr >= len;
         (within(image) || within(self.modules) || within(self.stack))
-            && addr % len == 0
+            && addr.is_multiple_of(len)
             && mapped(addr)
     }
 
