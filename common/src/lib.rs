@@ -14,6 +14,8 @@
 //!   kernel/kallsyms.c).
 //! * [`shell`]: the shell's prompt, printed by the kernel and waited for by
 //!   xtask's test harness.
+//! * [`unwind`]: the ARM EHABI (`.ARM.exidx`) unwinder of oops backtraces
+//!   (Linux: arch/arm/kernel/unwind.c), pure so the host can test it.
 //! * [`vmap`]: the vmap-area allocator of the vmalloc and module windows
 //!   (Linux: mm/vmalloc.c), which `cargo xtask bench` measures on the host.
 //!
@@ -31,4 +33,5 @@ extern crate std;
 pub mod cpio;
 pub mod kallsyms;
 pub mod shell;
+pub mod unwind;
 pub mod vmap;

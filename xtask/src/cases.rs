@@ -239,6 +239,18 @@ const OOPS_PC: Check = regex(r"^PC is at \S*provoke\S*\+0x[0-9a-f]+/0x[0-9a-f]+$
 const NULL_DEREF: Check =
     line("Unable to handle kernel NULL pointer dereference at virtual address 00000000");
 const FATAL_EXCEPTION: Check = regex(r"^Kernel panic - not syncing: Fatal exception");
+/// The backtrace starts in the provoking function (PC's, named without an
+/// offset as Linux's `%ps`) and is called from a named function.
+const OOPS_BACKTRACE: Check = regex_block(&[
+    r"^Backtrace: ?$",
+    r"^\[<c0[0-9a-f]{6}>\] \(\S*provoke\S*\) from \[<c0[0-9a-f]{6}>\] \(\S.*\+0x[0-9a-f]+/0x[0-9a-f]+\)$",
+]);
+/// ... and unwinds through the kernel's frames down to start_kernel.
+const OOPS_BACKTRACE_BOTTOM: Check = regex(
+    r"^\[<c0[0-9a-f]{6}>\] \(\S.*\) from \[<c0[0-9a-f]{6}>\] \(start_kernel\+0x[0-9a-f]+/0x[0-9a-f]+\)$",
+);
+/// Linux's `dump_instr` for ARM code: four words, then PC's in parentheses.
+const OOPS_CODE: Check = regex(r"^Code: ([0-9a-f]{8} ){4}\([0-9a-f]{8}\) ?$");
 
 /// Every QEMU test, in the order they are started.
 pub const CASES: &[Case] = &[
@@ -681,6 +693,26 @@ pub const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        // A Rust module's symbols are mangled in its string table and
+        // printed demangled in /proc/kallsyms (C names are unchanged).
+        name: "kallsyms_rust_module_demangled",
+        mem_mb: 256,
+        initrd: true,
+        input: &[
+            "insmod /lib/modules/rust_hello.ko",
+            "insmod /lib/modules/hello.ko",
+            "cat /proc/kallsyms",
+            "poweroff",
+        ],
+        expect: &[
+            regex(r"^bf[0-9a-f]{6} [tT] \S+::\S+\t\[rust_hello\]$").of("cat /proc/kallsyms"),
+            forbid_regex(r"^[0-9a-f]{8} [a-zA-Z] _(ZN|R)[0-9A-Za-z_]+\t\[rust_hello\]$"),
+            regex(r"^bf[0-9a-f]{6} t hello_exit\t\[hello\]$").of("cat /proc/kallsyms"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
         // Module text is read-only: a module writing its own text oopses,
         // and the oops names the module.
         name: "oops_module_text_write",
@@ -690,6 +722,13 @@ pub const CASES: &[Case] = &[
             line("Modules linked in: wxtest(O+)"),
             regex(r"^CPU: 0 PID: 0 Comm: swapper Tainted: G {11}O  \S+ #1$"),
             regex(r"^PC is at wxtest_init\+0x[0-9a-f]+/0x[0-9a-f]+ \[wxtest\]$"),
+            // The module's frame, then the kernel's that called its init.
+            regex_block(&[
+                r"^Backtrace: ?$",
+                r"^\[<bf[0-9a-f]{6}>\] \(wxtest_init \[wxtest\]\) from \[<c0[0-9a-f]{6}>\] \(kernel::module::\S+\+0x[0-9a-f]+/0x[0-9a-f]+\)$",
+            ]),
+            OOPS_BACKTRACE_BOTTOM,
+            OOPS_CODE,
             FATAL_EXCEPTION,
         ],
         exit: PANIC_EXIT,
@@ -1167,6 +1206,9 @@ pub const CASES: &[Case] = &[
             NULL_DEREF,
             regex(r"^Internal error: Oops: 5 \[#1\] ARM$"),
             OOPS_PC,
+            OOPS_BACKTRACE,
+            OOPS_BACKTRACE_BOTTOM,
+            OOPS_CODE,
             FATAL_EXCEPTION,
         ],
         exit: PANIC_EXIT,
@@ -1179,6 +1221,9 @@ pub const CASES: &[Case] = &[
             NULL_DEREF,
             regex(r"^Internal error: Oops: 805 \[#1\] ARM$"),
             OOPS_PC,
+            OOPS_BACKTRACE,
+            OOPS_BACKTRACE_BOTTOM,
+            OOPS_CODE,
             FATAL_EXCEPTION,
         ],
         exit: PANIC_EXIT,
@@ -1192,6 +1237,9 @@ pub const CASES: &[Case] = &[
             // The provoking access may be a read (FSR 5) or a write (805).
             regex(r"^Internal error: Oops: (5|805) \[#1\] ARM$"),
             OOPS_PC,
+            OOPS_BACKTRACE,
+            OOPS_BACKTRACE_BOTTOM,
+            OOPS_CODE,
             FATAL_EXCEPTION,
         ],
         exit: PANIC_EXIT,
@@ -1203,6 +1251,9 @@ pub const CASES: &[Case] = &[
         expect: &[
             regex(r"^Internal error: Oops - undefined instruction: 0 \[#1\] ARM$"),
             OOPS_PC,
+            OOPS_BACKTRACE,
+            OOPS_BACKTRACE_BOTTOM,
+            OOPS_CODE,
             FATAL_EXCEPTION,
         ],
         exit: PANIC_EXIT,

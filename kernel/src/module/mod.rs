@@ -273,6 +273,9 @@ pub struct Module {
     /// Each loaded section's name and address, and the parameters: what
     /// `/sys/module/NAME` shows and what gdb's `kobold-symbols` reads.
     sysfs: sysfs::Sysfs,
+    /// Where each `.ARM.exidx*` section was placed (all in core rodata),
+    /// for the oops unwinder (Linux's `mod->arch.unwind`).
+    exidx: Vec<kobold_common::unwind::Index>,
 }
 
 impl Module {
@@ -319,6 +322,11 @@ impl Module {
     /// A symbol's name.
     pub fn symbol_name(&self, s: &ModSymbol) -> &str {
         s.name(&self.strtab)
+    }
+
+    /// The module's unwind index tables (one per text section).
+    pub fn exidx(&self) -> &[kobold_common::unwind::Index] {
+        &self.exidx
     }
 
     /// The module's symbols for kallsyms, by address.
@@ -394,6 +402,14 @@ impl Modules {
             .iter()
             .rev()
             .filter(move |m| m.uses.iter().any(|u| u.as_str() == name))
+    }
+
+    /// The loaded module whose memory holds `addr`.
+    pub fn module_at(&self, addr: u32) -> Option<&Module> {
+        if addr < self.addr_min || addr >= self.addr_max {
+            return None;
+        }
+        self.list.iter().find(|m| m.contains(addr))
     }
 
     /// The module holding `addr`, and the symbol covering it:
@@ -512,6 +528,7 @@ impl Modules {
     pub fn write_kallsyms(&self, out: &mut dyn Write) -> fmt::Result {
         for m in &self.list {
             for (s, name) in m.symbols() {
+                let name = crate::kallsyms::Demangled(name);
                 writeln!(out, "{:08x} {} {}\t[{}]", s.addr, s.kind, name, m.name)?;
             }
         }
@@ -798,6 +815,7 @@ fn prepare(
     // Where each section went (`/sys/module/NAME/sections`), and the
     // parameters for `/sys/module/NAME/parameters`.
     let sysfs = sysfs::Sysfs::new(&m, &l, img.core_base, img.init_base, params)?;
+    let exidx = exidx_tables(&m, &l, &img)?;
     // The module is listed as Coming; step 8 (init) is `load`'s.
     let (core, init, strings) = loading.commit();
     let init_region = init.map(|a| (a, l.init_size));
@@ -821,11 +839,40 @@ fn prepare(
         // Moved, not copied: nothing is allocated.
         groups: core::mem::take(&mut l.groups),
         sysfs,
+        exidx,
     });
     Ok(Prepared {
         name: id.name,
         init_fn,
     })
+}
+
+/// Where the module's `.ARM.exidx*` sections landed (SHT_ARM_EXIDX).
+fn exidx_tables(
+    m: &kobold_loader::Module<'_>,
+    l: &ModuleLayout,
+    img: &Images,
+) -> Result<Vec<kobold_common::unwind::Index>, Errno> {
+    const SHT_ARM_EXIDX: u32 = 0x7000_0001;
+    let placed = || {
+        m.sections
+            .iter()
+            .filter(|s| s.sh_type == SHT_ARM_EXIDX)
+            .filter_map(|s| l.placements.get(s.index as usize).copied().flatten())
+    };
+    let mut v = vec_with_capacity(placed().count())?;
+    for p in placed() {
+        let base = match p.region {
+            Region::Core => img.core_base,
+            Region::Init => img.init_base,
+        };
+        let start = base + p.offset;
+        v.push(kobold_common::unwind::Index {
+            start,
+            end: start + p.size,
+        });
+    }
+    Ok(v)
 }
 
 /// Step 1: the loader's validation. What to call the module in messages

@@ -10,8 +10,10 @@
 //! prefetch aborts in IFAR/IFSR (ARM ARM B3.13.3). Linux prints the address,
 //! the first-level descriptor that translated it (`*pgd=`), the status as
 //! `Internal error: Oops: <fsr> [#1] ARM`, then the registers with `PC is
-//! at symbol+off/size`.
+//! at symbol+off/size`, the `Backtrace:` unwound through the `.ARM.exidx`
+//! tables and the `Code:` around PC ([`super::backtrace`]).
 
+use super::backtrace;
 use super::fsr::Abort;
 use super::ptregs::{PSR_T_BIT, PtRegs, SystemRegs};
 use super::semihosting;
@@ -163,5 +165,7 @@ fn die(msg: &str, err: u32, regs: &PtRegs) -> ! {
     };
     let table = kallsyms::kernel_table();
     regs.show(table.as_ref(), &sys, &mut |args| pr_emerg!("{}", args));
+    backtrace::show_backtrace(table.as_ref(), regs, &mut |args| pr_emerg!("{}", args));
+    backtrace::show_code(regs, &mut |args| pr_emerg!("{}", args));
     crate::panic::panic_exit("Fatal exception");
 }

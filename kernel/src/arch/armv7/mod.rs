@@ -19,6 +19,8 @@
 //! IFAR, MIDR, MPIDR, ...) are used from it; the few it lacks (TTBCR, TLB
 //! maintenance by MVA) are in [`cp15`], written the same way.
 #[cfg(target_arch = "arm")]
+pub mod backtrace;
+#[cfg(target_arch = "arm")]
 pub mod boot;
 pub mod cp15;
 #[cfg(target_arch = "arm")]
