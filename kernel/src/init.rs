@@ -139,9 +139,10 @@ fn print_machine(boot: &BootInfo, machine: u32) {
 
 /// The `__setup` handlers of the parameters read after the layout: the
 /// fault-injection attributes go to mm::fault_inject (which reports a
-/// malformed one as Linux does); a malformed `loglevel=` or `panic=` is
-/// reported with its detail and ignored (Kobold's console level and panic
-/// behaviour are fixed, so a valid one changes nothing yet).
+/// malformed one as Linux does); `loglevel=N` sets the console loglevel
+/// (messages below N reach the console, all reach `dmesg`); a malformed
+/// `loglevel=` or `panic=` is reported with its detail and ignored
+/// (`panic=` is parsed but Kobold's panic behaviour is fixed for now).
 #[unsafe(link_section = ".init.text")]
 fn apply_cmdline(cmdline: &Cmdline<'_>) {
     for (name, value) in cmdline.fault_attrs() {
@@ -152,8 +153,10 @@ fn apply_cmdline(cmdline: &Cmdline<'_>) {
             let _ = mm::fault_inject::setup(site, value);
         }
     }
-    if let Some(Err(e)) = cmdline.loglevel() {
-        pr_warn!("{e}, ignored");
+    match cmdline.loglevel() {
+        Some(Ok(n)) => console::printk::set_console_loglevel(n),
+        Some(Err(e)) => pr_warn!("{e}, ignored"),
+        None => {}
     }
     if let Some(Err(e)) = cmdline.panic() {
         pr_warn!("{e}, ignored");

@@ -516,6 +516,34 @@ pub const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        // The console loglevel as Linux's: `loglevel=4` at boot keeps
+        // pr_info off the console but in the log; `dmesg -n 8` lets
+        // everything through, pr_debug included (the loader's
+        // "init_module returned" note); `dmesg -c` empties the log.
+        name: "console_loglevel",
+        mem_mb: 128,
+        initrd: true,
+        append: Some("console=ttyAMA0 loglevel=4"),
+        input: &[
+            "insmod /lib/modules/hello.ko",
+            "dmesg",
+            "dmesg -n 8",
+            "insmod /lib/modules/failinit.ko",
+            "dmesg -c",
+            "dmesg",
+            "dmesg -n 0",
+            "poweroff",
+        ],
+        expect: &[
+            forbid_regex(r"Hello, world! \(1 of 1\)").of("insmod /lib/modules/hello.ko"),
+            regex(r"^\[ *[0-9]+\.[0-9]{6}\] Hello, world! \(1 of 1\)$").of("dmesg").raw(),
+            regex(r"failinit: init_module returned -19, unloading$").of("insmod /lib/modules/failinit.ko"),
+            line("dmesg: invalid level '0' (1 to 8)").of("dmesg -n 0"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
         // A 3 MB module (a small file with a 3 MB .bss): module_alloc finds,
         // maps and zeroes 768 pages in the window, and rmmod gives them all
         // back — MemFree dips by 3 MB and returns to within 1 MB.

@@ -74,6 +74,12 @@ impl<const N: usize> LogBuf<N> {
         self.len
     }
 
+    /// Empties the ring (`dmesg -c`, Linux's `syslog(SYSLOG_ACTION_CLEAR)`).
+    pub fn clear(&mut self) {
+        self.head = 0;
+        self.len = 0;
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

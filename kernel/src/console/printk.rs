@@ -4,8 +4,9 @@
 //! Every line starts with `[%5lu.%06lu] ` — seconds and microseconds since
 //! reset (Linux's `print_time()`); a message with several lines gets a
 //! timestamp on each, and a message always ends its line. Log levels are
-//! Linux's; with the default console loglevel (7) every level but `debug`
-//! reaches the console, so Kobold prints all of them and drops `pr_debug!`.
+//! Linux's. Every message goes into the log (`dmesg`); the console gets
+//! those below the console loglevel — 7 by default, so everything but
+//! `pr_debug!` — which `loglevel=N` and `dmesg -n N` change.
 
 use super::logbuf::LogBuf;
 use core::fmt;
@@ -28,7 +29,8 @@ pub enum Level {
     Debug = 7,
 }
 
-/// Messages below this level reach the console (Linux's default 7).
+/// Messages below this level reach the console at boot (Linux's default
+/// `console_loglevel`, 7: everything but `KERN_DEBUG`).
 pub const CONSOLE_LOGLEVEL: Level = Level::Debug;
 
 struct Printk {
@@ -99,11 +101,27 @@ impl Drop for Quiet {
     }
 }
 
-/// Logs one message at `level`.
+/// Sets the console loglevel (`loglevel=N`, `dmesg -n N`): messages of a
+/// level below `n` reach the console; all of them reach the log. Linux
+/// clamps it to 1..=8 (`minimum_console_loglevel` is 1).
+pub fn set_console_loglevel(n: u8) {
+    CONSOLE_LEVEL_NOW.store(n.clamp(1, 8), Ordering::Relaxed);
+}
+
+/// The console loglevel now.
+pub fn console_loglevel() -> u8 {
+    CONSOLE_LEVEL_NOW.load(Ordering::Relaxed)
+}
+
+/// Empties the log buffer (`dmesg -c`).
+pub fn clear_log() {
+    PRINTK.lock().log.clear();
+}
+
+/// Logs one message at `level`: always into the log buffer (`dmesg` shows
+/// `pr_debug` too), and to the console when `level` is below the console
+/// loglevel (Linux's default 7 keeps `KERN_DEBUG` off the console).
 pub fn vprintk(level: Level, args: fmt::Arguments<'_>) {
-    if level >= CONSOLE_LOGLEVEL {
-        return;
-    }
     let to_console = (level as u8) < CONSOLE_LEVEL_NOW.load(Ordering::Relaxed);
     let ns = crate::time::now_ns();
     let mut p = PRINTK.lock();

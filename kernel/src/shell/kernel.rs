@@ -132,6 +132,14 @@ impl Platform for KernelPlatform {
         proc::read(path, &snap, out)
     }
 
+    fn dmesg_clear(&mut self) {
+        console::printk::clear_log();
+    }
+
+    fn set_console_loglevel(&mut self, level: u8) {
+        console::printk::set_console_loglevel(level);
+    }
+
     fn dmesg(&mut self, out: &mut dyn Write) {
         console::printk::with_log(&mut |bytes| {
             for chunk in bytes.utf8_chunks() {

@@ -95,6 +95,10 @@ pub trait Platform {
     fn proc_read(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno>;
     /// Writes the kernel log.
     fn dmesg(&mut self, out: &mut dyn Write);
+    /// Empties the kernel log (`dmesg -c`).
+    fn dmesg_clear(&mut self);
+    /// Sets the console loglevel (`dmesg -n`).
+    fn set_console_loglevel(&mut self, level: u8);
     /// Reads (`write == None`) or writes a physical address.
     fn devmem(&mut self, req: devmem::Request) -> Result<u32, Errno>;
     /// Powers off; returns only if that failed.
@@ -165,8 +169,8 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "dmesg",
-        usage: "dmesg",
-        help: "print the kernel log",
+        usage: "dmesg [-c] [-n LEVEL]",
+        help: "print the kernel log (-c: then clear it; -n: set the console loglevel, 1-8)",
         run: cmd_dmesg,
     },
     Command {
@@ -430,8 +434,26 @@ fn cmd_cat(_: &mut Shell, args: &[&str], out: &mut dyn Write, p: &mut dyn Platfo
     Ok(())
 }
 
-fn cmd_dmesg(_: &mut Shell, _: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
-    p.dmesg(out);
+/// busybox's `dmesg [-c] [-n LEVEL]`: `-n` only sets the console loglevel
+/// (messages of a lower level reach the console); `-c` prints, then clears.
+fn cmd_dmesg(
+    _: &mut Shell,
+    args: &[&str],
+    out: &mut dyn Write,
+    p: &mut dyn Platform,
+) -> fmt::Result {
+    match args {
+        [] => p.dmesg(out),
+        ["-c"] => {
+            p.dmesg(out);
+            p.dmesg_clear();
+        }
+        ["-n", level] => match level.parse::<u8>() {
+            Ok(n @ 1..=8) => p.set_console_loglevel(n),
+            _ => return writeln!(out, "dmesg: invalid level '{level}' (1 to 8)"),
+        },
+        _ => return writeln!(out, "Usage: dmesg [-c] [-n LEVEL]"),
+    }
     Ok(())
 }
 
@@ -620,7 +642,15 @@ mod tests {
             }
         }
         fn dmesg(&mut self, out: &mut dyn Write) {
-            let _ = out.write_str("[    0.000000] Booting Kobold\n");
+            if !self.log.iter().any(|l| l == "dmesg cleared") {
+                let _ = out.write_str("[    0.000000] Booting Kobold\n");
+            }
+        }
+        fn dmesg_clear(&mut self) {
+            self.log.push("dmesg cleared".into());
+        }
+        fn set_console_loglevel(&mut self, level: u8) {
+            self.log.push(format!("console loglevel {level}"));
         }
         fn devmem(&mut self, req: devmem::Request) -> Result<u32, Errno> {
             if req.phys == 0xdead_0000 {
@@ -914,6 +944,24 @@ mod tests {
     fn dmesg_prints_the_log() {
         let mut p = Fake::default();
         assert_eq!(run(&mut p, "dmesg"), "[    0.000000] Booting Kobold\n");
+    }
+
+    #[test]
+    fn dmesg_clears_and_sets_the_console_level() {
+        let mut p = Fake::default();
+        assert_eq!(run(&mut p, "dmesg -n 4"), "");
+        assert_eq!(p.log.last().map(String::as_str), Some("console loglevel 4"));
+        assert_eq!(
+            run(&mut p, "dmesg -n 9"),
+            "dmesg: invalid level '9' (1 to 8)\n"
+        );
+        assert_eq!(
+            run(&mut p, "dmesg -n x"),
+            "dmesg: invalid level 'x' (1 to 8)\n"
+        );
+        assert_eq!(run(&mut p, "dmesg -x"), "Usage: dmesg [-c] [-n LEVEL]\n");
+        assert_eq!(run(&mut p, "dmesg -c"), "[    0.000000] Booting Kobold\n");
+        assert_eq!(run(&mut p, "dmesg"), "");
     }
 
     #[test]
