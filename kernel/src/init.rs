@@ -71,6 +71,8 @@ pub extern "C" fn start_kernel(machine: u32, params_phys: u32) -> ! {
     mm::init::bootmem_init(layout);
     mm::init::iotable_init(layout);
     remap_devices();
+    // arm_pm_restart: how `panic=N` restarts the board.
+    crate::panic::set_restart(sysregs::reboot);
     pr_info!("Memory policy: Data cache writealloc");
 
     // parse_args: the parameters the kernel acts on.
@@ -142,7 +144,7 @@ fn print_machine(boot: &BootInfo, machine: u32) {
 /// malformed one as Linux does); `loglevel=N` sets the console loglevel
 /// (messages below N reach the console, all reach `dmesg`); a malformed
 /// `loglevel=` or `panic=` is reported with its detail and ignored
-/// (`panic=` is parsed but Kobold's panic behaviour is fixed for now).
+/// (`panic=N` sets what a panic does, see `crate::panic`).
 #[unsafe(link_section = ".init.text")]
 fn apply_cmdline(cmdline: &Cmdline<'_>) {
     for (name, value) in cmdline.fault_attrs() {
@@ -158,8 +160,10 @@ fn apply_cmdline(cmdline: &Cmdline<'_>) {
         Some(Err(e)) => pr_warn!("{e}, ignored"),
         None => {}
     }
-    if let Some(Err(e)) = cmdline.panic() {
-        pr_warn!("{e}, ignored");
+    match cmdline.panic() {
+        Some(Ok(n)) => crate::panic::set_timeout(n),
+        Some(Err(e)) => pr_warn!("{e}, ignored"),
+        None => {}
     }
 }
 

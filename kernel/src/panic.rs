@@ -1,20 +1,103 @@
-//! Kernel panics: Linux's `panic()` message, then QEMU ends with status
-//! [`PANIC_EXIT_CODE`] through semihosting (or the CPU halts when
-//! semihosting is off, as a panicked Linux does with `panic=0`).
+//! Kernel panics: Linux's `panic()` message, then what `panic=N` asks, as
+//! in Linux (kernel/panic.c): N > 0 prints `Rebooting in N seconds..` and
+//! restarts the board after N seconds, N < 0 restarts at once, N = 0 halts
+//! and waits (so gdb can inspect the dead kernel). Without `panic=`,
+//! Kobold's own default for QEMU: exit with status [`PANIC_EXIT_CODE`]
+//! through semihosting (or halt when semihosting is off).
 
 use core::fmt;
+use core::sync::atomic::{AtomicI32, Ordering};
+use spin::Once;
 
 /// QEMU's exit status after a kernel panic: not 0 (success) nor 1 (what
 /// QEMU itself returns for its own errors), so tests can tell them apart.
 pub const PANIC_EXIT_CODE: i32 = 3;
 
-/// Prints `Kernel panic - not syncing: msg` and stops the machine.
+/// `panic=` not given: exit QEMU with [`PANIC_EXIT_CODE`].
+const NOT_SET: i32 = i32::MIN;
+
+/// Linux's `panic_timeout` (`panic=N`).
+static PANIC_TIMEOUT: AtomicI32 = AtomicI32::new(NOT_SET);
+
+/// How the board restarts (Linux's `arm_pm_restart`), set by the board
+/// code at boot.
+static RESTART: Once<fn()> = Once::new();
+
+/// `panic=N` (seconds; 0: halt; negative: restart at once).
+pub fn set_timeout(seconds: i32) {
+    PANIC_TIMEOUT.store(seconds.max(NOT_SET + 1), Ordering::Relaxed);
+}
+
+/// Registers the board's restart (`arm_pm_restart`).
+pub fn set_restart(restart: fn()) {
+    RESTART.call_once(|| restart);
+}
+
+/// What a panic does after its message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Exit QEMU with a status (Kobold's default).
+    Exit,
+    /// Halt and wait (`panic=0`).
+    Halt,
+    /// Restart after this many seconds (`panic=N`, 0 for N < 0).
+    Restart { after_s: u32 },
+}
+
+/// The action for `panic=` (`None`: not given).
+pub fn action(timeout: Option<i32>) -> Action {
+    match timeout {
+        None => Action::Exit,
+        Some(0) => Action::Halt,
+        Some(n) => Action::Restart {
+            after_s: n.max(0).unsigned_abs(),
+        },
+    }
+}
+
+/// Prints `Kernel panic - not syncing: msg` and stops the machine as
+/// `panic=` says.
 pub fn panic_exit(msg: impl fmt::Display) -> ! {
     crate::console::printk::bust_locks();
     crate::pr_emerg!("Kernel panic - not syncing: {}", msg);
-    crate::pr_emerg!("---[ end Kernel panic - not syncing: {}", msg);
-    crate::arch::armv7::semihosting::exit(PANIC_EXIT_CODE);
+    let timeout = PANIC_TIMEOUT.load(Ordering::Relaxed);
+    match action((timeout != NOT_SET).then_some(timeout)) {
+        Action::Exit => {
+            crate::pr_emerg!("---[ end Kernel panic - not syncing: {}", msg);
+            crate::arch::armv7::semihosting::exit(PANIC_EXIT_CODE);
+        }
+        Action::Halt => crate::pr_emerg!("---[ end Kernel panic - not syncing: {}", msg),
+        Action::Restart { after_s } => {
+            if after_s > 0 {
+                crate::pr_emerg!("Rebooting in {after_s} seconds..");
+                let start = crate::time::now_ns();
+                while crate::time::now_ns() - start < u64::from(after_s) * 1_000_000_000 {
+                    core::hint::spin_loop();
+                }
+            }
+            // emergency_restart(); if the board does not restart, Linux
+            // goes on to the end message and waits.
+            if let Some(restart) = RESTART.get() {
+                restart();
+            }
+            crate::pr_emerg!("---[ end Kernel panic - not syncing: {}", msg);
+        }
+    }
     halt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panic_equals_n_as_linux() {
+        assert_eq!(action(None), Action::Exit);
+        assert_eq!(action(Some(0)), Action::Halt);
+        assert_eq!(action(Some(5)), Action::Restart { after_s: 5 });
+        assert_eq!(action(Some(-1)), Action::Restart { after_s: 0 });
+        assert_eq!(action(Some(i32::MIN + 1)), Action::Restart { after_s: 0 });
+    }
 }
 
 /// Stops the CPU for good.

@@ -516,6 +516,22 @@ pub const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        // panic=N as Linux's: N > 0 says "Rebooting in N seconds.." and
+        // restarts the board after N seconds; the second boot reaches the
+        // shell, where `poweroff` ends QEMU normally.
+        name: "panic_timeout_reboots",
+        mem_mb: 128,
+        append: Some("console=ttyAMA0 panic=1"),
+        input: &["provoke-crash PANIC", "poweroff"],
+        expect: &[
+            line("Kernel panic - not syncing: provoke-crash PANIC"),
+            line("Rebooting in 1 seconds.."),
+            count("Booting Kobold on physical CPU 0x0", 2),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
         // The console loglevel as Linux's: `loglevel=4` at boot keeps
         // pr_info off the console but in the log; `dmesg -n 8` lets
         // everything through, pr_debug included (the loader's
