@@ -86,19 +86,6 @@ pub fn panic_exit(msg: impl fmt::Display) -> ! {
     halt()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn panic_equals_n_as_linux() {
-        assert_eq!(action(None), Action::Exit);
-        assert_eq!(action(Some(0)), Action::Halt);
-        assert_eq!(action(Some(5)), Action::Restart { after_s: 5 });
-        assert_eq!(action(Some(-1)), Action::Restart { after_s: 0 });
-        assert_eq!(action(Some(i32::MIN + 1)), Action::Restart { after_s: 0 });
-    }
-}
 
 /// Stops the CPU for good.
 pub fn halt() -> ! {
@@ -129,4 +116,18 @@ fn rust_panic(info: &core::panic::PanicInfo<'_>) -> ! {
         }
     }
     panic_exit(Msg(info))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panic_equals_n_as_linux() {
+        assert_eq!(action(None), Action::Exit);
+        assert_eq!(action(Some(0)), Action::Halt);
+        assert_eq!(action(Some(5)), Action::Restart { after_s: 5 });
+        assert_eq!(action(Some(-1)), Action::Restart { after_s: 0 });
+        assert_eq!(action(Some(i32::MIN + 1)), Action::Restart { after_s: 0 });
+    }
 }
