@@ -86,7 +86,6 @@ pub fn panic_exit(msg: impl fmt::Display) -> ! {
     halt()
 }
 
-
 /// Stops the CPU for good.
 pub fn halt() -> ! {
     loop {
