@@ -187,10 +187,14 @@ fn exit() {{
 }
 
 fn readme(name: &str, dir: &Path, root: &Path, rust: bool) -> String {
-    let (what, edit) = if rust {
-        ("Rust", "src/lib.rs".to_string())
+    let (what, edit, uses) = if rust {
+        (
+            "Rust",
+            "src/lib.rs".to_string(),
+            "the `kobold-module` crate",
+        )
     } else {
-        ("C", format!("{name}.c"))
+        ("C", format!("{name}.c"), "the headers in modules/include")
     };
     let dir = dir.display();
     let root = root.display();
@@ -198,8 +202,8 @@ fn readme(name: &str, dir: &Path, root: &Path, rust: bool) -> String {
         r#"# {name}
 
 A Kobold kernel module in {what}, made by `cargo xtask new-module`. Edit
-`{edit}`; the headers (C) or the `kobold-module` crate (Rust) are the
-Kobold checkout's at {root}.
+`{edit}`; it uses {uses} of the Kobold checkout at
+{root}.
 
 Build it (from anywhere inside the checkout) into `{dir}/{name}.ko`:
 
@@ -495,9 +499,8 @@ mod tests {
     }
 
     /// A cargo build of kobold-module and the module for armv7a-none-eabi
-    /// (a minute or more on a busy machine): `cargo test -p xtask -- --ignored`.
+    /// (about a second: both crates are small).
     #[test]
-    #[ignore = "slow: a cross cargo build"]
     fn builds_a_scaffolded_rust_module_the_loader_accepts() {
         let t = temp("build-rust");
         let dir = t.join("rusty");
