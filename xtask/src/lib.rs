@@ -37,6 +37,7 @@ pub mod map;
 pub mod modinfo;
 pub mod modlink;
 pub mod modules;
+pub mod newmod;
 pub mod process;
 pub mod run;
 pub mod setup;
@@ -158,6 +159,17 @@ pub enum Command {
     /// (target/kobold/map.svg; a PNG beside it when rsvg-convert or
     /// ImageMagick is installed), checked against the boot log.
     Map(map::MapArgs),
+
+    /// Create a module of your own outside the tree: NAME.c (a hello
+    /// module with a parameter) and a README, or with --rust a Cargo
+    /// project using this checkout's kobold-module crate. Build it with
+    /// `build-module`.
+    NewModule(newmod::NewModuleArgs),
+
+    /// Build a module directory made by `new-module` into a .ko (C with the
+    /// samples' gcc flags and headers, Rust as the Rust samples), check it
+    /// with the loader and print its path (for `run --module`).
+    BuildModule(newmod::BuildModuleArgs),
 }
 
 /// The workspace root: the parent of xtask's manifest directory. Refuses to
@@ -227,6 +239,16 @@ impl Command {
                 args.replay = args.replay.into_iter().map(|r| resolve(cwd, r)).collect();
                 Command::Fuzz(args)
             }
+            Command::NewModule(mut args) => {
+                let dir = args.dir.take().unwrap_or_else(|| args.name.clone().into());
+                args.dir = Some(resolve(cwd, dir));
+                Command::NewModule(args)
+            }
+            Command::BuildModule(mut args) => {
+                args.dir = resolve(cwd, args.dir);
+                args.output = args.output.map(|o| resolve(cwd, o));
+                Command::BuildModule(args)
+            }
             other => other,
         }
     }
@@ -275,6 +297,14 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Labs { filter } => test::labs(&root, filter.as_deref()),
         Command::Map(args) => map::map(&root, &args),
+        Command::NewModule(args) => {
+            let dir = args
+                .dir
+                .clone()
+                .context("new-module: no directory (resolve_paths sets it)")?;
+            newmod::new_module_cmd(&root, &args, &dir)
+        }
+        Command::BuildModule(args) => newmod::build_module_cmd(&root, &args),
     }
 }
 
@@ -363,5 +393,26 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(parse(&["xtask", "build"]).needs_root());
+        match parse(&["xtask", "new-module", "mine"]) {
+            Command::NewModule(args) => {
+                assert_eq!(args.dir, Some(cwd.join("mine")));
+                assert!(!args.rust);
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&["xtask", "new-module", "mine", "--rust", "--dir", "../x"]) {
+            Command::NewModule(args) => {
+                assert_eq!(args.dir, Some(cwd.join("../x")));
+                assert!(args.rust);
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&["xtask", "build-module", "mine", "-o", "/abs/m.ko"]) {
+            Command::BuildModule(args) => {
+                assert_eq!(args.dir, cwd.join("mine"));
+                assert_eq!(args.output.as_deref(), Some(Path::new("/abs/m.ko")));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

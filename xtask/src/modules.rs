@@ -78,22 +78,66 @@ pub fn build_modules(root: &Path) -> Result<Vec<PathBuf>> {
             .context("module source name is not UTF-8")?
             .to_string();
         let ko = out.join(format!("{name}.ko"));
-        let mut cmd = Command::new(CC);
-        cmd.args(cflags(&name, THUMB.contains(&name.as_str())))
-            .arg("-I")
-            .arg(root.join("modules/include"))
-            .arg("-c")
-            .arg(&c)
-            .arg("-o")
-            .arg(&ko);
-        process::run(
-            &mut cmd,
-            &format!("fix {} (see the errors above)", c.display()),
-        )?;
+        compile_c(root, &c, &name, THUMB.contains(&name.as_str()), &ko)?;
         kos.push(ko);
     }
     process::step(format!("modules: {} built into {OUT_DIR}", kos.len()));
     Ok(kos)
+}
+
+/// Compiles one C module source `c` into `ko` with [`cflags`] against
+/// the repository's `modules/include` (`root` is the Kobold checkout; the
+/// source may live anywhere: `cargo xtask build-module` builds a module
+/// outside the tree with this, as kbuild's `M=dir` builds an external
+/// module with the kernel's flags).
+pub fn compile_c(root: &Path, c: &Path, name: &str, thumb: bool, ko: &Path) -> Result<()> {
+    let mut cmd = Command::new(CC);
+    cmd.args(cflags(name, thumb))
+        .arg("-I")
+        .arg(root.join("modules/include"))
+        .arg("-c")
+        .arg(c)
+        .arg("-o")
+        .arg(ko);
+    process::run(
+        &mut cmd,
+        &format!("fix {} (see the errors above)", c.display()),
+    )
+}
+
+/// `cargo build --release --target armv7a-none-eabi` of the Rust module
+/// crate(s) of `manifest` into `target_dir`, started in `cwd` (cargo reads
+/// `.cargo/config.toml` and `rust-toolchain.toml` from there).
+pub fn cargo_build_rust(manifest: &Path, target_dir: &Path, cwd: &Path) -> Result<()> {
+    let mut cargo = process::cargo();
+    cargo
+        .current_dir(cwd)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            crate::config::KERNEL_TARGET,
+        ])
+        .arg("--manifest-path")
+        .arg(manifest)
+        .arg("--target-dir")
+        .arg(target_dir);
+    process::run(&mut cargo, "fix the Rust module build errors above")
+}
+
+/// Writes the LTO object of library crate `lib_name` (the crate name with
+/// `-` as `_`), built by [`cargo_build_rust`] into `target_dir`, as `ko`.
+pub fn extract_rust_ko(target_dir: &Path, lib_name: &str, ko: &Path) -> Result<()> {
+    let lib = target_dir.join(format!(
+        "{}/release/lib{lib_name}.a",
+        crate::config::KERNEL_TARGET
+    ));
+    let data = fs::read(&lib).with_context(|| format!("reading {}", lib.display()))?;
+    fs::write(
+        ko,
+        lto_object(&data, lib_name).with_context(|| lib.display().to_string())?,
+    )
+    .with_context(|| format!("writing {}", ko.display()))
 }
 
 /// The Rust sample modules (crates of `modules/rust`).
@@ -107,34 +151,13 @@ pub const RUST_MODULES: &[&str] = &["rust_hello", "rust_consumer"];
 pub fn build_rust_modules(root: &Path) -> Result<Vec<PathBuf>> {
     let manifest = root.join("modules/rust/Cargo.toml");
     let target_dir = root.join("target/modules-rust");
-    let mut cargo = process::cargo();
-    cargo
-        .args([
-            "build",
-            "--release",
-            "--target",
-            crate::config::KERNEL_TARGET,
-        ])
-        .arg("--manifest-path")
-        .arg(&manifest)
-        .arg("--target-dir")
-        .arg(&target_dir);
-    process::run(&mut cargo, "fix the Rust module build errors above")?;
+    cargo_build_rust(&manifest, &target_dir, root)?;
     let out = root.join(OUT_DIR);
     fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let mut kos = Vec::new();
     for name in RUST_MODULES {
-        let lib = target_dir.join(format!(
-            "{}/release/lib{name}.a",
-            crate::config::KERNEL_TARGET
-        ));
-        let data = fs::read(&lib).with_context(|| format!("reading {}", lib.display()))?;
         let ko = out.join(format!("{name}.ko"));
-        fs::write(
-            &ko,
-            lto_object(&data, name).with_context(|| lib.display().to_string())?,
-        )
-        .with_context(|| format!("writing {}", ko.display()))?;
+        extract_rust_ko(&target_dir, name, &ko)?;
         kos.push(ko);
     }
     Ok(kos)
@@ -155,7 +178,7 @@ fn lto_object(archive: &[u8], name: &str) -> Result<Vec<u8>> {
     match found.len() {
         1 => Ok(found.remove(0)),
         n => bail!(
-            "expected one LTO object for {name} in the staticlib, found {n} (is lto = \"fat\" and codegen-units = 1 set in modules/rust/Cargo.toml?)"
+            "expected one LTO object for {name} in the staticlib, found {n} (are lto = \"fat\" and codegen-units = 1 set in the [profile.release] of the Cargo.toml, as in modules/rust/Cargo.toml?)"
         ),
     }
 }
