@@ -132,6 +132,10 @@ impl Platform for KernelPlatform {
         proc::read(path, &snap, out)
     }
 
+    fn meminfo(&mut self) -> MemInfo {
+        meminfo()
+    }
+
     fn dmesg_clear(&mut self) {
         console::printk::clear_log();
     }

@@ -103,7 +103,9 @@ pub trait Platform {
     fn devmem(&mut self, req: devmem::Request) -> Result<u32, Errno>;
     /// Powers off; returns only if that failed.
     fn poweroff(&mut self);
-    /// Nanoseconds since reset (for `time`).
+    /// The figures of /proc/meminfo (for `free`).
+    fn meminfo(&mut self) -> crate::proc::MemInfo;
+    /// Nanoseconds since reset (for `time`, `uptime`).
     fn now_ns(&mut self) -> u64 {
         crate::time::now_ns()
     }
@@ -157,9 +159,33 @@ struct Command {
 const COMMANDS: &[Command] = &[
     Command {
         name: "help",
-        usage: "help",
-        help: "list the commands",
+        usage: "help [COMMAND]",
+        help: "list the commands, or show one command's usage",
         run: cmd_help,
+    },
+    Command {
+        name: "echo",
+        usage: "echo [ARG]...",
+        help: "print the arguments, separated by spaces",
+        run: cmd_echo,
+    },
+    Command {
+        name: "uptime",
+        usage: "uptime",
+        help: "how long the kernel has been up (Kobold has no load: 0.00)",
+        run: cmd_uptime,
+    },
+    Command {
+        name: "free",
+        usage: "free",
+        help: "memory in kB, from the counters of /proc/meminfo",
+        run: cmd_free,
+    },
+    Command {
+        name: "clear",
+        usage: "clear",
+        help: "clear the terminal screen",
+        run: cmd_clear,
     },
     Command {
         name: "cat",
@@ -404,12 +430,94 @@ impl Utf8Stream {
     }
 }
 
-fn cmd_help(_: &mut Shell, _: &[&str], out: &mut dyn Write, _: &mut dyn Platform) -> fmt::Result {
+/// `help` lists every command; `help CMD` shows one (as bash's `help CMD`;
+/// busybox prints the same `Usage:` text for `CMD --help`).
+fn cmd_help(
+    _: &mut Shell,
+    args: &[&str],
+    out: &mut dyn Write,
+    _: &mut dyn Platform,
+) -> fmt::Result {
+    match args {
+        [] => {}
+        [name] => {
+            return match COMMANDS.iter().find(|c| c.name == *name) {
+                Some(c) => writeln!(
+                    out,
+                    "Usage: {}
+\n{}",
+                    c.usage, c.help
+                ),
+                None => writeln!(out, "help: no such command '{name}'"),
+            };
+        }
+        _ => return writeln!(out, "Usage: help [COMMAND]"),
+    }
     writeln!(out, "Kobold shell commands:")?;
     for c in COMMANDS {
         writeln!(out, "  {}\n      {}", c.usage, c.help)?;
     }
     Ok(())
+}
+
+/// busybox's `echo` without options: the arguments joined by one space.
+fn cmd_echo(
+    _: &mut Shell,
+    args: &[&str],
+    out: &mut dyn Write,
+    _: &mut dyn Platform,
+) -> fmt::Result {
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            out.write_char(' ')?;
+        }
+        out.write_str(a)?;
+    }
+    out.write_char('\n')
+}
+
+/// busybox's `uptime`: ` HH:MM:SS up [D days, ]{H:MM|M min},  load average:
+/// ...`. Kobold has no RTC, so — as Linux without one, whose clock starts at
+/// the epoch — the time of day is the time since boot; it has no run queue
+/// to average, so the load is 0.00. The time is /proc/uptime's source.
+fn cmd_uptime(_: &mut Shell, _: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+    let up = p.now_ns() / 1_000_000_000;
+    let (days, hours, mins, secs) = (up / 86_400, up / 3600 % 24, up / 60 % 60, up % 60);
+    write!(out, " {hours:02}:{mins:02}:{secs:02} up ")?;
+    if days > 0 {
+        write!(out, "{days} day{}, ", if days == 1 { "" } else { "s" })?;
+    }
+    if hours > 0 {
+        write!(out, "{hours:2}:{mins:02}")?;
+    } else {
+        write!(out, "{mins} min")?;
+    }
+    writeln!(out, ",  load average: 0.00, 0.00, 0.00")
+}
+
+/// busybox's `free` (kB): total and free are MemTotal and MemFree; Kobold
+/// has no shared memory, page cache or swap, so those are 0 and available
+/// is what is free.
+fn cmd_free(_: &mut Shell, _: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+    let m = p.meminfo();
+    let used = m.total_kb.saturating_sub(m.free_kb);
+    writeln!(
+        out,
+        "       {:>12}{:>12}{:>12}{:>12}{:>12}{:>12}",
+        "total", "used", "free", "shared", "buff/cache", "available"
+    )?;
+    writeln!(
+        out,
+        "Mem:   {:>12}{:>12}{:>12}{:>12}{:>12}{:>12}",
+        m.total_kb, used, m.free_kb, 0, 0, m.free_kb
+    )?;
+    writeln!(out, "Swap:  {:>12}{:>12}{:>12}", 0, 0, 0)
+}
+
+/// `clear`: cursor home, erase the screen (the ANSI sequences busybox's
+/// `clear` writes).
+fn cmd_clear(_: &mut Shell, _: &[&str], out: &mut dyn Write, _: &mut dyn Platform) -> fmt::Result {
+    out.write_str("\x1b[H\x1b[2J")
 }
 
 fn cmd_cat(_: &mut Shell, args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
@@ -662,6 +770,13 @@ mod tests {
                     Ok(v)
                 }
                 None => Ok(*self.mem.get(&req.phys).unwrap_or(&0x1190_f500)),
+            }
+        }
+        fn meminfo(&mut self) -> crate::proc::MemInfo {
+            crate::proc::MemInfo {
+                total_kb: 1_031_000,
+                free_kb: 1_020_000,
+                ..Default::default()
             }
         }
         fn now_ns(&mut self) -> u64 {
@@ -938,6 +1053,59 @@ mod tests {
     fn help_shows_usages() {
         let mut p = Fake::default();
         assert!(run(&mut p, "help").contains("devmem ADDRESS [WIDTH [VALUE]]"));
+    }
+
+    #[test]
+    fn help_shows_one_command() {
+        let mut p = Fake::default();
+        assert_eq!(
+            run(&mut p, "help free"),
+            "Usage: free\n\nmemory in kB, from the counters of /proc/meminfo\n"
+        );
+        assert!(run(&mut p, "help devmem").starts_with("Usage: devmem ADDRESS [WIDTH [VALUE]]\n"));
+        assert_eq!(run(&mut p, "help x"), "help: no such command 'x'\n");
+        assert_eq!(run(&mut p, "help a b"), "Usage: help [COMMAND]\n");
+        // Every command listed has its own help.
+        for c in COMMANDS {
+            assert!(run(&mut p, &format!("help {}", c.name)).starts_with("Usage: "));
+        }
+    }
+
+    #[test]
+    fn echo_uptime_free_clear() {
+        let mut p = Fake::default();
+        assert_eq!(run(&mut p, "echo"), "\n");
+        assert_eq!(run(&mut p, "echo a   b c"), "a b c\n");
+        assert_eq!(run(&mut p, "clear"), "\x1b[H\x1b[2J");
+        let uptime = |ns: u64| {
+            let mut p = Fake {
+                tick: ns,
+                ..Fake::default()
+            };
+            run(&mut p, "uptime")
+        };
+        assert_eq!(
+            uptime(12_990_000_000),
+            " 00:00:12 up 0 min,  load average: 0.00, 0.00, 0.00\n"
+        );
+        assert_eq!(
+            uptime((3600 * 5 + 60 * 7 + 3) * 1_000_000_000),
+            " 05:07:03 up  5:07,  load average: 0.00, 0.00, 0.00\n"
+        );
+        assert_eq!(
+            uptime((86_400 * 2 + 125) * 1_000_000_000),
+            " 00:02:05 up 2 days, 2 min,  load average: 0.00, 0.00, 0.00\n"
+        );
+        assert_eq!(
+            uptime(86_400 * 1_000_000_000),
+            " 00:00:00 up 1 day, 0 min,  load average: 0.00, 0.00, 0.00\n"
+        );
+        assert_eq!(
+            run(&mut p, "free"),
+            "              total        used        free      shared  buff/cache   available\n\
+             Mem:        1031000       11000     1020000           0           0     1020000\n\
+             Swap:             0           0           0\n"
+        );
     }
 
     #[test]
