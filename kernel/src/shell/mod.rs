@@ -307,14 +307,23 @@ impl Shell {
         out: &mut dyn Write,
         platform: &mut dyn Platform,
     ) -> fmt::Result {
-        let mut words = [""; 16];
-        let mut n = 0;
-        for w in line.split_ascii_whitespace() {
-            if n == words.len() {
-                return writeln!(out, "sh: too many arguments");
+        let mut buf = [0u8; line::MAX_LINE];
+        let mut spans = [(0, 0); 16];
+        let n = match split_words(line, &mut buf, &mut spans) {
+            Ok(n) => n,
+            Err(WordsError::TooMany) => return writeln!(out, "sh: too many arguments"),
+            Err(WordsError::TooLong) => return self.line_too_long(out),
+            Err(WordsError::Unterminated) => {
+                return writeln!(out, "sh: unterminated quoted string");
             }
-            words[n] = w;
-            n += 1;
+        };
+        let mut words = [""; 16];
+        for (w, &(start, end)) in words.iter_mut().zip(&spans[..n]) {
+            // Cut only at ASCII bytes, so each word is whole UTF-8.
+            *w = buf
+                .get(start..end)
+                .and_then(|b| core::str::from_utf8(b).ok())
+                .unwrap_or("");
         }
         match words[..n].split_first() {
             Some((&name, args)) => self.run(name, args, out, platform),
@@ -345,6 +354,52 @@ impl Shell {
     pub fn vmalloc_areas(&self) -> &[u32] {
         &self.vmalloc_areas
     }
+}
+
+/// Why a command line could not be split into words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WordsError {
+    TooMany,
+    TooLong,
+    Unterminated,
+}
+
+/// Splits `line` into words as busybox ash does for double quotes (and as
+/// Linux's `parse_args` does for `who="two words"`): whitespace separates
+/// words except inside `"..."`, the quotes themselves are removed, and `""`
+/// is an empty word. The words' bytes go to `buf`, their ranges to `spans`;
+/// returns how many there are.
+fn split_words(
+    line: &str,
+    buf: &mut [u8],
+    spans: &mut [(usize, usize)],
+) -> Result<usize, WordsError> {
+    let (mut len, mut n, mut start) = (0, 0, None);
+    let mut quoted = false;
+    let mut end_word = |start: &mut Option<usize>, len: usize| -> Result<(), WordsError> {
+        if let Some(s) = start.take() {
+            *spans.get_mut(n).ok_or(WordsError::TooMany)? = (s, len);
+            n += 1;
+        }
+        Ok(())
+    };
+    for &b in line.as_bytes() {
+        if b == b'"' {
+            quoted = !quoted;
+            start.get_or_insert(len);
+        } else if b.is_ascii_whitespace() && !quoted {
+            end_word(&mut start, len)?;
+        } else {
+            start.get_or_insert(len);
+            *buf.get_mut(len).ok_or(WordsError::TooLong)? = b;
+            len += 1;
+        }
+    }
+    if quoted {
+        return Err(WordsError::Unterminated);
+    }
+    end_word(&mut start, len)?;
+    Ok(n)
 }
 
 /// Writes bytes that arrive in pieces as text: valid UTF-8 as is, each
@@ -1053,6 +1108,46 @@ mod tests {
     fn help_shows_usages() {
         let mut p = Fake::default();
         assert!(run(&mut p, "help").contains("devmem ADDRESS [WIDTH [VALUE]]"));
+    }
+
+    #[test]
+    fn double_quotes_make_one_word() {
+        let mut p = Fake::default();
+        assert_eq!(run(&mut p, "echo \"a  b\"   c"), "a  b c\n");
+        assert_eq!(run(&mut p, "echo x\"y z\"w"), "xy zw\n");
+        assert_eq!(run(&mut p, "echo \"\" end"), " end\n");
+        assert_eq!(run(&mut p, "echo \"gr\u{fc}\u{df}e\""), "gr\u{fc}\u{df}e\n");
+        assert_eq!(
+            run(
+                &mut p,
+                "insmod /lib/modules/hello.ko who=\"two words\" count=2"
+            ),
+            ""
+        );
+        assert_eq!(
+            p.log.last().map(String::as_str),
+            Some("insmod /lib/modules/hello.ko [\"who=two words\", \"count=2\"]")
+        );
+        assert_eq!(
+            run(&mut p, "echo \"oops"),
+            "sh: unterminated quoted string\n"
+        );
+        assert_eq!(run(&mut p, "\""), "sh: unterminated quoted string\n");
+        // Sixteen words fit, even quoted; a seventeenth does not.
+        let sixteen = "\"a b\" ".repeat(16);
+        assert_eq!(
+            run(&mut p, &format!("echo {}", &sixteen[6..])),
+            format!("{}\n", ["a b"; 15].join(" "))
+        );
+        assert_eq!(
+            run(&mut p, &format!("echo {sixteen}")),
+            "sh: too many arguments\n"
+        );
+        let long = "x".repeat(line::MAX_LINE + 1);
+        assert_eq!(
+            run(&mut p, &long),
+            "sh: line too long (max 256 characters)\n"
+        );
     }
 
     #[test]
