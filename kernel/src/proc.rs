@@ -1,6 +1,7 @@
 //! The /proc files, in Linux's formats (fs/proc/cmdline.c, meminfo.c,
-//! uptime.c). Each file is rendered from a snapshot the owner of the data
-//! provides, so the formats are tested on the host.
+//! uptime.c, version.c; kernel/resource.c for /proc/iomem). Each file is
+//! rendered from a snapshot the owner of the data provides, so the formats
+//! are tested on the host.
 
 use crate::errno::Errno;
 use core::fmt::{self, Write};
@@ -57,6 +58,75 @@ pub fn write_uptime(out: &mut dyn Write, up_ns: u64, idle_ns: u64) -> fmt::Resul
     writeln!(out, "{us}.{uc:02} {is}.{ic:02}")
 }
 
+/// `/proc/version`: Linux's `linux_banner` ("Linux version 3.18.0
+/// (user@host) (gcc version ...) #1 SMP ..."), Kobold's words — the same
+/// text the boot log's banner line shows.
+pub fn write_version(out: &mut dyn Write, highmem: bool) -> fmt::Result {
+    writeln!(
+        out,
+        "Kobold version {} (rustc, {}) #1 ARMv7",
+        env!("CARGO_PKG_VERSION"),
+        if highmem { "HIGHMEM" } else { "!HIGHMEM" }
+    )
+}
+
+/// One line of /proc/iomem: a physical range (inclusive end, as Linux's
+/// `struct resource`) and its owner; `depth` 1 for a range nested in the
+/// one before (the kernel image inside System RAM).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IoResource {
+    pub start: u64,
+    pub end: u64,
+    pub name: &'static str,
+    pub depth: u8,
+}
+
+/// `/proc/iomem` (kernel/resource.c r_show): `%0*llx-%0*llx : %s`, 8 hex
+/// digits below 4 GiB, two spaces of indent per level of nesting.
+pub fn write_iomem(out: &mut dyn Write, res: &[IoResource]) -> fmt::Result {
+    for r in res {
+        let indent = usize::from(r.depth) * 2;
+        writeln!(
+            out,
+            "{:indent$}{:08x}-{:08x} : {}",
+            "", r.start, r.end, r.name
+        )?;
+    }
+    Ok(())
+}
+
+/// The files of /proc, as `ls /proc` lists them.
+pub const FILES: [&str; 9] = [
+    "buddyinfo",
+    "cmdline",
+    "iomem",
+    "kallsyms",
+    "meminfo",
+    "modules",
+    "uptime",
+    "version",
+    "vmallocinfo",
+];
+
+/// `ls /proc`: the files, one a line; `None` for a path outside /proc.
+pub fn list(path: &str, out: &mut dyn Write) -> Option<Result<(), Errno>> {
+    match path.trim_end_matches('/') {
+        "/proc" => Some(
+            FILES
+                .iter()
+                .try_for_each(|f| writeln!(out, "{f}"))
+                .map_err(|_| Errno::EIO),
+        ),
+        p => p.strip_prefix("/proc/").map(|name| {
+            Err(if FILES.contains(&name) {
+                Errno::ENOTDIR
+            } else {
+                Errno::ENOENT
+            })
+        }),
+    }
+}
+
 /// What the /proc files show right now.
 pub struct Snapshot<'a> {
     pub cmdline: &'a str,
@@ -71,6 +141,10 @@ pub struct Snapshot<'a> {
     pub modules: &'a dyn Fn(&mut dyn Write) -> fmt::Result,
     /// Writes /proc/kallsyms.
     pub kallsyms: &'a dyn Fn(&mut dyn Write) -> fmt::Result,
+    /// The kernel was built with CONFIG_HIGHMEM (for /proc/version).
+    pub highmem: bool,
+    /// /proc/iomem's lines, in order.
+    pub iomem: &'a [IoResource],
 }
 
 /// Renders `path`.
@@ -83,6 +157,8 @@ pub fn read(path: &str, snap: &Snapshot<'_>, out: &mut dyn Write) -> Result<(), 
         "/proc/vmallocinfo" => (snap.vmallocinfo)(out),
         "/proc/modules" => (snap.modules)(out),
         "/proc/kallsyms" => (snap.kallsyms)(out),
+        "/proc/version" => write_version(out, snap.highmem),
+        "/proc/iomem" => write_iomem(out, snap.iomem),
         _ => return Err(Errno::ENOENT),
     };
     r.map_err(|_| Errno::EIO)
@@ -146,6 +222,8 @@ mod tests {
             },
             modules: &|out| writeln!(out, "hello 4096 0 - Live 0xbf000000 (O)"),
             kallsyms: &|out| writeln!(out, "c0008000 T stext"),
+            highmem: true,
+            iomem: &[],
         };
         let mut s = String::new();
         read("/proc/cmdline", &snap, &mut s).unwrap();
@@ -158,10 +236,72 @@ mod tests {
         read("/proc/modules", &snap, &mut s).unwrap();
         assert_eq!(s, "hello 4096 0 - Live 0xbf000000 (O)\n");
         let mut s = String::new();
+        read("/proc/version", &snap, &mut s).unwrap();
+        assert_eq!(
+            s,
+            format!(
+                "Kobold version {} (rustc, HIGHMEM) #1 ARMv7\n",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+        // Every file ls lists can be read.
+        for f in FILES {
+            let mut s = String::new();
+            assert_eq!(read(&format!("/proc/{f}"), &snap, &mut s), Ok(()), "{f}");
+        }
+        let mut s = String::new();
         read("/proc/buddyinfo", &snap, &mut s).unwrap();
         assert_eq!(
             s,
             "Node 0, zone   Normal      1      0      0      0      0      0      0      0      0      0      2 \n"
         );
+    }
+
+    #[test]
+    fn version_without_highmem() {
+        let mut s = String::new();
+        write_version(&mut s, false).unwrap();
+        assert!(s.starts_with("Kobold version "), "{s}");
+        assert!(s.ends_with(" (rustc, !HIGHMEM) #1 ARMv7\n"), "{s}");
+    }
+
+    #[test]
+    fn iomem_format_matches_linux() {
+        let r = |start, end, name, depth| IoResource {
+            start,
+            end,
+            name,
+            depth,
+        };
+        let mut s = String::new();
+        write_iomem(
+            &mut s,
+            &[
+                r(0x1000_0000, 0x1000_0fff, "sysregs", 0),
+                r(0x1000_9000, 0x1000_9fff, "uart-pl011", 0),
+                r(0x6000_0000, 0x9fff_ffff, "System RAM", 0),
+                r(0x6000_8000, 0x6020_1fff, "Kernel code", 1),
+                r(0x6030_0000, 0x6040_0123, "Kernel data", 1),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            s,
+            "10000000-10000fff : sysregs\n\
+             10009000-10009fff : uart-pl011\n\
+             60000000-9fffffff : System RAM\n\
+             \x20 60008000-60201fff : Kernel code\n\
+             \x20 60300000-60400123 : Kernel data\n"
+        );
+    }
+
+    #[test]
+    fn ls_proc_lists_the_files() {
+        let mut s = String::new();
+        assert_eq!(list("/proc/", &mut s), Some(Ok(())));
+        assert_eq!(s.lines().collect::<Vec<_>>(), FILES);
+        assert_eq!(list("/proc/version", &mut s), Some(Err(Errno::ENOTDIR)));
+        assert_eq!(list("/proc/nope", &mut s), Some(Err(Errno::ENOENT)));
+        assert_eq!(list("/lib", &mut s), None);
     }
 }

@@ -1413,6 +1413,59 @@ pub const CASES: &[Case] = &[
         initrd: true,
         ..BASE
     },
+    // --- teach-shell (issue 10): builtins, quoting, /proc/version, /proc/iomem ---
+    Case {
+        // `help CMD`; `echo` with ash's double quotes (kept spaces, one
+        // argument — also a module parameter with a space); a stray quote
+        // refused; `free` from /proc/meminfo's counters; /proc/version is
+        // the boot banner's text; /proc/iomem lists the devices the kernel
+        // maps and System RAM with the kernel image nested in it.
+        name: "shell_builtins",
+        mem_mb: 128,
+        initrd: true,
+        input: &[
+            "help free",
+            "help nosuch",
+            r#"echo "a  b"   c"#,
+            r#"echo "oops"#,
+            r#"insmod /lib/modules/hello.ko who="two words""#,
+            "free",
+            "cat /proc/meminfo",
+            "cat /proc/version",
+            "cat /proc/iomem",
+            "ls /proc",
+            "uptime",
+            "poweroff",
+        ],
+        expect: &[
+            line("Usage: free").of("help free"),
+            line("help: no such command 'nosuch'").of("help nosuch"),
+            line("a  b c").of(r#"echo "a  b"   c"#),
+            line("sh: unterminated quoted string").of(r#"echo "oops"#),
+            regex(r"Hello, two words! \(1 of 1\)$"),
+            regex(r"^ +total +used +free +shared +buff/cache +available$").of("free"),
+            regex(r"^Mem: +[1-9][0-9]* +[1-9][0-9]* +[1-9][0-9]* +0 +0 +[1-9][0-9]*$").of("free"),
+            line("Swap:             0           0           0").of("free"),
+            regex(r"^Kobold version [0-9]+\.[0-9]+\.[0-9]+\S* \(rustc, !?HIGHMEM\) #1 ARMv7$")
+                .of("cat /proc/version"),
+            regex(r"^Kobold version [0-9]+\.[0-9]+\.[0-9]+\S* \(rustc, !?HIGHMEM\) #1 ARMv7$")
+                .at_boot(),
+            regex_block(&[
+                r"^10000000-10000fff : sysregs$",
+                r"^10009000-10009fff : uart-pl011$",
+                r"^60000000-67ffffff : System RAM$",
+                r"^  60008000-60[0-9a-f]{6} : Kernel code$",
+                r"^  60[0-9a-f]{6}-60[0-9a-f]{6} : Kernel data$",
+            ])
+            .of("cat /proc/iomem"),
+            block(&["buddyinfo", "cmdline", "iomem", "kallsyms", "meminfo", "modules", "uptime", "version", "vmallocinfo"])
+                .of("ls /proc"),
+            regex(r"^ [0-9]{2}:[0-9]{2}:[0-9]{2} up [0-9]+ min,  load average: 0\.00, 0\.00, 0\.00$")
+                .of("uptime"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
 ];
 
 /// The cases whose name contains `filter` (all of them for `None`).

@@ -93,6 +93,70 @@ fn meminfo() -> MemInfo {
     }
 }
 
+/// `/proc/iomem`'s lines: the devices the kernel maps (sysregs, the
+/// PL011), then each range of System RAM, with the kernel image's code and
+/// data nested in the range holding them (Linux's `request_standard_resources`:
+/// `Kernel code` is `_text`..`_etext`, `Kernel data` `_sdata`..`_end`).
+/// Returns how many of `res` it filled.
+fn iomem_resources(res: &mut [proc::IoResource]) -> usize {
+    use crate::board::vexpress_a9::memory::{SYSREGS_PHYS, UART0_PHYS};
+    let mut n = 0;
+    let mut push = |start: u64, end: u64, name, depth| {
+        if let Some(slot) = res.get_mut(n) {
+            *slot = proc::IoResource {
+                start,
+                end,
+                name,
+                depth,
+            };
+            n += 1;
+        }
+    };
+    push(
+        SYSREGS_PHYS.into(),
+        u64::from(SYSREGS_PHYS) + 0xfff,
+        "sysregs",
+        0,
+    );
+    push(
+        UART0_PHYS.into(),
+        u64::from(UART0_PHYS) + 0xfff,
+        "uart-pl011",
+        0,
+    );
+    let img = mm::sections::kernel_image();
+    let pa = |v: u32| u64::from(kobold_layout::virt_to_phys(v));
+    let kernel = [
+        (pa(img.text), pa(img.etext.saturating_sub(1)), "Kernel code"),
+        (pa(img.sdata), pa(img.end.saturating_sub(1)), "Kernel data"),
+    ];
+    if let Some(layout) = mm::init::layout() {
+        // Lowmem and highmem are one bank cut in two: merge what touches.
+        let mut ram: Option<(u64, u64)> = None;
+        let regions = layout
+            .lowmem_regions()
+            .iter()
+            .chain(layout.highmem_regions());
+        for r in regions.map(Some).chain([None]) {
+            match (ram, r) {
+                (Some((s, e)), Some(r)) if r.base == e => ram = Some((s, r.end())),
+                (prev, next) => {
+                    if let Some((s, e)) = prev {
+                        push(s, e - 1, "System RAM", 0);
+                        for &(ks, ke, name) in &kernel {
+                            if ks >= s && ke < e {
+                                push(ks, ke, name, 1);
+                            }
+                        }
+                    }
+                    ram = next.map(|r| (r.base, r.end()));
+                }
+            }
+        }
+    }
+    n
+}
+
 /// `/proc/kallsyms`: the kernel's symbols, then the modules'.
 fn write_kallsyms(out: &mut dyn Write) -> fmt::Result {
     if let Some(t) = crate::kallsyms::kernel_table() {
@@ -119,17 +183,30 @@ impl Platform for KernelPlatform {
                 n += 1;
             }
         });
+        let mut iomem = [proc::IoResource {
+            start: 0,
+            end: 0,
+            name: "",
+            depth: 0,
+        }; 12];
+        let n_iomem = iomem_resources(&mut iomem);
         let snap = proc::Snapshot {
             cmdline: crate::cmdline::saved().as_str(),
             buddyinfo: &zones[..n],
             vmallocinfo: &|out| mm::vmalloc::write_vmallocinfo(out),
             modules: &|out| crate::module::MODULES.lock().write_proc_modules(out),
             kallsyms: &write_kallsyms,
+            highmem: cfg!(feature = "highmem"),
+            iomem: &iomem[..n_iomem],
             meminfo: meminfo(),
             up_ns: crate::time::now_ns(),
             idle_ns: IDLE_NS.load(Ordering::Relaxed),
         };
         proc::read(path, &snap, out)
+    }
+
+    fn meminfo(&mut self) -> MemInfo {
+        meminfo()
     }
 
     fn dmesg_clear(&mut self) {
@@ -194,6 +271,9 @@ impl Platform for KernelPlatform {
     }
 
     fn list_dir(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno> {
+        if let Some(r) = proc::list(path, out) {
+            return r;
+        }
         match path.trim_end_matches('/') {
             "/sys" => writeln!(out, "module/").map_err(|_| Errno::EIO),
             p if p.starts_with("/sys/") => crate::module::sysfs_list(path, out),

@@ -103,7 +103,9 @@ pub trait Platform {
     fn devmem(&mut self, req: devmem::Request) -> Result<u32, Errno>;
     /// Powers off; returns only if that failed.
     fn poweroff(&mut self);
-    /// Nanoseconds since reset (for `time`).
+    /// The figures of /proc/meminfo (for `free`).
+    fn meminfo(&mut self) -> crate::proc::MemInfo;
+    /// Nanoseconds since reset (for `time`, `uptime`).
     fn now_ns(&mut self) -> u64 {
         crate::time::now_ns()
     }
@@ -157,9 +159,33 @@ struct Command {
 const COMMANDS: &[Command] = &[
     Command {
         name: "help",
-        usage: "help",
-        help: "list the commands",
+        usage: "help [COMMAND]",
+        help: "list the commands, or show one command's usage",
         run: cmd_help,
+    },
+    Command {
+        name: "echo",
+        usage: "echo [ARG]...",
+        help: "print the arguments, separated by spaces",
+        run: cmd_echo,
+    },
+    Command {
+        name: "uptime",
+        usage: "uptime",
+        help: "how long the kernel has been up (Kobold has no load: 0.00)",
+        run: cmd_uptime,
+    },
+    Command {
+        name: "free",
+        usage: "free",
+        help: "memory in kB, from the counters of /proc/meminfo",
+        run: cmd_free,
+    },
+    Command {
+        name: "clear",
+        usage: "clear",
+        help: "clear the terminal screen",
+        run: cmd_clear,
     },
     Command {
         name: "cat",
@@ -281,14 +307,23 @@ impl Shell {
         out: &mut dyn Write,
         platform: &mut dyn Platform,
     ) -> fmt::Result {
-        let mut words = [""; 16];
-        let mut n = 0;
-        for w in line.split_ascii_whitespace() {
-            if n == words.len() {
-                return writeln!(out, "sh: too many arguments");
+        let mut buf = [0u8; line::MAX_LINE];
+        let mut spans = [(0, 0); 16];
+        let n = match split_words(line, &mut buf, &mut spans) {
+            Ok(n) => n,
+            Err(WordsError::TooMany) => return writeln!(out, "sh: too many arguments"),
+            Err(WordsError::TooLong) => return self.line_too_long(out),
+            Err(WordsError::Unterminated) => {
+                return writeln!(out, "sh: unterminated quoted string");
             }
-            words[n] = w;
-            n += 1;
+        };
+        let mut words = [""; 16];
+        for (w, &(start, end)) in words.iter_mut().zip(&spans[..n]) {
+            // Cut only at ASCII bytes, so each word is whole UTF-8.
+            *w = buf
+                .get(start..end)
+                .and_then(|b| core::str::from_utf8(b).ok())
+                .unwrap_or("");
         }
         match words[..n].split_first() {
             Some((&name, args)) => self.run(name, args, out, platform),
@@ -319,6 +354,52 @@ impl Shell {
     pub fn vmalloc_areas(&self) -> &[u32] {
         &self.vmalloc_areas
     }
+}
+
+/// Why a command line could not be split into words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WordsError {
+    TooMany,
+    TooLong,
+    Unterminated,
+}
+
+/// Splits `line` into words as busybox ash does for double quotes (and as
+/// Linux's `parse_args` does for `who="two words"`): whitespace separates
+/// words except inside `"..."`, the quotes themselves are removed, and `""`
+/// is an empty word. The words' bytes go to `buf`, their ranges to `spans`;
+/// returns how many there are.
+fn split_words(
+    line: &str,
+    buf: &mut [u8],
+    spans: &mut [(usize, usize)],
+) -> Result<usize, WordsError> {
+    let (mut len, mut n, mut start) = (0, 0, None);
+    let mut quoted = false;
+    let mut end_word = |start: &mut Option<usize>, len: usize| -> Result<(), WordsError> {
+        if let Some(s) = start.take() {
+            *spans.get_mut(n).ok_or(WordsError::TooMany)? = (s, len);
+            n += 1;
+        }
+        Ok(())
+    };
+    for &b in line.as_bytes() {
+        if b == b'"' {
+            quoted = !quoted;
+            start.get_or_insert(len);
+        } else if b.is_ascii_whitespace() && !quoted {
+            end_word(&mut start, len)?;
+        } else {
+            start.get_or_insert(len);
+            *buf.get_mut(len).ok_or(WordsError::TooLong)? = b;
+            len += 1;
+        }
+    }
+    if quoted {
+        return Err(WordsError::Unterminated);
+    }
+    end_word(&mut start, len)?;
+    Ok(n)
 }
 
 /// Writes bytes that arrive in pieces as text: valid UTF-8 as is, each
@@ -404,12 +485,94 @@ impl Utf8Stream {
     }
 }
 
-fn cmd_help(_: &mut Shell, _: &[&str], out: &mut dyn Write, _: &mut dyn Platform) -> fmt::Result {
+/// `help` lists every command; `help CMD` shows one (as bash's `help CMD`;
+/// busybox prints the same `Usage:` text for `CMD --help`).
+fn cmd_help(
+    _: &mut Shell,
+    args: &[&str],
+    out: &mut dyn Write,
+    _: &mut dyn Platform,
+) -> fmt::Result {
+    match args {
+        [] => {}
+        [name] => {
+            return match COMMANDS.iter().find(|c| c.name == *name) {
+                Some(c) => writeln!(
+                    out,
+                    "Usage: {}
+\n{}",
+                    c.usage, c.help
+                ),
+                None => writeln!(out, "help: no such command '{name}'"),
+            };
+        }
+        _ => return writeln!(out, "Usage: help [COMMAND]"),
+    }
     writeln!(out, "Kobold shell commands:")?;
     for c in COMMANDS {
         writeln!(out, "  {}\n      {}", c.usage, c.help)?;
     }
     Ok(())
+}
+
+/// busybox's `echo` without options: the arguments joined by one space.
+fn cmd_echo(
+    _: &mut Shell,
+    args: &[&str],
+    out: &mut dyn Write,
+    _: &mut dyn Platform,
+) -> fmt::Result {
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            out.write_char(' ')?;
+        }
+        out.write_str(a)?;
+    }
+    out.write_char('\n')
+}
+
+/// busybox's `uptime`: ` HH:MM:SS up [D days, ]{H:MM|M min},  load average:
+/// ...`. Kobold has no RTC, so — as Linux without one, whose clock starts at
+/// the epoch — the time of day is the time since boot; it has no run queue
+/// to average, so the load is 0.00. The time is /proc/uptime's source.
+fn cmd_uptime(_: &mut Shell, _: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+    let up = p.now_ns() / 1_000_000_000;
+    let (days, hours, mins, secs) = (up / 86_400, up / 3600 % 24, up / 60 % 60, up % 60);
+    write!(out, " {hours:02}:{mins:02}:{secs:02} up ")?;
+    if days > 0 {
+        write!(out, "{days} day{}, ", if days == 1 { "" } else { "s" })?;
+    }
+    if hours > 0 {
+        write!(out, "{hours:2}:{mins:02}")?;
+    } else {
+        write!(out, "{mins} min")?;
+    }
+    writeln!(out, ",  load average: 0.00, 0.00, 0.00")
+}
+
+/// busybox's `free` (kB): total and free are MemTotal and MemFree; Kobold
+/// has no shared memory, page cache or swap, so those are 0 and available
+/// is what is free.
+fn cmd_free(_: &mut Shell, _: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
+    let m = p.meminfo();
+    let used = m.total_kb.saturating_sub(m.free_kb);
+    writeln!(
+        out,
+        "       {:>12}{:>12}{:>12}{:>12}{:>12}{:>12}",
+        "total", "used", "free", "shared", "buff/cache", "available"
+    )?;
+    writeln!(
+        out,
+        "Mem:   {:>12}{:>12}{:>12}{:>12}{:>12}{:>12}",
+        m.total_kb, used, m.free_kb, 0, 0, m.free_kb
+    )?;
+    writeln!(out, "Swap:  {:>12}{:>12}{:>12}", 0, 0, 0)
+}
+
+/// `clear`: cursor home, erase the screen (the ANSI sequences busybox's
+/// `clear` writes).
+fn cmd_clear(_: &mut Shell, _: &[&str], out: &mut dyn Write, _: &mut dyn Platform) -> fmt::Result {
+    out.write_str("\x1b[H\x1b[2J")
 }
 
 fn cmd_cat(_: &mut Shell, args: &[&str], out: &mut dyn Write, p: &mut dyn Platform) -> fmt::Result {
@@ -662,6 +825,13 @@ mod tests {
                     Ok(v)
                 }
                 None => Ok(*self.mem.get(&req.phys).unwrap_or(&0x1190_f500)),
+            }
+        }
+        fn meminfo(&mut self) -> crate::proc::MemInfo {
+            crate::proc::MemInfo {
+                total_kb: 1_031_000,
+                free_kb: 1_020_000,
+                ..Default::default()
             }
         }
         fn now_ns(&mut self) -> u64 {
@@ -938,6 +1108,99 @@ mod tests {
     fn help_shows_usages() {
         let mut p = Fake::default();
         assert!(run(&mut p, "help").contains("devmem ADDRESS [WIDTH [VALUE]]"));
+    }
+
+    #[test]
+    fn double_quotes_make_one_word() {
+        let mut p = Fake::default();
+        assert_eq!(run(&mut p, "echo \"a  b\"   c"), "a  b c\n");
+        assert_eq!(run(&mut p, "echo x\"y z\"w"), "xy zw\n");
+        assert_eq!(run(&mut p, "echo \"\" end"), " end\n");
+        assert_eq!(run(&mut p, "echo \"gr\u{fc}\u{df}e\""), "gr\u{fc}\u{df}e\n");
+        assert_eq!(
+            run(
+                &mut p,
+                "insmod /lib/modules/hello.ko who=\"two words\" count=2"
+            ),
+            ""
+        );
+        assert_eq!(
+            p.log.last().map(String::as_str),
+            Some("insmod /lib/modules/hello.ko [\"who=two words\", \"count=2\"]")
+        );
+        assert_eq!(
+            run(&mut p, "echo \"oops"),
+            "sh: unterminated quoted string\n"
+        );
+        assert_eq!(run(&mut p, "\""), "sh: unterminated quoted string\n");
+        // Sixteen words fit, even quoted; a seventeenth does not.
+        let sixteen = "\"a b\" ".repeat(16);
+        assert_eq!(
+            run(&mut p, &format!("echo {}", &sixteen[6..])),
+            format!("{}\n", ["a b"; 15].join(" "))
+        );
+        assert_eq!(
+            run(&mut p, &format!("echo {sixteen}")),
+            "sh: too many arguments\n"
+        );
+        let long = "x".repeat(line::MAX_LINE + 1);
+        assert_eq!(
+            run(&mut p, &long),
+            "sh: line too long (max 256 characters)\n"
+        );
+    }
+
+    #[test]
+    fn help_shows_one_command() {
+        let mut p = Fake::default();
+        assert_eq!(
+            run(&mut p, "help free"),
+            "Usage: free\n\nmemory in kB, from the counters of /proc/meminfo\n"
+        );
+        assert!(run(&mut p, "help devmem").starts_with("Usage: devmem ADDRESS [WIDTH [VALUE]]\n"));
+        assert_eq!(run(&mut p, "help x"), "help: no such command 'x'\n");
+        assert_eq!(run(&mut p, "help a b"), "Usage: help [COMMAND]\n");
+        // Every command listed has its own help.
+        for c in COMMANDS {
+            assert!(run(&mut p, &format!("help {}", c.name)).starts_with("Usage: "));
+        }
+    }
+
+    #[test]
+    fn echo_uptime_free_clear() {
+        let mut p = Fake::default();
+        assert_eq!(run(&mut p, "echo"), "\n");
+        assert_eq!(run(&mut p, "echo a   b c"), "a b c\n");
+        assert_eq!(run(&mut p, "clear"), "\x1b[H\x1b[2J");
+        let uptime = |ns: u64| {
+            let mut p = Fake {
+                tick: ns,
+                ..Fake::default()
+            };
+            run(&mut p, "uptime")
+        };
+        assert_eq!(
+            uptime(12_990_000_000),
+            " 00:00:12 up 0 min,  load average: 0.00, 0.00, 0.00\n"
+        );
+        assert_eq!(
+            uptime((3600 * 5 + 60 * 7 + 3) * 1_000_000_000),
+            " 05:07:03 up  5:07,  load average: 0.00, 0.00, 0.00\n"
+        );
+        assert_eq!(
+            uptime((86_400 * 2 + 125) * 1_000_000_000),
+            " 00:02:05 up 2 days, 2 min,  load average: 0.00, 0.00, 0.00\n"
+        );
+        assert_eq!(
+            uptime(86_400 * 1_000_000_000),
+            " 00:00:00 up 1 day, 0 min,  load average: 0.00, 0.00, 0.00\n"
+        );
+        assert_eq!(
+            run(&mut p, "free"),
+            "              total        used        free      shared  buff/cache   available\n\
+             Mem:        1031000       11000     1020000           0           0     1020000\n\
+             Swap:             0           0           0\n"
+        );
     }
 
     #[test]
