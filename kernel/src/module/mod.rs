@@ -53,6 +53,7 @@
 pub mod exports;
 #[cfg(target_arch = "arm")]
 mod kernel;
+pub mod linux61;
 pub mod sysfs;
 pub mod vsprintf;
 
