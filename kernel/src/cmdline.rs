@@ -19,7 +19,8 @@
 //!
 //! [`Cmdline`] is that, typed: an iterator over [`Param`]s and one accessor
 //! per parameter the kernel acts on (`vmalloc=`, `modules-load=`,
-//! `loglevel=`, `panic=`, `console=`, the fault-injection attributes). The
+//! `loglevel=`, `panic=`, `console=`, `module.trace=`, the fault-injection
+//! attributes). The
 //! accessors parse their value and return a [`CmdlineError`] that says what
 //! was wrong, for the console. Nothing here allocates: every value is a
 //! slice of the line.
@@ -69,6 +70,8 @@ pub enum CmdlineError<'a> {
     InvalidNumber { name: &'static str, value: &'a str },
     /// `name` without `=value` where a value is needed.
     MissingValue { name: &'static str },
+    /// A boolean that is not one (Linux's `strtobool`).
+    InvalidBool { name: &'static str, value: &'a str },
 }
 
 impl fmt::Display for CmdlineError<'_> {
@@ -83,6 +86,9 @@ impl fmt::Display for CmdlineError<'_> {
                 write!(f, "{name}={value}: invalid number")
             }
             CmdlineError::MissingValue { name } => write!(f, "{name}: missing value"),
+            CmdlineError::InvalidBool { name, value } => {
+                write!(f, "{name}={value}: invalid value (expected 1/0, y/n, Y/N)")
+            }
         }
     }
 }
@@ -142,6 +148,20 @@ impl<'a> Cmdline<'a> {
             .filter(|n| !n.is_empty())
     }
 
+    /// `MODULE.PARAM=VALUE` parameters for `module` (names compared as
+    /// `parameq` does), as `(PARAM, VALUE)`, in order: what modprobe takes
+    /// from /proc/cmdline for a module it loads, and what `modules-load=`
+    /// passes to its insmod.
+    pub fn module_params<'m>(
+        &self,
+        module: &'m str,
+    ) -> impl Iterator<Item = (&'a str, Option<&'a str>)> + use<'a, 'm> {
+        self.params().filter_map(move |p| {
+            let (m, param) = p.name.split_once('.')?;
+            (parameq(m, module) && !param.is_empty()).then_some((param, p.value))
+        })
+    }
+
     /// `loglevel=N`: the console loglevel (Linux's `loglevel` handler).
     pub fn loglevel(&self) -> Option<Result<u8, CmdlineError<'a>>> {
         const NAME: &str = "loglevel";
@@ -163,6 +183,24 @@ impl<'a> Cmdline<'a> {
                 .parse()
                 .map_err(|_| CmdlineError::InvalidNumber { name: NAME, value })
         })
+    }
+
+    /// `module.trace=BOOL`: trace every module load as `insmod -v` does.
+    /// Parsed as Linux's `param_set_bool` (`strtobool`: the first
+    /// character, `y`/`Y`/`1` or `n`/`N`/`0`); a bare `module.trace` is
+    /// true.
+    pub fn module_trace(&self) -> Option<Result<bool, CmdlineError<'a>>> {
+        const NAME: &str = "module.trace";
+        self.last(NAME)
+            .map(|p| match p.value.map(|v| v.bytes().next()) {
+                None => Ok(true),
+                Some(Some(b'y' | b'Y' | b'1')) => Ok(true),
+                Some(Some(b'n' | b'N' | b'0')) => Ok(false),
+                Some(_) => Err(CmdlineError::InvalidBool {
+                    name: NAME,
+                    value: p.value.unwrap_or(""),
+                }),
+            })
     }
 
     /// `console=NAME[,OPTIONS]`, the last one (Linux's preferred console).
@@ -364,6 +402,56 @@ mod tests {
             }))
         );
         assert_eq!(Cmdline::new("").loglevel(), None);
+    }
+
+    #[test]
+    fn module_parameters_for_modules_load() {
+        let c = Cmdline::new(
+            "modules-load=hello hello.count=3 other.count=1 hello.who=\"two words\" hello. hello_x.y=1 hello.flag",
+        );
+        assert_eq!(
+            c.module_params("hello").collect::<Vec<_>>(),
+            [
+                ("count", Some("3")),
+                ("who", Some("two words")),
+                ("flag", None)
+            ]
+        );
+        assert_eq!(
+            c.module_params("hello-x").collect::<Vec<_>>(),
+            [("y", Some("1"))]
+        );
+        assert_eq!(c.module_params("nope").count(), 0);
+    }
+
+    #[test]
+    fn module_trace_is_a_bool() {
+        assert_eq!(Cmdline::new("console=ttyAMA0").module_trace(), None);
+        for (line, want) in [
+            ("module.trace=1", true),
+            ("module.trace=Y", true),
+            ("module.trace=yes", true),
+            ("module.trace", true),
+            ("module.trace=0", false),
+            ("module.trace=1 module.trace=n", false),
+        ] {
+            assert_eq!(Cmdline::new(line).module_trace(), Some(Ok(want)), "{line}");
+        }
+        let e = Cmdline::new("module.trace=on")
+            .module_trace()
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "module.trace=on: invalid value (expected 1/0, y/n, Y/N)"
+        );
+        assert_eq!(
+            Cmdline::new("module.trace=").module_trace(),
+            Some(Err(CmdlineError::InvalidBool {
+                name: "module.trace",
+                value: ""
+            }))
+        );
     }
 
     #[test]

@@ -160,6 +160,11 @@ fn apply_cmdline(cmdline: &Cmdline<'_>) {
         Some(Err(e)) => pr_warn!("{e}, ignored"),
         None => {}
     }
+    match cmdline.module_trace() {
+        Some(Ok(on)) => crate::module::set_trace(on),
+        Some(Err(e)) => pr_warn!("{e}, ignored"),
+        None => {}
+    }
 }
 
 /// Unpacks the initramfs the boot loader passed (`-initrd`) into the
@@ -214,7 +219,9 @@ fn populate_rootfs() {
 }
 
 /// `modules-load=a,b` on the command line: insmod
-/// `/lib/modules/<name>.ko` for each (what systemd-modules-load does).
+/// `/lib/modules/<name>.ko` for each (what systemd-modules-load does), with
+/// the `<name>.PARAM=VALUE` parameters of the command line (what modprobe
+/// adds from /proc/cmdline).
 fn load_boot_modules() {
     for name in cmdline::saved().modules_load() {
         // `/lib/modules/<name>.ko`, else with `_` spelled `-` (module names
@@ -229,6 +236,23 @@ fn load_boot_modules() {
             let _ = p.write_str(".ko");
             p
         };
+        // `NAME.PARAM=VALUE` on the command line gives the module
+        // `PARAM=VALUE`, as modprobe does; formatted on the stack.
+        let mut bufs: [console::FixedBuf<128>; 8] = Default::default();
+        let mut nargs = 0;
+        for (param, value) in cmdline::saved().module_params(name) {
+            let len = param.len() + value.map_or(0, |v| v.len() + 1);
+            let Some(buf) = bufs.get_mut(nargs).filter(|_| len <= 128) else {
+                pr_warn!("modules-load: {name}.{param}: too many or too long, ignored");
+                continue;
+            };
+            let _ = buf.write_str(param);
+            if let Some(v) = value {
+                let _ = write!(buf, "={v}");
+            }
+            nargs += 1;
+        }
+        let args: [&str; 8] = core::array::from_fn(|i| bufs[i].as_str());
         let loaded = if name.len() > crate::module::MODULE_NAME_MAX {
             Err(Errno::ENOENT)
         } else {
@@ -236,7 +260,9 @@ fn load_boot_modules() {
                 .iter()
                 .map(|p| {
                     let path = p.as_str();
-                    crate::fs::with_file(path, |bytes| crate::module::insmod(path, bytes, &[]))
+                    crate::fs::with_file(path, |bytes| {
+                        crate::module::insmod(path, bytes, &args[..nargs])
+                    })
                 })
                 .find(|r| *r != Err(Errno::ENOENT))
                 .unwrap_or(Err(Errno::ENOENT))

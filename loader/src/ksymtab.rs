@@ -455,6 +455,24 @@ impl ParamType {
         }
     }
 
+    /// What a value must look like, in words (for the explanation after
+    /// Linux's "`x' invalid for parameter `p'").
+    pub fn expects(self) -> &'static str {
+        match self {
+            ParamType::Byte => "a byte: a number from 0 to 255",
+            ParamType::Short => "a short: a number from -32768 to 32767",
+            ParamType::Ushort => "an unsigned short: a number from 0 to 65535",
+            ParamType::Int | ParamType::Long => {
+                "an int: a number from -2147483648 to 2147483647 (0x... hex, 0... octal)"
+            }
+            ParamType::Uint | ParamType::Ulong => {
+                "an unsigned int: a number from 0 to 4294967295 (0x... hex, 0... octal)"
+            }
+            ParamType::Bool => "a bool: y, n, Y, N, 1 or 0 (or no value: true)",
+            ParamType::Charp => "a string: name=VALUE, with a value",
+        }
+    }
+
     /// Bytes of the variable.
     pub fn width(self) -> u32 {
         match self {

@@ -1466,6 +1466,105 @@ pub const CASES: &[Case] = &[
         ],
         ..BASE
     },
+    // --- teach-shell-edit (issue 10): cursor editing, Tab, module.trace, plain errors ---
+    Case {
+        // Raw escape sequences and control keys typed into the line editor:
+        // arrows (CSI and SS3), Home/End in every form, Delete, Backspace
+        // mid-line, Ctrl-A/B/E/F/K/U/W/L; Tab completing a command, a path
+        // in the initramfs, /proc and /sys/module, and a second Tab listing
+        // the candidates. Each line's output shows what the editor made.
+        name: "teach_line_editing",
+        mem_mb: 128,
+        initrd: true,
+        input: &[
+            "echo wrld\x1b[D\x1b[D\x1b[Do\x1b[F!",
+            "cho ss3\x1bOHe\x1bOF\x1bOD\x1bODx",
+            "Xecho tilde\x1b[1~\x1b[3~\x1b[4~s",
+            "echoo bs\x01\x06\x06\x06\x06\x06\x7f\x05!",
+            "echo kept drop\x02\x02\x02\x02\x02\x0b-part",
+            "garbage\x15echo after-ctrl-u",
+            "echo one two\x17three",
+            "echo cleared\x0c",
+            "ech\t tabbed",
+            "ls /lib/mod\t",
+            "cat /proc/vers\t",
+            "insmod /lib/modules/hello.ko",
+            "ls /sys/module/hel\t",
+            "cat /proc/\t\t\x15echo listed",
+            "poweroff",
+        ],
+        expect: &[
+            line("world!"),
+            line("sxs3"),
+            line("tildes"),
+            line("bs!"),
+            line("kept-part"),
+            line("after-ctrl-u"),
+            line("one three"),
+            line("cleared"),
+            line("tabbed"),
+            regex(r"^hello\.ko  \(\d+ bytes\)$"),
+            regex(r"^Kobold version [0-9]+\.[0-9]+\.[0-9]+\S* \(rustc, !?HIGHMEM\) #1 ARMv7$"),
+            line("parameters/"),
+            // The second Tab's listing, in columns, before the line is redrawn.
+            regex(r"^buddyinfo +cmdline +iomem +"),
+            line("listed"),
+            forbid_regex(r"^sh: .*: not found$"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
+        // `module.trace=1`: the boot's `modules-load=` and a plain insmod
+        // print the same step trace as `insmod -v`.
+        name: "teach_module_trace",
+        mem_mb: 128,
+        initrd: true,
+        append: Some("console=ttyAMA0 module.trace=1 modules-load=hello"),
+        input: &["insmod /lib/modules/provider.ko", "poweroff"],
+        expect: &[
+            regex(r"^hello: section \.text +core text +at 0xbf0[0-9a-f]{5} size 0x[0-9a-f]+ align \d+$")
+                .at_boot(),
+            regex(r"^hello: symbol  printk -> 0xc0[0-9a-f]{6} \(from kernel\)$").at_boot(),
+            regex(r"^hello: reloc   \.\S+\+0x[0-9a-f]+ R_ARM_\w+ printk: ").at_boot(),
+            regex(r"^provider: section \.text +core text +at 0xbf0[0-9a-f]{5} ")
+                .of("insmod /lib/modules/provider.ko"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
+        // insmod of a text file: busybox's line, and before it the
+        // kernel's: Linux's terse message, then what the file is, in words.
+        // A bad parameter value says what the parameter takes.
+        name: "teach_insmod_errors",
+        mem_mb: 128,
+        initrd: true,
+        extra_files: &[ExtraFile {
+            path: "data/notes.txt",
+            contents: || b"hello world, this is not a module\n".to_vec(),
+        }],
+        input: &[
+            "insmod /data/notes.txt",
+            "insmod /lib/modules/hello.ko count=many",
+            "dmesg",
+            "poweroff",
+        ],
+        expect: &[
+            line("notes.txt: not an ELF file (starts with \"hello wo\")")
+                .of("insmod /data/notes.txt"),
+            line("insmod: can't insert '/data/notes.txt': invalid module format")
+                .of("insmod /data/notes.txt"),
+            regex(r"^hello: parameter count takes an int: ")
+                .of("insmod /lib/modules/hello.ko count=many"),
+            line("hello: `many' invalid for parameter `count'")
+                .of("insmod /lib/modules/hello.ko count=many"),
+            regex(r"^\[ *[0-9]+\.[0-9]{6}\] notes\.txt: not an ELF file \(starts with .hello wo.\)$")
+                .of("dmesg"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
 ];
 
 /// The cases whose name contains `filter` (all of them for `None`).

@@ -12,9 +12,16 @@
 //! logged to `target/kobold/gdb/console.log`. QEMU waits at the first
 //! instruction unless `--no-pause`; arguments after `--` go to gdb, so
 //! `cargo xtask gdb -- --batch -ex ...` is scriptable.
+//!
+//! [`session_test`] is that, as a step of `cargo xtask test`: gdb in batch
+//! mode breaks in a module's `init_module` at source level and prints a
+//! module variable set from the command line. It runs on a port of its own
+//! and in a directory of its own, so QEMU cases may run beside it, and
+//! within [`SESSION_TIMEOUT`]; QEMU and gdb are killed however it ends.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -84,6 +91,159 @@ pub fn gdb_args(elf: &Path, script: &Path, port: u16, extra: &[String]) -> Vec<S
     ];
     a.extend(extra.iter().cloned());
     a
+}
+
+/// The name of `cargo xtask test`'s gdb step, for `--filter`.
+pub const SESSION_TEST: &str = "gdb_session";
+/// How long the whole gdb session may take.
+pub const SESSION_TIMEOUT: Duration = Duration::from_secs(120);
+/// The session's command line: `hello` loaded at boot with parameters
+/// (`hello.count=3` reaches it as `insmod hello.ko count=3` would).
+pub const SESSION_APPEND: &str = "console=ttyAMA0 modules-load=hello hello.count=3 hello.who=gdb";
+
+/// The session's gdb commands: the breakpoint set before the module
+/// exists (pending), hit in `hello_init` once `kobold-symbols` (re-run at
+/// the "module coming" breakpoint) has loaded hello.ko's symbols at its
+/// real addresses; then the parameters, read from the module's data.
+pub fn session_commands() -> Vec<String> {
+    let mut a = Vec::new();
+    for c in [
+        "set breakpoint pending on",
+        "kobold-symbols",
+        "break hello_init",
+        "continue",
+        "print count",
+        "print who",
+        "print count * 7",
+    ] {
+        a.push("-ex".to_string());
+        a.push(c.to_string());
+    }
+    a
+}
+
+/// Checks the session's gdb output: the breakpoint hit in `hello_init` at
+/// a line of modules/c/hello.c, and the variables' values.
+pub fn check_session(out: &str) -> Result<()> {
+    let hit = regex::Regex::new(
+        r"(?m)^Breakpoint \d+, .*hello_init \(\) at \S*modules/c/hello\.c:(\d+)$",
+    )
+    .expect("valid regex");
+    let Some(line) = hit.captures(out).and_then(|c| c[1].parse::<u32>().ok()) else {
+        bail!("gdb did not stop in hello_init at modules/c/hello.c:LINE");
+    };
+    if line == 0 {
+        bail!("hello_init's line number is 0");
+    }
+    for (what, want) in [
+        ("print count", r"(?m)^\$1 = 3$"),
+        ("print who", r#"(?m)^\$2 = 0x[0-9a-f]+ "gdb"$"#),
+        ("print count * 7", r"(?m)^\$3 = 21$"),
+    ] {
+        if !regex::Regex::new(want).expect("valid regex").is_match(out) {
+            bail!("`{what}` did not print what `{SESSION_APPEND}` set (wanted /{want}/)");
+        }
+    }
+    Ok(())
+}
+
+/// `cargo xtask test`'s gdb step (the release highmem kernel and the
+/// initramfs must be built). `Ok(None)`: skipped, with the reason.
+pub fn session_test(root: &Path) -> Result<Option<String>> {
+    if process::find_in_path(GDB).is_none() {
+        return Ok(Some(format!(
+            "{GDB} not found (sudo apt-get install gdb-multiarch)"
+        )));
+    }
+    let build = Build::release(crate::config::Variant::Highmem);
+    let dir = root.join(DIR).join(format!("test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let sock = dir.join("console.sock");
+    let log = dir.join("console.log");
+    // A port no one listens on now; QEMU takes it a moment later.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .context("finding a free TCP port")?
+        .port();
+    let qemu = Qemu {
+        mem_mb: 128,
+        kernel: build.uimage(root),
+        append: Some(SESSION_APPEND.into()),
+        dtb: None,
+        semihosting: true,
+        console: Console::SerialOnly,
+        gdb: false,
+        initrd: Some(root.join(crate::modules::INITRD)),
+        paused_qmp: None,
+    };
+    let mut qargs = qemu.args();
+    if let Some(i) = qargs.iter().position(|a| a == "stdio")
+        && i > 0
+        && qargs[i - 1] == "-serial"
+    {
+        qargs.drain(i - 1..=i);
+    }
+    let mut qcmd = Command::new(QEMU);
+    qcmd.args(qargs)
+        .args(qemu_extra_args(port, false, &sock, &log))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let _qemu = KillOnDrop(
+        qcmd.spawn()
+            .with_context(|| format!("could not start `{}`", process::describe(&qcmd)))?,
+    );
+    let out_path = dir.join("gdb.out");
+    let out = std::fs::File::create(&out_path)
+        .with_context(|| format!("creating {}", out_path.display()))?;
+    let mut extra = vec!["--batch".to_string()];
+    extra.extend(session_commands());
+    let mut g = Command::new(GDB);
+    g.args(gdb_args(&build.elf(root), &root.join(SCRIPT), port, &extra))
+        .stdin(Stdio::null())
+        .stdout(out.try_clone()?)
+        .stderr(out);
+    let mut gdb = KillOnDrop(
+        g.spawn()
+            .with_context(|| format!("could not start `{}`", process::describe(&g)))?,
+    );
+    let deadline = Instant::now() + SESSION_TIMEOUT;
+    let timed_out = loop {
+        if gdb.0.try_wait()?.is_some() {
+            break false;
+        }
+        if Instant::now() >= deadline {
+            break true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    drop(gdb);
+    let text = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let console = std::fs::read_to_string(&log).unwrap_or_default();
+    let tail = |t: &str| {
+        let lines: Vec<&str> = t.lines().collect();
+        lines[lines.len().saturating_sub(25)..].join("\n")
+    };
+    let verdict = if timed_out {
+        Err(anyhow::anyhow!(
+            "gdb did not finish within {} s",
+            SESSION_TIMEOUT.as_secs()
+        ))
+    } else {
+        check_session(&text)
+    };
+    match verdict {
+        Ok(()) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            Ok(None)
+        }
+        Err(e) => bail!(
+            "{e:#}\n--- gdb ({}) ---\n{}\n--- console ---\n{}",
+            out_path.display(),
+            tail(&text),
+            tail(&console)
+        ),
+    }
 }
 
 /// Kills QEMU when gdb is done, however it ends.
@@ -203,5 +363,24 @@ mod tests {
         assert!(g.windows(2).any(|w| w == ["-x", "kobold.py"]));
         assert!(g.windows(2).any(|w| w == ["-ex", "target remote :4321"]));
         assert_eq!(g.last().map(String::as_str), Some("--batch"));
+    }
+
+    #[test]
+    fn session_output_is_checked() {
+        let good = "Breakpoint 2, hello_init () at /src/kobold/modules/c/hello.c:23\n\
+                    23\t\tfor (i = 0; i < count; i++)\n\
+                    $1 = 3\n$2 = 0xc7001230 \"gdb\"\n$3 = 21\n";
+        check_session(good).unwrap();
+        let no_line = good.replace("hello.c:23", "hello.c");
+        assert!(check_session(&no_line).is_err());
+        let elsewhere = good.replace("hello_init ()", "hello_exit ()");
+        assert!(check_session(&elsewhere).is_err());
+        let default = good.replace("$1 = 3", "$1 = 1");
+        assert!(check_session(&default).is_err());
+        assert!(check_session("").is_err());
+        let c = session_commands();
+        let pos = |s: &str| c.iter().position(|x| x == s).unwrap();
+        assert!(pos("set breakpoint pending on") < pos("break hello_init"));
+        assert!(pos("kobold-symbols") < pos("continue"));
     }
 }

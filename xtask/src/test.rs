@@ -17,8 +17,12 @@
 //! 8. The `map` test: `cargo xtask map` at -m 1024 ([`crate::map`]), its
 //!    SVG checked against the boot log it was drawn from, written to
 //!    [`MAP_OUTPUT`].
+//! 9. The gdb session ([`crate::gdb::session_test`], named
+//!    [`crate::gdb::SESSION_TEST`]): `gdb-multiarch --batch` breaks in a
+//!    module's init at source level and prints its parameters; skipped,
+//!    saying so, where `gdb-multiarch` is not installed.
 //!
-//! Steps 1 to 5 stop the run at the first failure. Steps 6 to 8 print
+//! Steps 1 to 5 stop the run at the first failure. Steps 6 to 9 print
 //! `test <name> ... ok|FAILED` per test, the failures' details, and the
 //! closing line `N passed, M failed`.
 
@@ -87,7 +91,8 @@ pub fn test(root: &Path, args: &TestArgs) -> Result<u8> {
     cases.extend(crate::labs::cases(root, filter)?);
     let image_checks = checks::select(filter);
     let map_test = filter.is_none_or(|f| MAP_TEST.contains(f));
-    if cases.is_empty() && image_checks.is_empty() && !map_test {
+    let gdb_test = filter.is_none_or(|f| crate::gdb::SESSION_TEST.contains(f));
+    if cases.is_empty() && image_checks.is_empty() && !map_test && !gdb_test {
         bail!(
             "no test name contains `{}`: see the names in xtask/src/cases.rs and xtask/src/checks.rs",
             filter.unwrap_or_default()
@@ -124,7 +129,7 @@ pub fn test(root: &Path, args: &TestArgs) -> Result<u8> {
     process::step(format!(
         "difftest: {variants} variants, {sections} sections byte-identical"
     ));
-    run_qemu_tests(root, &cases, &image_checks, map_test)
+    run_qemu_tests(root, &cases, &image_checks, map_test, gdb_test)
 }
 
 /// `cargo xtask labs`: the lab book's labs alone.
@@ -136,7 +141,7 @@ pub fn labs(root: &Path, filter: Option<&str>) -> Result<u8> {
     setup::ensure_rust_target()?;
     setup::ensure_qemu()?;
     setup::ensure_cross_gcc()?;
-    run_qemu_tests(root, &cases, &[], false)
+    run_qemu_tests(root, &cases, &[], false, false)
 }
 
 /// Builds what the cases need, runs the image checks and the cases, prints
@@ -146,8 +151,9 @@ fn run_qemu_tests(
     cases: &[&'static Case],
     image_checks: &[&'static checks::ImageCheck],
     map_test: bool,
+    gdb_test: bool,
 ) -> Result<u8> {
-    if map_test || cases.iter().any(|c| c.initrd) {
+    if map_test || gdb_test || cases.iter().any(|c| c.initrd) {
         crate::modules::build_initrd(root, &[])?;
     }
     for case in cases.iter().filter(|c| !c.extra_files.is_empty()) {
@@ -155,7 +161,7 @@ fn run_qemu_tests(
     }
     for variant in Variant::ALL {
         let needed = cases.iter().any(|c| c.variant == variant)
-            || (variant == Variant::Highmem && (map_test || !image_checks.is_empty()));
+            || (variant == Variant::Highmem && (map_test || gdb_test || !image_checks.is_empty()));
         if needed {
             build::build(root, Build::release(variant))?;
         }
@@ -199,6 +205,28 @@ fn run_qemu_tests(
         };
         report(&verdict);
         verdicts.push(verdict);
+    }
+    if gdb_test {
+        let name = crate::gdb::SESSION_TEST;
+        match crate::gdb::session_test(root) {
+            Ok(Some(why)) => println!("test {name} ... skipped: {why}"),
+            Ok(None) => {
+                let verdict = Verdict {
+                    name,
+                    failure: String::new(),
+                };
+                report(&verdict);
+                verdicts.push(verdict);
+            }
+            Err(e) => {
+                let verdict = Verdict {
+                    name,
+                    failure: format!("{e:#}"),
+                };
+                report(&verdict);
+                verdicts.push(verdict);
+            }
+        }
     }
 
     let failed: Vec<&Verdict> = verdicts.iter().filter(|v| !v.failure.is_empty()).collect();

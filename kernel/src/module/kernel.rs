@@ -192,7 +192,8 @@ pub fn insmod(path: &str, bytes: &[u8], args: &[&str]) -> Result<ModName, Errno>
     insmod_verbose(path, bytes, args, false)
 }
 
-/// `insmod -v`: [`insmod`], logging every step of the link (`pr_info`).
+/// `insmod -v`: [`insmod`], logging every step of the link (`pr_info`);
+/// every load is logged so with `module.trace=1` on the command line.
 pub fn insmod_verbose(
     path: &str,
     bytes: &[u8],
@@ -205,7 +206,7 @@ pub fn insmod_verbose(
         path,
         bytes,
         args,
-        verbose,
+        super::traced(verbose),
     );
     let mods = MODULES.lock();
     publish_bounds(&mods);

@@ -64,12 +64,28 @@ use crate::errno::Errno;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 use core::fmt::{self, Write};
-use core::sync::atomic::AtomicU32;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kobold_loader::ksymtab::{self, ParamType};
 use kobold_loader::layout::{Group, ModuleLayout, Region};
 use kobold_loader::link::Resolver;
 use kobold_loader::relocate::Target;
 use spin::Mutex;
+
+/// `module.trace=1` on the command line: every load is traced as
+/// `insmod -v` traces it, `modules-load=` included (Kobold's own boot
+/// parameter, named as Linux names a built-in's parameters, `module.`).
+static TRACE_ALL: AtomicBool = AtomicBool::new(false);
+
+/// Sets `module.trace` (at boot, from the command line).
+pub fn set_trace(on: bool) {
+    TRACE_ALL.store(on, Ordering::Relaxed);
+}
+
+/// Whether a load asked to be `verbose` is traced: if it asked, or if
+/// `module.trace` is on.
+pub fn traced(verbose: bool) -> bool {
+    verbose || TRACE_ALL.load(Ordering::Relaxed)
+}
 
 /// The loaded modules (Linux's `modules` list under `module_mutex`).
 pub static MODULES: Mutex<Modules> = Mutex::new(Modules::new());
@@ -889,6 +905,10 @@ fn validate<'a>(
         Err(kobold_loader::LoadError::NoMemory) => Err(Errno::ENOMEM),
         Err(e) => {
             klog!(backend, Err, "{shown}: {e}");
+            // Linux's terse line, then what it means for this file.
+            if let Some(why) = e.explain(bytes) {
+                klog!(backend, Err, "{shown}: {why}");
+            }
             Err(Errno::ENOEXEC)
         }
     }
@@ -1245,6 +1265,16 @@ fn set_parameters(
             Ok(()) => {}
             Err(e @ ParamError::Unknown { .. }) => klog!(backend, Warning, "{name}: {e}"),
             Err(ParamError::InvalidValue { name: pname, value }) => {
+                // What the type accepts, in words; then Linux's own line
+                // (last, as Linux's is the one kmod users grep for).
+                if let Some(p) = ksymtab::find_param(params, img.core, pname) {
+                    klog!(
+                        backend,
+                        Err,
+                        "{name}: parameter {pname} takes {}",
+                        p.ty.expects()
+                    );
+                }
                 klog!(
                     backend,
                     Err,

@@ -384,6 +384,18 @@ fn duplicates_unknown_symbols_and_failing_init_leave_nothing() {
         load(&r, &mut f, "/x.ko", b"\x7fELF nope", &[]),
         Err(Errno::ENOEXEC)
     );
+    // A text file: Linux's line, then what the file is, in words.
+    assert_eq!(
+        load(&r, &mut f, "/data/notes.txt", b"hello world\n", &[]),
+        Err(Errno::ENOEXEC)
+    );
+    assert_eq!(
+        f.log[f.log.len() - 2..],
+        [
+            "notes.txt: Module len 12 truncated",
+            "notes.txt: not an ELF file (starts with \"hello wo\")"
+        ]
+    );
     // The window is full.
     f.init_ret = 0;
     f.alloc_budget = Some(0);
@@ -511,6 +523,10 @@ fn parameters() {
     assert_eq!(
         f.log.last().unwrap(),
         "params: `many' invalid for parameter `count'"
+    );
+    assert_eq!(
+        f.log[f.log.len() - 2],
+        "params: parameter count takes an int: a number from -2147483648 to 2147483647 (0x... hex, 0... octal)"
     );
     assert!(f.strings.is_empty());
     assert!(f.mem.is_empty());

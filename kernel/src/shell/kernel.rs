@@ -52,7 +52,8 @@ pub fn run() -> ! {
         print!("{}", super::PROMPT);
         editor.clear();
         let event = loop {
-            match editor.feed(read_byte(), &mut |s| console::write_bytes(s)) {
+            let mut complete = super::Completer(&mut platform);
+            match editor.feed_with(read_byte(), &mut |s| console::write_bytes(s), &mut complete) {
                 Event::Pending => {}
                 e => break e,
             }

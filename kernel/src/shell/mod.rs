@@ -485,6 +485,91 @@ impl Utf8Stream {
     }
 }
 
+/// Tab completion's candidates (see [`line`]): the commands' names, and a
+/// directory's entries as `ls` lists them ([`Platform::list_dir`], one entry
+/// a line, a file's size after two spaces), with `/proc` and `/sys` added to
+/// `/`. Entries are cut out of the listing as it is written, in a fixed
+/// buffer: completing allocates nothing.
+pub struct Completer<'a>(pub &'a mut dyn Platform);
+
+impl line::Complete for Completer<'_> {
+    fn commands(&mut self, f: &mut dyn FnMut(&str)) {
+        for c in COMMANDS {
+            f(c.name);
+        }
+    }
+
+    fn entries(&mut self, dir: &str, f: &mut dyn FnMut(&str)) {
+        let root = dir.trim_end_matches('/').is_empty();
+        let mut seen = [false; 2];
+        let mut each = |name: &str| {
+            for (seen, virt) in seen.iter_mut().zip(["proc/", "sys/"]) {
+                *seen |= name == virt;
+            }
+            f(name);
+        };
+        let mut split = EntrySplitter {
+            f: &mut each,
+            buf: [0; 128],
+            len: 0,
+            cut: false,
+        };
+        let listed = self.0.list_dir(dir, &mut split);
+        split.flush();
+        if listed.is_ok() && root {
+            for (seen, virt) in seen.into_iter().zip(["proc/", "sys/"]) {
+                if !seen {
+                    f(virt);
+                }
+            }
+        }
+    }
+}
+
+/// Cuts a directory listing into entry names (what comes before the first
+/// two spaces of each line); over-long entries are skipped.
+struct EntrySplitter<'a> {
+    f: &'a mut dyn FnMut(&str),
+    buf: [u8; 128],
+    len: usize,
+    /// The line being collected did not fit in `buf`.
+    cut: bool,
+}
+
+impl EntrySplitter<'_> {
+    fn flush(&mut self) {
+        let line = self.buf.get(..self.len).unwrap_or_default();
+        let name = line
+            .windows(2)
+            .position(|w| w == b"  ")
+            .map_or(line, |i| line.get(..i).unwrap_or_default());
+        if !self.cut
+            && !name.is_empty()
+            && let Ok(name) = core::str::from_utf8(name)
+        {
+            (self.f)(name);
+        }
+        self.len = 0;
+        self.cut = false;
+    }
+}
+
+impl Write for EntrySplitter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for &b in s.as_bytes() {
+            if b == b'\n' {
+                self.flush();
+            } else if let Some(slot) = self.buf.get_mut(self.len) {
+                *slot = b;
+                self.len += 1;
+            } else {
+                self.cut = true;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `help` lists every command; `help CMD` shows one (as bash's `help CMD`;
 /// busybox prints the same `Usage:` text for `CMD --help`).
 fn cmd_help(
@@ -919,6 +1004,8 @@ mod tests {
         fn list_dir(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno> {
             match path {
                 "/" => writeln!(out, "lib/").map_err(|_| Errno::EIO),
+                "/lib/modules" => write!(out, "hello.ko  (3 bytes)\nhelper.ko  (3 bytes)\n")
+                    .map_err(|_| Errno::EIO),
                 _ => Err(Errno::ENOENT),
             }
         }
@@ -1377,6 +1464,31 @@ mod tests {
             run(&mut p, "lsmod"),
             "Module                  Size  Used by\n"
         );
+    }
+
+    #[test]
+    fn completer_offers_commands_and_listed_entries() {
+        use line::Complete;
+        let mut p = Fake::default();
+        let mut c = Completer(&mut p);
+        let mut got = Vec::new();
+        c.commands(&mut |n| got.push(n.to_string()));
+        assert!(got.iter().any(|n| n == "insmod") && got.iter().any(|n| n == "help"));
+        let mut got = Vec::new();
+        c.entries("/lib/modules", &mut |n| got.push(n.to_string()));
+        assert_eq!(got, ["hello.ko", "helper.ko"], "sizes cut off");
+        let mut got = Vec::new();
+        c.entries("/", &mut |n| got.push(n.to_string()));
+        assert_eq!(got, ["lib/", "proc/", "sys/"]);
+        let mut got = Vec::new();
+        c.entries("/nope", &mut |n| got.push(n.to_string()));
+        assert!(got.is_empty());
+        // Driven through the line editor: `insmod /lib/modules/hel` + Tab.
+        let mut ed = line::LineEditor::new();
+        for &b in b"ins\t/lib/modules/hel\tl\t" {
+            ed.feed_with(b, &mut |_| {}, &mut Completer(&mut p));
+        }
+        assert_eq!(ed.line(), "insmod /lib/modules/hello.ko ");
     }
 
     #[test]
