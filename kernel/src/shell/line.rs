@@ -30,7 +30,9 @@
 //! inserts what all candidates share (a single candidate gets a space after
 //! it, a directory its `/`); a second Tab in a row lists the candidates and
 //! redraws the prompt and the line. The candidates are visited twice
-//! through callbacks, never collected: completing allocates nothing.
+//! through callbacks, never collected: the editor allocates nothing (the
+//! listing is `ls`'s own; its path lookup reserves a path-sized buffer,
+//! fallibly, and an error only means no candidates).
 //!
 //! History, as busybox's line editor (libbb/lineedit.c) and bash: the up
 //! and down arrows (`ESC [ A`/`ESC [ B`, or `ESC O A`/`ESC O B` in the

@@ -489,7 +489,7 @@ impl Utf8Stream {
 /// directory's entries as `ls` lists them ([`Platform::list_dir`], one entry
 /// a line, a file's size after two spaces), with `/proc` and `/sys` added to
 /// `/`. Entries are cut out of the listing as it is written, in a fixed
-/// buffer: completing allocates nothing.
+/// buffer, and handed on one by one: nothing is collected.
 pub struct Completer<'a>(pub &'a mut dyn Platform);
 
 impl line::Complete for Completer<'_> {
