@@ -485,7 +485,7 @@ impl Utf8Stream {
     }
 }
 
-/// Tab completion's candidates (see [`line`]): the commands' names, and a
+/// Tab completion's candidates (see [`mod@line`]): the commands' names, and a
 /// directory's entries as `ls` lists them ([`Platform::list_dir`], one entry
 /// a line, a file's size after two spaces), with `/proc` and `/sys` added to
 /// `/`. Entries are cut out of the listing as it is written, in a fixed
