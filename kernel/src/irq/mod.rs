@@ -10,7 +10,7 @@
 //! 1. the device (the SP804 timer) raises its line, the GIC distributor
 //!    forwards it to the CPU interface, the CPU takes the IRQ vector;
 //! 2. `entry.S` saves a `PtRegs` on the interrupted code's stack and calls
-//!    `handle_exception`, which calls [`handle_irq`] (target);
+//!    `handle_exception`, which calls `handle_irq` (target, `irq/kernel.rs`);
 //! 3. the GIC driver (`board::vexpress_a9::gic`) reads GICC_IAR: the IRQ
 //!    number, now *active*; 1023 means spurious (nothing to do, no EOI);
 //! 4. [`IrqTable::begin`] counts it and returns the handlers registered for

@@ -114,7 +114,7 @@ pub const fn msecs_to_jiffies(m: u32, hz: u32) -> u32 {
         return MAX_JIFFY_OFFSET;
     }
     let per = 1000 / hz;
-    (m + per - 1) / per
+    m.div_ceil(per)
 }
 
 /// `usecs_to_jiffies(u)` at `hz`: rounds up; beyond
@@ -125,7 +125,7 @@ pub const fn usecs_to_jiffies(u: u32, hz: u32) -> u32 {
         return MAX_JIFFY_OFFSET;
     }
     let per = 1_000_000 / hz;
-    (u + per - 1) / per
+    u.div_ceil(per)
 }
 
 /// The ticks `msleep(m)` waits for: `msecs_to_jiffies(m) + 1`, because the
