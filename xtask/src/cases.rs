@@ -1481,6 +1481,7 @@ pub const CASES: &[Case] = &[
             "insmod /lib/modules/timerdemo.ko",
             "cat /proc/interrupts",
             "rmmod timerdemo",
+            "cat /proc/kallsyms",
             "poweroff",
         ],
         expect: &[
@@ -1509,6 +1510,10 @@ pub const CASES: &[Case] = &[
             .of("cat /proc/interrupts"),
             grows(r"^ 34: +(\d+) ", 11),
             line("timerdemo: bye"),
+            // jiffies is jiffies_64's low word: both names, one address
+            // (linker.ld, as Linux's vmlinux.lds.S).
+            regex(r"^c0[0-9a-f]{6} D jiffies$").of("cat /proc/kallsyms"),
+            regex(r"^c0[0-9a-f]{6} D jiffies_64$").of("cat /proc/kallsyms"),
             POWER_DOWN,
         ],
         ..BASE

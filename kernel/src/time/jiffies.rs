@@ -74,7 +74,11 @@ impl Jiffies {
     }
 }
 
-/// Kobold's `jiffies_64` at [`HZ`]; `jiffies` is its low word.
+/// Kobold's `jiffies_64` at [`HZ`]; `jiffies` is its low word. Named
+/// `jiffies_64` in the symbol table, and `linker.ld` adds `jiffies` at the
+/// same address, as Linux's vmlinux.lds.S does, so `/proc/kallsyms` and
+/// System.map list both.
+#[unsafe(export_name = "jiffies_64")]
 pub static JIFFIES_64: Jiffies = Jiffies::new(initial_jiffies(HZ));
 
 /// The Linux 6.1 personality's jiffies at [`LINUX61_HZ`], ticked by SP804
