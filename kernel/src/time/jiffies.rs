@@ -82,7 +82,10 @@ impl Jiffies {
 pub static JIFFIES_64: Jiffies = Jiffies::new(initial_jiffies(HZ));
 
 /// The Linux 6.1 personality's jiffies at [`LINUX61_HZ`], ticked by SP804
-/// timer 1. Its address is 6.1's `jiffies_64` (and `jiffies`).
+/// timer 1. Its address ([`Jiffies::as_ptr`]) is 6.1's `jiffies_64` (and
+/// `jiffies`); a 6.1 `msleep(ms)` is `time::msleep(&LINUX61_JIFFIES,
+/// LINUX61_HZ, msleep_ticks(ms, LINUX61_HZ))`, and the conversions take
+/// `LINUX61_HZ` as their `hz`.
 pub static LINUX61_JIFFIES: Jiffies = Jiffies::new(initial_jiffies(LINUX61_HZ));
 
 /// `time_after(a, b)`: `(long)((b) - (a)) < 0`, right across the wrap.
