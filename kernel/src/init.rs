@@ -82,6 +82,9 @@ pub extern "C" fn start_kernel(machine: u32, params_phys: u32) -> ! {
     // mm_init → mem_init: the `Memory:` line and the layout.
     mm::init::mem_init(layout, &img);
 
+    // init_IRQ, time_init, local_irq_enable: the first interrupts.
+    init_interrupts();
+
     // rest_init: leave .init for good; what follows runs from .text.
     kernel_init(img)
 }
@@ -100,6 +103,26 @@ fn kernel_init(img: sections::KernelImage) -> ! {
     }
     load_boot_modules(); // what systemd-modules-load does
     shell::kernel::run() // run_init_process("/bin/sh")
+}
+
+/// Linux's `init_IRQ` (the GIC), `time_init` (the SP804's periodic ticks
+/// that count jiffies) and the `local_irq_enable` that lets them in. If
+/// either fails, boot goes on with IRQs masked: jiffies stand still and
+/// `msleep` busy-waits (`time::msleep`).
+#[unsafe(link_section = ".init.text")]
+fn init_interrupts() {
+    if let Err(e) = crate::irq::init_irq() {
+        crate::pr_err!("GIC: cannot map the interrupt controller: {e}; interrupts stay off");
+        return;
+    }
+    if let Err(e) = crate::time::time_init() {
+        crate::pr_err!("sp804: no timer tick ({e}); interrupts stay off");
+        return;
+    }
+    // SAFETY: the vectors are mapped (early_trap_init), the GIC is set up
+    // with only the timer's line enabled and its handlers registered, and
+    // no lock is held here.
+    unsafe { crate::arch::armv7::irqflags::local_irq_enable() };
 }
 
 /// `Booting Linux on physical CPU`, `Linux version`, `CPU:` lines.

@@ -6,7 +6,10 @@
 //!
 //! - [`arch::armv7`] — boot glue (`boot.S`), CP15, exception entry
 //!   (`entry.S`) and oops;
-//! - [`board::vexpress_a9`] — the board's memory map, UART, system registers;
+//! - [`board::vexpress_a9`] — the board's memory map, UART, system registers,
+//!   the GIC and the SP804 timer;
+//! - [`irq`] — the interrupt handler registry (`request_irq`), the IRQ path
+//!   and `/proc/interrupts`;
 //! - [`boot`] — the ATAGs or DTB the boot loader hands over;
 //! - [`cmdline`] — the kernel command line, typed (Linux's kernel/params.c);
 //! - [`mm`] — memblock, translation tables, fixmap, the page allocator, heap,
@@ -22,7 +25,8 @@
 //! - [`shell`] and [`proc`] — what the user types and reads (`shell::kernel`
 //!   is the shell's adapter to the running kernel);
 //! - [`selftest`] — the self-tests the shell's `selftest` command runs;
-//! - [`errno`], [`panic`](mod@panic), [`time`] — Linux's errno values, panic, the clock;
+//! - [`errno`], [`panic`](mod@panic), [`time`] — Linux's errno values, panic, the clock,
+//!   `jiffies` and the delays;
 //! - `init` — `start_kernel` and `kernel_init` (Linux's init/main.c): the
 //!   boot sequence, one call per step into the wings above.
 //!
@@ -53,6 +57,7 @@ pub mod errno;
 pub mod fs;
 #[cfg(target_arch = "arm")]
 pub mod init;
+pub mod irq;
 pub mod kallsyms;
 pub mod mm;
 pub mod module;

@@ -58,6 +58,9 @@ pub fn action(timeout: Option<i32>) -> Action {
 /// Prints `Kernel panic - not syncing: msg` and stops the machine as
 /// `panic=` says.
 pub fn panic_exit(msg: impl fmt::Display) -> ! {
+    // Linux's panic() starts with local_irq_disable(): nothing runs after
+    // this but the report and the wait.
+    crate::arch::armv7::irqflags::local_irq_disable();
     crate::console::printk::bust_locks();
     crate::pr_emerg!("Kernel panic - not syncing: {}", msg);
     let timeout = PANIC_TIMEOUT.load(Ordering::Relaxed);

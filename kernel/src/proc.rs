@@ -1,5 +1,6 @@
 //! The /proc files, in Linux's formats (fs/proc/cmdline.c, meminfo.c,
-//! uptime.c, version.c; kernel/resource.c for /proc/iomem). Each file is
+//! uptime.c, version.c; kernel/resource.c for /proc/iomem;
+//! kernel/irq/proc.c for /proc/interrupts, written by `irq::IrqTable`). Each file is
 //! rendered from a snapshot the owner of the data provides, so the formats
 //! are tested on the host.
 
@@ -96,9 +97,10 @@ pub fn write_iomem(out: &mut dyn Write, res: &[IoResource]) -> fmt::Result {
 }
 
 /// The files of /proc, as `ls /proc` lists them.
-pub const FILES: [&str; 9] = [
+pub const FILES: [&str; 10] = [
     "buddyinfo",
     "cmdline",
+    "interrupts",
     "iomem",
     "kallsyms",
     "meminfo",
@@ -145,6 +147,8 @@ pub struct Snapshot<'a> {
     pub highmem: bool,
     /// /proc/iomem's lines, in order.
     pub iomem: &'a [IoResource],
+    /// Writes /proc/interrupts.
+    pub interrupts: &'a dyn Fn(&mut dyn Write) -> fmt::Result,
 }
 
 /// Renders `path`.
@@ -159,6 +163,7 @@ pub fn read(path: &str, snap: &Snapshot<'_>, out: &mut dyn Write) -> Result<(), 
         "/proc/kallsyms" => (snap.kallsyms)(out),
         "/proc/version" => write_version(out, snap.highmem),
         "/proc/iomem" => write_iomem(out, snap.iomem),
+        "/proc/interrupts" => (snap.interrupts)(out),
         _ => return Err(Errno::ENOENT),
     };
     r.map_err(|_| Errno::EIO)
@@ -224,6 +229,12 @@ mod tests {
             kallsyms: &|out| writeln!(out, "c0008000 T stext"),
             highmem: true,
             iomem: &[],
+            interrupts: &|out| {
+                let mut t = crate::irq::IrqTable::new();
+                t.set_nr_irqs(96);
+                let _ = t.begin(34);
+                t.write_proc(out, "GIC")
+            },
         };
         let mut s = String::new();
         read("/proc/cmdline", &snap, &mut s).unwrap();
@@ -249,6 +260,12 @@ mod tests {
             let mut s = String::new();
             assert_eq!(read(&format!("/proc/{f}"), &snap, &mut s), Ok(()), "{f}");
         }
+        let mut s = String::new();
+        read("/proc/interrupts", &snap, &mut s).unwrap();
+        assert_eq!(
+            s,
+            "           CPU0       \n 34:          1       GIC  34\nErr:          0\n"
+        );
         let mut s = String::new();
         read("/proc/buddyinfo", &snap, &mut s).unwrap();
         assert_eq!(

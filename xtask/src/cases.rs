@@ -10,8 +10,8 @@
 
 use crate::config::Variant;
 use crate::harness::{
-    Check, block, comes_back, count, forbid_line, forbid_regex, line, monotonic_timestamps, regex,
-    regex_block, same_output,
+    Check, at_least, block, comes_back, count, forbid_line, forbid_regex, grows, line,
+    monotonic_timestamps, regex, regex_block, same_output,
 };
 
 /// Which file QEMU's `-kernel` gets.
@@ -1458,7 +1458,7 @@ pub const CASES: &[Case] = &[
                 r"^  60[0-9a-f]{6}-60[0-9a-f]{6} : Kernel data$",
             ])
             .of("cat /proc/iomem"),
-            block(&["buddyinfo", "cmdline", "iomem", "kallsyms", "meminfo", "modules", "uptime", "version", "vmallocinfo"])
+            block(&["buddyinfo", "cmdline", "interrupts", "iomem", "kallsyms", "meminfo", "modules", "uptime", "version", "vmallocinfo"])
                 .of("ls /proc"),
             regex(r"^ [0-9]{2}:[0-9]{2}:[0-9]{2} up [0-9]+ min,  load average: 0\.00, 0\.00, 0\.00$")
                 .of("uptime"),
@@ -1560,6 +1560,58 @@ pub const CASES: &[Case] = &[
             line("hello: `many' invalid for parameter `count'")
                 .of("insmod /lib/modules/hello.ko count=many"),
             line("notes.txt: not an ELF file (starts with \"hello wo\")").of("dmesg"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    // ---- timer tick: the GIC, the SP804, jiffies, msleep/udelay, /proc/interrupts ----
+    Case {
+        // The first interrupts: the SP804's tick through the GIC counts
+        // jiffies at HZ=100. timerdemo (modules/c/timerdemo.c) sleeps and
+        // busy-waits and prints what it measured; /proc/interrupts, read
+        // around it, shows IRQ 34's count grow by at least the jiffies
+        // msleep waited for (each tick of timer 0 is one interrupt).
+        name: "timer_tick",
+        mem_mb: 128,
+        initrd: true,
+        input: &[
+            "cat /proc/interrupts",
+            "insmod /lib/modules/timerdemo.ko",
+            "cat /proc/interrupts",
+            "rmmod timerdemo",
+            "cat /proc/kallsyms",
+            "poweroff",
+        ],
+        expect: &[
+            line("GIC: 96 interrupt lines, distributor at 0x1e001000, CPU interface at 0x1e000100")
+                .at_boot(),
+            line("sp804: timer0 at 100 Hz (jiffies), timer1 at 250 Hz (Linux 6.1 jiffies), IRQ 34")
+                .at_boot(),
+            // Linux 3.18's arithmetic at HZ=100 (kernel/time/time.c):
+            // msecs_to_jiffies(100) = ceil(100 / (1000/HZ)) = 10,
+            // jiffies_to_msecs(HZ) = (1000/HZ) * HZ = 1000,
+            // usecs_to_jiffies(1000000/HZ + 1) = 2 (rounded up).
+            line("timerdemo: HZ=100 msecs_to_jiffies(100)=10 jiffies_to_msecs(100)=1000 usecs_to_jiffies(10001)=2"),
+            // msleep(m) waits msecs_to_jiffies(m) + 1 = 11 ticks.
+            at_least(r"^timerdemo: msleep\(100\) slept (\d+) jiffies$", 11),
+            regex(r"^timerdemo: mdelay\(30\) \+ udelay\(500\) spanned \d+ jiffies$"),
+            line("timerdemo: msleep_interruptible(20) left 0 ms"),
+            line("timerdemo: time_after(5, -10)=1 time_before(5, -10)=0 (5 > -10 unsigned: 0)"),
+            regex(r"^timerdemo: jiffies - \(u32\)get_jiffies_64\(\) = [01], jiffies - INITIAL_JIFFIES = \d+$"),
+            line("timerdemo: all checks passed"),
+            // kernel/irq/proc.c show_interrupts + ARM's Err line.
+            regex_block(&[
+                r"^           CPU0       $",
+                r"^ 34: +\d+       GIC  34  timer, linux61-tick$",
+                r"^Err:          0$",
+            ])
+            .of("cat /proc/interrupts"),
+            grows(r"^ 34: +(\d+) ", 11),
+            line("timerdemo: bye"),
+            // jiffies is jiffies_64's low word: both names, one address
+            // (linker.ld, as Linux's vmlinux.lds.S).
+            regex(r"^c0[0-9a-f]{6} D jiffies$").of("cat /proc/kallsyms"),
+            regex(r"^c0[0-9a-f]{6} D jiffies_64$").of("cat /proc/kallsyms"),
             POWER_DOWN,
         ],
         ..BASE

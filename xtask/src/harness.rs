@@ -638,6 +638,13 @@ pub enum Match {
     /// This command was typed at least twice and printed the same each time
     /// (e.g. `cat /proc/meminfo` around something that must not leak).
     SameOutput(&'static str),
+    /// The decimal numbers captured by the regex's first group: at least
+    /// one, and every one `min` or more (e.g. jiffies slept by `msleep`).
+    AtLeast { re: &'static str, min: u64 },
+    /// The decimal numbers captured by the regex's first group, in output
+    /// order: at least two, and the last is `by` or more above the first
+    /// (e.g. an interrupt count read twice).
+    Grows { re: &'static str, by: u64 },
 }
 
 /// One expectation about a session's output.
@@ -733,6 +740,27 @@ pub const fn comes_back(re: &'static str, dip: u64, tolerance: u64) -> Check {
     }
 }
 
+/// Every number `re` captures is `min` or more (see [`Match::AtLeast`]).
+pub const fn at_least(re: &'static str, min: u64) -> Check {
+    Check {
+        scope: Scope::All,
+        raw: false,
+        computed: false,
+        matcher: Match::AtLeast { re, min },
+    }
+}
+
+/// The numbers `re` captures end `by` or more above where they began (see
+/// [`Match::Grows`]).
+pub const fn grows(re: &'static str, by: u64) -> Check {
+    Check {
+        scope: Scope::All,
+        raw: false,
+        computed: false,
+        matcher: Match::Grows { re, by },
+    }
+}
+
 /// Every run of `command` (at least two) printed exactly the same.
 pub const fn same_output(command: &'static str) -> Check {
     Check {
@@ -790,7 +818,11 @@ impl Check {
     /// Every regex in the check, for validating the case table.
     pub fn regexes(&self) -> Vec<&'static str> {
         match self.matcher {
-            Match::Regex(re) | Match::ForbidRegex(re) | Match::ComesBack { re, .. } => vec![re],
+            Match::Regex(re)
+            | Match::ForbidRegex(re)
+            | Match::ComesBack { re, .. }
+            | Match::AtLeast { re, .. }
+            | Match::Grows { re, .. } => vec![re],
             Match::RegexBlock(res) => res.to_vec(),
             _ => Vec::new(),
         }
@@ -804,7 +836,9 @@ impl Check {
             | Match::ForbidLine(s)
             | Match::ForbidRegex(s)
             | Match::Count(s, _)
-            | Match::ComesBack { re: s, .. } => vec![s],
+            | Match::ComesBack { re: s, .. }
+            | Match::AtLeast { re: s, .. }
+            | Match::Grows { re: s, .. } => vec![s],
             Match::Block(v) | Match::RegexBlock(v) => v.to_vec(),
             Match::MonotonicTimestamps | Match::SameOutput(_) => Vec::new(),
         }
@@ -946,6 +980,33 @@ impl Check {
             Match::SameOutput(cmd) => Err(format!(
                 "the runs of `{cmd}` can only be compared on a transcript"
             )),
+            Match::AtLeast { min, .. } => {
+                let re = compile(first)?;
+                let values = captured_numbers(&re, lines);
+                if values.is_empty() {
+                    Err(format!("no line matches /{re}/ with a number"))
+                } else if let Some(v) = values.iter().find(|v| **v < min) {
+                    Err(format!("/{re}/: {v} is below {min} (all: {values:?})"))
+                } else {
+                    Ok(())
+                }
+            }
+            Match::Grows { by, .. } => {
+                let re = compile(first)?;
+                let values = captured_numbers(&re, lines);
+                match (values.first(), values.last()) {
+                    (Some(&a), Some(&b)) if values.len() >= 2 => {
+                        if b >= a.saturating_add(by) {
+                            Ok(())
+                        } else {
+                            Err(format!("/{re}/: {values:?} does not grow by {by} or more"))
+                        }
+                    }
+                    _ => Err(format!(
+                        "/{re}/: {values:?}: needs at least two lines with a number"
+                    )),
+                }
+            }
             Match::MonotonicTimestamps => {
                 let mut last: Option<(u64, &str)> = None;
                 for l in raw {
@@ -968,6 +1029,14 @@ impl Check {
             }
         }
     }
+}
+
+/// The decimal numbers `re`'s first group captures, line by line.
+fn captured_numbers(re: &Regex, lines: &[&str]) -> Vec<u64> {
+    lines
+        .iter()
+        .filter_map(|l| re.captures(l)?.get(1)?.as_str().parse().ok())
+        .collect()
 }
 
 /// Gives the value of a placeholder (`size:hello` for `{size:hello}`).
@@ -1151,6 +1220,34 @@ console=ttyAMA0 quiet=0\r
             "did not come back"
         );
         assert!(run(&[]).is_err(), "no numbers at all");
+    }
+
+    #[test]
+    fn at_least_and_grows_compare_numbers() {
+        let text = "slept 11 jiffies\nslept 12 jiffies\n";
+        let l = lines(text);
+        assert_eq!(
+            at_least(r"^slept (\d+) jiffies$", 11).evaluate_lines(&l, &l),
+            Ok(())
+        );
+        assert!(
+            at_least(r"^slept (\d+) jiffies$", 12)
+                .evaluate_lines(&l, &l)
+                .is_err()
+        );
+        assert!(
+            at_least(r"^nothing (\d+)$", 0)
+                .evaluate_lines(&l, &l)
+                .is_err()
+        );
+        assert_eq!(grows(r"^slept (\d+)", 1).evaluate_lines(&l, &l), Ok(()));
+        assert!(grows(r"^slept (\d+)", 2).evaluate_lines(&l, &l).is_err());
+        let one = lines("slept 11 jiffies\n");
+        assert!(
+            grows(r"^slept (\d+)", 0)
+                .evaluate_lines(&one, &one)
+                .is_err()
+        );
     }
 
     #[test]

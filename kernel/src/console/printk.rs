@@ -9,6 +9,7 @@
 //! `pr_debug!` — which `loglevel=N` and `dmesg -n N` change.
 
 use super::logbuf::LogBuf;
+use crate::arch::armv7::irqflags::without_irqs;
 use core::fmt;
 use core::sync::atomic::{AtomicU8, Ordering};
 use spin::Mutex;
@@ -115,7 +116,7 @@ pub fn console_loglevel() -> u8 {
 
 /// Empties the log buffer (`dmesg -c`).
 pub fn clear_log() {
-    PRINTK.lock().log.clear();
+    without_irqs(|| PRINTK.lock().log.clear());
 }
 
 /// Logs one message at `level`: always into the log buffer (`dmesg` shows
@@ -124,16 +125,21 @@ pub fn clear_log() {
 pub fn vprintk(level: Level, args: fmt::Arguments<'_>) {
     let to_console = (level as u8) < CONSOLE_LEVEL_NOW.load(Ordering::Relaxed);
     let ns = crate::time::now_ns();
-    let mut p = PRINTK.lock();
-    let mut sink = |bytes: &[u8]| {
-        p.log.push(bytes);
-        if to_console {
-            super::write_bytes(bytes);
-        }
-    };
-    let mut w = LineWriter::new(ns, &mut sink);
-    let _ = fmt::Write::write_fmt(&mut w, args);
-    w.finish();
+    // IRQs masked while the log is locked (Linux's logbuf_lock is taken
+    // with raw_spin_lock_irqsave): an interrupt handler that logs can then
+    // never find the lock held by the code it interrupted.
+    without_irqs(|| {
+        let mut p = PRINTK.lock();
+        let mut sink = |bytes: &[u8]| {
+            p.log.push(bytes);
+            if to_console {
+                super::write_bytes(bytes);
+            }
+        };
+        let mut w = LineWriter::new(ns, &mut sink);
+        let _ = fmt::Write::write_fmt(&mut w, args);
+        w.finish();
+    })
 }
 
 /// Makes printk usable from an oops even if the fault hit while the log was
@@ -149,10 +155,12 @@ pub fn bust_locks() {
 
 /// Hands the log to `f` oldest first, as at most two byte slices (`dmesg`).
 pub fn with_log(f: &mut dyn FnMut(&[u8])) {
-    let p = PRINTK.lock();
-    let (a, b) = p.log.as_slices();
-    f(a);
-    f(b);
+    without_irqs(|| {
+        let p = PRINTK.lock();
+        let (a, b) = p.log.as_slices();
+        f(a);
+        f(b);
+    })
 }
 
 #[macro_export]

@@ -9,9 +9,13 @@
 //!
 //! # Lock order
 //!
-//! Kobold runs on one CPU without interrupts, so a lock can only deadlock
-//! against itself: code that holds lock A and calls something that takes A
-//! again spins forever (`spin::Mutex` does not nest). The global locks are
+//! Kobold runs on one CPU. Its interrupt handlers (the timer tick) take
+//! only `irq::IRQS` and `PRINTK`, and everyone else takes those two with
+//! IRQs masked (`arch::armv7::irqflags::without_irqs`), so a handler never
+//! finds them held by what it interrupted, and takes no other lock. So a
+//! lock can only deadlock against itself: code that holds lock A and calls
+//! something that takes A again spins forever (`spin::Mutex` does not
+//! nest). The global locks are
 //! therefore taken in one order, outermost first; a function holding one
 //! may call only what takes locks further down the list.
 //!
@@ -41,10 +45,13 @@
 //!    is printed after it is released.
 //! 7. `PAGE_ALLOC` (`mm::page_alloc`): a leaf; `alloc_pages` consults fault
 //!    injection before taking it.
-//! 8. `PRINTK` (`console::printk`), innermost: anything above may print
-//!    while holding its lock, so printk takes no other lock and allocates
-//!    nothing (a static ring and a fixed-size prefix; the console is written
-//!    directly). What a message formats must not take a lock either.
+//! 8. `IRQS` (`irq`, the handler registry): a leaf, taken with IRQs
+//!    masked; the handlers run after it is released.
+//! 9. `PRINTK` (`console::printk`), innermost, taken with IRQs masked:
+//!    anything above may print while holding its lock, so printk takes no
+//!    other lock and allocates nothing (a static ring and a fixed-size
+//!    prefix; the console is written directly). What a message formats must
+//!    not take a lock either.
 //!
 //! `MEMBLOCK` (`mm::init`) is a boot-time lock above the page allocator
 //! (`bootmem_init` builds the buddy system from it). The oops path cannot

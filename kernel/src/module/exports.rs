@@ -9,8 +9,11 @@
 //! `strncpy`, `strchr`), the ARM EABI helpers GCC and rustc call for
 //! division and block moves (`__aeabi_*`, as Linux's armksyms.c), the
 //! unwinder personality stubs that `.ARM.exidx` references, the
-//! `param_ops_*` objects behind `module_param`, and two GPL-only symbols
-//! (`sprint_symbol`, `kallsyms_lookup_name`).
+//! `param_ops_*` objects behind `module_param`, two GPL-only symbols
+//! (`sprint_symbol`, `kallsyms_lookup_name`), and time: `jiffies`,
+//! `jiffies_64`, `get_jiffies_64`, the jiffies conversions, `msleep`,
+//! `msleep_interruptible`, `usleep_range` and `arm_delay_ops` (behind
+//! `udelay`/`mdelay`).
 //!
 //! `printk` is variadic. Stable Rust cannot define a C variadic function,
 //! so a four-instruction assembly entry spills r0–r3 next to the caller's
@@ -459,6 +462,103 @@ unsafe extern "C" fn kobold_kallsyms_lookup_name(name: *const u8) -> u32 {
 /// the kernel never unwinds C++ exceptions.
 extern "C" fn kobold_unwind_cpp_pr() {}
 
+// ---- time: jiffies, sleeping, delays (Linux 3.18 kernel/time/time.c,
+// kernel/time/timer.c, kernel/time/jiffies.c, arch/arm/lib/delay.c) ----
+
+/// `msleep(msecs)`: waits `msecs_to_jiffies(msecs) + 1` ticks. Linux
+/// schedules another task meanwhile; Kobold has none, so the CPU waits in
+/// `wfi` for the ticks (`time::msleep`). The module sees the same thing: at
+/// least `msecs` ms pass, rounded up to whole jiffies.
+extern "C" fn kobold_msleep(msecs: u32) {
+    use crate::time::jiffies::{HZ, JIFFIES_64, msleep_ticks};
+    crate::time::msleep(&JIFFIES_64, HZ, msleep_ticks(msecs, HZ));
+}
+
+/// `msleep_interruptible(msecs)`: as `msleep`; no signal can end it early
+/// (there are no tasks to signal), so the time left is always 0.
+extern "C" fn kobold_msleep_interruptible(msecs: u32) -> u32 {
+    kobold_msleep(msecs);
+    0
+}
+
+/// Busy-waits `us` microseconds on the 24 MHz counter, in pieces short
+/// enough for its 32-bit difference.
+fn delay_us(us: u32) {
+    let mut ticks = u64::from(us) * (crate::time::COUNTER_HZ / 1_000_000);
+    while ticks > 0 {
+        let chunk = ticks.min(1 << 30);
+        crate::time::delay_ticks(chunk as u32);
+        ticks -= chunk;
+    }
+}
+
+/// `usleep_range(min, max)`: at least `min` µs. Linux sleeps on an
+/// hrtimer; with no other task, Kobold busy-waits `min` (a `wfi` would
+/// oversleep to the next 10 ms tick, past `max`).
+extern "C" fn kobold_usleep_range(min: u32, _max: u32) {
+    delay_us(min);
+}
+
+extern "C" fn kobold_msecs_to_jiffies(m: u32) -> u32 {
+    crate::time::jiffies::msecs_to_jiffies(m, crate::time::jiffies::HZ)
+}
+
+extern "C" fn kobold_jiffies_to_msecs(j: u32) -> u32 {
+    crate::time::jiffies::jiffies_to_msecs(j, crate::time::jiffies::HZ)
+}
+
+extern "C" fn kobold_jiffies_to_usecs(j: u32) -> u32 {
+    crate::time::jiffies::jiffies_to_usecs(j, crate::time::jiffies::HZ)
+}
+
+extern "C" fn kobold_usecs_to_jiffies(u: u32) -> u32 {
+    crate::time::jiffies::usecs_to_jiffies(u, crate::time::jiffies::HZ)
+}
+
+/// `get_jiffies_64()`: the 64-bit count read in one go (a C module reading
+/// `jiffies_64` itself could see a torn value across a carry).
+extern "C" fn kobold_get_jiffies_64() -> u64 {
+    crate::time::jiffies::JIFFIES_64.get_64()
+}
+
+/// `arm_delay_ops.delay(ticks)`: `__delay`, in delay-timer ticks.
+extern "C" fn kobold_delay(ticks: u32) {
+    crate::time::delay_ticks(ticks);
+}
+
+/// `arm_delay_ops.const_udelay(xloops)`: what a constant `udelay(n)`
+/// calls, with `n * UDELAY_MULT` computed by the compiler.
+extern "C" fn kobold_const_udelay(xloops: u32) {
+    crate::time::delay_ticks(crate::time::delay::const_udelay_ticks(xloops));
+}
+
+/// `arm_delay_ops.udelay(usecs)`: what a variable `udelay(n)` calls.
+extern "C" fn kobold_udelay(usecs: u32) {
+    crate::time::delay_ticks(crate::time::delay::udelay_ticks(usecs));
+}
+
+/// Linux 3.18's `struct arm_delay_ops` (arch/arm/include/asm/delay.h): the
+/// one symbol behind `udelay`, `__udelay`, `__const_udelay` and `__delay`,
+/// which are macros calling through it.
+#[repr(C)]
+pub struct ArmDelayOps {
+    pub delay: extern "C" fn(u32),
+    pub const_udelay: extern "C" fn(u32),
+    pub udelay: extern "C" fn(u32),
+    pub ticks_per_jiffy: u32,
+}
+
+/// `arm_delay_ops`, timer-based on the 24 MHz counter
+/// (`register_current_timer_delay`'s `__timer_*` functions).
+#[unsafe(no_mangle)]
+#[allow(non_upper_case_globals)]
+pub static arm_delay_ops: ArmDelayOps = ArmDelayOps {
+    delay: kobold_delay,
+    const_udelay: kobold_const_udelay,
+    udelay: kobold_udelay,
+    ticks_per_jiffy: crate::time::delay::TICKS_PER_JIFFY,
+};
+
 /// `struct kernel_param_ops` stand-ins: the kernel only compares their
 /// addresses (see `kobold_loader::ksymtab::ParamType`).
 #[repr(C)]
@@ -511,7 +611,7 @@ macro_rules! table {
 
 /// The kernel's export table, built on first use.
 pub fn exports() -> &'static [KernelExport] {
-    static TABLE: spin::Once<[KernelExport; 57]> = spin::Once::new();
+    static TABLE: spin::Once<[KernelExport; 68]> = spin::Once::new();
     TABLE.call_once(|| {
         table![
             fn "printk" => printk,
@@ -571,6 +671,18 @@ pub fn exports() -> &'static [KernelExport] {
             data "param_ops_charp" => &raw const param_ops_charp,
             gpl "sprint_symbol" => kobold_sprint_symbol,
             gpl "kallsyms_lookup_name" => kobold_kallsyms_lookup_name,
+            // time: jiffies, sleeping, delays (HZ = 100; docs/module-api.md)
+            data "jiffies" => crate::time::jiffies::JIFFIES_64.as_ptr(),
+            data "jiffies_64" => crate::time::jiffies::JIFFIES_64.as_ptr(),
+            fn "get_jiffies_64" => kobold_get_jiffies_64,
+            fn "msecs_to_jiffies" => kobold_msecs_to_jiffies,
+            fn "jiffies_to_msecs" => kobold_jiffies_to_msecs,
+            fn "jiffies_to_usecs" => kobold_jiffies_to_usecs,
+            fn "usecs_to_jiffies" => kobold_usecs_to_jiffies,
+            fn "msleep" => kobold_msleep,
+            fn "msleep_interruptible" => kobold_msleep_interruptible,
+            fn "usleep_range" => kobold_usleep_range,
+            data "arm_delay_ops" => &raw const arm_delay_ops,
         ]
     })
 }

@@ -199,6 +199,7 @@ impl Platform for KernelPlatform {
             kallsyms: &write_kallsyms,
             highmem: cfg!(feature = "highmem"),
             iomem: &iomem[..n_iomem],
+            interrupts: &|out| crate::irq::write_proc_interrupts(out),
             meminfo: meminfo(),
             up_ns: crate::time::now_ns(),
             idle_ns: IDLE_NS.load(Ordering::Relaxed),

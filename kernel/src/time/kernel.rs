@@ -1,11 +1,105 @@
-//! The running kernel's clock: the board's 24 MHz counter, extended to 64
-//! bits by the host-tested [`Extender`]. Target only.
+//! The running kernel's clock and tick (target only): the board's 24 MHz
+//! counter, extended to 64 bits by the host-tested [`Extender`]; the
+//! busy-wait on it behind `udelay`; the SP804's two periodic interrupts
+//! that count [`JIFFIES_64`] and [`LINUX61_JIFFIES`]; and `msleep`.
 
-use super::{Extender, ticks_to_ns};
+use super::jiffies::{self, HZ, JIFFIES_64, Jiffies, LINUX61_HZ, LINUX61_JIFFIES};
+use super::{COUNTER_HZ, Extender, ticks_to_ns, timer_reload};
+use crate::arch::armv7::irqflags;
+use crate::board::vexpress_a9::memory::{TIMCLK_HZ, TIMER01_IRQ};
+use crate::board::vexpress_a9::sp804::{self, Timer};
+use crate::board::vexpress_a9::sysregs::counter_24mhz;
+use crate::irq::{self, IRQF_SHARED, IRQF_TIMER, IrqReturn};
+use core::sync::atomic::{AtomicBool, Ordering};
 
 static CLOCK: Extender = Extender::new();
 
+/// Set once both ticks run (`time_init` succeeded).
+static TICKING: AtomicBool = AtomicBool::new(false);
+
 /// Nanoseconds since the board came out of reset.
 pub fn now_ns() -> u64 {
-    ticks_to_ns(CLOCK.update(crate::board::vexpress_a9::sysregs::counter_24mhz()))
+    ticks_to_ns(CLOCK.update(counter_24mhz()))
+}
+
+/// Busy-waits `ticks` of the 24 MHz counter (`__timer_delay`). The counter
+/// wraps every 179 s; the difference is taken in 32 bits, so any wait
+/// shorter than that is exact.
+pub fn delay_ticks(ticks: u32) {
+    let start = counter_24mhz();
+    while counter_24mhz().wrapping_sub(start) < ticks {
+        core::hint::spin_loop();
+    }
+}
+
+/// Timer 0's handler: one jiffy at HZ (Linux's `sp804_timer_interrupt` →
+/// the clockevent → `tick_periodic` → `do_timer(1)`).
+fn tick_hz(_irq: u32, _dev: usize) -> IrqReturn {
+    if sp804::ack(Timer::Timer0) {
+        JIFFIES_64.tick();
+        IrqReturn::Handled
+    } else {
+        IrqReturn::None
+    }
+}
+
+/// Timer 1's handler: one jiffy of the Linux 6.1 personality, at 250 Hz.
+fn tick_linux61(_irq: u32, _dev: usize) -> IrqReturn {
+    if sp804::ack(Timer::Timer1) {
+        LINUX61_JIFFIES.tick();
+        IrqReturn::Handled
+    } else {
+        IrqReturn::None
+    }
+}
+
+/// Linux's `time_init` (the SP804 part of `vexpress`'s timer setup): both
+/// timers of timer01 run periodically, timer 0 at HZ and timer 1 at 250 Hz,
+/// and their shared IRQ 34 gets one handler each.
+pub fn time_init() -> Result<(), crate::errno::Errno> {
+    sp804::init()?;
+    irq::request_irq(TIMER01_IRQ, tick_hz, IRQF_SHARED | IRQF_TIMER, "timer", 0)
+        .and_then(|()| {
+            irq::request_irq(
+                TIMER01_IRQ,
+                tick_linux61,
+                IRQF_SHARED | IRQF_TIMER,
+                "linux61-tick",
+                1,
+            )
+        })
+        .map_err(|e| {
+            crate::pr_err!("{e}");
+            e.errno()
+        })?;
+    sp804::start_periodic(Timer::Timer0, timer_reload(TIMCLK_HZ, HZ));
+    sp804::start_periodic(Timer::Timer1, timer_reload(TIMCLK_HZ, LINUX61_HZ));
+    TICKING.store(true, Ordering::Relaxed);
+    crate::pr_info!(
+        "sp804: timer0 at {HZ} Hz (jiffies), timer1 at {LINUX61_HZ} Hz (Linux 6.1 jiffies), IRQ {TIMER01_IRQ}"
+    );
+    Ok(())
+}
+
+/// Waits until `counter` has advanced by `ticks` ticks of `hz` (Linux's
+/// `schedule_timeout_uninterruptible` loop in `msleep`). With no other task
+/// to run, the CPU sleeps in `wfi` until the next interrupt — a tick at
+/// least every 10 ms — and looks again. With IRQs masked (or before
+/// `time_init`) jiffies cannot move, so it busy-waits the same time on the
+/// 24 MHz counter instead of hanging (Linux would complain of "scheduling
+/// while atomic").
+pub fn msleep(counter: &Jiffies, hz: u32, ticks: u32) {
+    if irqflags::irqs_disabled() || !TICKING.load(Ordering::Relaxed) {
+        let per_tick = (COUNTER_HZ / u64::from(hz)) as u32;
+        for _ in 0..ticks {
+            delay_ticks(per_tick);
+        }
+        return;
+    }
+    let start = counter.get();
+    while !jiffies::sleep_done(start, counter.get(), ticks) {
+        // SAFETY: WFI only waits for an interrupt; IRQs are unmasked, so
+        // the next tick wakes the CPU and its handler runs first.
+        unsafe { core::arch::asm!("wfi", options(nomem, nostack, preserves_flags)) };
+    }
 }

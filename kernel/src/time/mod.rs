@@ -1,5 +1,10 @@
 //! Kernel time: a monotonic nanosecond clock for printk timestamps and
-//! `/proc/uptime`.
+//! `/proc/uptime`, the busy-wait delays on the same counter ([`delay`]), and
+//! `jiffies`, counted by the SP804 timer's interrupt ([`jiffies`]).
+//!
+//! printk times, `uptime` and `/proc/uptime` stay on the 24 MHz counter, not
+//! on jiffies: they are right from the first instruction, before interrupts
+//! are on, and finer than a 10 ms tick.
 //!
 //! The clock is the vexpress motherboard's 24 MHz counter (SYS_24MHZ at
 //! sysregs + 0x5c; ARM DUI 0447, "V2M-P1 motherboard", 4.3 System register
@@ -9,6 +14,9 @@
 //! wrap period, which the shell's idle loop guarantees.
 
 use core::sync::atomic::{AtomicU64, Ordering};
+
+pub mod delay;
+pub mod jiffies;
 
 /// Counter frequency.
 pub const COUNTER_HZ: u64 = 24_000_000;
@@ -48,6 +56,12 @@ pub const fn ticks_to_ns(ticks: u64) -> u64 {
 }
 const _: () = assert!(COUNTER_HZ * 125 == 1_000_000_000 * 3);
 
+/// A periodic timer's reload value for `hz` ticks a second from a clock of
+/// `rate` Hz: Linux's `DIV_ROUND_CLOSEST(rate, HZ)` (timer-sp804.c).
+pub const fn timer_reload(rate: u32, hz: u32) -> u32 {
+    (rate + hz / 2) / hz
+}
+
 /// Splits nanoseconds into Linux printk's `[%5lu.%06lu]` parts.
 pub const fn secs_usecs(ns: u64) -> (u64, u64) {
     (ns / 1_000_000_000, (ns % 1_000_000_000) / 1000)
@@ -56,7 +70,7 @@ pub const fn secs_usecs(ns: u64) -> (u64, u64) {
 #[cfg(target_arch = "arm")]
 mod kernel;
 #[cfg(target_arch = "arm")]
-pub use kernel::now_ns;
+pub use kernel::{delay_ticks, msleep, now_ns, time_init};
 
 /// Host builds have no board clock: their time stands still (the host
 /// stand-in of `kernel::now_ns`, for the host-built printk and shell).
@@ -86,5 +100,8 @@ mod tests {
         assert_eq!(ticks_to_ns(24), 1000);
         assert_eq!(ticks_to_ns(1), 41);
         assert_eq!(secs_usecs(1_234_567_891), (1, 234_567));
+        // The SP804 at 1 MHz: 10 ms and 4 ms periods.
+        assert_eq!(timer_reload(1_000_000, jiffies::HZ), 10_000);
+        assert_eq!(timer_reload(1_000_000, jiffies::LINUX61_HZ), 4_000);
     }
 }

@@ -1,10 +1,18 @@
 //! Exception handling: what happens after `entry.S` saved the registers.
 //!
-//! Kobold has no user space and no interrupts yet, so every exception but
-//! one is a kernel bug and ends in an *oops* printed exactly like Linux's
-//! (arch/arm/mm/fault.c `__do_kernel_fault`, arch/arm/kernel/traps.c
-//! `die`/`__show_regs`), followed by a panic. The one exception is the
-//! semihosting probe's SVC (see [`super::semihosting`]).
+//! Kobold has no user space, so every exception but two is a kernel bug
+//! and ends in an *oops* printed exactly like Linux's (arch/arm/mm/fault.c
+//! `__do_kernel_fault`, arch/arm/kernel/traps.c `die`/`__show_regs`),
+//! followed by a panic. The two are the IRQ, which goes to the interrupt
+//! layer ([`crate::irq::handle_irq`], Linux's `__irq_svc` →
+//! `handle_arch_irq` = `gic_handle_irq`) and returns to the interrupted
+//! code, and the semihosting probe's SVC (see [`super::semihosting`]).
+//!
+//! Every vector masks IRQs on entry (the CPU sets CPSR.I), so handlers and
+//! oopses run uninterrupted; the interrupted code's CPSR, I bit included,
+//! comes back with the `rfe` at the end of the stub. An abort inside an IRQ
+//! handler nests as any other: its stub saves another frame on the same
+//! stack and the oops names the handler.
 //!
 //! Data aborts report the faulting address in DFAR and the cause in DFSR;
 //! prefetch aborts in IFAR/IFSR (ARM ARM B3.13.3). Linux prints the address,
@@ -88,13 +96,10 @@ extern "C" fn handle_exception(regs: &mut PtRegs, kind: u32) {
         Some(ExceptionKind::DataAbort) => {
             kernel_fault(Dfar::read_raw(), Dfsr::read_raw(), Abort::Data, regs)
         }
-        Some(
-            ExceptionKind::Reset
-            | ExceptionKind::Reserved
-            | ExceptionKind::Irq
-            | ExceptionKind::Fiq,
-        )
-        | None => die("Oops - unexpected exception", kind, regs),
+        Some(ExceptionKind::Irq) => crate::irq::handle_irq(),
+        Some(ExceptionKind::Reset | ExceptionKind::Reserved | ExceptionKind::Fiq) | None => {
+            die("Oops - unexpected exception", kind, regs)
+        }
     }
 }
 

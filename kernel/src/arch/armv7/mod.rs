@@ -1,4 +1,5 @@
-//! ARMv7-A (Cortex-A9): boot glue, CP15 maintenance, exceptions, semihosting.
+//! ARMv7-A (Cortex-A9): boot glue, CP15 maintenance, exceptions, IRQ masking
+//! ([`irqflags`]), semihosting.
 //!
 //! Two assembly files, as in Linux, both pulled in by `boot.rs`:
 //!
@@ -26,5 +27,6 @@ pub mod cp15;
 #[cfg(target_arch = "arm")]
 pub mod exception;
 pub mod fsr;
+pub mod irqflags;
 pub mod ptregs;
 pub mod semihosting;

@@ -2,8 +2,8 @@
 //!
 //! | physical                  | what                           | kernel virtual          |
 //! |---------------------------|--------------------------------|-------------------------|
-//! | 0x1000_0000 - 0x1010_0000 | motherboard peripherals (CS7): sysregs +0x0000, UART0 +0x9000, SP804 +0x11000 | 0xf800_0000 (DEBUG_LL static map) |
-//! | 0x1e00_0000 - 0x1e00_2000 | Cortex-A9 MPCore private (SCU, GIC, timers) | not mapped yet |
+//! | 0x1000_0000 - 0x1010_0000 | motherboard peripherals (CS7): sysregs +0x0000, UART0 +0x9000, SP804 +0x11000 | 0xf800_0000 (DEBUG_LL static map), then ioremap; the SP804 at a fixmap slot |
+//! | 0x1e00_0000 - 0x1e00_2000 | Cortex-A9 MPCore private (SCU, GIC, timers) | the GIC's two pages at fixmap slots |
 //! | 0x4000_0000 - 0x4800_0000 | NOR flash 0 and 1              | not mapped              |
 //! | 0x6000_0000 - 0xa000_0000 | RAM (up to 1 GB; `-m`)         | lowmem at 0xc000_0000, the rest is highmem |
 //!
@@ -20,6 +20,21 @@ pub const MB_PERIPH_VIRT: u32 = 0xf800_0000;
 /// Offsets inside that megabyte.
 pub const SYSREGS_OFFSET: u32 = 0x0_0000;
 pub const UART0_OFFSET: u32 = 0x0_9000;
+
+pub const TIMER01_OFFSET: u32 = 0x1_1000;
+
+/// The Cortex-A9 MPCore private region (`periphbase`, QEMU's
+/// `VE_MPCORE_PRIV`; the CPU's CBAR says the same).
+pub const MPCORE_PRIV_PHYS: u32 = 0x1e00_0000;
+
+/// The SP804 dual timer "timer01" (V2M-P1, ARM DUI 0447 4.2; QEMU's
+/// `VE_TIMER01`) and its interrupt: the motherboard's interrupt 2, GIC SPI 2
+/// = IRQ 34 (QEMU: `pic[2]`; the device tree: `interrupts = <0 2 4>`).
+pub const TIMER01_PHYS: u32 = MB_PERIPH_PHYS + TIMER01_OFFSET;
+pub const TIMER01_IRQ: u32 = 32 + 2;
+/// The SP804's clock, TIMCLK: 1 MHz (ARM DUI 0447 2.6.1; QEMU's sp804
+/// default `freq0`/`freq1`; Linux reads it from the v2m:timclk clock).
+pub const TIMCLK_HZ: u32 = 1_000_000;
 
 /// Physical addresses of the devices Kobold drives.
 pub const SYSREGS_PHYS: u32 = MB_PERIPH_PHYS + SYSREGS_OFFSET;

@@ -1,6 +1,10 @@
 //! ARM Versatile Express with a Cortex-A9 core tile (V2P-CA9), as QEMU models
 //! it (hw/arm/vexpress.c, "legacy" memory map).
+#[cfg(target_arch = "arm")]
+pub mod gic;
 pub mod memory;
+#[cfg(target_arch = "arm")]
+pub mod sp804;
 #[cfg(target_arch = "arm")]
 pub mod sysregs;
 #[cfg(target_arch = "arm")]
