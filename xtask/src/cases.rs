@@ -1507,7 +1507,7 @@ pub const CASES: &[Case] = &[
             regex(r"^Kobold version [0-9]+\.[0-9]+\.[0-9]+\S* \(rustc, !?HIGHMEM\) #1 ARMv7$"),
             line("parameters/"),
             // The second Tab's listing, in columns, before the line is redrawn.
-            regex(r"^buddyinfo +cmdline +iomem +"),
+            regex(r"^buddyinfo +cmdline +interrupts +iomem +"),
             line("listed"),
             forbid_regex(r"^sh: .*: not found$"),
             POWER_DOWN,
