@@ -21,6 +21,7 @@
 //!   `/proc/kallsyms`;
 //! - [`shell`] and [`proc`] — what the user types and reads (`shell::kernel`
 //!   is the shell's adapter to the running kernel);
+//! - [`sync`] — mutexes, spinlocks and the `list_head` checks modules use;
 //! - [`selftest`] — the self-tests the shell's `selftest` command runs;
 //! - [`errno`], [`panic`](mod@panic), [`time`] — Linux's errno values, panic, the clock;
 //! - `init` — `start_kernel` and `kernel_init` (Linux's init/main.c): the
@@ -60,4 +61,5 @@ pub mod panic;
 pub mod proc;
 pub mod selftest;
 pub mod shell;
+pub mod sync;
 pub mod time;

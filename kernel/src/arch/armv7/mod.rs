@@ -26,5 +26,6 @@ pub mod cp15;
 #[cfg(target_arch = "arm")]
 pub mod exception;
 pub mod fsr;
+pub mod irqflags;
 pub mod ptregs;
 pub mod semihosting;
