@@ -9,14 +9,20 @@
 //! `strncpy`, `strchr`), the ARM EABI helpers GCC and rustc call for
 //! division and block moves (`__aeabi_*`, as Linux's armksyms.c), the
 //! unwinder personality stubs that `.ARM.exidx` references, the
-//! `param_ops_*` objects behind `module_param`, and two GPL-only symbols
-//! (`sprint_symbol`, `kallsyms_lookup_name`).
+//! `param_ops_*` objects behind `module_param`, two GPL-only symbols
+//! (`sprint_symbol`, `kallsyms_lookup_name`), and what textbook examples
+//! use: the `list_head` checks, mutexes and spinlocks (`crate::sync`, laid
+//! out as Linux 6.1's so the 6.1 personality reuses them), `kstrdup`,
+//! `kstrndup`, `kmemdup`, `kasprintf`, `kvasprintf` and the rest of the
+//! snprintf family (`scnprintf`, `vsnprintf`, `vscnprintf`, `vsprintf`).
 //!
 //! `printk` is variadic. Stable Rust cannot define a C variadic function,
 //! so a four-instruction assembly entry spills r0–r3 next to the caller's
 //! stack arguments, which makes every argument one array of words in AAPCS
 //! order (a 64-bit argument starts at an even slot, counting r0 as slot 0),
-//! and hands that array to Rust.
+//! and hands that array to Rust. A `va_list` (the `v*printf` functions) is
+//! the same kind of array: ARM EABI's `va_list` points at the next argument
+//! word.
 
 use super::vsprintf::{self, Args, CBuf, Measure, StackWords};
 use super::{Backend, KernelSymbol, ModuleMem, Perm};
