@@ -157,8 +157,8 @@ static int strings(void)
 
 static void locks(void)
 {
-	unsigned long flags;
-	int held, busy, inside, spinheld, ret;
+	unsigned long flags, outer;
+	int held, busy, before, inside, after, nested, spinheld, ret;
 
 	mutex_lock(&demo_lock);
 	held = mutex_is_locked(&demo_lock);
@@ -170,12 +170,27 @@ static void locks(void)
 	pr_info("apidemo: mutex locked %d, trylock while held %d, after unlock %d, interruptible %d\n",
 		held, busy, mutex_is_locked(&demo_lock), ret);
 
+	/*
+	 * With IRQs on (whatever they were, saved and put back around this),
+	 * irqsave must turn them off and irqrestore on again; inside an
+	 * IRQs-off section, irqrestore must leave them off.
+	 */
+	local_irq_save(outer);
+	local_irq_enable();
+	before = irqs_disabled();
 	spin_lock_irqsave(&demo_spin, flags);
 	inside = irqs_disabled();
 	spinheld = spin_is_locked(&demo_spin);
 	spin_unlock_irqrestore(&demo_spin, flags);
-	pr_info("apidemo: spinlock irqs off inside %d, locked %d, after unlock %d, trylock %d\n",
-		inside, spinheld, spin_is_locked(&demo_spin), spin_trylock(&demo_spin));
+	after = irqs_disabled();
+	local_irq_disable();
+	spin_lock_irqsave(&demo_spin, flags);
+	spin_unlock_irqrestore(&demo_spin, flags);
+	nested = irqs_disabled();
+	local_irq_restore(outer);
+	pr_info("apidemo: spinlock irqs off before %d, inside %d, after %d, nested %d; locked %d, after unlock %d, trylock %d\n",
+		before, inside, after, nested, spinheld, spin_is_locked(&demo_spin),
+		spin_trylock(&demo_spin));
 	spin_unlock(&demo_spin);
 }
 

@@ -1506,7 +1506,7 @@ pub const CASES: &[Case] = &[
                 .of("insmod /lib/modules/apidemo.ko"),
             line("apidemo: mutex locked 1, trylock while held 0, after unlock 0, interruptible 0")
                 .of("insmod /lib/modules/apidemo.ko"),
-            line("apidemo: spinlock irqs off inside 1, locked 1, after unlock 0, trylock 1")
+            line("apidemo: spinlock irqs off before 0, inside 1, after 0, nested 1; locked 1, after unlock 0, trylock 1")
                 .of("insmod /lib/modules/apidemo.ko"),
             line("apidemo: freed 5 nodes, list empty 1"),
             // misuse=1: each mistake reported in Linux's words, then refused.

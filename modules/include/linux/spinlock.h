@@ -15,6 +15,7 @@
 #ifndef _LINUX_SPINLOCK_H
 #define _LINUX_SPINLOCK_H
 #include <kobold/module_api.h>
+#include <linux/irqflags.h>
 
 typedef struct {
 	union {
@@ -87,11 +88,4 @@ static inline int spin_is_locked(spinlock_t *lock)
 	return l.tickets.owner != l.tickets.next;
 }
 
-/* irqflags.h: the CPSR's I bit. */
-static inline int irqs_disabled(void)
-{
-	unsigned long cpsr;
-	__asm__ volatile("mrs %0, cpsr" : "=r"(cpsr));
-	return (cpsr & 0x80) != 0;
-}
 #endif
