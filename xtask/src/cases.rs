@@ -1474,7 +1474,8 @@ pub const CASES: &[Case] = &[
         // kstrdup & co. 5,000 nodes stay until rmmod: MemFree dips and comes
         // back. misuse=1 makes each mistake lock and list debugging catch,
         // with Linux's messages, and each is refused: the list keeps its
-        // nodes, the locks end free.
+        // nodes, the locks end free. Fault injection fails each of its
+        // allocations in turn.
         name: "module_api_apidemo",
         mem_mb: 128,
         initrd: true,
@@ -1490,6 +1491,7 @@ pub const CASES: &[Case] = &[
             "lsmod",
             "rmmod apidemo",
             "cat /proc/meminfo",
+            "selftest faultinject apidemo",
             "poweroff",
         ],
         expect: &[
@@ -1528,10 +1530,16 @@ pub const CASES: &[Case] = &[
             line("BUG: spinlock already unlocked on CPU#0, insmod/1"),
             line("apidemo: misuse: spinlock locked 0"),
             regex(r"^apidemo +{size:apidemo} +0$").computed().of("lsmod"),
-            count("apidemo: freed 5 nodes, list empty 1", 2),
-            forbid_regex(r"Kernel panic|Unable to handle|Unknown symbol"),
+            count("apidemo: freed 5 nodes, list empty 1", 2).of("rmmod apidemo"),
+            // Every allocation of an insmod, the module's own kmalloc,
+            // kasprintf, kvasprintf and kstrdup included, fails in turn: the
+            // module's error paths free what they took.
+            regex(r"^faultinject: apidemo\.ko: [1-9][0-9]* allocation points failed one at a time: [1-9][0-9]* x ENOMEM, 0 leaks$"),
+            line("selftest faultinject: PASS"),
+            forbid_regex(r"Kernel panic|Unable to handle|Unknown symbol|leaked|instead of ENOMEM"),
             POWER_DOWN,
         ],
+        timeout_s: 120,
         ..BASE
     },
 ];

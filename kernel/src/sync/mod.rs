@@ -44,7 +44,9 @@ pub fn current_owner() -> usize {
 }
 
 /// The running task's command and pid as Linux's messages print them
-/// (`insmod/1`): Kobold's one task is the shell, pid 1.
+/// (`insmod/1`). Kobold's one task is the shell, pid 1, and module code
+/// runs from its `insmod` (and `rmmod`, which this does not tell apart
+/// yet); a real `current` will give the real name here.
 pub fn current_comm_pid() -> (&'static str, u32) {
     ("insmod", 1)
 }
