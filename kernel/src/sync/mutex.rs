@@ -10,7 +10,10 @@
 //! struct list_head wait_list;}` — 20 bytes on ARM, at offsets 0, 4, 8, 12
 //! (`raw_spinlock_t` is the 4-byte ticket lock without
 //! `CONFIG_DEBUG_SPINLOCK`, `osq` one `atomic_t`). So a mutex inside a 6.1
-//! module's data is the same bytes these functions read.
+//! module's data is the same bytes these functions read. Debian's own
+//! build agrees: `crc_t10dif_mutex` in its crc-t10dif.ko (a
+//! `DEFINE_MUTEX`) is 0x14 bytes, with the `wait_list` self-pointers
+//! relocated at offsets 0xc and 0x10.
 //!
 //! As in 6.1, `owner` is the holder's `task_struct *` (the low three bits
 //! are flags: waiters, handoff, pickup) and 0 when free; locking is a
