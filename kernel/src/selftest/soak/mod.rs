@@ -45,7 +45,8 @@ const fn sample(name: &'static str, path: &'static str) -> Sample {
 }
 
 /// The samples the soak cycles through (all of `/lib/modules` but
-/// `wxtest`, whose modes exist to oops).
+/// `wxtest`, whose modes exist to oops, and `apidemo`, which came later and
+/// has its own case, `module_api_apidemo`).
 pub const SAMPLES: [Sample; 12] = [
     Sample {
         args: &["count=0"],
