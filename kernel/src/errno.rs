@@ -29,6 +29,7 @@ impl Errno {
     pub const EINVAL: Errno = Errno(22);
     pub const ENOSPC: Errno = Errno(28);
     pub const ERANGE: Errno = Errno(34);
+    pub const EDEADLK: Errno = Errno(35);
     pub const ENOSYS: Errno = Errno(38);
 
     /// The symbolic name, e.g. `"EINVAL"`.
@@ -50,6 +51,7 @@ impl Errno {
             22 => "EINVAL",
             28 => "ENOSPC",
             34 => "ERANGE",
+            35 => "EDEADLK",
             38 => "ENOSYS",
             _ => "E?",
         }
@@ -74,6 +76,7 @@ impl Errno {
             22 => "Invalid argument",
             28 => "No space left on device",
             34 => "Numerical result out of range",
+            35 => "Resource deadlock avoided",
             38 => "Function not implemented",
             _ => "Unknown error",
         }

@@ -24,6 +24,7 @@
 //!   `/proc/kallsyms`;
 //! - [`shell`] and [`proc`] — what the user types and reads (`shell::kernel`
 //!   is the shell's adapter to the running kernel);
+//! - [`sync`] — mutexes, spinlocks and the `list_head` checks modules use;
 //! - [`selftest`] — the self-tests the shell's `selftest` command runs;
 //! - [`errno`], [`panic`](mod@panic), [`time`] — Linux's errno values, panic, the clock,
 //!   `jiffies` and the delays;
@@ -65,4 +66,5 @@ pub mod panic;
 pub mod proc;
 pub mod selftest;
 pub mod shell;
+pub mod sync;
 pub mod time;

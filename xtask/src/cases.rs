@@ -1616,6 +1616,82 @@ pub const CASES: &[Case] = &[
         ],
         ..BASE
     },
+    Case {
+        // The textbook module API (issue 10): apidemo builds a list of
+        // kmalloc'ed nodes with kasprintf'ed names, walks it, locks a mutex
+        // and a spinlock (irqsave really masks IRQs), and shows scnprintf's
+        // truncation, a va_list handed on (a long long 8-aligned in it) and
+        // kstrdup & co. 5,000 nodes stay until rmmod: MemFree dips and comes
+        // back. misuse=1 makes each mistake lock and list debugging catch,
+        // with Linux's messages, and each is refused: the list keeps its
+        // nodes, the locks end free. Fault injection fails each of its
+        // allocations in turn.
+        name: "module_api_apidemo",
+        mem_mb: 128,
+        initrd: true,
+        input: &[
+            "cat /proc/meminfo",
+            "insmod /lib/modules/apidemo.ko nodes=5000",
+            "cat /proc/meminfo",
+            "rmmod apidemo",
+            "cat /proc/meminfo",
+            "insmod /lib/modules/apidemo.ko",
+            "rmmod apidemo",
+            "insmod /lib/modules/apidemo.ko misuse=1",
+            "lsmod",
+            "rmmod apidemo",
+            "cat /proc/meminfo",
+            "selftest faultinject apidemo",
+            "poweroff",
+        ],
+        expect: &[
+            line("apidemo: walked 5000 nodes, ids sum to 12497500, first node-0, last node-4999")
+                .of("insmod /lib/modules/apidemo.ko nodes=5000"),
+            line("apidemo: freed 5000 nodes, list empty 1").of("rmmod apidemo"),
+            comes_back(r"^MemFree: +(\d+) kB$", 200, 128),
+            line("apidemo: walked 5 nodes, ids sum to 10, first node-0, last node-4")
+                .of("insmod /lib/modules/apidemo.ko"),
+            line(r#"apidemo: snprintf returned 14, scnprintf returned 7 (size 0: 0), buf "truncat""#)
+                .of("insmod /lib/modules/apidemo.ko"),
+            line(r#"apidemo: vscnprintf "7 -4294967296 ok" (16)"#).of("insmod /lib/modules/apidemo.ko"),
+            line(r#"apidemo: kstrdup "hello", kstrndup "hel", kmemdup deadbeef 42, kvasprintf+1=2"#)
+                .of("insmod /lib/modules/apidemo.ko"),
+            line("apidemo: mutex locked 1, trylock while held 0, after unlock 0, interruptible 0")
+                .of("insmod /lib/modules/apidemo.ko"),
+            line("apidemo: spinlock irqs off before 0, inside 1, after 0, nested 1; locked 1, after unlock 0, trylock 1")
+                .of("insmod /lib/modules/apidemo.ko"),
+            line("apidemo: freed 5 nodes, list empty 1"),
+            // misuse=1: each mistake reported in Linux's words, then refused.
+            regex(r"^list_add double add: new=[0-9a-f]{8}, prev=[0-9a-f]{8}, next=[0-9a-f]{8}\.$")
+                .of("insmod /lib/modules/apidemo.ko misuse=1"),
+            regex(r"^WARNING: CPU: 0 PID: 1 at \S*list_debug\.rs:[0-9]+ __list_add_valid$")
+                .of("insmod /lib/modules/apidemo.ko misuse=1"),
+            regex(r"^list_del corruption, [0-9a-f]{8}->next is LIST_POISON1 \(00000100\)$")
+                .of("insmod /lib/modules/apidemo.ko misuse=1"),
+            regex(r"^WARNING: CPU: 0 PID: 1 at \S*list_debug\.rs:[0-9]+ __list_del_entry_valid$")
+                .of("insmod /lib/modules/apidemo.ko misuse=1"),
+            count("apidemo: misuse: list still has 5 of 5 nodes", 2),
+            line("WARNING: possible recursive locking detected").of("insmod /lib/modules/apidemo.ko misuse=1"),
+            line("apidemo: misuse: interruptible returns -35"),
+            line("WARNING: bad unlock balance detected!").of("insmod /lib/modules/apidemo.ko misuse=1"),
+            line("but there are no more locks to release!"),
+            line("apidemo: misuse: mutex locked 0"),
+            line("BUG: spinlock recursion on CPU#0, insmod/1"),
+            line("BUG: spinlock already unlocked on CPU#0, insmod/1"),
+            line("apidemo: misuse: spinlock locked 0"),
+            regex(r"^apidemo +{size:apidemo} +0$").computed().of("lsmod"),
+            count("apidemo: freed 5 nodes, list empty 1", 2).of("rmmod apidemo"),
+            // Every allocation of an insmod, the module's own kmalloc,
+            // kasprintf, kvasprintf and kstrdup included, fails in turn: the
+            // module's error paths free what they took.
+            regex(r"^faultinject: apidemo\.ko: [1-9][0-9]* allocation points failed one at a time: [1-9][0-9]* x ENOMEM, 0 leaks$"),
+            line("selftest faultinject: PASS"),
+            forbid_regex(r"Kernel panic|Unable to handle|Unknown symbol|leaked|instead of ENOMEM"),
+            POWER_DOWN,
+        ],
+        timeout_s: 120,
+        ..BASE
+    },
 ];
 
 /// The cases whose name contains `filter` (all of them for `None`).

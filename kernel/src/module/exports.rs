@@ -10,24 +10,31 @@
 //! division and block moves (`__aeabi_*`, as Linux's armksyms.c), the
 //! unwinder personality stubs that `.ARM.exidx` references, the
 //! `param_ops_*` objects behind `module_param`, two GPL-only symbols
-//! (`sprint_symbol`, `kallsyms_lookup_name`), and time: `jiffies`,
+//! (`sprint_symbol`, `kallsyms_lookup_name`); time: `jiffies`,
 //! `jiffies_64`, `get_jiffies_64`, the jiffies conversions, `msleep`,
 //! `msleep_interruptible`, `usleep_range` and `arm_delay_ops` (behind
-//! `udelay`/`mdelay`).
+//! `udelay`/`mdelay`); and what textbook examples use: the `list_head`
+//! checks, mutexes and spinlocks (`crate::sync`, laid out as Linux 6.1's
+//! so the 6.1 personality reuses them), `kstrdup`, `kstrndup`, `kmemdup`,
+//! `kasprintf`, `kvasprintf` and the rest of the snprintf family
+//! (`scnprintf`, `vsnprintf`, `vscnprintf`, `vsprintf`).
 //!
 //! `printk` is variadic. Stable Rust cannot define a C variadic function,
 //! so a four-instruction assembly entry spills r0–r3 next to the caller's
 //! stack arguments, which makes every argument one array of words in AAPCS
 //! order (a 64-bit argument starts at an even slot, counting r0 as slot 0),
-//! and hands that array to Rust.
+//! and hands that array to Rust. A `va_list` (the `v*printf` functions) is
+//! the same kind of array: ARM EABI's `va_list` points at the next argument
+//! word.
 
-use super::vsprintf::{self, Args};
+use super::vsprintf::{self, Args, CBuf, Measure, StackWords};
 use super::{Backend, KernelSymbol, ModuleMem, Perm};
 use crate::console::printk::{Level, vprintk};
 use crate::errno::Errno;
 use crate::mm::buddy::Gfp;
 use crate::mm::pgtable::Prot;
 use crate::mm::{self, vmalloc};
+use crate::sync;
 use core::fmt::{self, Write};
 use core::ptr::NonNull;
 
@@ -92,34 +99,23 @@ unsafe extern "C" {
     fn __aeabi_lasr();
 }
 
-/// The argument words of a variadic call, from slot `next` on. Only
-/// [`Slots::new`] builds one, so holding one proves its words are a C
-/// caller's arguments matching its format string.
-struct Slots {
-    base: *const u32,
-    next: usize,
-}
+/// The argument words of a variadic call, from slot `next` on, or of a
+/// `va_list`. Only [`Slots::new`] builds one, so holding one proves its
+/// words are a C caller's arguments matching its format string.
+#[derive(Clone, Copy)]
+struct Slots(StackWords);
 
 impl Slots {
     /// # Safety
     ///
     /// `base` points at r0-r3 followed by the caller's stack arguments (as
-    /// the assembly entry lays them out), and the call is a valid C
-    /// `printf`-style call: every `%s` argument is a NUL-terminated string
-    /// that stays readable during the call.
+    /// the assembly entry lays them out), or is a `va_list` (then `next` is
+    /// 0), and the call is a valid C `printf`-style call: every `%s`
+    /// argument is a NUL-terminated string that stays readable during the
+    /// call.
     unsafe fn new(base: *const u32, next: usize) -> Self {
-        Slots { base, next }
-    }
-
-    fn word(&mut self) -> u32 {
-        // SAFETY: `Slots::new`'s contract: `base` points at r0-r3 followed
-        // by the caller's stack arguments; the format string says how many
-        // there are, as in C (a format asking for more reads stack words,
-        // which is C's undefined behaviour but cannot fault: the stack is
-        // mapped well beyond).
-        let w = unsafe { self.base.add(self.next).read() };
-        self.next += 1;
-        w
+        // SAFETY: this function's contract: the call's argument words.
+        Slots(unsafe { StackWords::new(base.wrapping_add(next)) })
     }
 }
 
@@ -144,12 +140,10 @@ unsafe fn c_str<'a>(addr: u32, max: usize) -> &'a [u8] {
 
 impl Args for Slots {
     fn next_u32(&mut self) -> u32 {
-        self.word()
+        self.0.next_u32()
     }
     fn next_u64(&mut self) -> u64 {
-        self.next = self.next.next_multiple_of(2);
-        let lo = self.word() as u64;
-        lo | (self.word() as u64) << 32
+        self.0.next_u64()
     }
     fn string(&mut self, addr: u32, max: usize) -> &[u8] {
         // SAFETY: `Slots::new`'s contract: a `%s` argument of a valid C
@@ -208,38 +202,6 @@ unsafe extern "C" fn kobold_printk_slots(slots: *const u32) -> i32 {
     n as i32
 }
 
-/// Writes into a C buffer of `size` bytes, always NUL-terminated, counting
-/// what would have been written (C's snprintf contract). Only
-/// [`CBuf::new`] builds one.
-struct CBuf {
-    ptr: *mut u8,
-    size: usize,
-    len: usize,
-}
-
-impl CBuf {
-    /// # Safety
-    ///
-    /// `ptr` is writable for `size` bytes while the `CBuf` lives.
-    unsafe fn new(ptr: *mut u8, size: usize) -> Self {
-        CBuf { ptr, size, len: 0 }
-    }
-}
-
-impl Write for CBuf {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        for &b in s.as_bytes() {
-            if self.len + 1 < self.size {
-                // SAFETY: `CBuf::new`'s contract: within the caller's
-                // buffer, leaving room for NUL.
-                unsafe { self.ptr.add(self.len).write(b) };
-            }
-            self.len += 1;
-        }
-        Ok(())
-    }
-}
-
 /// `vsnprintf(buf, size, fmt, args)`.
 ///
 /// # Safety
@@ -250,12 +212,7 @@ unsafe fn c_format(buf: *mut u8, size: usize, fmt_addr: u32, mut args: Slots) ->
     // SAFETY: this function's contract.
     let (mut w, fmt) = unsafe { (CBuf::new(buf, size), c_str(fmt_addr, 4096)) };
     let _ = vsprintf::format(&mut w, fmt, &mut args);
-    if size > 0 {
-        // SAFETY: within the buffer: the terminator goes at
-        // min(len, size - 1).
-        unsafe { buf.add(w.len.min(size - 1)).write(0) };
-    }
-    w.len as i32
+    w.finish() as i32
 }
 
 /// `snprintf(buf, size, fmt, ...)` after the assembly entry.
@@ -430,6 +387,184 @@ unsafe extern "C" fn kobold_strchr(s: *const u8, c: i32) -> *const u8 {
     }
 }
 
+// ---- The module API for textbook examples (issue 10): locks, lists,
+// ---- string duplication, the rest of the snprintf family. The lock and
+// ---- list functions are `crate::sync`'s (shared with the 6.1 personality).
+
+core::arch::global_asm!(
+    r#"
+    kobold_variadic scnprintf, kobold_scnprintf_slots
+    kobold_variadic kasprintf, kobold_kasprintf_slots
+"#
+);
+
+unsafe extern "C" {
+    fn scnprintf();
+    fn kasprintf();
+}
+
+/// `scnprintf(buf, size, fmt, ...)` after the assembly entry: what was
+/// written, the NUL not counted.
+///
+/// # Safety
+///
+/// As [`kobold_snprintf_slots`].
+#[unsafe(no_mangle)]
+unsafe extern "C" fn kobold_scnprintf_slots(slots: *const u32) -> i32 {
+    // SAFETY: this function's contract: slots 0..3 are r0-r2: buf, size,
+    // fmt; the buffer holds `size` bytes and `fmt` is a C string.
+    unsafe {
+        let (buf, size, fmt) = (slots.read(), slots.add(1).read(), slots.add(2).read());
+        let n = c_format(buf as *mut u8, size as usize, fmt, Slots::new(slots, 3));
+        vsprintf::scnprintf_len(n as usize, size as usize) as i32
+    }
+}
+
+/// `vsnprintf(buf, size, fmt, args)`: `args` is the `va_list`, a pointer to
+/// the next argument word (ARM EABI's `struct __va_list`, passed in a
+/// register).
+///
+/// # Safety
+///
+/// `buf` is writable for `size` bytes, `fmt` a C string and `ap` a
+/// `va_list` for it (C's contract).
+unsafe extern "C" fn kobold_vsnprintf(buf: *mut u8, size: usize, fmt: u32, ap: *const u32) -> i32 {
+    // SAFETY: this function's contract.
+    unsafe { c_format(buf, size, fmt, Slots::new(ap, 0)) }
+}
+
+/// `vscnprintf(buf, size, fmt, args)`.
+///
+/// # Safety
+///
+/// As [`kobold_vsnprintf`].
+unsafe extern "C" fn kobold_vscnprintf(buf: *mut u8, size: usize, fmt: u32, ap: *const u32) -> i32 {
+    // SAFETY: this function's contract.
+    let n = unsafe { c_format(buf, size, fmt, Slots::new(ap, 0)) };
+    vsprintf::scnprintf_len(n as usize, size) as i32
+}
+
+/// `vsprintf(buf, fmt, args)`: unbounded, as C's.
+///
+/// # Safety
+///
+/// `buf` holds what the format writes; `fmt` and `ap` as for
+/// [`kobold_vsnprintf`].
+unsafe extern "C" fn kobold_vsprintf(buf: *mut u8, fmt: u32, ap: *const u32) -> i32 {
+    // SAFETY: this function's contract.
+    unsafe { c_format(buf, usize::MAX, fmt, Slots::new(ap, 0)) }
+}
+
+/// Formats into a fresh `kmalloc(len + 1, gfp)` block, measured first
+/// (Linux's `kvasprintf`: `vsnprintf(NULL, 0)`, allocate, `vsnprintf`); NULL
+/// if the allocation fails. The length is bounded: a format is read up to
+/// 4 KB, and each conversion's width, precision and string to 1 KB.
+///
+/// # Safety
+///
+/// `fmt` is a C string and `args` its arguments.
+unsafe fn kvasprintf_slots(gfp: u32, fmt: u32, args: Slots) -> *mut u8 {
+    // SAFETY: this function's contract.
+    let f = unsafe { c_str(fmt, 4096) };
+    let mut m = Measure::default();
+    let _ = vsprintf::format(&mut m, f, &mut args.clone());
+    let size = m.0 + 1;
+    let p = kobold_kmalloc(size, gfp);
+    if !p.is_null() {
+        // SAFETY: a fresh block of `size` bytes; the second pass reads the
+        // same arguments and writes the same `m.0` bytes and the NUL.
+        unsafe { c_format(p, size, fmt, args) };
+    }
+    p
+}
+
+/// `kasprintf(gfp, fmt, ...)` after the assembly entry.
+///
+/// # Safety
+///
+/// `slots` is as for [`Slots::new`]; slots 0..2 (r0-r1) are the GFP flags
+/// and the format, a C string.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn kobold_kasprintf_slots(slots: *const u32) -> *mut u8 {
+    // SAFETY: this function's contract.
+    unsafe { kvasprintf_slots(slots.read(), slots.add(1).read(), Slots::new(slots, 2)) }
+}
+
+/// `kvasprintf(gfp, fmt, args)`.
+///
+/// # Safety
+///
+/// `fmt` is a C string and `ap` a `va_list` for it.
+unsafe extern "C" fn kobold_kvasprintf(gfp: u32, fmt: u32, ap: *const u32) -> *mut u8 {
+    // SAFETY: this function's contract.
+    unsafe { kvasprintf_slots(gfp, fmt, Slots::new(ap, 0)) }
+}
+
+/// `len` bytes from `src` in a fresh `kmalloc(len + nul, gfp)` block,
+/// NUL-terminated if `nul`; NULL if the allocation fails.
+///
+/// # Safety
+///
+/// `src` is readable for `len` bytes.
+unsafe fn dup(src: *const u8, len: usize, nul: bool, gfp: u32) -> *mut u8 {
+    let Some(size) = len.checked_add(nul as usize) else {
+        return core::ptr::null_mut();
+    };
+    let p = kobold_kmalloc(size, gfp);
+    if !p.is_null() && size > 0 {
+        // SAFETY: a fresh block of `size` bytes; `src` readable for `len`.
+        unsafe {
+            core::ptr::copy_nonoverlapping(src, p, len);
+            if nul {
+                p.add(len).write(0);
+            }
+        }
+    }
+    p
+}
+
+/// `kstrdup(s, gfp)`: NULL for a NULL `s`, as Linux's.
+///
+/// # Safety
+///
+/// `s` is NULL or a C string.
+unsafe extern "C" fn kobold_kstrdup(s: *const u8, gfp: u32) -> *mut u8 {
+    if s.is_null() {
+        return core::ptr::null_mut();
+    }
+    // SAFETY: this function's contract: a C string.
+    let bytes = unsafe { c_str(s as u32, usize::MAX) };
+    // SAFETY: the string's bytes, just measured.
+    unsafe { dup(s, bytes.len(), true, gfp) }
+}
+
+/// `kstrndup(s, max, gfp)`: at most `max` bytes of `s`, NUL-terminated.
+///
+/// # Safety
+///
+/// `s` is NULL or readable up to its NUL or `max` bytes.
+unsafe extern "C" fn kobold_kstrndup(s: *const u8, max: usize, gfp: u32) -> *mut u8 {
+    if s.is_null() {
+        return core::ptr::null_mut();
+    }
+    // SAFETY: this function's contract.
+    let bytes = unsafe { c_str(s as u32, max) };
+    // SAFETY: the bytes just measured.
+    unsafe { dup(s, bytes.len(), true, gfp) }
+}
+
+/// `kmemdup(src, len, gfp)`.
+///
+/// # Safety
+///
+/// `src` is readable for `len` bytes.
+unsafe extern "C" fn kobold_kmemdup(src: *const u8, len: usize, gfp: u32) -> *mut u8 {
+    // SAFETY: this function's contract.
+    unsafe { dup(src, len, false, gfp) }
+}
+
+// ---- end of the textbook-examples block.
+
 /// GPL-only: `sprint_symbol(buf, addr)` writes `name+0xoff/0xsize [mod]`.
 ///
 /// # Safety
@@ -439,9 +574,7 @@ unsafe extern "C" fn kobold_sprint_symbol(buf: *mut u8, addr: u32) -> i32 {
     // SAFETY: this function's contract: KSYM_SYMBOL_LEN bytes.
     let mut w = unsafe { CBuf::new(buf, 128) };
     let _ = crate::kallsyms::write_symbol(&mut w, crate::kallsyms::kernel_table().as_ref(), addr);
-    // SAFETY: within the KSYM_SYMBOL_LEN buffer.
-    unsafe { buf.add(w.len.min(127)).write(0) };
-    w.len as i32
+    w.finish() as i32
 }
 
 /// GPL-only: `kallsyms_lookup_name(name)`: a kernel symbol's address or 0.
@@ -611,7 +744,7 @@ macro_rules! table {
 
 /// The kernel's export table, built on first use.
 pub fn exports() -> &'static [KernelExport] {
-    static TABLE: spin::Once<[KernelExport; 68]> = spin::Once::new();
+    static TABLE: spin::Once<[KernelExport; 95]> = spin::Once::new();
     TABLE.call_once(|| {
         table![
             fn "printk" => printk,
@@ -683,6 +816,36 @@ pub fn exports() -> &'static [KernelExport] {
             fn "msleep_interruptible" => kobold_msleep_interruptible,
             fn "usleep_range" => kobold_usleep_range,
             data "arm_delay_ops" => &raw const arm_delay_ops,
+            // The module API for textbook examples (issue 10): locks, lists,
+            // strings, the snprintf family. Mutexes and lists are laid out
+            // as Linux 6.1's, so the 6.1 table reuses these functions.
+            fn "__mutex_init" => sync::mutex::mutex_init,
+            fn "mutex_lock" => sync::mutex::mutex_lock,
+            fn "mutex_lock_interruptible" => sync::mutex::mutex_lock_interruptible,
+            fn "mutex_trylock" => sync::mutex::mutex_trylock,
+            fn "mutex_unlock" => sync::mutex::mutex_unlock,
+            fn "mutex_is_locked" => sync::mutex::mutex_is_locked,
+            fn "_raw_spin_lock" => sync::spinlock::raw_spin_lock,
+            fn "_raw_spin_unlock" => sync::spinlock::raw_spin_unlock,
+            fn "_raw_spin_trylock" => sync::spinlock::raw_spin_trylock,
+            fn "_raw_spin_lock_irqsave" => sync::spinlock::raw_spin_lock_irqsave,
+            fn "_raw_spin_unlock_irqrestore" => sync::spinlock::raw_spin_unlock_irqrestore,
+            fn "_raw_spin_lock_irq" => sync::spinlock::raw_spin_lock_irq,
+            fn "_raw_spin_unlock_irq" => sync::spinlock::raw_spin_unlock_irq,
+            fn "_raw_spin_lock_bh" => sync::spinlock::raw_spin_lock_bh,
+            fn "_raw_spin_unlock_bh" => sync::spinlock::raw_spin_unlock_bh,
+            fn "_raw_spin_trylock_bh" => sync::spinlock::raw_spin_trylock_bh,
+            fn "__list_add_valid" => sync::list_debug::list_add_valid,
+            fn "__list_del_entry_valid" => sync::list_debug::list_del_entry_valid,
+            fn "kstrdup" => kobold_kstrdup,
+            fn "kstrndup" => kobold_kstrndup,
+            fn "kmemdup" => kobold_kmemdup,
+            fn "kasprintf" => kasprintf,
+            fn "kvasprintf" => kobold_kvasprintf,
+            fn "scnprintf" => scnprintf,
+            fn "vsnprintf" => kobold_vsnprintf,
+            fn "vscnprintf" => kobold_vscnprintf,
+            fn "vsprintf" => kobold_vsprintf,
         ]
     })
 }

@@ -10,7 +10,12 @@
 //! unknown conversion.
 //!
 //! The arguments come from an [`Args`] source: on the target, the AAPCS
-//! register and stack words the variadic call left; in tests, a vector.
+//! register and stack words the variadic call left, or a `va_list`
+//! ([`StackWords`] reads both); in tests, a vector.
+//!
+//! [`CBuf`] is C's `vsnprintf` contract (always NUL-terminated, the return
+//! value counts what *would* have been written), and [`scnprintf_len`] turns
+//! that count into `vscnprintf`'s (what *was* written).
 
 use core::fmt::{self, Write};
 
@@ -260,6 +265,115 @@ pub fn format(out: &mut dyn Write, fmt: &[u8], args: &mut dyn Args) -> fmt::Resu
     Ok(())
 }
 
+/// Argument words in memory, read in AAPCS order: the registers a
+/// variadic entry spilled followed by the caller's stacked arguments, or a
+/// `va_list`. On ARM EABI a `va_list` is `struct __va_list { void *__ap; }`
+/// passed by value: a pointer to the next argument word. `va_arg` of an
+/// 8-byte type first rounds the pointer up to 8 (the AAPCS aligns 64-bit
+/// arguments to 8 bytes in memory; the stack is 8-aligned at a call, so the
+/// spill area's absolute alignment is the argument list's).
+#[derive(Clone, Copy)]
+pub struct StackWords {
+    ptr: *const u32,
+}
+
+impl StackWords {
+    /// # Safety
+    ///
+    /// `ptr` points at the arguments of a valid C call (or a `va_list`'s
+    /// `__ap`), readable for as many words as the format asks for.
+    pub unsafe fn new(ptr: *const u32) -> Self {
+        StackWords { ptr }
+    }
+
+    /// The next 32-bit word.
+    pub fn next_u32(&mut self) -> u32 {
+        // SAFETY: `new`'s contract: the call's argument words. A format
+        // asking for more than were passed reads further up the stack (C's
+        // undefined behaviour, which cannot fault: the stack is mapped well
+        // beyond).
+        let w = unsafe { self.ptr.read() };
+        self.ptr = self.ptr.wrapping_add(1);
+        w
+    }
+
+    /// The next 64-bit argument, 8-byte aligned as `va_arg` aligns it.
+    pub fn next_u64(&mut self) -> u64 {
+        if !(self.ptr as usize).is_multiple_of(8) {
+            self.ptr = self.ptr.wrapping_add(1);
+        }
+        let lo = self.next_u32() as u64;
+        lo | (self.next_u32() as u64) << 32
+    }
+}
+
+/// Writes into a C buffer of `size` bytes, counting what would have been
+/// written (C's `vsnprintf` contract); [`CBuf::finish`] NUL-terminates.
+/// Only [`CBuf::new`] builds one.
+pub struct CBuf {
+    ptr: *mut u8,
+    size: usize,
+    /// Bytes the output has had so far (may exceed `size`).
+    pub len: usize,
+}
+
+impl CBuf {
+    /// # Safety
+    ///
+    /// `ptr` is writable for `size` bytes while the `CBuf` lives (any
+    /// pointer, NULL included, when `size` is 0).
+    pub unsafe fn new(ptr: *mut u8, size: usize) -> Self {
+        CBuf { ptr, size, len: 0 }
+    }
+
+    /// Writes the terminator at `min(len, size - 1)` (nothing if `size` is
+    /// 0) and returns the count of what would have been written.
+    pub fn finish(self) -> usize {
+        if self.size > 0 {
+            // SAFETY: `new`'s contract: within the buffer.
+            unsafe { self.ptr.add(self.len.min(self.size - 1)).write(0) };
+        }
+        self.len
+    }
+}
+
+impl Write for CBuf {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for &b in s.as_bytes() {
+            if self.len + 1 < self.size {
+                // SAFETY: `CBuf::new`'s contract: within the caller's
+                // buffer, leaving room for NUL.
+                unsafe { self.ptr.add(self.len).write(b) };
+            }
+            self.len += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Counts what a format produces and drops it (the first pass of
+/// `kvasprintf`, Linux's `vsnprintf(NULL, 0, ...)`).
+#[derive(Default)]
+pub struct Measure(pub usize);
+
+impl Write for Measure {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
+}
+
+/// `vscnprintf`'s return value from `vsnprintf`'s: the bytes actually
+/// written to a `size`-byte buffer, the NUL not counted (Linux's
+/// lib/vsprintf.c: `i < size ? i : size ? size - 1 : 0`).
+pub fn scnprintf_len(len: usize, size: usize) -> usize {
+    if len < size {
+        len
+    } else {
+        size.saturating_sub(1)
+    }
+}
+
 /// The log level a printk format starts with (KERN_SOH, `'0'..='7'`), and
 /// the rest of the format. KERN_CONT (`'c'`) and no prefix give the
 /// default level (KERN_WARNING in Linux 3.18... but `KERN_DEFAULT`,
@@ -376,6 +490,71 @@ mod tests {
         assert_eq!(f("%ps", &[0xbf00_0010]), "hello_init [hello]");
         assert_eq!(f("%pS", &[0x1234]), "0x1234");
         assert_eq!(f("100%% %q %", &[]), "100% %q %");
+    }
+
+    /// [`StackWords`] as an [`Args`] (numbers only).
+    struct W(StackWords);
+    impl Args for W {
+        fn next_u32(&mut self) -> u32 {
+            self.0.next_u32()
+        }
+        fn next_u64(&mut self) -> u64 {
+            self.0.next_u64()
+        }
+        fn string(&mut self, _: u32, _: usize) -> &[u8] {
+            b"?"
+        }
+        fn symbol(&mut self, _: &mut dyn Write, _: u32, _: bool) -> bool {
+            false
+        }
+    }
+
+    #[repr(C, align(8))]
+    struct Stack([u32; 8]);
+
+    #[test]
+    fn va_list_reads_words_and_aligns_long_long_by_address() {
+        // vsnprintf(buf, n, "%d %lld %x", ap) with ap at word 1: the int at
+        // word 1, the long long rounded up to word 2 (8-aligned), then 4.
+        let st = Stack([0xdead, 7, 5, 1, 0xbeef, 0, 0, 0]);
+        let mut s = String::new();
+        // SAFETY: the array holds every word the format reads.
+        let ap = unsafe { StackWords::new(st.0.as_ptr().add(1)) };
+        format(&mut s, b"%d %lld %x", &mut W(ap)).unwrap();
+        assert_eq!(s, "7 4294967301 beef");
+        // At word 2 already aligned: no skip.
+        let mut s = String::new();
+        // SAFETY: as above.
+        let ap = unsafe { StackWords::new(st.0.as_ptr().add(2)) };
+        format(&mut s, b"%llu|%x", &mut W(ap)).unwrap();
+        assert_eq!(s, "4294967301|beef");
+    }
+
+    fn snprintf(size: usize, fmt: &str, args: &[u32]) -> (usize, Vec<u8>) {
+        let mut buf = [0xaau8; 16];
+        // SAFETY: `size` is at most the buffer's length.
+        let mut w = unsafe { CBuf::new(buf.as_mut_ptr(), size.min(16)) };
+        format(&mut w, fmt.as_bytes(), &mut V(args.to_vec(), 0)).unwrap();
+        (w.finish(), buf.to_vec())
+    }
+
+    #[test]
+    fn snprintf_truncates_terminates_and_counts_what_would_be_written() {
+        let (n, buf) = snprintf(8, "%s-%d", &[1, 12345]);
+        assert_eq!(n, 11); // "world-12345"
+        assert_eq!(&buf[..8], b"world-1\0");
+        assert_eq!(buf[8], 0xaa);
+        assert_eq!(scnprintf_len(n, 8), 7);
+        let (n, buf) = snprintf(16, "%d", &[42]);
+        assert_eq!((n, &buf[..3]), (2, &b"42\0"[..]));
+        assert_eq!(scnprintf_len(n, 16), 2);
+        // size 0 writes nothing, not even the NUL.
+        let (n, buf) = snprintf(0, "abc", &[]);
+        assert_eq!((n, buf[0]), (3, 0xaa));
+        assert_eq!(scnprintf_len(n, 0), 0);
+        let mut m = Measure::default();
+        format(&mut m, b"node-%03d", &mut V(std::vec![7], 0)).unwrap();
+        assert_eq!(m.0, 8);
     }
 
     #[test]

@@ -27,6 +27,26 @@ typedef char *charp;
 #define false 0
 #define NULL ((void *)0)
 
+/* types.h: the list node (linux/list.h has its API) and atomics. */
+struct list_head {
+	struct list_head *next, *prev;
+};
+typedef struct {
+	int counter;
+} atomic_t;
+typedef struct {
+	long counter;
+} atomic_long_t;
+
+/* compiler.h, stddef.h, container_of.h */
+#define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, val) (*(volatile typeof(x) *)&(x) = (val))
+#ifndef offsetof
+#define offsetof(TYPE, MEMBER) __builtin_offsetof(TYPE, MEMBER)
+#endif
+#define container_of(ptr, type, member)                                       \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
 /* errno-base.h */
 #define EPERM 1
 #define ENOENT 2
@@ -36,6 +56,7 @@ typedef char *charp;
 #define EBUSY 16
 #define ENODEV 19
 #define EINVAL 22
+#define EDEADLK 35
 
 /* kern_levels.h */
 #define KERN_SOH "\001"

@@ -14,10 +14,25 @@
 /// CPSR.I: IRQs are masked while it is set.
 pub const PSR_I_BIT: u32 = 1 << 7;
 
-/// What [`local_irq_save`] found: whether IRQs were masked.
+/// What [`local_irq_save`] found: the CPSR from before (Linux's
+/// `unsigned long flags`, which on ARM is the whole CPSR; only its I bit
+/// matters to [`local_irq_restore`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use = "hand it back to local_irq_restore"]
-pub struct IrqFlags(u32);
+pub struct IrqFlags(pub u32);
+
+impl IrqFlags {
+    /// Whether IRQs were masked when the flags were saved (Linux's
+    /// `arch_irqs_disabled_flags`).
+    pub fn irqs_disabled(self) -> bool {
+        self.0 & PSR_I_BIT != 0
+    }
+}
+
+/// The CPSR now, as [`IrqFlags`] (Linux's `arch_local_save_flags`).
+pub fn local_save_flags() -> IrqFlags {
+    IrqFlags(cpsr())
+}
 
 /// The CPSR now (the host's stand-in: IRQs masked).
 fn cpsr() -> u32 {
@@ -62,14 +77,14 @@ pub fn irqs_disabled() -> bool {
 
 /// Masks IRQs and says whether they were masked before.
 pub fn local_irq_save() -> IrqFlags {
-    let flags = IrqFlags(cpsr() & PSR_I_BIT);
+    let flags = local_save_flags();
     local_irq_disable();
     flags
 }
 
 /// Puts the mask back as [`local_irq_save`] found it.
 pub fn local_irq_restore(flags: IrqFlags) {
-    if flags.0 & PSR_I_BIT == 0 {
+    if !flags.irqs_disabled() {
         // SAFETY: IRQs were unmasked when the matching local_irq_save ran,
         // so the caller's section was entered with them on: turning them
         // back on ends exactly the section that save began.
@@ -84,4 +99,23 @@ pub fn without_irqs<T>(f: impl FnOnce() -> T) -> T {
     let r = f();
     local_irq_restore(flags);
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_i_bit_is_what_counts() {
+        assert!(IrqFlags(0x6000_01d3).irqs_disabled()); // SVC, I and F set
+        assert!(!IrqFlags(0x6000_0153).irqs_disabled()); // SVC, I clear
+    }
+
+    #[test]
+    fn on_the_host_irqs_read_as_masked_and_restore_keeps_them_so() {
+        let f = local_irq_save();
+        assert!(f.irqs_disabled());
+        local_irq_restore(f);
+        assert!(irqs_disabled());
+    }
 }

@@ -45,9 +45,10 @@ const fn sample(name: &'static str, path: &'static str) -> Sample {
 }
 
 /// The samples the soak cycles through (all of `/lib/modules` but
-/// `wxtest`, whose modes exist to oops, and `timerdemo`, whose init sleeps
+/// `wxtest`, whose modes exist to oops; `timerdemo`, whose init sleeps
 /// about 150 ms: thousands of loads would measure the timer, not the
-/// loader).
+/// loader; and `apidemo`, which came later and has its own case,
+/// `module_api_apidemo`).
 pub const SAMPLES: [Sample; 12] = [
     Sample {
         args: &["count=0"],
