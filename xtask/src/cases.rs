@@ -1484,7 +1484,7 @@ pub const CASES: &[Case] = &[
             regex(r"^linux61: kmalloc leak check: free pages \d+ -> \d+, VmallocUsed \d+ -> \d+, heap used \d+ -> \d+, areas \d+ -> \d+$"),
             line("linux61: __gnu_mcount_nc: returned with lr restored, sp rebalanced, ip untouched"),
             line("linux61: __do_div64: quotient r2:r3, remainder r1, r4 kept"),
-            line("linux61: kernel_neon_begin: FPEXC.EN 1, preempt_count 0x200; NEON 21+21 = 42; kernel_neon_end: FPEXC.EN 0"),
+            line("linux61: kernel_neon_begin: FPEXC.EN 1, preempt_count 0x0; NEON 21+21 = 42; kernel_neon_end: FPEXC.EN 0"),
             line("linux61: strscpy: -7 and 2"),
             line("Usage: selftest linux61 [stackprot|fortify]").of("selftest linux61 nope"),
             POWER_DOWN,

@@ -282,29 +282,25 @@ fn set_fpexc(v: u32) {
     };
 }
 
-/// `kernel_neon_begin()` (arch/arm/vfp/vfpmodule.c): `local_bh_disable()`
-/// (preempt_count += SOFTIRQ_DISABLE_OFFSET, as in `current`), then
-/// FPEXC.EN. Linux also saves the VFP state of the user task that owned
-/// the unit; Kobold has no user tasks and its own code is soft-float, so
-/// nothing else ever holds VFP/NEON registers, and with interrupts masked
-/// nothing runs between `begin` and `end` but the module.
+/// `kernel_neon_begin()` (arch/arm/vfp/vfpmodule.c of 6.1, as Debian's
+/// armmp image has it): `BUG_ON(in_interrupt())` (`preempt_count` read
+/// from `current`), `get_cpu()` (only a compiler barrier without
+/// `CONFIG_PREEMPT_COUNT`, which Debian's build lacks), then FPEXC.EN.
+/// Linux also saves the VFP state of the task that owned the unit; Kobold
+/// has no user tasks and its own code is soft-float (armv7a-none-eabi:
+/// no VFP instruction in the image but FPEXC's accesses here), so nothing
+/// else ever holds VFP/NEON registers, and with interrupts masked nothing
+/// runs between `begin` and `end` but the module.
 extern "C" fn kernel_neon_begin() {
-    let pc = INIT_TASK.read(task::TI_PREEMPT_COUNT);
-    INIT_TASK.write(
-        task::TI_PREEMPT_COUNT,
-        pc.wrapping_add(task::SOFTIRQ_DISABLE_OFFSET),
-    );
+    if INIT_TASK.read(task::TI_PREEMPT_COUNT) & task::IRQ_COUNT_MASK != 0 {
+        bug();
+    }
     set_fpexc(fpexc() | FPEXC_EN);
 }
 
-/// `kernel_neon_end()`: FPEXC.EN off, `local_bh_enable()`.
+/// `kernel_neon_end()`: FPEXC.EN off (`put_cpu()`, a barrier).
 extern "C" fn kernel_neon_end() {
     set_fpexc(fpexc() & !FPEXC_EN);
-    let pc = INIT_TASK.read(task::TI_PREEMPT_COUNT);
-    INIT_TASK.write(
-        task::TI_PREEMPT_COUNT,
-        pc.wrapping_sub(task::SOFTIRQ_DISABLE_OFFSET),
-    );
 }
 
 // ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@
 //! |---|---|---|---|
 //! | +1592 | `task_struct.stack_canary` | every `-fstack-protector-strong` function (47,886 loads in 1,500 modules) | random, set once at boot |
 //! | +8 | `thread_info.cpu` | `smp_processor_id()` (`raw_smp_processor_id()` reads `current_thread_info()->cpu`) | 0: one CPU |
-//! | +4 | `thread_info.preempt_count` | `local_bh_disable()` (`+= SOFTIRQ_DISABLE_OFFSET`, 0x200), `in_atomic()`, `preempt_count()` | 0: process context; `kernel_neon_begin` raises it as Linux's does |
+//! | +4 | `thread_info.preempt_count` | `local_bh_disable()` (`+= SOFTIRQ_DISABLE_OFFSET`, 0x200), `in_atomic()`, `in_interrupt()` | 0: process context (`kernel_neon_begin` BUGs if the interrupt bits are set, as Debian's does) |
 //! | +1584 | `task_struct.pid` (+1588 `tgid`) | `task_pid_nr(current)`, `current->pid` in messages | 0, as Kobold's oops says `PID: 0 Comm: swapper` |
 //! | +2540 | `task_struct.pagefault_disabled` | `pagefault_disable()`/`enable()` (around `kmap_local_page`) | 0, counted up and down by the module |
 //! | +0 | `thread_info.flags` | `test_thread_flag()`, `need_resched()` | 0: no signal, no reschedule pending |
@@ -55,6 +55,10 @@ pub const PAGEFAULT_DISABLED: usize = 2540;
 /// `SOFTIRQ_DISABLE_OFFSET`: what `local_bh_disable()` adds to
 /// `preempt_count`.
 pub const SOFTIRQ_DISABLE_OFFSET: u32 = 0x200;
+/// `in_interrupt()`'s bits of `preempt_count`: `SOFTIRQ_MASK |
+/// HARDIRQ_MASK | NMI_MASK` (Debian's `kernel_neon_begin` tests exactly
+/// `preempt_count & 0x00ffff00`).
+pub const IRQ_COUNT_MASK: u32 = 0x00ff_ff00;
 
 /// A canary from boot-time samples: a 64-bit mix (splitmix64's finaliser)
 /// folded to 32 bits, never 0 (a zero canary would match zeroed stacks).
