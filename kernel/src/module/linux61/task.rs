@@ -28,10 +28,11 @@
 //! `get_random_canary()` in `init_task` early in `start_kernel`, when the
 //! random pool holds little entropy (a documented weakness: it is mixed
 //! from the cycle counter and the boot's timing). Kobold has no entropy
-//! pool at all, so [`canary_from`] mixes several reads of the board's
-//! 24 MHz counter taken across the boot (whose value depends on how long
-//! the boot took: QEMU's timing, memory size, the command line) with
-//! addresses that differ between builds. That is guessable by anyone who
+//! pool at all, so [`canary_from`] mixes reads of the board's 24 MHz
+//! counter at the end of `start_kernel` (whose value depends on how long
+//! the boot took: QEMU's timing, memory size, the command line), separated
+//! by spins whose length depends on the previous read, with addresses that
+//! differ between builds. That is guessable by anyone who
 //! can replay the boot; it stops accidental overruns and naive exploits,
 //! not a determined attacker, exactly as a canary set before the pool is
 //! seeded.
