@@ -29,6 +29,7 @@
 //! panics as 6.1's does, naming it (the QEMU cases read the lines).
 
 use super::{Counters, SelftestError, Verdict};
+use crate::mm::heap;
 use crate::module::linux61::{gfp, kernel as rt, symbols, task};
 use core::fmt::Write;
 
@@ -275,8 +276,19 @@ fn kmalloc(out: &mut dyn Write, v: &mut Verdict) -> Result<(), SelftestError> {
             "WRONG"
         }
     );
-    // SAFETY: from kmalloc_trace.
-    unsafe { kfree(p) };
+    // Kobold's kfree knows the aligned block: an interior pointer is
+    // refused, the block itself freed once, a second free refused.
+    let refused = |q: *mut u8| {
+        // SAFETY: try_kfree checks the header before it frees anything.
+        core::ptr::NonNull::new(q).is_none_or(|q| unsafe { heap::try_kfree(q) }.is_err())
+    };
+    let interior = refused(p.wrapping_add(32));
+    // SAFETY: from kmalloc_trace, freed once here.
+    let freed = core::ptr::NonNull::new(p).is_some_and(|q| unsafe { heap::try_kfree(q) }.is_ok());
+    v.check(
+        interior && freed && refused(p),
+        "kfree of a 64-aligned block",
+    );
     // SAFETY: not a cache: refused with NULL.
     let bogus = unsafe { kmalloc_trace(p, zero, 64) };
     v.check(bogus.is_null(), "kmalloc_trace of a non-cache");

@@ -67,7 +67,8 @@ extern "C" fn handle_exception(regs: &mut PtRegs, kind: u32) {
             if regs.cpsr & PSR_T_BIT != 0 {
                 regs.pc += 2;
             } else if is_bug(regs.pc) {
-                // Linux's bug_handler / report_bug without a bug table.
+                // Linux's bug_handler: report_bug's line for a BUG without
+                // file and line (Kobold keeps no __bug_table), then die.
                 crate::console::printk::bust_locks();
                 let mut at = crate::console::FixedBuf::<160>::default();
                 let _ = kallsyms::write_symbol(&mut at, kallsyms::kernel_table().as_ref(), regs.pc);
