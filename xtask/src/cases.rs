@@ -1486,6 +1486,8 @@ pub const CASES: &[Case] = &[
             line("linux61: __do_div64: quotient r2:r3, remainder r1, r4 kept"),
             line("linux61: kernel_neon_begin: FPEXC.EN 1, preempt_count 0x0; NEON 21+21 = 42; kernel_neon_end: FPEXC.EN 0"),
             line("linux61: strscpy: -7 and 2"),
+            line("linux61: div_s64_rem(-7000000000007, 1000) = -7000000000 rem -7; fips_enabled = 0"),
+            line("linux61: kfree_sensitive: freed block zeroed"),
             line("Usage: selftest linux61 [stackprot|fortify]").of("selftest linux61 nope"),
             POWER_DOWN,
         ],

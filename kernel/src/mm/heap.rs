@@ -456,6 +456,70 @@ pub unsafe fn try_kfree(ptr: NonNull<u8>) -> Result<(), KfreeError> {
     if addr == ZERO_SIZE_PTR {
         return Ok(());
     }
+    // SAFETY: forwarded contract.
+    match unsafe { find_block(addr) }? {
+        Block::Small {
+            header,
+            start,
+            layout,
+            ..
+        } => {
+            // SAFETY: `find_block` checked the header lies in a live
+            // region; the magic marks the block freed from now on.
+            unsafe { (header as *mut u32).add(1).write(KMALLOC_FREED) };
+            // SAFETY: the header says kmalloc (or kmalloc_aligned) made the
+            // block at `start` with `layout`, in this region.
+            unsafe {
+                HEAP.lock()
+                    .dealloc_small(NonNull::new_unchecked(start as *mut u8), layout)
+            };
+            Ok(())
+        }
+        Block::Large { order } if free_large(ptr, order) => Ok(()),
+        Block::Large { .. } => Err(KfreeError::NotAllocated),
+    }
+}
+
+/// Linux's `ksize(ptr)`: the bytes usable at a kmalloc block (what was
+/// asked for a small block, whole pages for a large one); 0 for NULL,
+/// `ZERO_SIZE_PTR` or a pointer kmalloc did not return.
+///
+/// # Safety
+/// As [`kfree`], but nothing is freed: `ptr` is NULL or came from
+/// [`kmalloc`] / [`kmalloc_aligned`] and was not freed.
+pub unsafe fn ksize(ptr: *const u8) -> usize {
+    let addr = ptr as usize;
+    if addr <= ZERO_SIZE_PTR {
+        return 0;
+    }
+    // SAFETY: forwarded contract.
+    match unsafe { find_block(addr) } {
+        Ok(Block::Small { usable, .. }) => usable,
+        Ok(Block::Large { order }) => PAGE << order,
+        Err(_) => 0,
+    }
+}
+
+/// A live kmalloc block, as [`find_block`] found it.
+enum Block {
+    /// In a region: its header's address, where the block starts, its
+    /// layout, the bytes the caller asked for.
+    Small {
+        header: usize,
+        start: usize,
+        layout: Layout,
+        usable: usize,
+    },
+    /// Whole pages of this order.
+    Large { order: usize },
+}
+
+/// The kmalloc block at `addr`, after every check `kfree` makes.
+///
+/// # Safety
+/// `addr` is a pointer a caller hands to `kfree` (the checks catch common
+/// mistakes, not all: see [`kfree`]).
+unsafe fn find_block(addr: usize) -> Result<Block, KfreeError> {
     let pfn = pfn_of(addr);
     let base = pfn & !((1 << REGION_ORDER) - 1);
     let region = super::page_alloc::page_info(base).filter(|p| {
@@ -496,21 +560,18 @@ pub unsafe fn try_kfree(ptr: NonNull<u8>) -> Result<(), KfreeError> {
         {
             return Err(KfreeError::NotAllocated);
         }
-        // SAFETY: as above; the magic marks the block freed from now on.
-        unsafe { (block as *mut u32).add(1).write(KMALLOC_FREED) };
-        // SAFETY: the header says kmalloc (or kmalloc_aligned) made the
-        // block at `start` with `layout`, in this region.
-        unsafe {
-            HEAP.lock()
-                .dealloc_small(NonNull::new_unchecked(start as *mut u8), layout)
-        };
-        return Ok(());
+        return Ok(Block::Small {
+            header: block,
+            start,
+            layout,
+            usable: total as usize - align,
+        });
     }
     let large = super::page_alloc::page_info(pfn).filter(|p| {
         addr.is_multiple_of(PAGE) && p.state() == PageState::Allocated && p.flags() & PG_HEAD != 0
     });
     match large {
-        Some(p) if free_large(ptr, p.order()) => Ok(()),
-        _ => Err(KfreeError::NotAllocated),
+        Some(p) => Ok(Block::Large { order: p.order() }),
+        None => Err(KfreeError::NotAllocated),
     }
 }

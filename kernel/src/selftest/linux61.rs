@@ -22,7 +22,8 @@
 //! 6. `kernel_neon_begin` / `kernel_neon_end` around NEON instructions:
 //!    FPEXC.EN on between them, off after, `preempt_count` untouched (6.1's
 //!    `get_cpu()` without `CONFIG_PREEMPT_COUNT`);
-//! 7. `strscpy`'s return values and truncation.
+//! 7. `strscpy`'s return values and truncation, `div_s64_rem`'s signs,
+//!    `kfree_sensitive` zeroing what it frees, `fips_enabled` 0.
 //!
 //! `selftest linux61 stackprot` and `selftest linux61 fortify` call
 //! `__stack_chk_fail` and `fortify_panic` from a named function: the kernel
@@ -336,6 +337,28 @@ fn kmalloc(out: &mut dyn Write, v: &mut Verdict) -> Result<(), SelftestError> {
         if ok_large { "ok" } else { "WRONG" },
         if ok_kv { "ok (vmalloc)" } else { "WRONG" }
     );
+    // kfree_sensitive zeroes what it frees (read back from the freed
+    // block, past where the allocator keeps its free-list node).
+    // SAFETY: the table's kfree_sensitive, `void (const void *)`.
+    let kfree_sensitive =
+        unsafe { core::mem::transmute::<usize, Kfree>(export("kfree_sensitive") as usize) };
+    // SAFETY: __kmalloc; 256 bytes at a non-NULL p, freed once.
+    let wiped = unsafe {
+        let p = kmalloc(256, gfp::GFP_KERNEL);
+        if p.is_null() {
+            false
+        } else {
+            core::ptr::write_bytes(p, 0xa5, 256);
+            kfree_sensitive(p);
+            zeroed(p.add(16), 240)
+        }
+    };
+    v.check(wiped, "kfree_sensitive zeroes");
+    let _ = writeln!(
+        out,
+        "linux61: kfree_sensitive: {}",
+        if wiped { "freed block zeroed" } else { "WRONG" }
+    );
     let after = Counters::now();
     v.check(before == after, "nothing leaked");
     let _ = writeln!(out, "linux61: kmalloc leak check: {}", before.delta(&after));
@@ -432,5 +455,22 @@ fn strings(out: &mut dyn Write, v: &mut Verdict) {
     };
     let ok = a == (-7, *b"abc\0") && b.0 == 2 && b.1[..3] == *b"ab\0";
     v.check(ok, "strscpy");
+    // SAFETY: the table's div_s64_rem and fips_enabled (an int).
+    let (q, r, fips) = unsafe {
+        let f = core::mem::transmute::<usize, unsafe extern "C" fn(i64, i32, *mut i32) -> i64>(
+            export("div_s64_rem") as usize,
+        );
+        let mut r = 0;
+        let q = f(-7_000_000_000_007, 1000, &mut r);
+        (q, r, (export("fips_enabled") as *const i32).read())
+    };
+    v.check(
+        q == -7_000_000_000 && r == -7 && fips == 0,
+        "div_s64_rem, fips_enabled",
+    );
+    let _ = writeln!(
+        out,
+        "linux61: div_s64_rem(-7000000000007, 1000) = {q} rem {r}; fips_enabled = {fips}"
+    );
     let _ = writeln!(out, "linux61: strscpy: {} and {}", a.0, b.0);
 }

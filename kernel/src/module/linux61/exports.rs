@@ -8,7 +8,7 @@
 //! [`super::kernel::address`]'s, and the `linux61` self-test checks that
 //! every name has one.
 
-use super::symbols::{Kind, SYMBOLS};
+use super::symbols::SYMBOLS;
 use crate::module::exports::KernelExport;
 
 const N: usize = SYMBOLS.len();
@@ -22,8 +22,8 @@ pub fn exports() -> &'static [KernelExport] {
             KernelExport {
                 name: s.name,
                 addr: super::kernel::address(s.name),
-                is_func: s.kind != Kind::Data,
-                gpl_only: s.kind == Kind::GplFunc,
+                is_func: s.kind.is_func(),
+                gpl_only: s.kind.is_gpl(),
             }
         })
     })

@@ -548,6 +548,43 @@ unsafe extern "C" fn strscpy(dest: *mut u8, src: *const u8, count: usize) -> isi
     ret
 }
 
+/// `kfree_sensitive(p)` (mm/slab_common.c): zero the block (`ksize` bytes,
+/// `memzero_explicit`: volatile writes the compiler cannot drop), then
+/// `kfree`.
+///
+/// # Safety
+///
+/// `p` is NULL or a kmalloc block not yet freed (C's contract).
+unsafe extern "C" fn kfree_sensitive(p: *mut u8) {
+    // SAFETY: this function's contract.
+    let ks = unsafe { heap::ksize(p) };
+    for i in 0..ks {
+        // SAFETY: within the block's `ks` bytes.
+        unsafe { p.add(i).write_volatile(0) };
+    }
+    // SAFETY: this function's contract.
+    unsafe { crate::module::exports::kobold_kfree(p) };
+}
+
+/// `div_s64_rem(dividend, divisor, &remainder)` (lib/math/div64.c).
+///
+/// # Safety
+///
+/// `remainder` is writable (C's contract).
+unsafe extern "C" fn div_s64_rem(dividend: i64, divisor: i32, remainder: *mut i32) -> i64 {
+    let (q, r) = lib::div_s64_rem(dividend, divisor).unwrap_or_else(|| {
+        crate::pr_err!("Division by zero in kernel.");
+        (0, 0)
+    });
+    // SAFETY: this function's contract.
+    unsafe { remainder.write(r) };
+    q
+}
+
+/// `fips_enabled` (crypto/fips.c, `fips=` on the command line): Kobold
+/// never runs in FIPS mode.
+pub static FIPS_ENABLED: i32 = 0;
+
 /// The address behind each name of [`super::symbols::SYMBOLS`] (0 for a
 /// name without one, which the `linux61` self-test reports).
 pub fn address(name: &str) -> u32 {
@@ -592,10 +629,13 @@ pub fn address(name: &str) -> u32 {
         "__kmalloc_node" => __kmalloc_node as *const (),
         "__stack_chk_fail" => __stack_chk_fail as *const (),
         "_printk" => _printk as *const (),
+        "div_s64_rem" => div_s64_rem as *const (),
+        "fips_enabled" => (&raw const FIPS_ENABLED).cast(),
         "fortify_panic" => fortify_panic as *const (),
         "kernel_neon_begin" => kernel_neon_begin as *const (),
         "kernel_neon_end" => kernel_neon_end as *const (),
         "kfree" => k::kobold_kfree as *const (),
+        "kfree_sensitive" => kfree_sensitive as *const (),
         "kmalloc_caches" => (&raw const KMALLOC_CACHES).cast(),
         "kmalloc_large" => kmalloc_large as *const (),
         "kmalloc_large_node" => kmalloc_large_node as *const (),

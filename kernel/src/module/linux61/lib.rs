@@ -1,5 +1,6 @@
 //! The pure halves of 6.1's lib/ helpers that Kobold did not have:
-//! `strscpy` (lib/string.c) and `__do_div64` (arch/arm/lib/div64.S). The
+//! `strscpy` (lib/string.c), `__do_div64` (arch/arm/lib/div64.S) and
+//! `div_s64_rem` (lib/math/div64.c). The
 //! target glue (`kernel.rs`) does the memory accesses and the register ABI;
 //! what they compute is here, host-tested.
 
@@ -34,6 +35,26 @@ pub fn do_div64(n: u64, base: u32) -> Option<(u64, u32)> {
     Some((n / u64::from(base), (n % u64::from(base)) as u32))
 }
 
+/// `div_s64_rem(dividend, divisor, &rem)`: quotient truncated toward zero,
+/// the remainder with the dividend's sign (lib/math/div64.c, through
+/// `div_u64_rem` of the magnitudes); `None` for a zero divisor (then
+/// `__do_div64`'s `__div0` path: 0, remainder 0).
+pub fn div_s64_rem(dividend: i64, divisor: i32) -> Option<(i64, i32)> {
+    let (q, r) = do_div64(dividend.unsigned_abs(), divisor.unsigned_abs())?;
+    let q = q as i64;
+    let q = if (dividend < 0) != (divisor < 0) {
+        q.wrapping_neg()
+    } else {
+        q
+    };
+    let r = if dividend < 0 {
+        (r as i32).wrapping_neg()
+    } else {
+        r as i32
+    };
+    Some((q, r))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +79,20 @@ mod tests {
             Some((0x1234_5678_9abc, 0xdef0))
         );
         assert_eq!(do_div64(5, 0), None);
+    }
+
+    #[test]
+    fn div_s64_rem_truncates_toward_zero() {
+        assert_eq!(div_s64_rem(7, 2), Some((3, 1)));
+        assert_eq!(div_s64_rem(-7, 2), Some((-3, -1)));
+        assert_eq!(div_s64_rem(7, -2), Some((-3, 1)));
+        assert_eq!(div_s64_rem(-7, -2), Some((3, -1)));
+        assert_eq!(div_s64_rem(i64::MIN, -1), Some((i64::MIN, 0)));
+        assert_eq!(div_s64_rem(i64::MIN, i32::MIN), Some((1 << 32, 0)));
+        assert_eq!(
+            div_s64_rem(-1_000_000_000_007, 1_000),
+            Some((-1_000_000_000, -7))
+        );
+        assert_eq!(div_s64_rem(1, 0), None);
     }
 }

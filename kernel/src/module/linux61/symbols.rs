@@ -18,6 +18,8 @@ pub enum Kind {
     Data,
     /// `EXPORT_SYMBOL_GPL` of a function.
     GplFunc,
+    /// `EXPORT_SYMBOL_GPL` of an object.
+    GplData,
 }
 
 /// One export: its 6.1 name and kind.
@@ -41,6 +43,25 @@ const fn d(name: &'static str) -> Symbol {
     }
 }
 
+const fn gd(name: &'static str) -> Symbol {
+    Symbol {
+        name,
+        kind: Kind::GplData,
+    }
+}
+
+impl Kind {
+    /// A function (else an object).
+    pub const fn is_func(self) -> bool {
+        matches!(self, Kind::Func | Kind::GplFunc)
+    }
+
+    /// `EXPORT_SYMBOL_GPL`.
+    pub const fn is_gpl(self) -> bool {
+        matches!(self, Kind::GplFunc | Kind::GplData)
+    }
+}
+
 /// Every export of the runtime, sorted by name (bytewise).
 pub const SYMBOLS: &[Symbol] = &[
     f("__aeabi_idiv"),
@@ -59,10 +80,13 @@ pub const SYMBOLS: &[Symbol] = &[
     f("__kmalloc_node"),
     f("__stack_chk_fail"),
     f("_printk"),
+    f("div_s64_rem"),
+    gd("fips_enabled"),
     f("fortify_panic"),
     f("kernel_neon_begin"),
     f("kernel_neon_end"),
     f("kfree"),
+    f("kfree_sensitive"),
     d("kmalloc_caches"),
     f("kmalloc_large"),
     f("kmalloc_large_node"),
@@ -147,15 +171,20 @@ mod tests {
 
     #[test]
     fn kinds_as_6_1_exports_them() {
-        // Every one is EXPORT_SYMBOL in 6.1 (none is GPL-only).
-        assert!(SYMBOLS.iter().all(|s| s.kind != Kind::GplFunc));
+        // Every one is EXPORT_SYMBOL in 6.1 but fips_enabled
+        // (crypto/fips.c: EXPORT_SYMBOL_GPL).
+        let gpl: Vec<_> = SYMBOLS
+            .iter()
+            .filter(|s| s.kind.is_gpl())
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(gpl, ["fips_enabled"]);
         assert_eq!(find("kmalloc_caches").map(|s| s.kind), Some(Kind::Data));
         assert_eq!(find("kmalloc_trace").map(|s| s.kind), Some(Kind::Func));
-        assert!(
-            SYMBOLS
-                .iter()
-                .filter(|s| s.kind == Kind::Data)
-                .all(|s| s.name == "kmalloc_caches" || s.name.starts_with("param_ops_"))
-        );
+        assert!(SYMBOLS.iter().filter(|s| !s.kind.is_func()).all(|s| {
+            s.name == "kmalloc_caches"
+                || s.name == "fips_enabled"
+                || s.name.starts_with("param_ops_")
+        }));
     }
 }
