@@ -18,7 +18,7 @@
 //!    back at the next instruction with lr restored, sp rebalanced and ip
 //!    untouched;
 //! 5. `__do_div64` with its register ABI (r0:r1 / r4 in, r2:r3 and r1 out,
-//!    r4 and the other callee-saved registers preserved);
+//!    r0, r4 and the other callee-saved registers preserved);
 //! 6. `kernel_neon_begin` / `kernel_neon_end` around NEON instructions:
 //!    FPEXC.EN on between them, off after, `preempt_count` untouched (6.1's
 //!    `get_cpu()` without `CONFIG_PREEMPT_COUNT`);
@@ -76,11 +76,12 @@ core::arch::global_asm!(
     .size kobold_linux61_canary_probe, . - kobold_linux61_canary_probe
 
     @ (n: u64 in r0:r1, base r2, out r3): out = quotient lo, hi,
-    @ remainder, r4 and r6 after the call.
+    @ remainder, r4 and r6 after the call, r0 after the call.
     kobold_selftest_fn kobold_linux61_div64_probe
-    push {{r4, r5, r6, lr}}
+    push {{r4, r5, r6, r7, r8, lr}}
     mov r4, r2
     mov r5, r3
+    mov r7, r0
     ldr r6, =0x600dcafe
     bl __do_div64
     str r2, [r5]
@@ -88,7 +89,9 @@ core::arch::global_asm!(
     str r1, [r5, #8]
     str r4, [r5, #12]
     str r6, [r5, #16]
-    pop {{r4, r5, r6, pc}}
+    sub r0, r0, r7
+    str r0, [r5, #20]
+    pop {{r4, r5, r6, r7, r8, pc}}
     .ltorg
     .size kobold_linux61_div64_probe, . - kobold_linux61_div64_probe
 
@@ -117,7 +120,7 @@ core::arch::global_asm!(
 unsafe extern "C" {
     fn kobold_linux61_mcount_probe(mcount: u32) -> u32;
     fn kobold_linux61_canary_probe() -> u32;
-    fn kobold_linux61_div64_probe(n: u64, base: u32, out: *mut [u32; 5]);
+    fn kobold_linux61_div64_probe(n: u64, base: u32, out: *mut [u32; 6]);
     fn kobold_linux61_neon_probe(x: u32) -> u32;
     fn kobold_linux61_smashed(stack_chk_fail: u32);
 }
@@ -386,14 +389,15 @@ fn asm_entries(out: &mut dyn Write, v: &mut Verdict) {
         (0x1234_5678_9abc_def0, 0x1_0000),
         (u64::MAX, 7),
     ] {
-        let mut r = [0u32; 5];
+        let mut r = [0u32; 6];
         // SAFETY: the probe calls __do_div64 with its ABI and writes `r`.
         unsafe { kobold_linux61_div64_probe(n, base, &mut r) };
         let q = u64::from(r[0]) | u64::from(r[1]) << 32;
         all &= q == n / u64::from(base)
             && u64::from(r[2]) == n % u64::from(base)
             && r[3] == base
-            && r[4] == 0x600d_cafe;
+            && r[4] == 0x600d_cafe
+            && r[5] == 0;
     }
     v.check(all, "__do_div64");
     let _ = writeln!(

@@ -155,11 +155,12 @@ core::arch::global_asm!(
 
     @ __do_div64 (arch/arm/lib/div64.S): not AAPCS. In: r0:r1 the 64-bit
     @ dividend (low:high), r4 the 32-bit divisor. Out: r2:r3 the quotient,
-    @ r1 the remainder. r0 and ip may be clobbered; every other register
-    @ is preserved (asm/div64.h's do_div clobbers only "ip", "lr", "cc").
-    @ The Rust helper is an AAPCS call: it preserves r4-r11 itself.
+    @ r1 the remainder. Only ip (and lr, flags) change besides: 6.1's
+    @ asm/div64.h passes r0:r1 as "+r" and clobbers "ip", "lr", "cc";
+    @ r0 is kept anyway, for headers that declared it input-only. The
+    @ Rust helper is an AAPCS call: it preserves r4-r11 itself.
     kobold_linux61_entry __do_div64
-    push {{r4, lr}}
+    push {{r0, r4, r5, lr}}
     sub sp, sp, #16
     str lr, [sp, #12]
     mov r2, r4
@@ -169,7 +170,7 @@ core::arch::global_asm!(
     ldr r3, [sp, #4]
     ldr r1, [sp, #8]
     add sp, sp, #16
-    pop {{r4, pc}}
+    pop {{r0, r4, r5, pc}}
     .size __do_div64, . - __do_div64
 "#
 );
