@@ -81,6 +81,8 @@ pub extern "C" fn start_kernel(machine: u32, params_phys: u32) -> ! {
 
     // mm_init → mem_init: the `Memory:` line and the layout.
     mm::init::mem_init(layout, &img);
+    // The 6.1 personality's `current` (TPIDRURO), stack canary and VFP access.
+    crate::module::linux61::boot_init();
 
     // init_IRQ, time_init, local_irq_enable: the first interrupts.
     init_interrupts();

@@ -1692,6 +1692,57 @@ pub const CASES: &[Case] = &[
         timeout_s: 120,
         ..BASE
     },
+    // --- The Linux 6.1 personality's runtime (issue 11) ---
+    Case {
+        // current in TPIDRURO with a non-zero canary at +1592, the 6.1
+        // table complete, kzalloc through kmalloc_caches zeroed, 6.1's
+        // alignment, __gnu_mcount_nc and __do_div64 with their register
+        // ABIs, NEON between kernel_neon_begin/end, strscpy; no leak.
+        // Twice: the second run reuses the blocks the first freed dirty.
+        name: "selftest_linux61",
+        input: &["selftest linux61", "selftest linux61", "selftest linux61 nope", "poweroff"],
+        expect: &[
+            count("selftest linux61: PASS", 2),
+            regex(r"^linux61: current = init_task at 0xc[0-9a-f]{7} \(TPIDRURO ok\), canary at \+1592 set$"),
+            regex(r"^linux61: \d+ exports, 0 without an address$"),
+            regex(r"^linux61: kzalloc\(64\) via kmalloc_caches\[0\]\[6\] = 0xc[0-9a-f]{5}[048c]0: zeroed, 64-byte aligned$"),
+            line("linux61: __kmalloc zeroed and aligned: ok; kmalloc_large(20000) ok; kvmalloc_node(6 MB) ok (vmalloc)"),
+            regex(r"^linux61: kmalloc leak check: free pages \d+ -> \d+, VmallocUsed \d+ -> \d+, heap used \d+ -> \d+, areas \d+ -> \d+$"),
+            line("linux61: __gnu_mcount_nc: returned with lr restored, sp rebalanced, ip untouched"),
+            line("linux61: __do_div64: quotient r2:r3, remainder r1, r4 kept"),
+            line("linux61: kernel_neon_begin: FPEXC.EN 1, preempt_count 0x0; NEON 21+21 = 42; kernel_neon_end: FPEXC.EN 0"),
+            line("linux61: strscpy: -7 and 2"),
+            line("linux61: div_s64_rem(-7000000000007, 1000) = -7000000000 rem -7; fips_enabled = 0"),
+            line("linux61: kfree_sensitive: freed block zeroed"),
+            line("Usage: selftest linux61 [stackprot|fortify]").of("selftest linux61 nope"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
+        // __stack_chk_fail panics as 6.1's does, naming the corrupted
+        // function (%pB).
+        name: "linux61_stack_protector_panics",
+        input: &["selftest linux61 stackprot"],
+        expect: &[
+            regex(r"^Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: kobold_linux61_smashed\+0x[0-9a-f]+/0x[0-9a-f]+$"),
+        ],
+        exit: PANIC_EXIT,
+        ..BASE
+    },
+    Case {
+        // fortify_panic: 6.1's message, then BUG(): the oops names it.
+        name: "linux61_fortify_panic_bugs",
+        input: &["selftest linux61 fortify"],
+        expect: &[
+            line("detected buffer overflow in memcpy"),
+            regex(r"^Kernel BUG at \S*fortify_panic\S*\+0x[0-9a-f]+/0x[0-9a-f]+ \[verbose debug info unavailable\]$"),
+            line("Internal error: Oops - BUG: 0 [#1] ARM"),
+            FATAL_EXCEPTION,
+        ],
+        exit: PANIC_EXIT,
+        ..BASE
+    },
 ];
 
 /// The cases whose name contains `filter` (all of them for `None`).

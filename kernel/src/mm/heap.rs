@@ -376,6 +376,53 @@ pub fn kmalloc(size: usize, _gfp: Gfp) -> Option<NonNull<u8>> {
     }
 }
 
+/// The magic of a block from [`kmalloc_aligned`]; its low byte is the
+/// alignment's shift, which says where the block starts.
+const KMALLOC_MAGIC_ALIGNED: u32 = 0x6b6d_6100;
+/// Smallest and largest alignment shift [`kmalloc_aligned`] serves from a
+/// region (above: whole pages).
+const ALIGNED_SHIFTS: core::ops::RangeInclusive<u32> = 4..=PAGE_SHIFT;
+
+/// `kmalloc(size)` aligned to `align` (a power of two), as SLUB's caches
+/// are (Linux's `ARCH_KMALLOC_MINALIGN`, and the natural alignment of
+/// power-of-two sizes): a small block is taken `align` bytes early, with
+/// kmalloc's header just before the returned pointer saying how far back
+/// the block starts, so [`kfree`] frees it like any other. Above a page of
+/// alignment, or when the block would pass `KMALLOC_MAX_CACHE_SIZE`,
+/// whole pages (aligned to their size). `None` as [`kmalloc`]; `gfp` is
+/// read as [`kmalloc`] reads it (the heap is always lowmem).
+pub fn kmalloc_aligned(size: usize, align: usize, gfp: Gfp) -> Option<NonNull<u8>> {
+    if !align.is_power_of_two() {
+        return None;
+    }
+    if align <= HEADER {
+        return kmalloc(size, gfp);
+    }
+    if size == 0 {
+        return NonNull::new(ZERO_SIZE_PTR as *mut u8);
+    }
+    if fault_inject::should_fail(Site::Slab, size) {
+        return None;
+    }
+    let shift = align.trailing_zeros();
+    let total = size.checked_add(align)?;
+    if total > KMALLOC_MAX_CACHE_SIZE || !ALIGNED_SHIFTS.contains(&shift) {
+        return alloc_large(size, align.max(PAGE));
+    }
+    let layout = Layout::from_size_align(total, align).ok()?;
+    let block = HEAP.lock().alloc_small(layout)?;
+    // SAFETY: the block is `total` = `align` + `size` bytes, `align`-aligned
+    // (align >= 16): the header's 8 bytes end where the caller's begin.
+    unsafe {
+        let user = block.as_ptr().add(align);
+        user.cast::<u32>().sub(2).write(total as u32);
+        user.cast::<u32>()
+            .sub(1)
+            .write(KMALLOC_MAGIC_ALIGNED | shift);
+        NonNull::new(user)
+    }
+}
+
 /// Why `kfree` refused a pointer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KfreeError {
@@ -409,6 +456,70 @@ pub unsafe fn try_kfree(ptr: NonNull<u8>) -> Result<(), KfreeError> {
     if addr == ZERO_SIZE_PTR {
         return Ok(());
     }
+    // SAFETY: forwarded contract.
+    match unsafe { find_block(addr) }? {
+        Block::Small {
+            header,
+            start,
+            layout,
+            ..
+        } => {
+            // SAFETY: `find_block` checked the header lies in a live
+            // region; the magic marks the block freed from now on.
+            unsafe { (header as *mut u32).add(1).write(KMALLOC_FREED) };
+            // SAFETY: the header says kmalloc (or kmalloc_aligned) made the
+            // block at `start` with `layout`, in this region.
+            unsafe {
+                HEAP.lock()
+                    .dealloc_small(NonNull::new_unchecked(start as *mut u8), layout)
+            };
+            Ok(())
+        }
+        Block::Large { order } if free_large(ptr, order) => Ok(()),
+        Block::Large { .. } => Err(KfreeError::NotAllocated),
+    }
+}
+
+/// Linux's `ksize(ptr)`: the bytes usable at a kmalloc block (what was
+/// asked for a small block, whole pages for a large one); 0 for NULL,
+/// `ZERO_SIZE_PTR` or a pointer kmalloc did not return.
+///
+/// # Safety
+/// As [`kfree`], but nothing is freed: `ptr` is NULL or came from
+/// [`kmalloc`] / [`kmalloc_aligned`] and was not freed.
+pub unsafe fn ksize(ptr: *const u8) -> usize {
+    let addr = ptr as usize;
+    if addr <= ZERO_SIZE_PTR {
+        return 0;
+    }
+    // SAFETY: forwarded contract.
+    match unsafe { find_block(addr) } {
+        Ok(Block::Small { usable, .. }) => usable,
+        Ok(Block::Large { order }) => PAGE << order,
+        Err(_) => 0,
+    }
+}
+
+/// A live kmalloc block, as [`find_block`] found it.
+enum Block {
+    /// In a region: its header's address, where the block starts, its
+    /// layout, the bytes the caller asked for.
+    Small {
+        header: usize,
+        start: usize,
+        layout: Layout,
+        usable: usize,
+    },
+    /// Whole pages of this order.
+    Large { order: usize },
+}
+
+/// The kmalloc block at `addr`, after every check `kfree` makes.
+///
+/// # Safety
+/// `addr` is a pointer a caller hands to `kfree` (the checks catch common
+/// mistakes, not all: see [`kfree`]).
+unsafe fn find_block(addr: usize) -> Result<Block, KfreeError> {
     let pfn = pfn_of(addr);
     let base = pfn & !((1 << REGION_ORDER) - 1);
     let region = super::page_alloc::page_info(base).filter(|p| {
@@ -429,28 +540,38 @@ pub unsafe fn try_kfree(ptr: NonNull<u8>) -> Result<(), KfreeError> {
                 (block as *const u32).add(1).read(),
             )
         };
-        let layout = Layout::from_size_align(total as usize, HEADER)
-            .map_err(|_| KfreeError::NotAllocated)?;
-        if magic != KMALLOC_MAGIC
-            || !(HEADER + 1..=KMALLOC_MAX_CACHE_SIZE + HEADER).contains(&(total as usize))
-            || !addr.is_multiple_of(HEADER)
+        // A block of kmalloc_aligned starts `1 << shift` bytes before
+        // `addr` (its header still ends at `addr`).
+        let (start, align, max) = if magic == KMALLOC_MAGIC {
+            (block, HEADER, KMALLOC_MAX_CACHE_SIZE + HEADER)
+        } else if magic & !0xff == KMALLOC_MAGIC_ALIGNED && ALIGNED_SHIFTS.contains(&(magic & 0xff))
+        {
+            let align = 1usize << (magic & 0xff);
+            (addr.wrapping_sub(align), align, KMALLOC_MAX_CACHE_SIZE)
+        } else {
+            return Err(KfreeError::NotAllocated);
+        };
+        let layout =
+            Layout::from_size_align(total as usize, align).map_err(|_| KfreeError::NotAllocated)?;
+        if !(align + 1..=max).contains(&(total as usize))
+            || !addr.is_multiple_of(align)
+            || start & !(REGION_SIZE - 1) != addr & !(REGION_SIZE - 1)
+            || start & (REGION_SIZE - 1) < REGION_HEADER
         {
             return Err(KfreeError::NotAllocated);
         }
-        // SAFETY: as above; the magic marks the block freed from now on.
-        unsafe { (block as *mut u32).add(1).write(KMALLOC_FREED) };
-        // SAFETY: the header says kmalloc made this block with `layout`.
-        unsafe {
-            HEAP.lock()
-                .dealloc_small(NonNull::new_unchecked(block as *mut u8), layout)
-        };
-        return Ok(());
+        return Ok(Block::Small {
+            header: block,
+            start,
+            layout,
+            usable: total as usize - align,
+        });
     }
     let large = super::page_alloc::page_info(pfn).filter(|p| {
         addr.is_multiple_of(PAGE) && p.state() == PageState::Allocated && p.flags() & PG_HEAD != 0
     });
     match large {
-        Some(p) if free_large(ptr, p.order()) => Ok(()),
-        _ => Err(KfreeError::NotAllocated),
+        Some(p) => Ok(Block::Large { order: p.order() }),
+        None => Err(KfreeError::NotAllocated),
     }
 }

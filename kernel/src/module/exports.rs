@@ -127,7 +127,7 @@ impl Slots {
 /// or `max` bytes, whichever comes first, and unchanged while the returned
 /// slice lives (`'a` is the caller's to bound). A bad pointer from a module
 /// faults and oopses naming the module, as on Linux.
-unsafe fn c_str<'a>(addr: u32, max: usize) -> &'a [u8] {
+pub(crate) unsafe fn c_str<'a>(addr: u32, max: usize) -> &'a [u8] {
     let p = addr as *const u8;
     let mut n = 0;
     // SAFETY: the caller's contract: readable up to the NUL or `max`.
@@ -268,7 +268,7 @@ extern "C" fn kobold_kzalloc(size: usize, flags: u32) -> *mut u8 {
 ///
 /// `p` is null or a block from `kmalloc` not yet freed (C's contract, as
 /// Linux's).
-unsafe extern "C" fn kobold_kfree(p: *mut u8) {
+pub(crate) unsafe extern "C" fn kobold_kfree(p: *mut u8) {
     if let Some(p) = NonNull::new(p) {
         // SAFETY: this function's contract: `p` came from kmalloc.
         unsafe { mm::heap::kfree(p) };
@@ -593,7 +593,7 @@ unsafe extern "C" fn kobold_kallsyms_lookup_name(name: *const u8) -> u32 {
 /// The EHABI personality routines `.ARM.exidx` entries reference (R_ARM_NONE
 /// relocations): Linux exports empty ones (arch/arm/kernel/unwind.c), since
 /// the kernel never unwinds C++ exceptions.
-extern "C" fn kobold_unwind_cpp_pr() {}
+pub(crate) extern "C" fn kobold_unwind_cpp_pr() {}
 
 // ---- time: jiffies, sleeping, delays (Linux 3.18 kernel/time/time.c,
 // kernel/time/timer.c, kernel/time/jiffies.c, arch/arm/lib/delay.c) ----

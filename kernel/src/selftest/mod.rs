@@ -29,6 +29,7 @@ macro_rules! tests {
             "modbench" "" => modbench::run,
             "faultinject" " [MODULE]" => faultinject::run,
             "soak" " [N [SEED]]" => soak::run,
+            "linux61" " [stackprot|fortify]" => linux61::run,
         }
     };
 }
@@ -45,6 +46,8 @@ pub mod heap;
 pub mod highmem;
 #[cfg(target_arch = "arm")]
 mod kernel;
+#[cfg(target_arch = "arm")]
+pub mod linux61;
 #[cfg(target_arch = "arm")]
 pub mod modbench;
 #[cfg(target_arch = "arm")]
@@ -212,7 +215,7 @@ mod tests {
     fn usage_lists_every_registered_test_in_order() {
         assert_eq!(
             USAGE,
-            "selftest heap|highmem|vmalloc|modules|modcycle|modbench|faultinject [MODULE]|soak [N [SEED]]"
+            "selftest heap|highmem|vmalloc|modules|modcycle|modbench|faultinject [MODULE]|soak [N [SEED]]|linux61 [stackprot|fortify]"
         );
         let names: Vec<_> = TESTS.iter().map(|t| t.name).collect();
         assert_eq!(
@@ -225,7 +228,8 @@ mod tests {
                 "modcycle",
                 "modbench",
                 "faultinject",
-                "soak"
+                "soak",
+                "linux61"
             ]
         );
         assert_eq!(find("soak").map(|t| t.args), Some(" [N [SEED]]"));

@@ -74,6 +74,18 @@ extern "C" fn handle_exception(regs: &mut PtRegs, kind: u32) {
             // entry.S subtracted 4; a Thumb instruction is 2 bytes shorter.
             if regs.cpsr & PSR_T_BIT != 0 {
                 regs.pc += 2;
+            } else if is_bug(regs.pc) {
+                // Linux's bug_handler: report_bug's line for a BUG without
+                // file and line (Kobold keeps no __bug_table), then die.
+                crate::console::printk::bust_locks();
+                let mut at = crate::console::FixedBuf::<160>::default();
+                let _ = kallsyms::write_symbol(&mut at, kallsyms::kernel_table().as_ref(), regs.pc);
+                crate::printk!(
+                    crate::console::printk::Level::Crit,
+                    "Kernel BUG at {} [verbose debug info unavailable]",
+                    at.as_str()
+                );
+                die("Oops - BUG", 0, regs);
             }
             die("Oops - undefined instruction", 0, regs);
         }
@@ -101,6 +113,21 @@ extern "C" fn handle_exception(regs: &mut PtRegs, kind: u32) {
             die("Oops - unexpected exception", kind, regs)
         }
     }
+}
+
+/// Linux's `BUG_INSTR_VALUE` (arch/arm/include/asm/bug.h): the undefined
+/// instruction `BUG()` executes (Kobold's `fortify_panic` for 6.1 modules,
+/// and any 6.1 module's own `BUG()`).
+const BUG_INSTR: u32 = 0xe7f0_01f2;
+
+/// Whether the ARM instruction at `pc` is `BUG()`'s.
+fn is_bug(pc: u32) -> bool {
+    if !pc.is_multiple_of(4) {
+        return false;
+    }
+    // SAFETY: the undefined instruction was just fetched from `pc`, so its
+    // word is mapped and readable.
+    unsafe { core::ptr::read_volatile(pc as *const u32) == BUG_INSTR }
 }
 
 /// Linux's `__do_kernel_fault` for a fault nothing can fix up.

@@ -3,12 +3,30 @@
 //!
 //! Kobold's own module API is Linux 3.18's (the seed articles'); a module
 //! whose `vermagic` says 6.1 is linked against this personality's export
-//! table instead (`exports`), whose functions follow 6.1's semantics
+//! table instead (`exports()`), whose functions follow 6.1's semantics
 //! (6.1's GFP bits, `struct kernel_param` of 20 bytes, `struct module` of
 //! 576 bytes, `current` read from TPIDRURO, the per-task stack canary...).
 //! See `docs/linux-compat.md` for what is honoured and what is refused.
+//!
+//! The runtime's files: [`symbols`] (the table's names and kinds), [`gfp`]
+//! (6.1's GFP bits and their translation), [`slab`] (the kmalloc size
+//! classes and `kmalloc_caches`' shape), [`task`] (`current`'s layout and
+//! the canary), [`lib`] (`strscpy`, `do_div`), all host-tested; and the
+//! target glue, `kernel.rs` (the `task_struct` stand-in and TPIDRURO, the
+//! assembly entries, NEON, the kmalloc family) and `exports.rs` (the
+//! table).
+
+pub mod gfp;
+pub mod lib;
+pub mod slab;
+pub mod symbols;
+pub mod task;
 
 #[cfg(target_arch = "arm")]
 mod exports;
 #[cfg(target_arch = "arm")]
+pub mod kernel;
+#[cfg(target_arch = "arm")]
 pub use exports::exports;
+#[cfg(target_arch = "arm")]
+pub use kernel::boot_init;

@@ -1,0 +1,715 @@
+//! The 6.1 personality on the running kernel (target only): `current` and
+//! its stack canary, the assembly entries whose ABI is not C's
+//! (`__gnu_mcount_nc`, `__do_div64`, `__stack_chk_fail`), kernel-mode
+//! NEON, `fortify_panic`, and 6.1's kmalloc family. What they compute is
+//! host-tested in the sibling files (`task`, `gfp`, `slab`, `lib`).
+
+use super::{gfp, lib, slab, task};
+use crate::mm::{buddy::Gfp, heap, pgtable::Prot, vmalloc};
+use crate::sync;
+use crate::time::jiffies::{LINUX61_HZ, LINUX61_JIFFIES, msleep_ticks};
+use core::cell::UnsafeCell;
+use core::fmt::Write;
+
+// ---------------------------------------------------------------------------
+// current
+
+/// The `task_struct` stand-in of the one kernel thread (Linux's
+/// `init_task`): [`task::SIZE`] bytes, zero but for what `boot_init` sets.
+#[repr(C, align(64))]
+pub struct TaskStruct(UnsafeCell<[u32; task::SIZE / 4]>);
+
+// SAFETY: Kobold runs one thread on one CPU with interrupts masked: the
+// words are read and written (by modules and by this file) one access at a
+// time, never concurrently.
+unsafe impl Sync for TaskStruct {}
+
+/// `init_task`: what TPIDRURO points at.
+pub static INIT_TASK: TaskStruct = TaskStruct(UnsafeCell::new([0; task::SIZE / 4]));
+
+impl TaskStruct {
+    /// The stand-in's address (`current`).
+    pub fn addr(&self) -> u32 {
+        self.0.get() as u32
+    }
+
+    fn slot(&self, off: usize) -> *mut u32 {
+        debug_assert!(off.is_multiple_of(4) && off < task::SIZE);
+        self.0.get().cast::<u32>().wrapping_add(off / 4)
+    }
+
+    /// The word at offset `off` (one of `task`'s constants).
+    pub fn read(&self, off: usize) -> u32 {
+        // SAFETY: `off` is one of `task`'s offsets, within the static; a
+        // volatile read, since modules write the words behind Rust's back.
+        unsafe { self.slot(off).read_volatile() }
+    }
+
+    fn write(&self, off: usize, v: u32) {
+        // SAFETY: as in `read`; no reference to the words exists.
+        unsafe { self.slot(off).write_volatile(v) }
+    }
+}
+
+/// TPIDRURO, the user read-only thread ID register: `current` for 6.1
+/// modules (`CONFIG_CURRENT_POINTER_IN_TPIDRURO`).
+pub fn tpidruro() -> u32 {
+    let v: u32;
+    // SAFETY: reading TPIDRURO has no side effect.
+    unsafe {
+        core::arch::asm!("mrc p15, 0, {}, c13, c0, 3", out(reg) v, options(nomem, nostack, preserves_flags))
+    };
+    v
+}
+
+fn set_tpidruro(v: u32) {
+    // SAFETY: nothing else in Kobold uses TPIDRURO (no user space, no TLS;
+    // entry.S saves and restores only the general registers), so the value
+    // stays for as long as the kernel runs.
+    unsafe {
+        core::arch::asm!("mcr p15, 0, {}, c13, c0, 3", in(reg) v, options(nomem, nostack, preserves_flags))
+    };
+}
+
+/// Boot: `init_task`'s fields, its random canary (Linux's
+/// `boot_init_stack_canary`), `current` in TPIDRURO (Linux's
+/// `set_current(&init_task)` in head.S), and VFP/NEON access in CPACR
+/// (Linux's `vfp_init`; FPEXC.EN stays off until `kernel_neon_begin`).
+/// Called once from `start_kernel`, before any module can load.
+pub fn boot_init() {
+    let counter = crate::board::vexpress_a9::sysregs::counter_24mhz;
+    let mut samples = [0u32; 8];
+    samples[0] = counter();
+    let ns = crate::time::now_ns();
+    samples[1] = ns as u32;
+    samples[2] = (ns >> 32) as u32;
+    // Reads separated by spins whose length depends on the previous
+    // read: the host's scheduling of QEMU makes them jitter.
+    for i in 3..6 {
+        for _ in 0..(samples[i - 1] & 0xff) + 16 {
+            core::hint::spin_loop();
+        }
+        samples[i] = counter();
+    }
+    samples[6] = INIT_TASK.addr();
+    samples[7] = boot_init as *const () as u32;
+    INIT_TASK.write(task::STACK_CANARY, task::canary_from(&samples));
+    INIT_TASK.write(task::TI_CPU, 0);
+    INIT_TASK.write(task::PID, 0);
+    set_tpidruro(INIT_TASK.addr());
+    enable_vfp_access();
+}
+
+/// `__stack_chk_fail`, called by a module's epilogue whose canary changed,
+/// with the return address into that function in lr.
+///
+/// # Safety
+///
+/// Called only from `__stack_chk_fail`'s assembly entry, with the caller's
+/// return address.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn kobold_linux61_stack_chk_fail(ret: u32) -> ! {
+    let mut sym = crate::console::FixedBuf::<160>::default();
+    let table = crate::kallsyms::kernel_table();
+    if !crate::kallsyms::write_backtrace_symbol(&mut sym, table.as_ref(), ret, true)
+        .unwrap_or(false)
+    {
+        let _ = write!(sym, "{ret:#x}");
+    }
+    crate::panic::panic_exit(format_args!(
+        "stack-protector: Kernel stack is corrupted in: {}",
+        sym.as_str()
+    ))
+}
+
+// The entries whose register use is not C's. See each comment.
+core::arch::global_asm!(
+    r#"
+    .macro kobold_linux61_entry name
+    .section .text.\name, "ax", %progbits
+    .arm
+    .balign 4
+    .global \name
+    .type \name, %function
+\name:
+    .endm
+
+    @ __gnu_mcount_nc (arch/arm/kernel/entry-ftrace.S, DYNAMIC_FTRACE):
+    @ GCC's -pg call site is `push {{lr}}; bl __gnu_mcount_nc`, so on
+    @ entry lr is the return address into the traced function and [sp] is
+    @ that function's own lr. Return with lr restored and the pushed word
+    @ popped, touching no other register (not even ip), as Linux's does:
+    @ push the return address, reload lr from the caller's slot, and pop
+    @ both words into pc (`ldr pc` interworks: a Thumb caller returns to
+    @ Thumb).
+    kobold_linux61_entry __gnu_mcount_nc
+    push {{lr}}
+    ldr lr, [sp, #4]
+    ldr pc, [sp], #8
+    .size __gnu_mcount_nc, . - __gnu_mcount_nc
+
+    @ __stack_chk_fail: hand the return address (the corrupted function)
+    @ to Rust, which panics naming it (%pB).
+    kobold_linux61_entry __stack_chk_fail
+    mov r0, lr
+    b kobold_linux61_stack_chk_fail
+    .size __stack_chk_fail, . - __stack_chk_fail
+
+    @ __do_div64 (arch/arm/lib/div64.S): not AAPCS. In: r0:r1 the 64-bit
+    @ dividend (low:high), r4 the 32-bit divisor. Out: r2:r3 the quotient,
+    @ r1 the remainder. Only ip (and lr, flags) change besides: 6.1's
+    @ asm/div64.h passes r0:r1 as "+r" and clobbers "ip", "lr", "cc";
+    @ r0 is kept anyway, for headers that declared it input-only. The
+    @ Rust helper is an AAPCS call: it preserves r4-r11 itself.
+    kobold_linux61_entry __do_div64
+    push {{r0, r4, r5, lr}}
+    sub sp, sp, #16
+    str lr, [sp, #12]
+    mov r2, r4
+    mov r3, sp
+    bl kobold_linux61_do_div64
+    ldr r2, [sp]
+    ldr r3, [sp, #4]
+    ldr r1, [sp, #8]
+    add sp, sp, #16
+    pop {{r0, r4, r5, pc}}
+    .size __do_div64, . - __do_div64
+"#
+);
+
+unsafe extern "C" {
+    pub fn __gnu_mcount_nc();
+    pub fn __stack_chk_fail();
+    pub fn __do_div64();
+}
+
+/// `__do_div64`'s arithmetic, called from its entry with `out` pointing at
+/// four words: quotient low, high, remainder, and (in) the caller's lr.
+///
+/// # Safety
+///
+/// Called only from `__do_div64`'s assembly entry, with `out` its frame.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn kobold_linux61_do_div64(n: u64, base: u32, out: *mut u32) {
+    let (q, r) = match lib::do_div64(n, base) {
+        Some(qr) => qr,
+        None => {
+            // __div0 (arch/arm/kernel/traps.c), then div64.S's zeros.
+            // SAFETY: the entry stored lr in the fourth word.
+            let caller = unsafe { out.add(3).read() };
+            let mut sym = crate::console::FixedBuf::<160>::default();
+            let _ = crate::kallsyms::write_symbol(
+                &mut sym,
+                crate::kallsyms::kernel_table().as_ref(),
+                caller,
+            );
+            crate::pr_err!("Division by zero in kernel.");
+            crate::pr_err!("  called from {}", sym.as_str());
+            (0, 0)
+        }
+    };
+    // SAFETY: the entry's frame has room for the three results.
+    unsafe {
+        out.write(q as u32);
+        out.add(1).write((q >> 32) as u32);
+        out.add(2).write(r);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// fortify_panic and BUG()
+
+/// Linux's `BUG_INSTR_VALUE` (arch/arm/include/asm/bug.h): an undefined
+/// instruction the undefined-instruction handler reports as `kernel BUG`.
+pub const BUG_INSTR: u32 = 0xe7f0_01f2;
+
+/// Linux's `BUG()`: the BUG instruction, which oopses.
+fn bug() -> ! {
+    // SAFETY: an undefined instruction: the exception handler reports it
+    // as a BUG and panics; it never returns here.
+    unsafe { core::arch::asm!(".inst 0xe7f001f2", options(nomem, nostack)) };
+    crate::panic::halt()
+}
+
+/// `fortify_panic(name)` (lib/string_helpers.c): a fortified string
+/// function found an overflow.
+///
+/// # Safety
+///
+/// `name` is a C string (the function's name, from the module's rodata).
+unsafe extern "C" fn fortify_panic(name: *const u8) -> ! {
+    // SAFETY: this function's contract.
+    let name = unsafe { crate::module::exports::c_str(name as u32, 64) };
+    crate::pr_emerg!(
+        "detected buffer overflow in {}",
+        core::str::from_utf8(name).unwrap_or("?")
+    );
+    bug()
+}
+
+// ---------------------------------------------------------------------------
+// Kernel-mode NEON
+
+/// FPEXC.EN: VFP/NEON instructions execute (else they are undefined).
+pub const FPEXC_EN: u32 = 1 << 30;
+
+/// CPACR: full access to cp10 and cp11 (VFP and NEON), ASEDIS and D32DIS
+/// clear.
+fn enable_vfp_access() {
+    let mut cpacr: u32;
+    // SAFETY: CPACR only grants coprocessor access; the kernel itself
+    // never executes a VFP instruction (armv7a-none-eabi is soft-float).
+    unsafe {
+        core::arch::asm!("mrc p15, 0, {}, c1, c0, 2", out(reg) cpacr, options(nomem, nostack, preserves_flags));
+        cpacr = (cpacr | 0xf << 20) & !(3 << 30);
+        core::arch::asm!("mcr p15, 0, {}, c1, c0, 2", "isb", in(reg) cpacr, options(nomem, nostack, preserves_flags));
+    }
+}
+
+/// FPEXC (`vmrs r0, fpexc`, encoded: the kernel is built without VFP).
+pub fn fpexc() -> u32 {
+    let v: u32;
+    // SAFETY: reading FPEXC is allowed once CPACR grants cp10/cp11, which
+    // `boot_init` did before any module or test can run.
+    unsafe {
+        core::arch::asm!(".inst 0xeef80a10", out("r0") v, options(nomem, nostack, preserves_flags))
+    };
+    v
+}
+
+fn set_fpexc(v: u32) {
+    // SAFETY: `vmsr fpexc, r0`: as `fpexc`; enabling or disabling the unit
+    // changes nothing the kernel's own (soft-float) code depends on.
+    unsafe {
+        core::arch::asm!(".inst 0xeee80a10", in("r0") v, options(nomem, nostack, preserves_flags))
+    };
+}
+
+/// `kernel_neon_begin()` (arch/arm/vfp/vfpmodule.c of 6.1, as Debian's
+/// armmp image has it): `BUG_ON(in_interrupt())` (`preempt_count` read
+/// from `current`), `get_cpu()` (only a compiler barrier without
+/// `CONFIG_PREEMPT_COUNT`, which Debian's build lacks), then FPEXC.EN.
+/// Linux also saves the VFP state of the task that owned the unit; Kobold
+/// has no user tasks and its own code is soft-float (armv7a-none-eabi:
+/// no VFP instruction in the image but FPEXC's accesses here), so nothing
+/// else ever holds VFP/NEON registers, and with interrupts masked nothing
+/// runs between `begin` and `end` but the module.
+extern "C" fn kernel_neon_begin() {
+    if INIT_TASK.read(task::TI_PREEMPT_COUNT) & task::IRQ_COUNT_MASK != 0 {
+        bug();
+    }
+    set_fpexc(fpexc() | FPEXC_EN);
+}
+
+/// `kernel_neon_end()`: FPEXC.EN off (`put_cpu()`, a barrier).
+extern "C" fn kernel_neon_end() {
+    set_fpexc(fpexc() & !FPEXC_EN);
+}
+
+// ---------------------------------------------------------------------------
+// kmalloc
+
+/// A kmalloc cache (`struct kmem_cache`): opaque to modules, which only
+/// pass its address back to `kmalloc_trace`.
+#[repr(C)]
+pub struct KmemCache {
+    /// The object size (`kmalloc_size(index)`).
+    pub size: u32,
+    /// `enum kmalloc_cache_type`.
+    pub kind: u8,
+    /// The size class.
+    pub index: u8,
+}
+
+const fn caches() -> [[KmemCache; slab::PER_TYPE]; slab::NR_TYPES] {
+    let mut out = [const {
+        [const {
+            KmemCache {
+                size: 0,
+                kind: 0,
+                index: 0,
+            }
+        }; slab::PER_TYPE]
+    }; slab::NR_TYPES];
+    let mut t = 0;
+    while t < slab::NR_TYPES {
+        let mut i = 0;
+        while i < slab::PER_TYPE {
+            out[t][i] = KmemCache {
+                size: slab::class_size(i) as u32,
+                kind: t as u8,
+                index: i as u8,
+            };
+            i += 1;
+        }
+        t += 1;
+    }
+    out
+}
+
+/// The caches themselves (entries `create_kmalloc_caches` does not make
+/// exist here too, but no pointer to them is handed out).
+static CACHES: [[KmemCache; slab::PER_TYPE]; slab::NR_TYPES] = caches();
+
+/// `kmalloc_caches`: 6.1's array of cache pointers, NULL where 6.1 has no
+/// cache.
+#[repr(transparent)]
+pub struct CachePtrs(pub [[*const KmemCache; slab::PER_TYPE]; slab::NR_TYPES]);
+
+// SAFETY: read-only pointers to immutable statics.
+unsafe impl Sync for CachePtrs {}
+
+const fn cache_ptrs(c: &'static [[KmemCache; slab::PER_TYPE]; slab::NR_TYPES]) -> CachePtrs {
+    let mut out = [[core::ptr::null(); slab::PER_TYPE]; slab::NR_TYPES];
+    let mut t = 0;
+    while t < slab::NR_TYPES {
+        let mut i = 0;
+        while i < slab::PER_TYPE {
+            if slab::has_cache(i) {
+                out[t][i] = &c[t][i];
+            }
+            i += 1;
+        }
+        t += 1;
+    }
+    CachePtrs(out)
+}
+
+/// The exported `kmalloc_caches`.
+pub static KMALLOC_CACHES: CachePtrs = cache_ptrs(&CACHES);
+
+/// The cache at `s`, if it is one of `kmalloc_caches`' (a module passing
+/// anything else gets NULL and a message, not a fault).
+fn cache_at(s: *const KmemCache) -> Option<&'static KmemCache> {
+    CACHES
+        .iter()
+        .flatten()
+        .find(|c| core::ptr::eq(*c, s) && slab::has_cache(c.index as usize))
+}
+
+/// 6.1's `kmalloc_fix_flags`: the bits kmalloc must not get are dropped,
+/// with its warning.
+fn fix_flags(flags: u32) -> u32 {
+    let bad = flags & gfp::SLAB_BUG_MASK;
+    if bad != 0 {
+        crate::pr_warn!(
+            "Unexpected gfp: {bad:#x}. Fixing up to gfp: {:#x}. Fix your code!",
+            flags & !gfp::SLAB_BUG_MASK
+        );
+    }
+    flags & !gfp::SLAB_BUG_MASK
+}
+
+/// Every 6.1 kmalloc entry ends here: `size` bytes aligned as 6.1
+/// guarantees ([`slab::align_for`], whole pages above
+/// `KMALLOC_MAX_CACHE_SIZE`), zeroed for `__GFP_ZERO`; NULL (with SLUB's
+/// or the page allocator's warning unless `__GFP_NOWARN`) when there is
+/// no memory; `ZERO_SIZE_PTR` for 0.
+fn alloc(size: usize, flags: u32, align: usize) -> *mut u8 {
+    let flags = fix_flags(flags);
+    if size == 0 {
+        return heap::ZERO_SIZE_PTR as *mut u8;
+    }
+    let Some(p) = heap::kmalloc_aligned(size, align, gfp::to_kobold(flags)) else {
+        if gfp::warns(flags) {
+            if size > slab::MAX_CACHE_SIZE {
+                crate::pr_warn!(
+                    "kmalloc_large: page allocation failure: {size} bytes, mode:{flags:#x}"
+                );
+            } else {
+                crate::pr_warn!("SLUB: Unable to allocate memory on node -1, gfp={flags:#x}");
+            }
+        }
+        return core::ptr::null_mut();
+    };
+    if gfp::wants_zero(flags) {
+        // SAFETY: a fresh block of at least `size` bytes.
+        unsafe { core::ptr::write_bytes(p.as_ptr(), 0, size) };
+    }
+    p.as_ptr()
+}
+
+/// `__kmalloc(size, flags)`.
+extern "C" fn __kmalloc(size: usize, flags: u32) -> *mut u8 {
+    alloc(size, flags, slab::align_for(size))
+}
+
+/// `__kmalloc_node(size, flags, node)`: one node.
+extern "C" fn __kmalloc_node(size: usize, flags: u32, _node: i32) -> *mut u8 {
+    __kmalloc(size, flags)
+}
+
+/// `kmalloc_trace(s, flags, size)`: from the cache a module read out of
+/// `kmalloc_caches` (inline `kmalloc` with a constant size).
+extern "C" fn kmalloc_trace(s: *const KmemCache, flags: u32, size: usize) -> *mut u8 {
+    match cache_at(s) {
+        Some(c) => alloc(
+            size.min(c.size as usize),
+            flags,
+            slab::align_for(c.size as usize),
+        ),
+        None => {
+            crate::pr_err!("kmalloc_trace: {:#010x} is not a kmalloc cache", s as u32);
+            core::ptr::null_mut()
+        }
+    }
+}
+
+/// `kmalloc_node_trace(s, flags, node, size)`.
+extern "C" fn kmalloc_node_trace(
+    s: *const KmemCache,
+    flags: u32,
+    _node: i32,
+    size: usize,
+) -> *mut u8 {
+    kmalloc_trace(s, flags, size)
+}
+
+/// `kmalloc_large(size, flags)`: whole pages (inline `kmalloc` of a
+/// constant size above `KMALLOC_MAX_CACHE_SIZE`).
+extern "C" fn kmalloc_large(size: usize, flags: u32) -> *mut u8 {
+    alloc(size, flags, kobold_layout::PAGE_SIZE as usize)
+}
+
+/// `kmalloc_large_node(size, flags, node)`.
+extern "C" fn kmalloc_large_node(size: usize, flags: u32, _node: i32) -> *mut u8 {
+    kmalloc_large(size, flags)
+}
+
+/// `kvmalloc_node(size, flags, node)` (mm/util.c): kmalloc first (quietly
+/// and without retrying above a page), then vmalloc, unless the flags are
+/// not GFP_KERNEL-compatible (then kmalloc only), as 6.1.
+extern "C" fn kvmalloc_node(size: usize, flags: u32, _node: i32) -> *mut u8 {
+    if flags & gfp::GFP_KERNEL != gfp::GFP_KERNEL {
+        return __kmalloc(size, flags);
+    }
+    let page = kobold_layout::PAGE_SIZE as usize;
+    let mut kflags = flags;
+    if size > page {
+        kflags |= gfp::NOWARN;
+        if kflags & gfp::RETRY_MAYFAIL == 0 {
+            kflags |= gfp::NORETRY;
+        }
+        kflags &= !gfp::NOFAIL;
+    }
+    let p = __kmalloc(size, kflags);
+    if !p.is_null() || size <= page {
+        return p;
+    }
+    let Ok(size32) = u32::try_from(size) else {
+        return core::ptr::null_mut();
+    };
+    if size32 > i32::MAX as u32 {
+        return core::ptr::null_mut();
+    }
+    let g = gfp::to_kobold(flags).union(Gfp::HIGHMEM);
+    vmalloc::vmalloc_node_range(
+        size32,
+        1,
+        vmalloc::Window::Vmalloc,
+        g,
+        Prot::KERNEL_RW,
+        kvmalloc_node as *const () as u32,
+    )
+    .map_or(core::ptr::null_mut(), |a| a as *mut u8)
+}
+
+/// `kvfree(p)`: vfree for a vmalloc area, kfree otherwise.
+///
+/// # Safety
+///
+/// `p` is NULL or from kmalloc/kvmalloc/vmalloc, not yet freed.
+unsafe extern "C" fn kvfree(p: *mut u8) {
+    if vmalloc::vfree(p as u32).is_err() {
+        // SAFETY: this function's contract: not a vmalloc area, so kmalloc's
+        // (or NULL).
+        unsafe { crate::module::exports::kobold_kfree(p) };
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Strings
+
+/// `strscpy(dest, src, count)` (lib/string.c).
+///
+/// # Safety
+///
+/// `src` is readable up to its NUL or `count` bytes, `dest` writable for
+/// `count` bytes (C's contract).
+unsafe extern "C" fn strscpy(dest: *mut u8, src: *const u8, count: usize) -> isize {
+    let probe = if count > i32::MAX as usize { 0 } else { count };
+    // SAFETY: this function's contract: readable up to NUL or `count`.
+    let s = unsafe { crate::module::exports::c_str(src as u32, probe) };
+    let (copy, ret) = lib::strscpy_plan(s, count);
+    if let Some(n) = copy {
+        // SAFETY: `n < count`: the bytes and the NUL fit in `dest`.
+        unsafe {
+            core::ptr::copy(s.as_ptr(), dest, n);
+            dest.add(n).write(0);
+        }
+    }
+    ret
+}
+
+/// `kfree_sensitive(p)` (mm/slab_common.c): zero the block (`ksize` bytes,
+/// `memzero_explicit`: volatile writes the compiler cannot drop), then
+/// `kfree`.
+///
+/// # Safety
+///
+/// `p` is NULL or a kmalloc block not yet freed (C's contract).
+unsafe extern "C" fn kfree_sensitive(p: *mut u8) {
+    // SAFETY: this function's contract.
+    let ks = unsafe { heap::ksize(p) };
+    for i in 0..ks {
+        // SAFETY: within the block's `ks` bytes.
+        unsafe { p.add(i).write_volatile(0) };
+    }
+    // SAFETY: this function's contract.
+    unsafe { crate::module::exports::kobold_kfree(p) };
+}
+
+/// `div_s64_rem(dividend, divisor, &remainder)` (lib/math/div64.c).
+///
+/// # Safety
+///
+/// `remainder` is writable (C's contract).
+unsafe extern "C" fn div_s64_rem(dividend: i64, divisor: i32, remainder: *mut i32) -> i64 {
+    let (q, r) = lib::div_s64_rem(dividend, divisor).unwrap_or_else(|| {
+        crate::pr_err!("Division by zero in kernel.");
+        (0, 0)
+    });
+    // SAFETY: this function's contract.
+    unsafe { remainder.write(r) };
+    q
+}
+
+/// 6.1's `get_jiffies_64()`: the 250 Hz count (HZ of Debian's armmp).
+extern "C" fn linux61_get_jiffies_64() -> u64 {
+    LINUX61_JIFFIES.get_64()
+}
+
+/// 6.1's `msleep(msecs)`: `msecs_to_jiffies(msecs) + 1` ticks of the 250 Hz
+/// count, waited for as Kobold's own `msleep` waits (a `wfi` loop: there is
+/// no other task to run).
+extern "C" fn linux61_msleep(msecs: u32) {
+    crate::time::msleep(
+        &LINUX61_JIFFIES,
+        LINUX61_HZ,
+        msleep_ticks(msecs, LINUX61_HZ),
+    );
+}
+
+/// 6.1's `msleep_interruptible`: as `msleep`; no signal can end it early, so
+/// the time left is always 0.
+extern "C" fn linux61_msleep_interruptible(msecs: u32) -> u32 {
+    linux61_msleep(msecs);
+    0
+}
+
+/// `fips_enabled` (crypto/fips.c, `fips=` on the command line): Kobold
+/// never runs in FIPS mode.
+pub static FIPS_ENABLED: i32 = 0;
+
+/// The address behind each name of [`super::symbols::SYMBOLS`] (0 for a
+/// name without one, which the `linux61` self-test reports).
+pub fn address(name: &str) -> u32 {
+    use crate::module::exports as k;
+    unsafe extern "C" {
+        fn _printk();
+        fn snprintf();
+        fn sprintf();
+        fn memcpy();
+        fn memmove();
+        fn memset();
+        fn memcmp();
+        fn strlen();
+        fn strnlen();
+        fn strcmp();
+        fn strncmp();
+        fn strcpy();
+        fn strncpy();
+        fn strchr();
+        fn __aeabi_uidiv();
+        fn __aeabi_uidivmod();
+        fn __aeabi_idiv();
+        fn __aeabi_idivmod();
+        fn __aeabi_llsl();
+        fn __aeabi_llsr();
+        fn __aeabi_lasr();
+    }
+    let f: *const () = match name {
+        "__aeabi_idiv" => __aeabi_idiv as *const (),
+        "__aeabi_idivmod" => __aeabi_idivmod as *const (),
+        "__aeabi_lasr" => __aeabi_lasr as *const (),
+        "__aeabi_llsl" => __aeabi_llsl as *const (),
+        "__aeabi_llsr" => __aeabi_llsr as *const (),
+        "__aeabi_uidiv" => __aeabi_uidiv as *const (),
+        "__aeabi_uidivmod" => __aeabi_uidivmod as *const (),
+        "__aeabi_unwind_cpp_pr0" | "__aeabi_unwind_cpp_pr1" | "__aeabi_unwind_cpp_pr2" => {
+            k::kobold_unwind_cpp_pr as *const ()
+        }
+        "__do_div64" => __do_div64 as *const (),
+        "__list_add_valid" => sync::list_debug::list_add_valid as *const (),
+        "__list_del_entry_valid" => sync::list_debug::list_del_entry_valid as *const (),
+        "__mutex_init" => sync::mutex::mutex_init as *const (),
+        "_raw_spin_lock" => sync::spinlock::raw_spin_lock as *const (),
+        "_raw_spin_lock_irq" => sync::spinlock::raw_spin_lock_irq as *const (),
+        "_raw_spin_lock_irqsave" => sync::spinlock::raw_spin_lock_irqsave as *const (),
+        "_raw_spin_trylock" => sync::spinlock::raw_spin_trylock as *const (),
+        "_raw_spin_unlock_irqrestore" => sync::spinlock::raw_spin_unlock_irqrestore as *const (),
+        "get_jiffies_64" => linux61_get_jiffies_64 as *const (),
+        "jiffies" | "jiffies_64" => LINUX61_JIFFIES.as_ptr().cast(),
+        "msleep" => linux61_msleep as *const (),
+        "msleep_interruptible" => linux61_msleep_interruptible as *const (),
+        "mutex_is_locked" => sync::mutex::mutex_is_locked as *const (),
+        "mutex_lock" => sync::mutex::mutex_lock as *const (),
+        "mutex_lock_interruptible" => sync::mutex::mutex_lock_interruptible as *const (),
+        "mutex_trylock" => sync::mutex::mutex_trylock as *const (),
+        "mutex_unlock" => sync::mutex::mutex_unlock as *const (),
+        "__gnu_mcount_nc" => __gnu_mcount_nc as *const (),
+        "__kmalloc" => __kmalloc as *const (),
+        "__kmalloc_node" => __kmalloc_node as *const (),
+        "__stack_chk_fail" => __stack_chk_fail as *const (),
+        "_printk" => _printk as *const (),
+        "div_s64_rem" => div_s64_rem as *const (),
+        "fips_enabled" => (&raw const FIPS_ENABLED).cast(),
+        "fortify_panic" => fortify_panic as *const (),
+        "kernel_neon_begin" => kernel_neon_begin as *const (),
+        "kernel_neon_end" => kernel_neon_end as *const (),
+        "kfree" => k::kobold_kfree as *const (),
+        "kfree_sensitive" => kfree_sensitive as *const (),
+        "kmalloc_caches" => (&raw const KMALLOC_CACHES).cast(),
+        "kmalloc_large" => kmalloc_large as *const (),
+        "kmalloc_large_node" => kmalloc_large_node as *const (),
+        "kmalloc_node_trace" => kmalloc_node_trace as *const (),
+        "kmalloc_trace" => kmalloc_trace as *const (),
+        "kvfree" => kvfree as *const (),
+        "kvmalloc_node" => kvmalloc_node as *const (),
+        "memcmp" => memcmp as *const (),
+        "memcpy" => memcpy as *const (),
+        "memmove" => memmove as *const (),
+        "memset" => memset as *const (),
+        "param_ops_bool" => (&raw const k::param_ops_bool).cast(),
+        "param_ops_byte" => (&raw const k::param_ops_byte).cast(),
+        "param_ops_charp" => (&raw const k::param_ops_charp).cast(),
+        "param_ops_int" => (&raw const k::param_ops_int).cast(),
+        "param_ops_long" => (&raw const k::param_ops_long).cast(),
+        "param_ops_short" => (&raw const k::param_ops_short).cast(),
+        "param_ops_uint" => (&raw const k::param_ops_uint).cast(),
+        "param_ops_ulong" => (&raw const k::param_ops_ulong).cast(),
+        "param_ops_ushort" => (&raw const k::param_ops_ushort).cast(),
+        "snprintf" => snprintf as *const (),
+        "sprintf" => sprintf as *const (),
+        "strchr" => strchr as *const (),
+        "strcmp" => strcmp as *const (),
+        "strcpy" => strcpy as *const (),
+        "strlen" => strlen as *const (),
+        "strncmp" => strncmp as *const (),
+        "strncpy" => strncpy as *const (),
+        "strnlen" => strnlen as *const (),
+        "strscpy" => strscpy as *const (),
+        _ => core::ptr::null(),
+    };
+    f as u32
+}

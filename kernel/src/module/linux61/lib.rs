@@ -1,0 +1,98 @@
+//! The pure halves of 6.1's lib/ helpers that Kobold did not have:
+//! `strscpy` (lib/string.c), `__do_div64` (arch/arm/lib/div64.S) and
+//! `div_s64_rem` (lib/math/div64.c). The
+//! target glue (`kernel.rs`) does the memory accesses and the register ABI;
+//! what they compute is here, host-tested.
+
+/// `-E2BIG`, what `strscpy` returns when it truncates.
+pub const E2BIG: isize = -7;
+
+/// `strscpy(dest, src, count)`'s plan, given `src`'s bytes up to its NUL
+/// or `count` bytes (whichever comes first): how many bytes to copy before
+/// the NUL (`None`: write nothing), and the return value: the length
+/// copied, or `-E2BIG` when `count` is 0 or the string did not fit (then
+/// `count - 1` bytes and a NUL are written, as 6.1 does). A `count`
+/// above `INT_MAX` is refused as 6.1 does (`WARN_ON_ONCE`, `-E2BIG`).
+pub fn strscpy_plan(src: &[u8], count: usize) -> (Option<usize>, isize) {
+    if count == 0 || count > i32::MAX as usize {
+        return (None, E2BIG);
+    }
+    if src.len() < count {
+        (Some(src.len()), src.len() as isize)
+    } else {
+        (Some(count - 1), E2BIG)
+    }
+}
+
+/// `do_div(n, base)` as `__do_div64` computes it: the 64-bit quotient and
+/// the 32-bit remainder; `None` for a zero divisor (div64.S then calls
+/// `__div0`, which prints `Division by zero in kernel.`, and returns 0
+/// and remainder 0).
+pub fn do_div64(n: u64, base: u32) -> Option<(u64, u32)> {
+    if base == 0 {
+        return None;
+    }
+    Some((n / u64::from(base), (n % u64::from(base)) as u32))
+}
+
+/// `div_s64_rem(dividend, divisor, &rem)`: quotient truncated toward zero,
+/// the remainder with the dividend's sign (lib/math/div64.c, through
+/// `div_u64_rem` of the magnitudes); `None` for a zero divisor (then
+/// `__do_div64`'s `__div0` path: 0, remainder 0).
+pub fn div_s64_rem(dividend: i64, divisor: i32) -> Option<(i64, i32)> {
+    let (q, r) = do_div64(dividend.unsigned_abs(), divisor.unsigned_abs())?;
+    let q = q as i64;
+    let q = if (dividend < 0) != (divisor < 0) {
+        q.wrapping_neg()
+    } else {
+        q
+    };
+    let r = if dividend < 0 {
+        (r as i32).wrapping_neg()
+    } else {
+        r as i32
+    };
+    Some((q, r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strscpy_as_lib_string() {
+        assert_eq!(strscpy_plan(b"abc", 8), (Some(3), 3));
+        assert_eq!(strscpy_plan(b"abc", 4), (Some(3), 3));
+        // The reader stops at `count`: "abcd..." with count 4.
+        assert_eq!(strscpy_plan(b"abcd", 4), (Some(3), E2BIG));
+        assert_eq!(strscpy_plan(b"", 1), (Some(0), 0));
+        assert_eq!(strscpy_plan(b"", 0), (None, E2BIG));
+        assert_eq!(strscpy_plan(b"a", 1 << 31), (None, E2BIG));
+    }
+
+    #[test]
+    fn div64_as_do_div() {
+        assert_eq!(do_div64(10, 3), Some((3, 1)));
+        assert_eq!(do_div64(u64::MAX, 1), Some((u64::MAX, 0)));
+        assert_eq!(
+            do_div64(0x1234_5678_9abc_def0, 0x1_0000),
+            Some((0x1234_5678_9abc, 0xdef0))
+        );
+        assert_eq!(do_div64(5, 0), None);
+    }
+
+    #[test]
+    fn div_s64_rem_truncates_toward_zero() {
+        assert_eq!(div_s64_rem(7, 2), Some((3, 1)));
+        assert_eq!(div_s64_rem(-7, 2), Some((-3, -1)));
+        assert_eq!(div_s64_rem(7, -2), Some((-3, 1)));
+        assert_eq!(div_s64_rem(-7, -2), Some((3, -1)));
+        assert_eq!(div_s64_rem(i64::MIN, -1), Some((i64::MIN, 0)));
+        assert_eq!(div_s64_rem(i64::MIN, i32::MIN), Some((1 << 32, 0)));
+        assert_eq!(
+            div_s64_rem(-1_000_000_000_007, 1_000),
+            Some((-1_000_000_000, -7))
+        );
+        assert_eq!(div_s64_rem(1, 0), None);
+    }
+}
