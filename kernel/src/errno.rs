@@ -30,6 +30,7 @@ impl Errno {
     pub const ENOSPC: Errno = Errno(28);
     pub const ERANGE: Errno = Errno(34);
     pub const ENOSYS: Errno = Errno(38);
+    pub const EBADMSG: Errno = Errno(74);
 
     /// The symbolic name, e.g. `"EINVAL"`.
     pub fn name(self) -> &'static str {
@@ -51,6 +52,7 @@ impl Errno {
             28 => "ENOSPC",
             34 => "ERANGE",
             38 => "ENOSYS",
+            74 => "EBADMSG",
             _ => "E?",
         }
     }
@@ -75,6 +77,7 @@ impl Errno {
             28 => "No space left on device",
             34 => "Numerical result out of range",
             38 => "Function not implemented",
+            74 => "Bad message",
             _ => "Unknown error",
         }
     }

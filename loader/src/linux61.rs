@@ -193,12 +193,15 @@ pub fn detect<'a>(m: &Module<'a>) -> Result<Abi, AbiError<'a>> {
 /// Where `.gnu.linkonce.this_module` was placed: the offset of the
 /// `struct module` in the core image, if the module has one of 6.1's size
 /// in writable core data (where Linux's `layout_sections` puts it: it is
-/// `SHF_WRITE | SHF_ALLOC`).
+/// `SHF_WRITE | SHF_ALLOC`), 4-byte aligned.
 pub fn this_module_offset(m: &Module<'_>, l: &ModuleLayout) -> Option<u32> {
     let s = m.section_by_name(THIS_MODULE_SECTION)?;
     let p = l.placements.get(s.index as usize).copied().flatten()?;
-    (p.region == Region::Core && p.group == Group::Data && p.size == this_module::SIZE)
-        .then_some(p.offset)
+    (p.region == Region::Core
+        && p.group == Group::Data
+        && p.size == this_module::SIZE
+        && p.offset.is_multiple_of(4))
+    .then_some(p.offset)
 }
 
 fn put(image: &mut [u8], at: u32, bytes: &[u8]) -> Option<()> {

@@ -15,8 +15,8 @@
 use super::exports::KernelBackend;
 use super::sysfs::SectionAddr;
 use super::{
-    Backend, KernelSymbol, MODULE_ADDR_MAX, MODULE_ADDR_MIN, MODULES, ModName, ModuleMem, Modules,
-    Perm, State, load_verbose, unload,
+    Abi, Backend, KernelSymbol, LoadFlags, MODULE_ADDR_MAX, MODULE_ADDR_MIN, MODULES, ModName,
+    ModuleMem, Modules, Perm, State, load_flags, unload,
 };
 use crate::errno::Errno;
 use core::fmt;
@@ -171,8 +171,12 @@ impl Backend for DebugBackend {
         // SAFETY: the caller's contract, passed on unchanged.
         unsafe { self.0.call_exit(addr) }
     }
-    fn kernel_symbol(&self, name: &str) -> Option<KernelSymbol> {
-        self.0.kernel_symbol(name)
+    fn kernel_symbol(&self, abi: Abi, name: &str) -> Option<KernelSymbol> {
+        self.0.kernel_symbol(abi, name)
+    }
+    unsafe fn write_module_word(&mut self, addr: u32, value: u32) {
+        // SAFETY: the caller's contract, passed on unchanged.
+        unsafe { self.0.write_module_word(addr, value) }
     }
     fn alloc_string(&mut self, s: &str) -> Result<u32, Errno> {
         self.0.alloc_string(s)
@@ -199,13 +203,27 @@ pub fn insmod_verbose(
     args: &[&str],
     verbose: bool,
 ) -> Result<ModName, Errno> {
-    let r = load_verbose(
+    let flags = LoadFlags {
+        verbose,
+        force: false,
+    };
+    insmod_flags(path, bytes, args, flags)
+}
+
+/// `insmod [-v] [-f]`: [`insmod`] with all of its options.
+pub fn insmod_flags(
+    path: &str,
+    bytes: &[u8],
+    args: &[&str],
+    flags: LoadFlags,
+) -> Result<ModName, Errno> {
+    let r = load_flags(
         &MODULES,
         &mut DebugBackend(KernelBackend),
         path,
         bytes,
         args,
-        verbose,
+        flags,
     );
     let mods = MODULES.lock();
     publish_bounds(&mods);

@@ -4,7 +4,9 @@
 //! `insmod -v` is Kobold's own (busybox's insmod has no options): it logs
 //! every step of the load at `pr_info` level — each section placed, each
 //! undefined symbol resolved, each relocation applied with S, A, P and the
-//! word before and after (the loader's `trace` events).
+//! word before and after (the loader's `trace` events). `insmod -f` is
+//! modprobe's `--force` (`MODULE_INIT_IGNORE_VERMAGIC`): a module whose
+//! `version magic` is refused loads anyway and taints the kernel ('F').
 
 use super::{InsmodError, Platform, Shell};
 use crate::errno::Errno;
@@ -27,14 +29,22 @@ pub fn cmd_insmod(
     out: &mut dyn Write,
     p: &mut dyn Platform,
 ) -> fmt::Result {
-    let (verbose, args) = match args.split_first() {
-        Some((&"-v", rest)) => (true, rest),
-        _ => (false, args),
-    };
+    // `-v`, `-f`, `-vf` / `-fv`, in any order, before the file.
+    let mut flags = crate::module::LoadFlags::default();
+    let mut args = args;
+    while let Some((opt, rest)) = args.split_first() {
+        match *opt {
+            "-v" => flags.verbose = true,
+            "-f" => flags.force = true,
+            "-vf" | "-fv" => (flags.verbose, flags.force) = (true, true),
+            _ => break,
+        }
+        args = rest;
+    }
     let Some((&path, params)) = args.split_first() else {
         return writeln!(out, "Usage: insmod [-v] FILE [SYMBOL=VALUE]...");
     };
-    match p.insmod(path, params, verbose) {
+    match p.insmod(path, params, flags) {
         Ok(_) => Ok(()),
         Err(InsmodError::Open(e)) => writeln!(out, "insmod: can't open '{path}': {e}"),
         Err(InsmodError::Insert(e)) => {
