@@ -238,8 +238,26 @@ pub fn rmmod(name: &str) -> Result<(), Errno> {
     r
 }
 
-/// Writes `/sys/module/...` file `path`.
+/// Where the kernel lists the names of each ABI's export table, one per
+/// line (`EXPORTS_DIR` + `kobold-3.18` / `linux-6.1`): Linux's
+/// `Module.symvers` read from the running kernel, so that `cargo xtask
+/// linux-modules` learns what the built kernel exports instead of keeping a
+/// copy of the list.
+pub const EXPORTS_DIR: &str = "/sys/kernel/kobold/exports/";
+
+/// Writes `/sys/module/...` file `path` (and [`EXPORTS_DIR`]'s files).
 pub fn sysfs_read(path: &str, out: &mut dyn fmt::Write) -> Result<(), Errno> {
+    if let Some(abi) = path.strip_prefix(EXPORTS_DIR) {
+        let table = match abi {
+            "kobold-3.18" => super::exports::exports(),
+            "linux-6.1" => super::linux61::exports(),
+            _ => return Err(Errno::ENOENT),
+        };
+        return table
+            .iter()
+            .try_for_each(|e| writeln!(out, "{}", e.name))
+            .map_err(|_| Errno::EIO);
+    }
     let charp = |addr: u32, out: &mut dyn fmt::Write| -> fmt::Result {
         // SAFETY: `sysfs::read` passes only addresses in the module's
         // `strings`: `alloc_string` copies (NUL-terminated kmalloc blocks)
