@@ -1496,9 +1496,13 @@ pub const CASES: &[Case] = &[
             "cat /sys/module/tuner_types/taint",
             "rmmod tuner_types",
             "cat /proc/modules",
+            "modinfo /debian/tuner-types.ko",
             "poweroff",
         ],
         expect: &[
+            regex(r"^vermagic: +6\.1\.\S+ SMP mod_unload modversions ARMv7 p2v8\s*$")
+                .of("modinfo /debian/tuner-types.ko"),
+            line("sig_id:         PKCS#7").of("modinfo /debian/tuner-types.ko"),
             regex(r"^tuner_types: ftrace: 0 __mcount_loc call sites patched to nop \(pop \{lr\}\), 0 skipped$"),
             regex(r"^tuner_types \d+ 0 - Live 0xbf000000$").of("cat /proc/modules"),
             line("linux-6.1").of("cat /sys/module/tuner_types/abi"),

@@ -115,8 +115,23 @@ pub fn cmd_modinfo(
     };
     let mut written = Ok(());
     let read = p.with_file(path, &mut |bytes| {
-        written = match kobold_loader::validate(bytes) {
-            Ok(m) => kobold_loader::modinfo::write_modinfo(out, path, &m),
+        // A signed module's trailer comes off first, as insmod takes it
+        // off; kmod's `sig_id` says it was there (the signer, key and hash
+        // are in the PKCS#7 message, which `cargo xtask modinfo` reads).
+        let (elf, sig) = match kobold_loader::signature::split(bytes) {
+            Ok(split) => split,
+            Err(e) => {
+                written = writeln!(out, "modinfo: ERROR: {path}: {e}");
+                return;
+            }
+        };
+        written = match kobold_loader::validate(elf) {
+            Ok(m) => {
+                kobold_loader::modinfo::write_modinfo(out, path, &m).and_then(|()| match sig {
+                    Some(s) => writeln!(out, "sig_id:         {}", s.id_type_name()),
+                    None => Ok(()),
+                })
+            }
             Err(e) => writeln!(out, "modinfo: ERROR: {path}: {e}"),
         };
     });
