@@ -379,7 +379,9 @@ fn debian_modules_are_6_1_and_patch_cleanly() {
             },
             "{name}: every __mcount_loc site is a bl __gnu_mcount_nc"
         );
-        if let Some(at) = linux61::this_module_offset(&m, &x.l) {
+        {
+            let at = linux61::this_module_offset(&m, &x.l)
+                .unwrap_or_else(|| panic!("{name}: struct module in aligned core data"));
             let e = link::entry_points(&m, &x.l, &x.linked).unwrap();
             let (init, exit) = linux61::this_module_entry_points(&x.core, at).unwrap();
             assert_eq!(init, e.init.unwrap_or(0), "{name}: init");
