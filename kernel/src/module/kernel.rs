@@ -245,7 +245,7 @@ pub fn rmmod(name: &str) -> Result<(), Errno> {
 /// copy of the list.
 pub const EXPORTS_DIR: &str = "/sys/kernel/kobold/exports/";
 
-/// Writes `/sys/module/...` file `path` (and [`EXPORTS_DIR`]'s files).
+/// Writes `/sys/module/...` file `path` (and `EXPORTS_DIR`'s files).
 pub fn sysfs_read(path: &str, out: &mut dyn fmt::Write) -> Result<(), Errno> {
     if let Some(abi) = path.strip_prefix(EXPORTS_DIR) {
         let table = match abi {
