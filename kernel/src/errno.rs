@@ -31,6 +31,7 @@ impl Errno {
     pub const ERANGE: Errno = Errno(34);
     pub const EDEADLK: Errno = Errno(35);
     pub const ENOSYS: Errno = Errno(38);
+    pub const EBADMSG: Errno = Errno(74);
 
     /// The symbolic name, e.g. `"EINVAL"`.
     pub fn name(self) -> &'static str {
@@ -53,6 +54,7 @@ impl Errno {
             34 => "ERANGE",
             35 => "EDEADLK",
             38 => "ENOSYS",
+            74 => "EBADMSG",
             _ => "E?",
         }
     }
@@ -78,6 +80,7 @@ impl Errno {
             34 => "Numerical result out of range",
             35 => "Resource deadlock avoided",
             38 => "Function not implemented",
+            74 => "Bad message",
             _ => "Unknown error",
         }
     }

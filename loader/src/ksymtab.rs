@@ -12,7 +12,8 @@
 //!
 //! Parameters are the `__param` array of `struct kernel_param`
 //! (`{name, ops, perm: u16, level: s8, flags: u8, arg}`, 16 bytes on
-//! ARM32). `ops` is the address of one of the kernel's `param_ops_*`
+//! ARM32 in 3.18, Kobold's own ABI; 6.1's adds `struct module *mod` after
+//! the name, 20 bytes: [`params_abi`] reads either). `ops` is the address of one of the kernel's `param_ops_*`
 //! objects: only the kernel can say which, so the caller passes a
 //! classifier; an `ops` it does not know refuses the module. `arg` is where
 //! `insmod`'s value is stored, so it must lie in the module's writable data
@@ -313,8 +314,23 @@ pub fn find_export<'e>(exports: &'e [Export], core: &[u8], name: &str) -> Option
     exports.get(i)
 }
 
-/// Size of `struct kernel_param` on ARM32.
+/// Size of `struct kernel_param` on ARM32 in Linux 3.18 (Kobold's own
+/// ABI): `{name, ops, perm/level/flags, arg}`.
 pub const KERNEL_PARAM_SIZE: u32 = 16;
+
+/// Size of `struct kernel_param` on ARM32 in Linux 6.1 (since 3.19):
+/// `{name, mod, ops, perm/level/flags, arg}`: `struct module *mod` was
+/// added after the name.
+pub const KERNEL_PARAM_SIZE_61: u32 = 20;
+
+/// Where the fields of a `struct kernel_param` are, for an ABI:
+/// `(record size, offset of ops, offset of arg)`.
+fn param_shape(abi: crate::linux61::Abi) -> (u32, u32, u32) {
+    match abi {
+        crate::linux61::Abi::Kobold => (KERNEL_PARAM_SIZE, 4, 12),
+        crate::linux61::Abi::Linux61 => (KERNEL_PARAM_SIZE_61, 8, 16),
+    }
+}
 
 /// Parameter names compare as Linux's `parameq`: `-` and `_` are the same.
 fn param_cmp(a: &str, b: &str) -> Ordering {
@@ -334,6 +350,29 @@ pub fn params<'c>(
     init_base: u32,
     classify: &dyn Fn(u32) -> Option<ParamType>,
 ) -> Result<Vec<Param>, TableError<'c>> {
+    params_abi(
+        m,
+        l,
+        core,
+        core_base,
+        init_base,
+        crate::linux61::Abi::Kobold,
+        classify,
+    )
+}
+
+/// [`params`] for a module built for `abi`: 3.18's 16-byte `struct
+/// kernel_param` (Kobold's own modules) or 6.1's 20-byte one.
+pub fn params_abi<'c>(
+    m: &Module<'_>,
+    l: &ModuleLayout,
+    core: &'c [u8],
+    core_base: u32,
+    init_base: u32,
+    abi: crate::linux61::Abi,
+    classify: &dyn Fn(u32) -> Option<ParamType>,
+) -> Result<Vec<Param>, TableError<'c>> {
+    let (record, ops_at, arg_at) = param_shape(abi);
     let malformed = |reason| TableError::Malformed {
         section: "__param",
         reason,
@@ -341,18 +380,18 @@ pub fn params<'c>(
     let ranges = core_ranges(m, l, "__param")?;
     let most: usize = ranges
         .iter()
-        .map(|&(s, e)| (e.saturating_sub(s) / KERNEL_PARAM_SIZE) as usize)
+        .map(|&(s, e)| (e.saturating_sub(s) / record) as usize)
         .sum();
     let mut out: Vec<Param> = try_vec(most).ok_or(TableError::NoMemory)?;
     let mut index = 0u32;
     for &(start, end) in &ranges {
-        if (end - start) % KERNEL_PARAM_SIZE != 0 {
+        if (end - start) % record != 0 {
             return Err(malformed(
                 "size is not a whole number of struct kernel_param",
             ));
         }
-        for i in 0..(end - start) / KERNEL_PARAM_SIZE {
-            let at = start + i * KERNEL_PARAM_SIZE;
+        for i in 0..(end - start) / record {
+            let at = start + i * record;
             let name = match word(core, at)
                 .ok_or(NameError::Bad)
                 .and_then(|a| name_at(core, core_base, a, None))
@@ -371,7 +410,7 @@ pub fn params<'c>(
                 }
             };
             let text = name.get(core).unwrap_or("");
-            let (Some(ops), Some(arg)) = (word(core, at + 4), word(core, at + 12)) else {
+            let (Some(ops), Some(arg)) = (word(core, at + ops_at), word(core, at + arg_at)) else {
                 return Err(malformed("truncated entry"));
             };
             let ty = classify(ops).ok_or(TableError::UnknownParamType { name: text, ops })?;

@@ -33,6 +33,12 @@
 //!   and the one `modinfo` formatter (kernel shell and `cargo xtask
 //!   modinfo`).
 //!
+//! Before any of this, [`signature::split`] takes a signed module's
+//! trailer off (Linux's `module_sig_check`), and [`linux61::detect`] says
+//! which ABI the module was built for: Kobold's own (Linux 3.18's API) or
+//! Debian's Linux 6.1, whose `struct module`, `struct kernel_param`,
+//! `__versions` and ftrace call sites [`linux61`] knows.
+//!
 //! [`trace`] lets a caller watch [`link::link_traced`] work (each section
 //! placed, symbol resolved, relocation applied, with S, A, P and the words
 //! before and after): `insmod -v` and `cargo xtask modlink --explain`.
@@ -77,9 +83,11 @@ pub mod kallsyms;
 pub mod ksymtab;
 pub mod layout;
 pub mod link;
+pub mod linux61;
 pub mod modinfo;
 pub mod params;
 pub mod relocate;
+pub mod signature;
 pub mod trace;
 
 pub use elf::{Module, Rel, Section, Symbol, validate};

@@ -432,6 +432,11 @@ pub fn run_pipeline(bytes: &[u8], rng: &mut Rng) -> Outcome {
         Err(e) => return stop(Stage::Invalid, e),
     };
     std::hint::black_box(m.modinfo_get("name"));
+    // The 6.1 personality's readers (issue 11): the trailer, the ABI,
+    // __versions.
+    std::hint::black_box(kobold_loader::signature::split(bytes).is_ok());
+    std::hint::black_box(kobold_loader::linux61::detect(&m).is_ok());
+    std::hint::black_box(kobold_loader::linux61::versions(&m).map_or(0, Iterator::count));
     let l = match layout(&m) {
         Ok(l) => l,
         Err(e) => return stop(Stage::Validated, e),
@@ -484,6 +489,33 @@ pub fn run_pipeline(bytes: &[u8], rng: &mut Rng) -> Outcome {
     }
     if let Err(e) = entry_points(&m, &l, &linked) {
         return stop(Stage::Exported, e);
+    }
+    // As a 6.1 module: its 20-byte kernel_param, ftrace's NOPs, its
+    // struct module (results only watched: they do not change the stage).
+    std::hint::black_box(
+        ksymtab::params_abi(
+            &m,
+            &l,
+            &core,
+            core_base,
+            init_base,
+            kobold_loader::linux61::Abi::Linux61,
+            &classify,
+        )
+        .is_ok(),
+    );
+    let mcount = kobold_loader::linux61::mcount_address(&m, &linked);
+    let mut images = kobold_loader::linux61::Images {
+        core: &mut core,
+        core_base,
+        init: &mut init,
+        init_base,
+    };
+    std::hint::black_box(kobold_loader::linux61::patch_mcount(&m, &l, &mut images, mcount).is_ok());
+    if let Some(at) = kobold_loader::linux61::this_module_offset(&m, &l) {
+        std::hint::black_box(kobold_loader::linux61::fill_this_module(
+            &mut core, at, "fuzz", 1,
+        ));
     }
     Outcome {
         stage: Stage::Loaded,

@@ -33,6 +33,7 @@ pub mod hostile;
 pub mod image;
 pub mod kallsyms;
 pub mod labs;
+pub mod linux_modules;
 pub mod map;
 pub mod modinfo;
 pub mod modlink;
@@ -166,6 +167,15 @@ pub enum Command {
     /// `build-module`.
     NewModule(newmod::NewModuleArgs),
 
+    /// Debian's own armhf modules against Kobold (issue 11): fetch
+    /// `linux-image-6.1.0-*-armmp:armhf` with apt (cached in
+    /// target/linux-modules), learn the built kernel's 6.1 exports, print
+    /// which modules it can satisfy and the missing symbols ranked by how
+    /// many modules each would unlock, then load and unload every
+    /// satisfiable one in one QEMU boot. Ends with `linux-modules: L loaded
+    /// and unloaded cleanly, of T modules in the package`.
+    LinuxModules(linux_modules::LinuxModulesArgs),
+
     /// Build a module directory made by `new-module` into a .ko (C with the
     /// samples' gcc flags and headers, Rust as the Rust samples), check it
     /// with the loader and print its path (for `run --module`).
@@ -244,6 +254,10 @@ impl Command {
                 args.dir = Some(resolve(cwd, dir));
                 Command::NewModule(args)
             }
+            Command::LinuxModules(mut args) => {
+                args.deb = args.deb.map(|d| resolve(cwd, d));
+                Command::LinuxModules(args)
+            }
             Command::BuildModule(mut args) => {
                 args.dir = resolve(cwd, args.dir);
                 args.output = args.output.map(|o| resolve(cwd, o));
@@ -305,6 +319,11 @@ pub fn run(cli: Cli) -> Result<u8> {
             newmod::new_module_cmd(&root, &args, &dir)
         }
         Command::BuildModule(args) => newmod::build_module_cmd(&root, &args),
+        Command::LinuxModules(args) => {
+            setup::ensure_rust_target()?;
+            setup::ensure_qemu()?;
+            linux_modules::linux_modules(&root, &args)
+        }
     }
 }
 

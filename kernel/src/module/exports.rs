@@ -28,7 +28,7 @@
 //! word.
 
 use super::vsprintf::{self, Args, CBuf, Measure, StackWords};
-use super::{Backend, KernelSymbol, ModuleMem, Perm};
+use super::{Abi, Backend, KernelSymbol, ModuleMem, Perm};
 use crate::console::printk::{Level, vprintk};
 use crate::errno::Errno;
 use crate::mm::buddy::Gfp;
@@ -914,15 +914,21 @@ impl Backend for KernelBackend {
         let f: extern "C" fn() = unsafe { core::mem::transmute(addr as usize) };
         f()
     }
-    fn kernel_symbol(&self, name: &str) -> Option<KernelSymbol> {
-        exports()
-            .iter()
-            .find(|e| e.name == name)
-            .map(|e| KernelSymbol {
-                value: e.addr,
-                is_func: e.is_func,
-                gpl_only: e.gpl_only,
-            })
+    unsafe fn write_module_word(&mut self, addr: u32, value: u32) {
+        // SAFETY: the trait's contract: an aligned word of a listed
+        // module's read-write core data.
+        unsafe { (addr as usize as *mut u32).write_volatile(value) };
+    }
+    fn kernel_symbol(&self, abi: Abi, name: &str) -> Option<KernelSymbol> {
+        let table = match abi {
+            Abi::Kobold => exports(),
+            Abi::Linux61 => super::linux61::exports(),
+        };
+        table.iter().find(|e| e.name == name).map(|e| KernelSymbol {
+            value: e.addr,
+            is_func: e.is_func,
+            gpl_only: e.gpl_only,
+        })
     }
     fn alloc_string(&mut self, s: &str) -> Result<u32, Errno> {
         let p = kobold_kmalloc(s.len() + 1, Gfp::KERNEL.0);

@@ -15,8 +15,8 @@
 use super::exports::KernelBackend;
 use super::sysfs::SectionAddr;
 use super::{
-    Backend, KernelSymbol, MODULE_ADDR_MAX, MODULE_ADDR_MIN, MODULES, ModName, ModuleMem, Modules,
-    Perm, State, load_verbose, unload,
+    Abi, Backend, KernelSymbol, LoadFlags, MODULE_ADDR_MAX, MODULE_ADDR_MIN, MODULES, ModName,
+    ModuleMem, Modules, Perm, State, load_flags, unload,
 };
 use crate::errno::Errno;
 use core::fmt;
@@ -171,8 +171,12 @@ impl Backend for DebugBackend {
         // SAFETY: the caller's contract, passed on unchanged.
         unsafe { self.0.call_exit(addr) }
     }
-    fn kernel_symbol(&self, name: &str) -> Option<KernelSymbol> {
-        self.0.kernel_symbol(name)
+    fn kernel_symbol(&self, abi: Abi, name: &str) -> Option<KernelSymbol> {
+        self.0.kernel_symbol(abi, name)
+    }
+    unsafe fn write_module_word(&mut self, addr: u32, value: u32) {
+        // SAFETY: the caller's contract, passed on unchanged.
+        unsafe { self.0.write_module_word(addr, value) }
     }
     fn alloc_string(&mut self, s: &str) -> Result<u32, Errno> {
         self.0.alloc_string(s)
@@ -200,13 +204,30 @@ pub fn insmod_verbose(
     args: &[&str],
     verbose: bool,
 ) -> Result<ModName, Errno> {
-    let r = load_verbose(
+    let flags = LoadFlags {
+        verbose,
+        force: false,
+    };
+    insmod_flags(path, bytes, args, flags)
+}
+
+/// `insmod [-v] [-f]`: [`insmod`] with all of its options.
+pub fn insmod_flags(
+    path: &str,
+    bytes: &[u8],
+    args: &[&str],
+    flags: LoadFlags,
+) -> Result<ModName, Errno> {
+    let r = load_flags(
         &MODULES,
         &mut DebugBackend(KernelBackend),
         path,
         bytes,
         args,
-        super::traced(verbose),
+        LoadFlags {
+            verbose: super::traced(flags.verbose),
+            ..flags
+        },
     );
     let mods = MODULES.lock();
     publish_bounds(&mods);
@@ -221,8 +242,26 @@ pub fn rmmod(name: &str) -> Result<(), Errno> {
     r
 }
 
-/// Writes `/sys/module/...` file `path`.
+/// Where the kernel lists the names of each ABI's export table, one per
+/// line (`EXPORTS_DIR` + `kobold-3.18` / `linux-6.1`): Linux's
+/// `Module.symvers` read from the running kernel, so that `cargo xtask
+/// linux-modules` learns what the built kernel exports instead of keeping a
+/// copy of the list.
+pub const EXPORTS_DIR: &str = "/sys/kernel/kobold/exports/";
+
+/// Writes `/sys/module/...` file `path` (and `EXPORTS_DIR`'s files).
 pub fn sysfs_read(path: &str, out: &mut dyn fmt::Write) -> Result<(), Errno> {
+    if let Some(abi) = path.strip_prefix(EXPORTS_DIR) {
+        let table = match abi {
+            "kobold-3.18" => super::exports::exports(),
+            "linux-6.1" => super::linux61::exports(),
+            _ => return Err(Errno::ENOENT),
+        };
+        return table
+            .iter()
+            .try_for_each(|e| writeln!(out, "{}", e.name))
+            .map_err(|_| Errno::EIO);
+    }
     let charp = |addr: u32, out: &mut dyn fmt::Write| -> fmt::Result {
         // SAFETY: `sysfs::read` passes only addresses in the module's
         // `strings`: `alloc_string` copies (NUL-terminated kmalloc blocks)

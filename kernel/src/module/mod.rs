@@ -8,9 +8,14 @@
 //! `Loading` guard that frees it on any failure (on drop) unless the
 //! module is committed to the list:
 //!
-//! 1. `validate` the ELF file and read `.modinfo` (name, license);
+//! 1. `strip_signature` (Linux's `module_sig_check`: a signed module's
+//!    trailer is taken off, not verified — issue 12), `validate` the ELF
+//!    file and read `.modinfo` (name, license);
 //! 2. `identify`: refuse an invalid name or one already loaded (`-EEXIST`),
-//!    warn about the taints; then `reserve` the record's bookkeeping;
+//!    warn about the taints; `personality`: the ABI from `vermagic`
+//!    (Kobold's own 3.18 API or Linux 6.1, `kobold_loader::linux61`),
+//!    refused in Linux's words unless `insmod -f` (taint F); then `reserve`
+//!    the record's bookkeeping;
 //! 3. `lay_out` the sections (core and init regions, permission groups,
 //!    PLT);
 //! 4. `allocate`: `module_alloc` both regions in
@@ -22,8 +27,14 @@
 //! 5. `link`: resolve symbols against the kernel's exports and other
 //!    modules' (GPL-only exports only for GPL-compatible licenses) and
 //!    relocate, the loader writing straight into the allocated regions;
-//!    each module providing a symbol gains a user (`ref_module`); then
-//!    read the `tables` (exports, refusing duplicates, and parameters);
+//!    each module providing a symbol gains a user (`ref_module`). The
+//!    module's ABI picks the kernel's table (`Backend::kernel_symbol`) and
+//!    the modules it may link against (only those of its ABI). For a 6.1
+//!    module, `linux61_fixups` then turns every `__mcount_loc` call site
+//!    into ftrace's NOP and fills its `struct module` (name, state
+//!    Coming; Live after init, Going before exit). Then read the `tables`
+//!    (exports, refusing duplicates, and parameters: 3.18's or 6.1's
+//!    `struct kernel_param`);
 //! 6. `set_parameters` from `insmod` arguments (`module_param`, through
 //!    `kobold_loader::params`); find the `entry_points` and the symbols
 //!    kallsyms lists (`kobold_loader::kallsyms`);
@@ -58,7 +69,9 @@ pub mod sysfs;
 pub mod vsprintf;
 
 #[cfg(target_arch = "arm")]
-pub use kernel::{insmod, insmod_verbose, kobold_module_coming, rmmod, sysfs_list, sysfs_read};
+pub use kernel::{
+    insmod, insmod_flags, insmod_verbose, kobold_module_coming, rmmod, sysfs_list, sysfs_read,
+};
 
 use crate::errno::Errno;
 use alloc::vec::Vec;
@@ -68,6 +81,8 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kobold_loader::ksymtab::{self, ParamType};
 use kobold_loader::layout::{Group, ModuleLayout, Region};
 use kobold_loader::link::Resolver;
+pub use kobold_loader::linux61::Abi;
+use kobold_loader::linux61::this_module;
 use kobold_loader::relocate::Target;
 use spin::Mutex;
 
@@ -227,8 +242,19 @@ pub trait Backend {
     /// As for [`call_init`](Backend::call_init), with the module's
     /// `cleanup_module`.
     unsafe fn call_exit(&mut self, addr: u32);
-    /// A symbol the kernel exports.
-    fn kernel_symbol(&self, name: &str) -> Option<KernelSymbol>;
+    /// A symbol the kernel exports to modules built for `abi`: Kobold's
+    /// own table (Linux 3.18's API) or the Linux 6.1 personality's
+    /// (`linux61::exports()`).
+    fn kernel_symbol(&self, abi: Abi, name: &str) -> Option<KernelSymbol>;
+    /// Writes `value` at `addr`: a word of a module's writable data (its
+    /// 6.1 `struct module`'s `state`, as Linux updates `mod->state`).
+    ///
+    /// # Safety
+    ///
+    /// `[addr, addr + 4)` is 4-byte aligned and lies in the writable data
+    /// (`Data` group) of a module in the list, allocated and mapped
+    /// read-write until the module is freed.
+    unsafe fn write_module_word(&mut self, addr: u32, value: u32);
     /// Copies a `charp` parameter's value to kernel memory.
     fn alloc_string(&mut self, s: &str) -> Result<u32, Errno>;
     /// Frees a copy [`alloc_string`](Backend::alloc_string) made.
@@ -273,6 +299,14 @@ pub struct Module {
     /// Linux's TAINT_PROPRIETARY_MODULE ('P') and TAINT_OOT_MODULE ('O').
     pub proprietary: bool,
     pub out_of_tree: bool,
+    /// Linux's TAINT_FORCED_MODULE ('F'): loaded with `insmod -f` past a
+    /// `version magic` refusal.
+    pub forced: bool,
+    /// The ABI it was built for, which its imports resolved against.
+    pub abi: Abi,
+    /// Address of its 6.1 `struct module` (`.gnu.linkonce.this_module`,
+    /// in its core data), whose `state` follows the module's.
+    pub this_module: Option<u32>,
     /// Sorted by address.
     symbols: Vec<ModSymbol>,
     /// One copy of the file's symbol string table (Linux keeps its
@@ -302,6 +336,7 @@ impl Module {
         let flags = [
             (self.proprietary, 'P'),
             (self.out_of_tree, 'O'),
+            (self.forced, 'F'),
             (self.state == State::Going, '-'),
             (self.state == State::Coming, '+'),
         ];
@@ -322,7 +357,22 @@ impl Module {
     }
 
     fn tainted(&self) -> bool {
-        self.proprietary || self.out_of_tree
+        self.proprietary || self.out_of_tree || self.forced
+    }
+
+    /// Linux's `module_flags_taint()`: the taint letters alone (what
+    /// `/sys/module/NAME/taint` shows), `P`, `O`, `F` in Linux's order.
+    pub fn write_taint(&self, out: &mut dyn Write) -> fmt::Result {
+        for (on, c) in [
+            (self.proprietary, 'P'),
+            (self.out_of_tree, 'O'),
+            (self.forced, 'F'),
+        ] {
+            if on {
+                out.write_char(c)?;
+            }
+        }
+        Ok(())
     }
 
     /// What /proc/modules shows as the size: Linux's
@@ -516,6 +566,9 @@ impl Modules {
             if m.out_of_tree {
                 t[12] = b'O';
             }
+            if m.forced {
+                t[1] = b'F';
+            }
         }
         (t != *b"G             ").then_some(t)
     }
@@ -552,13 +605,19 @@ impl Modules {
         Ok(())
     }
 
-    /// A symbol exported by a loaded module: (value, gpl_only, module).
-    /// Each module's exports are sorted, so this is a binary search per
-    /// module.
-    fn find_export(&self, backend: &dyn Backend, name: &str) -> Option<(u32, bool, ModName)> {
+    /// A symbol exported by a loaded module built for `abi` (a module
+    /// links only against modules of its own ABI): (value, gpl_only,
+    /// module). Each module's exports are sorted, so this is a binary
+    /// search per module.
+    fn find_export(
+        &self,
+        backend: &dyn Backend,
+        abi: Abi,
+        name: &str,
+    ) -> Option<(u32, bool, ModName)> {
         self.list
             .iter()
-            .filter(|m| m.state != State::Going)
+            .filter(|m| m.state != State::Going && m.abi == abi)
             .find_map(|m| {
                 // SAFETY: `m` is in the list, so its core region is
                 // allocated while `self` is borrowed.
@@ -590,6 +649,8 @@ struct ModResolver<'a> {
     /// Shared with the `insmod -v` trace sink, which logs between lookups.
     backend: &'a RefCell<&'a mut dyn Backend>,
     gpl_ok: bool,
+    /// Which export tables the module's imports resolve against.
+    abi: Abi,
     used: RefCell<Vec<ModName>>,
     gpl_refused: Cell<bool>,
     /// Who provided the last symbol resolved: `None` for the kernel.
@@ -601,7 +662,7 @@ impl Resolver for ModResolver<'_> {
         let backend = self.backend.try_borrow().ok()?;
         let backend: &dyn Backend = &**backend;
         self.last_owner.set(None);
-        if let Some(k) = backend.kernel_symbol(name) {
+        if let Some(k) = backend.kernel_symbol(self.abi, name) {
             if k.gpl_only && !self.gpl_ok {
                 self.gpl_refused.set(true);
                 return None;
@@ -611,7 +672,7 @@ impl Resolver for ModResolver<'_> {
                 is_func: k.is_func,
             });
         }
-        let (value, gpl_only, owner) = self.modules.find_export(backend, name)?;
+        let (value, gpl_only, owner) = self.modules.find_export(backend, self.abi, name)?;
         if gpl_only && !self.gpl_ok {
             self.gpl_refused.set(true);
             return None;
@@ -701,6 +762,17 @@ impl Drop for Loading<'_> {
     }
 }
 
+/// How `insmod` was asked to load a module.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoadFlags {
+    /// `insmod -v`: log every step of the link.
+    pub verbose: bool,
+    /// `insmod -f`: load past a `version magic` refusal, tainting the
+    /// kernel (Linux's `MODULE_INIT_IGNORE_VERMAGIC` and
+    /// `TAINT_FORCED_MODULE`).
+    pub force: bool,
+}
+
 /// Loads a module from `bytes` (read from `path`) with `args`
 /// (`name=value` words), runs its init, and returns its name.
 pub fn load(
@@ -725,9 +797,25 @@ pub fn load_verbose(
     args: &[&str],
     verbose: bool,
 ) -> Result<ModName, Errno> {
+    let flags = LoadFlags {
+        verbose,
+        force: false,
+    };
+    load_flags(registry, backend, path, bytes, args, flags)
+}
+
+/// [`load_verbose`] with all of `insmod`'s options ([`LoadFlags`]).
+pub fn load_flags(
+    registry: &Mutex<Modules>,
+    backend: &mut dyn Backend,
+    path: &str,
+    bytes: &[u8],
+    args: &[&str],
+    flags: LoadFlags,
+) -> Result<ModName, Errno> {
     let prepared = {
         let mut mods = registry.lock();
-        prepare(&mut mods, backend, path, bytes, args, verbose)?
+        prepare(&mut mods, backend, path, bytes, args, flags)?
     };
     // Linux calls init without module_mutex held; so does Kobold, so that
     // an oops in init can still find the module's symbols.
@@ -765,6 +853,14 @@ pub fn load_verbose(
     }
     let m = &mut mods.list[idx];
     m.state = State::Live;
+    if let Some(tm) = m.this_module {
+        // SAFETY: `tm` is the module's 6.1 `struct module`, which `prepare`
+        // found 4-byte aligned in its core `Data` group (read-write for
+        // the module's life); the module is in the list.
+        unsafe {
+            backend.write_module_word(tm + this_module::STATE, this_module::MODULE_STATE_LIVE)
+        };
+    }
     if let Some((addr, len)) = m.ro_after_init.take() {
         backend.protect(addr, len, Perm::ReadOnly);
     }
@@ -797,11 +893,15 @@ fn prepare(
     path: &str,
     bytes: &[u8],
     args: &[&str],
-    verbose: bool,
+    flags: LoadFlags,
 ) -> Result<Prepared, Errno> {
-    // 1-2. The file, its name (not already loaded) and license.
+    let verbose = flags.verbose;
+    // 1-2. The file (its signature trailer taken off), its name (not
+    // already loaded), license and ABI.
+    let bytes = strip_signature(backend, path, bytes)?;
     let m = validate(backend, path, bytes)?;
-    let id = identify(mods, backend, path, &m)?;
+    let mut id = identify(mods, backend, path, &m)?;
+    personality(backend, &mut id, &m, flags.force)?;
     // 3. Layout.
     let mut l = lay_out(backend, &id.name, &m)?;
     // Bookkeeping, while nothing needs undoing.
@@ -819,8 +919,10 @@ fn prepare(
         book.used,
         verbose,
     )?;
+    // A 6.1 module: ftrace's call sites to NOPs, its `struct module` filled.
+    let this_module = linux61_fixups(&mut loading, &id, &m, &l, &linked, &mut img, verbose)?;
     // The module's exports and parameters (`__ksymtab*`, `__param`).
-    let (exports, params) = tables(mods, &mut loading, &id.name, &m, &l, &img)?;
+    let (exports, params) = tables(mods, &mut loading, &id, &m, &l, &img)?;
     // 6. Parameters.
     set_parameters(&mut loading, &id.name, &params, &mut img, args)?;
     // Entry points and kallsyms symbols.
@@ -849,6 +951,9 @@ fn prepare(
         uses: used,
         proprietary: !id.gpl_ok,
         out_of_tree: id.out_of_tree,
+        forced: id.forced,
+        abi: id.abi,
+        this_module,
         symbols,
         strtab: book.strtab,
         ro_after_init,
@@ -914,12 +1019,133 @@ fn validate<'a>(
     }
 }
 
-/// Who a module is: its name and what its license allows.
+/// Who a module is: its name, what its license allows, and the ABI it
+/// was built for.
 struct Identity<'a> {
     name: ModName,
     license: &'a str,
     gpl_ok: bool,
     out_of_tree: bool,
+    abi: Abi,
+    /// Loaded with `-f` past a refusal (taint F).
+    forced: bool,
+}
+
+/// Before step 1: a signed module's trailer is taken off, as Linux's
+/// `module_sig_check` does, so the ELF checks see the ELF file. A trailer
+/// that does not hold together is `-EBADMSG`; one that is not PKCS#7 is
+/// reported and left in place (trailing bytes the ELF checks ignore), as
+/// Linux loads such a module when signatures are not enforced. The
+/// signature is not verified (issue 12).
+fn strip_signature<'a>(
+    backend: &mut dyn Backend,
+    path: &str,
+    bytes: &'a [u8],
+) -> Result<&'a [u8], Errno> {
+    use kobold_loader::signature::{self, SigError};
+    let shown = path.rsplit('/').next().unwrap_or(path);
+    match signature::split(bytes) {
+        Ok((elf, _)) => Ok(elf),
+        Err(e @ SigError::NotPkcs7 { .. }) => {
+            klog!(backend, Warning, "{shown}: {e}");
+            Ok(bytes)
+        }
+        Err(e) => {
+            klog!(backend, Err, "{shown}: {e}");
+            Err(Errno::EBADMSG)
+        }
+    }
+}
+
+/// Step 2, continued: the ABI the module was built for, from its
+/// `vermagic` and `struct module` (`kobold_loader::linux61::detect`).
+/// Refused in Linux's words (`version magic '...' should be '...'`,
+/// `disagrees about version of symbol module_layout`) with `-ENOEXEC`,
+/// unless `force` lifts a `version magic` refusal: then, as Linux's
+/// `try_to_force_load`, "NAME: bad vermagic: kernel tainted." and taint F.
+fn personality(
+    backend: &mut dyn Backend,
+    id: &mut Identity<'_>,
+    m: &kobold_loader::Module<'_>,
+    force: bool,
+) -> Result<(), Errno> {
+    let name = id.name;
+    match kobold_loader::linux61::detect(m) {
+        Ok(abi) => id.abi = abi,
+        Err(e) => match e.forced_abi().filter(|_| force) {
+            Some(abi) => {
+                klog!(backend, Warning, "{name}: bad vermagic: kernel tainted.");
+                id.abi = abi;
+                id.forced = true;
+            }
+            None => {
+                klog!(backend, Err, "{name}: {e}");
+                return Err(Errno::ENOEXEC);
+            }
+        },
+    }
+    Ok(())
+}
+
+/// After linking a 6.1 module (Linux's `ftrace_module_init`, then the
+/// `struct module` becoming the live one): every `__mcount_loc` call site
+/// becomes ftrace's NOP (`kobold_loader::linux61::patch_mcount`; counted in
+/// `insmod -v`, and a warning for sites left alone), and its
+/// `.gnu.linkonce.this_module` gets the module's name and state Coming.
+/// Returns the `struct module`'s address, if it has 6.1's.
+fn linux61_fixups(
+    loading: &mut Loading<'_>,
+    id: &Identity<'_>,
+    m: &kobold_loader::Module<'_>,
+    l: &ModuleLayout,
+    linked: &kobold_loader::link::Linked,
+    img: &mut Images,
+    verbose: bool,
+) -> Result<Option<u32>, Errno> {
+    use kobold_loader::linux61;
+    if id.abi != Abi::Linux61 {
+        return Ok(None);
+    }
+    let (name, backend) = (&id.name, &mut *loading.backend);
+    let mcount = linux61::mcount_address(m, linked);
+    let mut images = linux61::Images {
+        core: &mut *img.core,
+        core_base: img.core_base,
+        init: &mut *img.init,
+        init_base: img.init_base,
+    };
+    let sites = match linux61::patch_mcount(m, l, &mut images, mcount) {
+        Ok(s) => s,
+        Err(e) => {
+            klog!(backend, Err, "{name}: {e}");
+            return Err(Errno::ENOEXEC);
+        }
+    };
+    if verbose {
+        klog!(
+            backend,
+            Info,
+            "{name}: ftrace: {} __mcount_loc call sites patched to nop (pop {{lr}}), {} skipped",
+            sites.patched,
+            sites.skipped
+        );
+    }
+    if sites.skipped > 0 {
+        klog!(
+            backend,
+            Warning,
+            "{name}: ftrace: {} __mcount_loc entries are not a call to __gnu_mcount_nc: left as they are",
+            sites.skipped
+        );
+    }
+    let Some(off) = linux61::this_module_offset(m, l) else {
+        return Ok(None);
+    };
+    if linux61::fill_this_module(img.core, off, name, this_module::MODULE_STATE_COMING).is_none() {
+        klog!(backend, Err, "{name}: struct module is outside the module");
+        return Err(Errno::ENOEXEC);
+    }
+    Ok(Some(img.core_base + off))
 }
 
 /// Steps 1-2: the name (`.modinfo` `name=`, else the file's), refused if
@@ -972,6 +1198,8 @@ fn identify<'a>(
         license,
         gpl_ok,
         out_of_tree,
+        abi: Abi::Kobold,
+        forced: false,
     })
 }
 
@@ -1107,6 +1335,7 @@ fn link<'a>(
         modules: mods,
         backend: &shared,
         gpl_ok: id.gpl_ok,
+        abi: id.abi,
         used: RefCell::new(used),
         gpl_refused: Cell::new(false),
         last_owner: Cell::new(None),
@@ -1197,11 +1426,12 @@ impl kobold_loader::trace::Trace for LinkTrace<'_, '_> {
 fn tables(
     mods: &Modules,
     loading: &mut Loading<'_>,
-    name: &ModName,
+    id: &Identity<'_>,
     m: &kobold_loader::Module<'_>,
     l: &ModuleLayout,
     img: &Images,
 ) -> Result<(Vec<ksymtab::Export>, Vec<ksymtab::Param>), Errno> {
+    let (name, abi) = (&id.name, id.abi);
     let backend = &mut *loading.backend;
     let core = &*img.core;
     let read = {
@@ -1209,12 +1439,13 @@ fn tables(
         let classify = |ops: u32| {
             ParamType::ALL.into_iter().find(|t| {
                 kernel
-                    .kernel_symbol(t.ops_symbol())
+                    .kernel_symbol(abi, t.ops_symbol())
                     .is_some_and(|k| k.value == ops)
             })
         };
         ksymtab::exports(m, l, core, img.core_base).and_then(|e| {
-            ksymtab::params(m, l, core, img.core_base, img.init_base, &classify).map(|p| (e, p))
+            ksymtab::params_abi(m, l, core, img.core_base, img.init_base, abi, &classify)
+                .map(|p| (e, p))
         })
     };
     let (exports, params) = match read {
@@ -1227,9 +1458,9 @@ fn tables(
     };
     for e in &exports {
         let ename = e.name(core).unwrap_or("");
-        let owner = match backend.kernel_symbol(ename) {
+        let owner = match backend.kernel_symbol(abi, ename) {
             Some(_) => Some(None),
-            None => mods.find_export(&*backend, ename).map(|x| Some(x.2)),
+            None => mods.find_export(&*backend, abi, ename).map(|x| Some(x.2)),
         };
         if let Some(owner) = owner {
             let owner = owner.as_ref().map_or("kernel", |o| o.as_str());
@@ -1361,6 +1592,13 @@ pub fn unload(
             return Err(Errno::EBUSY);
         }
         m.state = State::Going;
+        if let Some(tm) = m.this_module {
+            // SAFETY: as in `load_flags`: the module's 6.1 `struct module`,
+            // aligned in its read-write core data; the module is listed.
+            unsafe {
+                backend.write_module_word(tm + this_module::STATE, this_module::MODULE_STATE_GOING)
+            };
+        }
         m.exit_fn
     };
     if let Some(f) = exit_fn {

@@ -11,7 +11,11 @@
 //! - `/sys/module/NAME/parameters/P`: the current value, formatted as the
 //!   parameter type's `param_get_*` does, plus the newline
 //!   `param_attr_show` adds.
-//! - `/sys/module/NAME/initstate` (`live`, `coming`, `going`) and `refcnt`.
+//! - `/sys/module/NAME/initstate` (`live`, `coming`, `going`), `refcnt` and
+//!   `taint` (Linux's `module_flags_taint`: `P`, `O`, `F`);
+//! - `/sys/module/NAME/abi`, Kobold's own: the ABI the module was built
+//!   for and linked against (`kobold-3.18` or `linux-6.1`, see
+//!   docs/linux-compat.md).
 //!
 //! Each module keeps a [`Sysfs`] record, built in `prepare` right before
 //! the module is committed to the list; its allocations are fallible, like
@@ -132,6 +136,8 @@ pub fn read(
         Path::Root | Path::Module | Path::Dir(_, _) => Err(Errno::EISDIR),
         Path::File(m, "initstate", None) => w(writeln!(out, "{}", state_name(m.state))),
         Path::File(m, "refcnt", None) => w(writeln!(out, "{}", mods.refcount(&m.name))),
+        Path::File(m, "abi", None) => w(writeln!(out, "{}", m.abi)),
+        Path::File(m, "taint", None) => w(m.write_taint(out).and_then(|()| writeln!(out))),
         Path::File(m, "sections", Some(s)) => {
             let (_, addr, _) = m
                 .sysfs
@@ -167,9 +173,16 @@ pub fn list(
 ) -> Result<(), Errno> {
     let r = match split(mods, path)? {
         Path::Root => mods.iter().try_for_each(|m| writeln!(out, "{}/", m.name)),
-        Path::Module => ["initstate", "parameters/", "refcnt", "sections/"]
-            .iter()
-            .try_for_each(|e| writeln!(out, "{e}")),
+        Path::Module => [
+            "abi",
+            "initstate",
+            "parameters/",
+            "refcnt",
+            "sections/",
+            "taint",
+        ]
+        .iter()
+        .try_for_each(|e| writeln!(out, "{e}")),
         Path::Dir(m, "sections") => m
             .sysfs
             .sections()

@@ -18,6 +18,7 @@ const PRINTK: u32 = 0xc001_0000;
 const PARAM_OPS_INT: u32 = 0xc050_0000;
 const PARAM_OPS_CHARP: u32 = 0xc050_0010;
 const GPL_ONLY: u32 = 0xc002_0000;
+const MCOUNT: u32 = 0xc003_0000;
 
 /// A module_alloc area of the fake: leaked for the test's lifetime (so the
 /// loader may hold `&'static mut` to it, as to real module memory).
@@ -48,6 +49,8 @@ struct Fake {
     exits: Vec<u32>,
     /// Fail module_alloc after this many successes.
     alloc_budget: Option<usize>,
+    /// `write_module_word` calls: (addr, value).
+    words: Vec<(u32, u32)>,
 }
 
 impl Fake {
@@ -110,7 +113,38 @@ impl Backend for Fake {
     unsafe fn call_exit(&mut self, addr: u32) {
         self.exits.push(addr);
     }
-    fn kernel_symbol(&self, name: &str) -> Option<KernelSymbol> {
+    unsafe fn write_module_word(&mut self, addr: u32, value: u32) {
+        let (base, area) = self.mem.range(..=addr).next_back().unwrap();
+        let at = (addr - base) as usize;
+        assert!(
+            at + 4 <= area.len && addr.is_multiple_of(4),
+            "write outside {base:#x}"
+        );
+        // SAFETY: inside a leaked area of the fake (checked above), whose
+        // loader borrow has ended.
+        unsafe {
+            area.ptr
+                .add(at)
+                .cast::<[u8; 4]>()
+                .write(value.to_le_bytes())
+        };
+        self.words.push((addr, value));
+    }
+    fn kernel_symbol(&self, abi: Abi, name: &str) -> Option<KernelSymbol> {
+        if abi == Abi::Linux61 {
+            // The 6.1 personality's table of this fake.
+            let value = match name {
+                "__gnu_mcount_nc" => MCOUNT,
+                "param_ops_int" => PARAM_OPS_INT,
+                "_printk" => PRINTK,
+                _ => return None,
+            };
+            return Some(KernelSymbol {
+                value,
+                is_func: true,
+                gpl_only: false,
+            });
+        }
         let (value, gpl_only) = match name {
             "printk" => (PRINTK, false),
             "param_ops_int" => (PARAM_OPS_INT, false),
@@ -628,4 +662,181 @@ fn verbose_load_logs_each_step_and_records_the_groups() {
     let mods = r.lock();
     let m = mods.get("consumer").unwrap();
     assert!(m.groups.iter().any(|g| g.1 == Group::Text && g.2 == 0));
+}
+
+// ---------------------------------------------------------------------------
+// Issue 11: the Linux 6.1 personality, chosen per module.
+
+#[path = "../../../loader/tests/hostile/mod.rs"]
+mod hostile;
+use hostile::{L61, linux61_module};
+
+fn load_l61(
+    r: &Mutex<Modules>,
+    f: &mut Fake,
+    o: L61,
+    args: &[&str],
+    force: bool,
+) -> Result<ModName, Errno> {
+    let flags = LoadFlags {
+        verbose: true,
+        force,
+    };
+    load_flags(r, f, "/lib/modules/l61.ko", &linux61_module(o), args, flags)
+}
+
+#[test]
+fn a_61_module_links_against_the_61_table_and_becomes_live() {
+    let r = Mutex::new(Modules::new());
+    let mut f = Fake::new();
+    load_l61(&r, &mut f, L61::DEBIAN, &["count=5"], false).unwrap();
+    let mods = r.lock();
+    let m = mods.get("l61").unwrap();
+    assert_eq!(m.abi, Abi::Linux61);
+    assert!(!m.forced);
+    // struct module: COMING while init ran, then LIVE (0); the name is ours.
+    let tm = m.this_module.expect("6.1 struct module");
+    assert_eq!(f.words, [(tm, 0)]);
+    assert_eq!(f.read32(tm), 0);
+    assert_eq!(f.read32(tm + 0xc), u32::from_le_bytes(*b"l61\0"));
+    // init/exit as the module relocated them in its struct module.
+    assert_eq!(Some(f.read32(tm + 0xcc)), f.inits.first().copied());
+    assert_eq!(Some(f.read32(tm + 0x230)), m.exit_fn);
+    // ftrace: both calls became `pop {lr}`, the entry that is no call was
+    // left, and both counts were said.
+    assert!(
+        f.log
+            .iter()
+            .any(|l| l
+                == "l61: ftrace: 2 __mcount_loc call sites patched to nop (pop {lr}), 1 skipped"),
+        "{:?}",
+        f.log
+    );
+    assert!(f.log.iter().any(|l| {
+        l.contains("l61: ftrace: 1 __mcount_loc entries are not a call to __gnu_mcount_nc")
+    }));
+    assert_eq!(f.read32(m.core_base + 4), 0xe8bd_4000);
+    // The 20-byte kernel_param: count=5 reached the variable.
+    assert!(!f.log.iter().any(|l| l.contains("unknown parameter")));
+    let mut s = String::new();
+    let charp = |_: u32, _: &mut dyn Write| Ok(());
+    sysfs::read(
+        &mods,
+        &f,
+        &charp,
+        "/sys/module/l61/parameters/count",
+        &mut s,
+    )
+    .unwrap();
+    sysfs::read(&mods, &f, &charp, "/sys/module/l61/abi", &mut s).unwrap();
+    assert_eq!(s, "5\nlinux-6.1\n");
+    drop(mods);
+    unload(&r, &mut f, "l61").unwrap();
+    assert_eq!(f.words, [(tm, 0), (tm, 2)], "GOING before exit");
+    assert!(f.mem.is_empty());
+}
+
+#[test]
+fn a_61_module_does_not_resolve_against_kobolds_table() {
+    // Without vermagic it is taken for one of Kobold's own: its imports
+    // are looked up in the 3.18 table, which has no __gnu_mcount_nc.
+    let r = Mutex::new(Modules::new());
+    let mut f = Fake::new();
+    let o = L61 {
+        vermagic: None,
+        ..L61::DEBIAN
+    };
+    assert_eq!(load_l61(&r, &mut f, o, &[], false), Err(Errno::ENOENT));
+    assert_eq!(
+        f.log.last().unwrap(),
+        "l61: Unknown symbol __gnu_mcount_nc (err -2)"
+    );
+    assert!(f.mem.is_empty());
+}
+
+#[test]
+fn vermagic_refusals_and_forcing() {
+    let r = Mutex::new(Modules::new());
+    let mut f = Fake::new();
+    let v = "6.1.0-99-rt-armmp SMP preempt mod_unload ARMv7 p2v8 ";
+    let other = L61 {
+        vermagic: Some(v),
+        ..L61::DEBIAN
+    };
+    assert_eq!(load_l61(&r, &mut f, other, &[], false), Err(Errno::ENOEXEC));
+    assert_eq!(
+        f.log.last().unwrap(),
+        &format!(
+            "l61: version magic '{v}' should be '6.1.0-57-armmp SMP mod_unload modversions ARMv7 p2v8 '"
+        )
+    );
+    assert!(f.mem.is_empty());
+    // Forced: loaded with the 6.1 table, tainted F.
+    load_l61(&r, &mut f, other, &[], true).unwrap();
+    assert!(
+        f.log
+            .iter()
+            .any(|l| l == "l61: bad vermagic: kernel tainted.")
+    );
+    assert_eq!(
+        proc_modules(&r),
+        "l61 4096 0 - Live 0xbf000000 (OF)\n"
+            .replace("4096", &r.lock().get("l61").unwrap().size().to_string())
+    );
+    assert_eq!(&r.lock().taint().unwrap(), b"GF          O ");
+    let mut s = String::new();
+    let charp = |_: u32, _: &mut dyn Write| Ok(());
+    sysfs::read(&r.lock(), &f, &charp, "/sys/module/l61/taint", &mut s).unwrap();
+    assert_eq!(s, "OF\n");
+    unload(&r, &mut f, "l61").unwrap();
+    // struct module of another size: refused, forced or not.
+    let small = L61 {
+        this_module: 512,
+        ..L61::DEBIAN
+    };
+    for force in [false, true] {
+        assert_eq!(load_l61(&r, &mut f, small, &[], force), Err(Errno::ENOEXEC));
+        assert_eq!(
+            f.log.last().unwrap(),
+            "l61: disagrees about version of symbol module_layout"
+        );
+    }
+    assert!(f.mem.is_empty());
+}
+
+#[test]
+fn signature_trailers_are_stripped_or_refused() {
+    let r = Mutex::new(Modules::new());
+    let mut f = Fake::new();
+    let trailer = |elf: &[u8], sig: &[u8], id_type: u8, len: u32| {
+        let mut v = elf.to_vec();
+        v.extend_from_slice(sig);
+        v.extend_from_slice(&[0, 0, id_type, 0, 0, 0, 0, 0]);
+        v.extend_from_slice(&len.to_be_bytes());
+        v.extend_from_slice(kobold_loader::signature::MODULE_SIG_STRING);
+        v
+    };
+    let elf = linux61_module(L61::DEBIAN);
+    let signed = trailer(&elf, b"\x30\x03abc", 2, 5);
+    let flags = LoadFlags::default();
+    load_flags(&r, &mut f, "/l61.ko", &signed, &[], flags).unwrap();
+    unload(&r, &mut f, "l61").unwrap();
+    let bad = trailer(&elf, b"\x30\x03abc", 2, 0x7fff_ffff);
+    assert_eq!(
+        load_flags(&r, &mut f, "/l61.ko", &bad, &[], flags),
+        Err(Errno::EBADMSG)
+    );
+    assert_eq!(
+        f.log.last().unwrap(),
+        "l61.ko: module signature trailer is truncated"
+    );
+    let pgp = trailer(&elf, b"\x30\x03abc", 0, 5);
+    load_flags(&r, &mut f, "/l61.ko", &pgp, &[], flags).unwrap();
+    assert!(
+        f.log
+            .iter()
+            .any(|l| l == "l61.ko: Module is not signed with expected PKCS#7 message")
+    );
+    unload(&r, &mut f, "l61").unwrap();
+    assert!(f.mem.is_empty());
 }

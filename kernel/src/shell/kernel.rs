@@ -283,10 +283,15 @@ impl Platform for KernelPlatform {
         }
     }
 
-    fn insmod(&mut self, path: &str, args: &[&str], verbose: bool) -> Result<ModName, InsmodError> {
+    fn insmod(
+        &mut self,
+        path: &str,
+        args: &[&str],
+        flags: crate::module::LoadFlags,
+    ) -> Result<ModName, InsmodError> {
         // The module is read through a temporary vmap of its file's pages.
         crate::fs::with_file(path, |bytes| {
-            crate::module::insmod_verbose(path, bytes, args, verbose)
+            crate::module::insmod_flags(path, bytes, args, flags)
         })
         .map_err(InsmodError::Open)?
         .map_err(InsmodError::Insert)

@@ -138,8 +138,14 @@ pub trait Platform {
     /// Writes the entries of a rootfs directory.
     fn list_dir(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno>;
     /// Loads the module in rootfs file `path`; returns its name. With
-    /// `verbose` (`insmod -v`) every step of the link is logged.
-    fn insmod(&mut self, path: &str, args: &[&str], verbose: bool) -> Result<ModName, InsmodError>;
+    /// `flags.verbose` (`insmod -v`) every step of the link is logged;
+    /// `flags.force` (`insmod -f`) loads past a `version magic` refusal.
+    fn insmod(
+        &mut self,
+        path: &str,
+        args: &[&str],
+        flags: crate::module::LoadFlags,
+    ) -> Result<ModName, InsmodError>;
     /// Unloads a module.
     fn rmmod(&mut self, name: &str) -> Result<(), Errno>;
     /// Writes `lsmod` output.
@@ -1013,9 +1019,14 @@ mod tests {
             &mut self,
             path: &str,
             args: &[&str],
-            verbose: bool,
+            flags: crate::module::LoadFlags,
         ) -> Result<ModName, InsmodError> {
-            let v = if verbose { "-v " } else { "" };
+            let v = match (flags.verbose, flags.force) {
+                (true, true) => "-v -f ",
+                (true, false) => "-v ",
+                (false, true) => "-f ",
+                (false, false) => "",
+            };
             self.log.push(format!("insmod {v}{path} {args:?}"));
             Self::file(path).map_err(InsmodError::Open)?;
             match args.first() {

@@ -4,7 +4,9 @@
 //! `insmod -v` is Kobold's own (busybox's insmod has no options): it logs
 //! every step of the load at `pr_info` level — each section placed, each
 //! undefined symbol resolved, each relocation applied with S, A, P and the
-//! word before and after (the loader's `trace` events).
+//! word before and after (the loader's `trace` events). `insmod -f` is
+//! modprobe's `--force` (`MODULE_INIT_IGNORE_VERMAGIC`): a module whose
+//! `version magic` is refused loads anyway and taints the kernel ('F').
 
 use super::{InsmodError, Platform, Shell};
 use crate::errno::Errno;
@@ -27,14 +29,22 @@ pub fn cmd_insmod(
     out: &mut dyn Write,
     p: &mut dyn Platform,
 ) -> fmt::Result {
-    let (verbose, args) = match args.split_first() {
-        Some((&"-v", rest)) => (true, rest),
-        _ => (false, args),
-    };
+    // `-v`, `-f`, `-vf` / `-fv`, in any order, before the file.
+    let mut flags = crate::module::LoadFlags::default();
+    let mut args = args;
+    while let Some((opt, rest)) = args.split_first() {
+        match *opt {
+            "-v" => flags.verbose = true,
+            "-f" => flags.force = true,
+            "-vf" | "-fv" => (flags.verbose, flags.force) = (true, true),
+            _ => break,
+        }
+        args = rest;
+    }
     let Some((&path, params)) = args.split_first() else {
         return writeln!(out, "Usage: insmod [-v] FILE [SYMBOL=VALUE]...");
     };
-    match p.insmod(path, params, verbose) {
+    match p.insmod(path, params, flags) {
         Ok(_) => Ok(()),
         Err(InsmodError::Open(e)) => writeln!(out, "insmod: can't open '{path}': {e}"),
         Err(InsmodError::Insert(e)) => {
@@ -105,8 +115,23 @@ pub fn cmd_modinfo(
     };
     let mut written = Ok(());
     let read = p.with_file(path, &mut |bytes| {
-        written = match kobold_loader::validate(bytes) {
-            Ok(m) => kobold_loader::modinfo::write_modinfo(out, path, &m),
+        // A signed module's trailer comes off first, as insmod takes it
+        // off; kmod's `sig_id` says it was there (the signer, key and hash
+        // are in the PKCS#7 message, which `cargo xtask modinfo` reads).
+        let (elf, sig) = match kobold_loader::signature::split(bytes) {
+            Ok(split) => split,
+            Err(e) => {
+                written = writeln!(out, "modinfo: ERROR: {path}: {e}");
+                return;
+            }
+        };
+        written = match kobold_loader::validate(elf) {
+            Ok(m) => {
+                kobold_loader::modinfo::write_modinfo(out, path, &m).and_then(|()| match sig {
+                    Some(s) => writeln!(out, "sig_id:         {}", s.id_type_name()),
+                    None => Ok(()),
+                })
+            }
             Err(e) => writeln!(out, "modinfo: ERROR: {path}: {e}"),
         };
     });

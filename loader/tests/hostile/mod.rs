@@ -320,3 +320,134 @@ pub fn named(name: &str) -> Vec<u8> {
     ko.symtab(b"\0".to_vec(), &[]);
     ko.bytes()
 }
+
+/// How [`linux61_module`] builds its file.
+#[derive(Clone, Copy)]
+pub struct L61 {
+    /// `vermagic=` in `.modinfo` (none if `None`).
+    pub vermagic: Option<&'static str>,
+    /// Size of `.gnu.linkonce.this_module` (576 is 6.1's `struct module`;
+    /// 0 leaves the section out).
+    pub this_module: u32,
+    /// Thumb-2 text (`bl` sites) instead of ARM.
+    pub thumb: bool,
+}
+
+impl L61 {
+    pub const DEBIAN: L61 = L61 {
+        vermagic: Some("6.1.0-57-armmp SMP mod_unload modversions ARMv7 p2v8 "),
+        this_module: 576,
+        thumb: false,
+    };
+}
+
+pub const R_ARM_CALL: u32 = 28;
+
+/// A module shaped as Debian's 6.1 armhf ones: functions that start
+/// `push {lr}; bl __gnu_mcount_nc` with the `bl`s listed in
+/// `__mcount_loc` (plus one entry that is no call), a 6.1 `struct module`
+/// whose `init`/`exit` (+0xcc, +0x230) the module relocates itself, a
+/// `__versions` table of two entries, and one `int` parameter in 6.1's
+/// 20-byte `struct kernel_param` (`{name, mod, ops, perm, arg}`).
+pub fn linux61_module(o: L61) -> Vec<u8> {
+    let mut ko = Ko::default();
+    let words: Vec<u32> = if o.thumb {
+        // push {lr} (b500); bl (f7ff fffe: addend -4); movs r0, #0; bx lr
+        vec![
+            0xf7ff_b500, // 0x00 init: push {lr}; 0x02 bl (upper)
+            0x2000_fffe, // 0x04 bl (lower); 0x06 movs r0, #0
+            0xb500_4770, // 0x08 bx lr; 0x0a exit: push {lr}
+            0xfffe_f7ff, // 0x0c bl
+            0xbf00_4770, // 0x10 bx lr; 0x12 nop
+            0xbf00_bf00, // 0x14 nop; nop (not a call)
+        ]
+    } else {
+        vec![
+            0xe52d_e004, // 0x00 init: push {lr}
+            0xebff_fffe, // 0x04 bl __gnu_mcount_nc
+            0xe3a0_0000, // 0x08 mov r0, #0
+            0xe12f_ff1e, // 0x0c bx lr
+            0xe52d_e004, // 0x10 exit: push {lr}
+            0xebff_fffe, // 0x14 bl __gnu_mcount_nc
+            0xe12f_ff1e, // 0x18 bx lr
+            0xe1a0_0000, // 0x1c nop: not a call
+        ]
+    };
+    let (sites, calls, exit, thumb_bit) = if o.thumb {
+        ([2u32, 0xc, 0x14], [2u32, 0xc], 0xau32, 1u32)
+    } else {
+        ([4u32, 0x14, 0x1c], [4u32, 0x14], 0x10u32, 0)
+    };
+    let text = ko.add(
+        ".text",
+        SHT_PROGBITS,
+        A | X,
+        words.iter().flat_map(|w| w.to_le_bytes()).collect(),
+    );
+    let mcount_loc = ko.add(
+        "__mcount_loc",
+        SHT_PROGBITS,
+        A,
+        sites.iter().flat_map(|w| w.to_le_bytes()).collect(),
+    );
+    let mut this = vec![0u8; o.this_module as usize];
+    if let Some(name) = this.get_mut(0xc..0xf) {
+        name.copy_from_slice(b"l61");
+    }
+    let this_module =
+        (o.this_module > 0).then(|| ko.add(".gnu.linkonce.this_module", SHT_PROGBITS, W | A, this));
+    let mut modinfo = b"license=GPL\0name=l61\0".to_vec();
+    if let Some(v) = o.vermagic {
+        modinfo.extend_from_slice(format!("vermagic={v}\0").as_bytes());
+    }
+    ko.add(".modinfo", SHT_PROGBITS, A, modinfo);
+    let mut versions = vec![0u8; 128];
+    versions[0..4].copy_from_slice(&0x1234_5678u32.to_le_bytes());
+    versions[4..17].copy_from_slice(b"module_layout");
+    versions[64..68].copy_from_slice(&0xdead_beefu32.to_le_bytes());
+    versions[68..83].copy_from_slice(b"__gnu_mcount_nc");
+    ko.add("__versions", SHT_PROGBITS, A, versions);
+    let data = ko.add(".data", SHT_PROGBITS, W | A, 7u32.to_le_bytes().to_vec());
+    let rodata = ko.add(".rodata", SHT_PROGBITS, A, b"count\0".to_vec());
+    let mut param = vec![0u8; 20];
+    param[12..14].copy_from_slice(&0o644u16.to_le_bytes());
+    let params = ko.add("__param", SHT_PROGBITS, A, param);
+    let strtab = b"\0init_module\0cleanup_module\0__gnu_mcount_nc\0param_ops_int\0".to_vec();
+    let symtab = ko.symtab(
+        strtab,
+        &[
+            sym(0, 0, 0, LOCAL_SECTION, text as u16),   // 1
+            sym(0, 0, 0, LOCAL_SECTION, data as u16),   // 2
+            sym(0, 0, 0, LOCAL_SECTION, rodata as u16), // 3
+            sym(0, 0, 0, LOCAL_SECTION, this_module.unwrap_or(text) as u16), // 4
+            sym(1, thumb_bit, exit, GLOBAL_FUNC, text as u16), // 5 init_module
+            sym(13, exit | thumb_bit, 8, GLOBAL_FUNC, text as u16), // 6 cleanup_module
+            sym(28, 0, 0, 0x10, 0),                     // 7 __gnu_mcount_nc
+            sym(44, 0, 0, 0x10, 0),                     // 8 param_ops_int
+        ],
+    );
+    let call = if o.thumb { R_ARM_THM_CALL } else { R_ARM_CALL };
+    let text_rels: Vec<[u8; 8]> = calls.iter().map(|&at| rel(at, 7, call)).collect();
+    ko.rel(text, symtab, &text_rels);
+    let loc_rels: Vec<[u8; 8]> = (0..3).map(|i| rel(i * 4, 1, R_ARM_ABS32)).collect();
+    ko.rel(mcount_loc, symtab, &loc_rels);
+    if let Some(tm) = this_module
+        && o.this_module >= 0x234
+    {
+        ko.rel(
+            tm,
+            symtab,
+            &[rel(0xcc, 5, R_ARM_ABS32), rel(0x230, 6, R_ARM_ABS32)],
+        );
+    }
+    let mut prels = vec![
+        rel(0, 3, R_ARM_ABS32),
+        rel(8, 8, R_ARM_ABS32),
+        rel(16, 2, R_ARM_ABS32),
+    ];
+    if this_module.is_some() {
+        prels.push(rel(4, 4, R_ARM_ABS32));
+    }
+    ko.rel(params, symtab, &prels);
+    ko.bytes()
+}
