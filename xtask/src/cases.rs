@@ -315,13 +315,14 @@ pub const CASES: &[Case] = &[
             "insmod /lib/modules/hello.ko count=0",
             "vfree 0xd0800000",
             "vfree 0xd0802000",
+            "vfree 0xd0804000",
             "vfree 0xbf000000",
             "vfree 0xd0800004",
             "vfree 0x12345678",
             "vmalloc 4096",
             "cat /proc/vmallocinfo",
-            "vfree 0xd0804000",
-            "vfree 0xd0804000",
+            "vfree 0xd080a000",
+            "vfree 0xd080a000",
             "cat /proc/modules",
             "rmmod hello",
             "poweroff",
@@ -331,17 +332,26 @@ pub const CASES: &[Case] = &[
                 .of("cat /proc/vmallocinfo"),
             regex(r"^0xd0802000-0xd0804000    8192 \S+ phys=10000000 ioremap$")
                 .of("cat /proc/vmallocinfo"),
+            // The GIC's two register blocks and the SP804's page, ioremapped
+            // as Linux's of_iomap does.
+            regex(r"^0xd0804000-0xd0806000    8192 \S*gic::init\+0x0/0x[0-9a-f]+ phys=1e001000 ioremap$")
+                .of("cat /proc/vmallocinfo"),
+            regex(r"^0xd0806000-0xd0808000    8192 \S*gic::init\+0x0/0x[0-9a-f]+ phys=1e000000 ioremap$")
+                .of("cat /proc/vmallocinfo"),
+            regex(r"^0xd0808000-0xd080a000    8192 \S*sp804::init\+0x0/0x[0-9a-f]+ phys=10011000 ioremap$")
+                .of("cat /proc/vmallocinfo"),
             regex(r"^0xbf000000-0xbf00[0-9a-f]{4} +\d+ \S*module_alloc\S* pages=\d+ vmalloc$")
                 .of("cat /proc/vmallocinfo"),
             line("vfree: 0xd0800000: Invalid argument (EINVAL)").of("vfree 0xd0800000"),
             line("vfree: 0xd0802000: Invalid argument (EINVAL)").of("vfree 0xd0802000"),
+            line("vfree: 0xd0804000: Invalid argument (EINVAL)").of("vfree 0xd0804000"),
             line("vfree: 0xbf000000: Invalid argument (EINVAL)").of("vfree 0xbf000000"),
             line("vfree: 0xd0800004: Invalid argument (EINVAL)").of("vfree 0xd0800004"),
             line("vfree: 0x12345678: Invalid argument (EINVAL)").of("vfree 0x12345678"),
-            line("0xd0804000").of("vmalloc 4096"),
+            line("0xd080a000").of("vmalloc 4096"),
             // Freed the first time (no output), refused the second.
-            count("vfree: 0xd0804000: Invalid argument (EINVAL)", 1),
-            regex(r"^0xd0804000-0xd0806000    8192 .* pages=1 vmalloc$").of("cat /proc/vmallocinfo"),
+            count("vfree: 0xd080a000: Invalid argument (EINVAL)", 1),
+            regex(r"^0xd080a000-0xd080c000    8192 .* pages=1 vmalloc$").of("cat /proc/vmallocinfo"),
             regex(r"^hello \d+ 0 - Live 0xbf000000 \(O\)$").of("cat /proc/modules"),
             forbid_regex(r"Kernel panic|Unable to handle|Oops"),
             POWER_DOWN,
@@ -1135,24 +1145,25 @@ pub const CASES: &[Case] = &[
             "cat /proc/meminfo",
             "vmalloc 16384",
             "cat /proc/vmallocinfo",
-            "vfree 0xf0004000",
-            "vfree 0xf0004000",
+            "vfree 0xf000a000",
+            "vfree 0xf000a000",
             "vmalloc 0",
             "poweroff",
         ],
         expect: &[
             // The console and system registers, ioremapped at VMALLOC_START
-            // (8 KB aligned, each followed by a guard page).
+            // (8 KB aligned, each followed by a guard page), then the GIC's
+            // two blocks and the SP804's page.
             regex(r"^0xf0000000-0xf0002000    8192 \S*uart::init\+0x0/0x[0-9a-f]+ phys=10009000 ioremap$")
                 .of("cat /proc/vmallocinfo"),
             regex(r"^0xf0002000-0xf0004000    8192 \S+\+0x0/0x[0-9a-f]+ phys=10000000 ioremap$")
                 .of("cat /proc/vmallocinfo"),
             line("VmallocTotal:     245760 kB").of("cat /proc/meminfo"),
-            line("VmallocUsed:          16 kB").of("cat /proc/meminfo"),
-            line("VmallocChunk:     245744 kB").of("cat /proc/meminfo"),
-            line("0xf0004000").of("vmalloc 16384"),
-            regex(r"^0xf0004000-0xf0009000   20480 .+\+0x[0-9a-f]+/0x[0-9a-f]+ pages=4 vmalloc$"),
-            line("vfree: 0xf0004000: Invalid argument (EINVAL)"),
+            line("VmallocUsed:          40 kB").of("cat /proc/meminfo"),
+            line("VmallocChunk:     245720 kB").of("cat /proc/meminfo"),
+            line("0xf000a000").of("vmalloc 16384"),
+            regex(r"^0xf000a000-0xf000f000   20480 .+\+0x[0-9a-f]+/0x[0-9a-f]+ pages=4 vmalloc$"),
+            line("vfree: 0xf000a000: Invalid argument (EINVAL)"),
             line("vmalloc: 0: Cannot allocate memory (ENOMEM)").of("vmalloc 0"),
             POWER_DOWN,
         ],
@@ -1164,7 +1175,7 @@ pub const CASES: &[Case] = &[
         name: "oops_vmalloc_guard",
         input: &["provoke-crash VMALLOC_GUARD"],
         expect: &[
-            regex(r"^Unable to handle kernel paging request at virtual address c8805000$"),
+            regex(r"^Unable to handle kernel paging request at virtual address c880b000$"),
             line("DFSR: 0x00000807 (page translation fault, write)"),
             line("Internal error: Oops: 807 [#1] ARM"),
             regex(r"^Kernel panic - not syncing: Fatal exception"),

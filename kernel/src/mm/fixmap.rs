@@ -5,12 +5,8 @@
 //!
 //! Linux uses the slots for kmap_atomic; Kobold's highmem work will too. The
 //! last slot is `devmem`'s window onto a physical page, as busybox devmem's
-//! mmap of /dev/mem would be. The three below it hold the interrupt
-//! controller and the timer (`board::vexpress_a9::{gic, sp804}`): Linux
-//! `ioremap`s them, which would put them in the vmalloc range; Kobold keeps
-//! them here, as later Linux keeps its early console (`FIX_EARLYCON_MEM_BASE`),
-//! so that the vmalloc range, `/proc/vmallocinfo` and the figures the lab
-//! book quotes stay what they were before interrupts existed.
+//! mmap of /dev/mem would be. (Device registers are not here: the drivers
+//! `ioremap` them, as Linux's do.)
 
 use kobold_layout::{FIXADDR_START, FIXADDR_TOP, PAGE_SHIFT};
 
@@ -25,21 +21,12 @@ pub const FIX_KMAP_BEGIN: usize = 0;
 pub enum FixedAddress {
     /// The page `devmem` is reading or writing.
     Devmem,
-    /// The Cortex-A9 MPCore private page: SCU, GIC CPU interface (+0x100).
-    GicCpu,
-    /// The GIC distributor (MPCore private region + 0x1000).
-    GicDist,
-    /// The motherboard's SP804 timer01 (0x10011000).
-    Timer01,
 }
 
 impl FixedAddress {
     pub const fn index(self) -> usize {
         match self {
             FixedAddress::Devmem => FIX_SLOTS - 1,
-            FixedAddress::GicCpu => FIX_SLOTS - 2,
-            FixedAddress::GicDist => FIX_SLOTS - 3,
-            FixedAddress::Timer01 => FIX_SLOTS - 4,
         }
     }
 
@@ -63,6 +50,5 @@ mod tests {
         assert_eq!(FIX_SLOTS, 512);
         assert_eq!(fix_to_virt(0), 0xffc0_0000);
         assert_eq!(FixedAddress::Devmem.virt(), 0xffdf_f000);
-        assert_eq!(FixedAddress::Timer01.virt(), 0xffdf_c000);
     }
 }

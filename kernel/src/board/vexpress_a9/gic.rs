@@ -8,8 +8,10 @@
 //! periphbase is what the CPU reports in CBAR (cp15 c15, op1 4; Linux's
 //! `scu_a9_get_base`); on QEMU's vexpress-a9 it is 0x1e000000
 //! (hw/arm/vexpress.c, `VE_MPCORE_PRIV`; the device tree's
-//! `interrupt-controller@1e001000`). Kobold maps the two pages at fixmap
-//! slots (`mm::fixmap`, why not `ioremap`).
+//! `interrupt-controller@1e001000`). As Linux's `gic_of_init` does with
+//! `of_iomap`, the two register blocks are `ioremap`ed one by one (the
+//! distributor, then the CPU interface), so they show in
+//! `/proc/vmallocinfo` as Linux's do.
 //!
 //! Every SPI is configured as Linux does: level-sensitive, priority 0xa0,
 //! routed to CPU 0, disabled until a handler is requested. The CPU
@@ -17,9 +19,16 @@
 
 use super::memory::MPCORE_PRIV_PHYS;
 use crate::errno::Errno;
-use crate::mm::{self, fixmap::FixedAddress, pgtable::Prot};
+use crate::mm::vmalloc::ioremap;
 use crate::{pr_info, pr_warn};
 use core::ptr::{read_volatile, write_volatile};
+use core::sync::atomic::{AtomicU32, Ordering};
+
+/// Where the distributor and the CPU interface are mapped (set once by
+/// [`init`], before any interrupt can be taken; Linux's
+/// `gic_data[0].dist_base` / `cpu_base`).
+static DIST_BASE: AtomicU32 = AtomicU32::new(0);
+static CPU_BASE: AtomicU32 = AtomicU32::new(0);
 
 // Distributor registers (IHI 0048B, 4.3).
 const GICD_CTLR: u32 = 0x000;
@@ -43,11 +52,11 @@ pub const DIST_OFFSET: u32 = 0x1000;
 const DEF_PRI_X4: u32 = 0xa0a0_a0a0;
 
 fn dist(offset: u32) -> *mut u32 {
-    (FixedAddress::GicDist.virt() + offset) as *mut u32
+    (DIST_BASE.load(Ordering::Relaxed) + offset) as *mut u32
 }
 
 fn cpu(offset: u32) -> *mut u32 {
-    (FixedAddress::GicCpu.virt() + CPU_OFFSET + offset) as *mut u32
+    (CPU_BASE.load(Ordering::Relaxed) + offset) as *mut u32
 }
 
 /// CBAR: the MPCore private region's physical base (Cortex-A9 TRM 4.3.24).
@@ -74,20 +83,22 @@ pub fn init() -> Result<u32, Errno> {
         }
         b => b,
     };
-    // SAFETY: the two slots are reserved for the GIC in the fixmap and
-    // mapped once, here, before anything uses them; the pages are the
-    // MPCore private region's device registers.
-    unsafe {
-        mm::map_page(FixedAddress::GicCpu.virt(), base, Prot::DEVICE)
-            .and_then(|()| {
-                mm::map_page(
-                    FixedAddress::GicDist.virt(),
-                    base + DIST_OFFSET,
-                    Prot::DEVICE,
-                )
-            })
-            .map_err(|_| Errno::ENOMEM)?;
-    }
+    // The device tree's `reg` order: the distributor's 4 KB, then the CPU
+    // interface's 256 bytes (each rounded to its page by `ioremap`).
+    let caller = init as *const () as u32;
+    let d = ioremap(base + DIST_OFFSET, 0x1000, caller)?;
+    let c = match ioremap(base + CPU_OFFSET, 0x100, caller) {
+        Ok(c) => c,
+        Err(e) => {
+            // Linux's `iounmap`: the area is the distributor's page.
+            if let Err(e) = crate::mm::vmalloc::vfree(d) {
+                pr_warn!("GIC: iounmap {d:#010x}: {}", e.name());
+            }
+            return Err(e);
+        }
+    };
+    DIST_BASE.store(d, Ordering::Relaxed);
+    CPU_BASE.store(c, Ordering::Relaxed);
     // SAFETY: the registers are mapped as device memory just above; only
     // this driver touches them, with IRQs masked during boot.
     let lines = unsafe {

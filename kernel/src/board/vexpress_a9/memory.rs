@@ -2,8 +2,8 @@
 //!
 //! | physical                  | what                           | kernel virtual          |
 //! |---------------------------|--------------------------------|-------------------------|
-//! | 0x1000_0000 - 0x1010_0000 | motherboard peripherals (CS7): sysregs +0x0000, UART0 +0x9000, SP804 +0x11000 | 0xf800_0000 (DEBUG_LL static map), then ioremap; the SP804 at a fixmap slot |
-//! | 0x1e00_0000 - 0x1e00_2000 | Cortex-A9 MPCore private (SCU, GIC, timers) | the GIC's two pages at fixmap slots |
+//! | 0x1000_0000 - 0x1010_0000 | motherboard peripherals (CS7): sysregs +0x0000, UART0 +0x9000, SP804 +0x11000 | 0xf800_0000 (DEBUG_LL static map), then ioremap (the SP804 too) |
+//! | 0x1e00_0000 - 0x1e00_2000 | Cortex-A9 MPCore private (SCU, GIC, timers) | the GIC's distributor and CPU interface, ioremapped |
 //! | 0x4000_0000 - 0x4800_0000 | NOR flash 0 and 1              | not mapped              |
 //! | 0x6000_0000 - 0xa000_0000 | RAM (up to 1 GB; `-m`)         | lowmem at 0xc000_0000, the rest is highmem |
 //!

@@ -8,12 +8,17 @@
 //! In periodic mode a counter reloads `LOAD` when it reaches zero and raises
 //! its interrupt until `INTCLR` is written; `MIS` says which one raised it,
 //! so the two handlers on the shared line can tell their timer's tick apart.
-//! Mapped at a fixmap slot (see `mm::fixmap` for why not `ioremap`).
+//! Its page is `ioremap`ed, as Linux's `sp804_of_init` does with `of_iomap`.
 
 use super::memory::TIMER01_PHYS;
 use crate::errno::Errno;
-use crate::mm::{self, fixmap::FixedAddress, pgtable::Prot};
+use crate::mm::vmalloc::ioremap;
 use core::ptr::{read_volatile, write_volatile};
+use core::sync::atomic::{AtomicU32, Ordering};
+
+/// Where the timer's page is mapped (set once by [`init`], before its
+/// interrupt is enabled).
+static BASE: AtomicU32 = AtomicU32::new(0);
 
 const TIMER_LOAD: u32 = 0x00;
 const TIMER_CTRL: u32 = 0x08;
@@ -32,16 +37,16 @@ pub enum Timer {
 }
 
 fn reg(t: Timer, offset: u32) -> *mut u32 {
-    (FixedAddress::Timer01.virt() + (t as u32) * 0x20 + offset) as *mut u32
+    (BASE.load(Ordering::Relaxed) + (t as u32) * 0x20 + offset) as *mut u32
 }
 
 /// Maps the SP804's page with both timers stopped.
 #[unsafe(link_section = ".init.text")]
 pub fn init() -> Result<(), Errno> {
-    // SAFETY: the slot is reserved for the SP804 in the fixmap and mapped
-    // once, here; the page holds only the timer's registers.
-    unsafe { mm::map_page(FixedAddress::Timer01.virt(), TIMER01_PHYS, Prot::DEVICE) }
-        .map_err(|_| Errno::ENOMEM)?;
+    BASE.store(
+        ioremap(TIMER01_PHYS, 0x1000, init as *const () as u32)?,
+        Ordering::Relaxed,
+    );
     for t in [Timer::Timer0, Timer::Timer1] {
         // SAFETY: mapped just above as device memory; only this driver
         // touches the timer.
