@@ -1868,7 +1868,8 @@ pub const CASES: &[Case] = &[
 /// Debian's library modules and linuxcheck.ko, for `linuxcheck`: the
 /// libraries from the package (when the case runs), linuxcheck.ko as
 /// `cargo xtask test` built it (`crate::modules::build_linux61_modules`).
-const LINUXCHECK_FILES: &[ExtraFile] = &[
+/// Also the files of the book's `debian` labs (`crate::labs`).
+pub const LINUXCHECK_FILES: &[ExtraFile] = &[
     ExtraFile {
         path: "debian/crc7.ko",
         contents: || crate::linux_modules::debian_module("crc7.ko"),
@@ -1911,8 +1912,9 @@ const LINUXCHECK_FILES: &[ExtraFile] = &[
     },
 ];
 
-/// Debian's package, for `debian_modules`.
-fn debian_package() -> Result<(), String> {
+/// Debian's package, for `debian_modules`, `linuxcheck` and the `debian`
+/// labs: `Err` says why it cannot be had.
+pub fn debian_package() -> Result<(), String> {
     crate::linux_modules::package_for_tests().map(|_| ())
 }
 
