@@ -240,12 +240,20 @@ mod tests {
 
     #[test]
     fn the_debian_option_adds_the_package_and_can_skip() {
-        let labs = parse("12-x.md", "```lab debian mem=512\n/ # insmod /debian/crc7.ko\n```\n").unwrap();
+        let labs = parse(
+            "12-x.md",
+            "```lab debian mem=512\n/ # insmod /debian/crc7.ko\n```\n",
+        )
+        .unwrap();
         let c = &labs[0].case;
         assert_eq!(c.mem_mb, 512);
         assert!(c.requires.is_some());
         assert!(c.extra_files.iter().any(|f| f.path == "debian/crc7.ko"));
-        assert!(c.extra_files.iter().any(|f| f.path == "linux61/linuxcheck.ko"));
+        assert!(
+            c.extra_files
+                .iter()
+                .any(|f| f.path == "linux61/linuxcheck.ko")
+        );
         let plain = parse("x.md", "```lab\n/ # ls\n```\n").unwrap();
         assert!(plain[0].case.requires.is_none() && plain[0].case.extra_files.is_empty());
     }

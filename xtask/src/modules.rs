@@ -397,6 +397,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn linux61_flags_are_debians_abi() {
+        let f = linux61_cflags("linuxcheck");
+        for flag in [
+            "-marm",
+            "-mabi=aapcs-linux",
+            "-fshort-wchar",
+            "-mfloat-abi=soft",
+        ] {
+            assert!(f.iter().any(|x| x == flag), "{flag} missing");
+        }
+        assert!(!f.iter().any(|x| x == "-mthumb"));
+        assert_eq!(f.last().unwrap(), "-DKBUILD_MODNAME=\"linuxcheck\"");
+    }
+
+    #[test]
     fn cpio_is_newc_and_padded() {
         let dir = std::env::temp_dir().join(format!("kobold-cpio-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
