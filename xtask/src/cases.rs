@@ -1810,10 +1810,122 @@ pub const CASES: &[Case] = &[
         timeout_s: 90,
         ..BASE
     },
+    // --- linuxcheck (issue 11's proof): Debian's library modules compute right.
+    Case {
+        // Debian's nine library modules load with the 6.1 personality and
+        // linuxcheck.ko (ours, built against modules/linux61/include) calls
+        // their exports, comparing with published vectors (CRC catalogue,
+        // RFC 7748, 8439, 1320, 6229); then all go and memory comes back.
+        name: "linuxcheck",
+        mem_mb: 256,
+        initrd: true,
+        extra_files: LINUXCHECK_FILES,
+        requires: Some(debian_package),
+        input: &[
+            "cat /proc/meminfo",
+            "cat /proc/vmallocinfo",
+            "insmod /debian/crc7.ko",
+            "insmod /debian/crc8.ko",
+            "insmod /debian/crc16.ko",
+            "insmod /debian/crc-itu-t.ko",
+            "insmod /debian/crc64.ko",
+            "insmod /debian/libcurve25519-generic.ko",
+            "insmod /debian/libpoly1305.ko",
+            "insmod /debian/cifs_md4.ko",
+            "insmod /debian/libarc4.ko",
+            "insmod /linux61/linuxcheck.ko",
+            "cat /proc/modules",
+            "cat /sys/module/linuxcheck/abi",
+            "cat /sys/module/crc7/abi",
+            "cat /proc/meminfo",
+            "rmmod linuxcheck",
+            "rmmod libarc4 cifs_md4 libpoly1305 libcurve25519_generic crc64 crc_itu_t crc16 crc8 crc7",
+            "cat /proc/modules",
+            "cat /proc/vmallocinfo",
+            "cat /proc/meminfo",
+            "poweroff",
+        ],
+        expect: &[
+            line("linuxcheck: crc7_be: pass").of("insmod /linux61/linuxcheck.ko"),
+            line("linuxcheck: crc8: pass").of("insmod /linux61/linuxcheck.ko"),
+            line("linuxcheck: crc16: pass").of("insmod /linux61/linuxcheck.ko"),
+            line("linuxcheck: crc_itu_t: pass").of("insmod /linux61/linuxcheck.ko"),
+            line("linuxcheck: crc_itu_t(0xffff): pass").of("insmod /linux61/linuxcheck.ko"),
+            line("linuxcheck: crc64_be: pass").of("insmod /linux61/linuxcheck.ko"),
+            line("linuxcheck: crc64_rocksoft_generic: pass").of("insmod /linux61/linuxcheck.ko"),
+            line("linuxcheck: curve25519_generic: pass").of("insmod /linux61/linuxcheck.ko"),
+            line("linuxcheck: poly1305_generic: pass").of("insmod /linux61/linuxcheck.ko"),
+            line("linuxcheck: cifs_md4: pass").of("insmod /linux61/linuxcheck.ko"),
+            line("linuxcheck: arc4: pass").of("insmod /linux61/linuxcheck.ko"),
+            line("linuxcheck: 11 passed, 0 failed").of("insmod /linux61/linuxcheck.ko"),
+            forbid_regex(r"^linuxcheck: .*: fail"),
+            // Ours is out of tree (no `intree=Y`): taint O, as Linux.
+            regex(r"^linuxcheck \d+ 0 - Live 0xbf[0-9a-f]{6} \(O\)$").of("cat /proc/modules"),
+            regex(r"^libcurve25519_generic \d+ 1 linuxcheck, Live 0xbf[0-9a-f]{6}$")
+                .of("cat /proc/modules"),
+            line("linux-6.1").of("cat /sys/module/linuxcheck/abi"),
+            line("linux-6.1").of("cat /sys/module/crc7/abi"),
+            line("linuxcheck: unloaded").of("rmmod linuxcheck"),
+            comes_back(r"^MemFree: +(\d+) kB$", 40, 32),
+            same_output("cat /proc/vmallocinfo"),
+            forbid_regex(r"Internal error|Unable to handle kernel|Unknown symbol|^(insmod|rmmod): can.t"),
+            POWER_DOWN,
+        ],
+        timeout_s: 120,
+        ..BASE
+    },
 ];
 
-/// Debian's package, for `debian_modules`.
-fn debian_package() -> Result<(), String> {
+/// Debian's library modules and linuxcheck.ko, for `linuxcheck`: the
+/// libraries from the package (when the case runs), linuxcheck.ko as
+/// `cargo xtask test` built it (`crate::modules::build_linux61_modules`).
+/// Also the files of the book's `debian` labs (`crate::labs`).
+pub const LINUXCHECK_FILES: &[ExtraFile] = &[
+    ExtraFile {
+        path: "debian/crc7.ko",
+        contents: || crate::linux_modules::debian_module("crc7.ko"),
+    },
+    ExtraFile {
+        path: "debian/crc8.ko",
+        contents: || crate::linux_modules::debian_module("crc8.ko"),
+    },
+    ExtraFile {
+        path: "debian/crc16.ko",
+        contents: || crate::linux_modules::debian_module("crc16.ko"),
+    },
+    ExtraFile {
+        path: "debian/crc-itu-t.ko",
+        contents: || crate::linux_modules::debian_module("crc-itu-t.ko"),
+    },
+    ExtraFile {
+        path: "debian/crc64.ko",
+        contents: || crate::linux_modules::debian_module("crc64.ko"),
+    },
+    ExtraFile {
+        path: "debian/libcurve25519-generic.ko",
+        contents: || crate::linux_modules::debian_module("libcurve25519-generic.ko"),
+    },
+    ExtraFile {
+        path: "debian/libpoly1305.ko",
+        contents: || crate::linux_modules::debian_module("libpoly1305.ko"),
+    },
+    ExtraFile {
+        path: "debian/cifs_md4.ko",
+        contents: || crate::linux_modules::debian_module("cifs_md4.ko"),
+    },
+    ExtraFile {
+        path: "debian/libarc4.ko",
+        contents: || crate::linux_modules::debian_module("libarc4.ko"),
+    },
+    ExtraFile {
+        path: "linux61/linuxcheck.ko",
+        contents: || crate::modules::linux61_module("linuxcheck.ko"),
+    },
+];
+
+/// Debian's package, for `debian_modules`, `linuxcheck` and the `debian`
+/// labs: `Err` says why it cannot be had.
+pub fn debian_package() -> Result<(), String> {
     crate::linux_modules::package_for_tests().map(|_| ())
 }
 

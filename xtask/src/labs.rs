@@ -18,6 +18,10 @@
 //!   `nohighmem` (the `!HIGHMEM` build), `exit=N` (QEMU's exit status,
 //!   default 0: `poweroff` is typed after the last command unless the lab
 //!   ends QEMU itself, e.g. with a panic and `exit=3`).
+//! - `debian`: the lab needs Debian's package (chapter 12): its library
+//!   modules go into `/debian/` and `linuxcheck.ko` into `/linux61/` (the
+//!   `linuxcheck` case's files), and the lab is skipped, saying why, when
+//!   the package cannot be fetched.
 //! - Lines before the first `/ # ` are expected in the boot log; the lines
 //!   after a `/ # COMMAND` line, in that command's output.
 //! - Expected lines match whole lines, printk timestamps ignored; `{…}`
@@ -96,6 +100,10 @@ fn options(info: &str, case: &mut Case) -> Result<()> {
             "append" => case.append = Some(leak(value.to_string())),
             "nohighmem" => case.variant = Variant::NoHighmem,
             "exit" => case.exit = value.parse().context("exit=N")?,
+            "debian" => {
+                case.extra_files = crate::cases::LINUXCHECK_FILES;
+                case.requires = Some(crate::cases::debian_package);
+            }
             other => bail!("unknown lab option `{other}`"),
         }
     }
@@ -228,6 +236,26 @@ mod tests {
         assert!(matches!(c.expect[1].matcher, Match::Regex(re) if re.starts_with("^MemTotal: ")));
         let panic = &labs[1].case;
         assert_eq!((panic.exit, panic.input), (3, &["provoke-crash PANIC"][..]));
+    }
+
+    #[test]
+    fn the_debian_option_adds_the_package_and_can_skip() {
+        let labs = parse(
+            "12-x.md",
+            "```lab debian mem=512\n/ # insmod /debian/crc7.ko\n```\n",
+        )
+        .unwrap();
+        let c = &labs[0].case;
+        assert_eq!(c.mem_mb, 512);
+        assert!(c.requires.is_some());
+        assert!(c.extra_files.iter().any(|f| f.path == "debian/crc7.ko"));
+        assert!(
+            c.extra_files
+                .iter()
+                .any(|f| f.path == "linux61/linuxcheck.ko")
+        );
+        let plain = parse("x.md", "```lab\n/ # ls\n```\n").unwrap();
+        assert!(plain[0].case.requires.is_none() && plain[0].case.extra_files.is_empty());
     }
 
     #[test]

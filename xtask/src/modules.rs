@@ -11,6 +11,13 @@
 //! `module_init` writes `name=` into `.modinfo` itself). Files listed in
 //! [`THUMB`] are built as Thumb-2 to exercise interworking.
 //!
+//! The Linux 6.1 samples (`modules/linux61/*.c`, see [`build_linux61_modules`])
+//! are built like Debian's modules for its 6.1 armmp kernel ([`linux61_cflags`])
+//! against Kobold's minimal 6.1 ABI headers (`modules/linux61/include`, see its
+//! README.md), into [`LINUX61_OUT_DIR`]: they are not in the base initramfs
+//! (they need Debian's library modules, which only some cases add), cases add
+//! them with [`linux61_module`].
+//!
 //! The initramfs is a cpio "newc" archive (what `gen_init_cpio` writes)
 //! holding `/lib/modules/*.ko`; QEMU's `-initrd` hands it to the kernel.
 
@@ -56,6 +63,94 @@ pub fn cflags(name: &str, thumb: bool) -> Vec<String> {
     f.push(if thumb { "-mthumb" } else { "-marm" }.into());
     f.push(format!("-DKBUILD_MODNAME=\"{name}\""));
     f
+}
+
+/// Where the Linux 6.1 samples and their headers live, from the root.
+pub const LINUX61_SRC: &str = "modules/linux61";
+/// Where the built Linux 6.1 samples go.
+pub const LINUX61_OUT_DIR: &str = "target/kobold/linux61";
+
+/// gcc flags for a module built against Linux 6.1 as Debian's armmp kbuild
+/// builds it (`arch/arm/Makefile`: `-mabi=aapcs-linux`, ARM code,
+/// `-march=armv7-a`, soft float, `-fshort-wchar`, `-fno-common`, `-O2`; a
+/// Debian `.ko`'s `readelf -A` shows ARM code, `Tag_ABI_enum_size: int`,
+/// `Tag_ABI_PCS_wchar_t: 2`). Debian's `-pg` (ftrace) and
+/// `-fstack-protector-strong` are left out: a test module needs neither.
+pub fn linux61_cflags(name: &str) -> Vec<String> {
+    let mut f: Vec<String> = [
+        "-marm",
+        "-march=armv7-a",
+        "-mabi=aapcs-linux",
+        "-mfloat-abi=soft",
+        "-fshort-wchar",
+        "-O2",
+        "-ffreestanding",
+        "-fno-pic",
+        "-fno-common",
+        "-nostdlib",
+        "-fno-strict-aliasing",
+        "-fno-stack-protector",
+        "-funwind-tables",
+        "-Wall",
+        "-Werror",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    f.push(format!("-DKBUILD_MODNAME=\"{name}\""));
+    f
+}
+
+/// Compiles every `modules/linux61/*.c` against `modules/linux61/include`
+/// into [`LINUX61_OUT_DIR`]; returns the `.ko` paths.
+pub fn build_linux61_modules(root: &Path) -> Result<Vec<PathBuf>> {
+    setup::ensure_cross_gcc()?;
+    let src = root.join(LINUX61_SRC);
+    let out = root.join(LINUX61_OUT_DIR);
+    fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let mut sources: Vec<PathBuf> = fs::read_dir(&src)
+        .with_context(|| format!("reading {}", src.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    sources.sort();
+    let mut kos = Vec::new();
+    for c in sources {
+        let name = c
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .context("module source name is not UTF-8")?
+            .to_string();
+        let ko = out.join(format!("{name}.ko"));
+        let mut cmd = Command::new(CC);
+        cmd.args(linux61_cflags(&name))
+            .arg("-I")
+            .arg(src.join("include"))
+            .arg("-c")
+            .arg(&c)
+            .arg("-o")
+            .arg(&ko);
+        process::run(
+            &mut cmd,
+            &format!("fix {} (see the errors above)", c.display()),
+        )?;
+        kos.push(ko);
+    }
+    process::step(format!(
+        "linux61 modules: {} built into {LINUX61_OUT_DIR}",
+        kos.len()
+    ));
+    Ok(kos)
+}
+
+/// The bytes of the built Linux 6.1 sample `file` (e.g. `linuxcheck.ko`),
+/// for a QEMU case's initramfs; empty if it was not built (the case then
+/// fails at `insmod`, naming the file).
+pub fn linux61_module(file: &str) -> Vec<u8> {
+    crate::workspace_root()
+        .ok()
+        .and_then(|root| fs::read(root.join(LINUX61_OUT_DIR).join(file)).ok())
+        .unwrap_or_default()
 }
 
 /// Compiles every sample module; returns the `.ko` paths.
@@ -221,6 +316,7 @@ pub fn cpio(modules: &[PathBuf]) -> Result<Vec<u8>> {
 pub fn build_initrd(root: &Path, extra: &[PathBuf]) -> Result<PathBuf> {
     let mut kos = build_modules(root)?;
     kos.extend(build_rust_modules(root)?);
+    build_linux61_modules(root)?;
     for e in extra {
         if !e.is_file() {
             bail!("--module {}: no such file", e.display());
@@ -299,6 +395,21 @@ pub fn case_initrd(root: &Path, case: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn linux61_flags_are_debians_abi() {
+        let f = linux61_cflags("linuxcheck");
+        for flag in [
+            "-marm",
+            "-mabi=aapcs-linux",
+            "-fshort-wchar",
+            "-mfloat-abi=soft",
+        ] {
+            assert!(f.iter().any(|x| x == flag), "{flag} missing");
+        }
+        assert!(!f.iter().any(|x| x == "-mthumb"));
+        assert_eq!(f.last().unwrap(), "-DKBUILD_MODNAME=\"linuxcheck\"");
+    }
 
     #[test]
     fn cpio_is_newc_and_padded() {
