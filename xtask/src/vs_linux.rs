@@ -254,7 +254,8 @@ struct Session {
     log: String,
 }
 
-/// Runs `cmd`, waits for the first `/ # `, types `line`, waits for `until`,
+/// Runs `cmd`, waits for the first `/ # `, types `line`, waits for the
+/// end of the line holding `until`,
 /// then types `poweroff` (Kobold) or kills QEMU (Linux: `kill`).
 fn session(
     mut cmd: Command,
@@ -309,7 +310,13 @@ fn session(
         }
         if to_prompt.is_some() {
             let after = text.split_once("/ # ").map_or("", |(_, a)| a);
-            if after.contains(until) {
+            // The whole line holding `until`, not a part of it.
+            if until.is_empty() {
+                break Ok(());
+            }
+            if let Some(at) = after.find(until)
+                && after[at..].contains('\n')
+            {
                 break Ok(());
             }
         }
@@ -656,12 +663,7 @@ pub fn vs_linux(root: &Path) -> Result<()> {
             .find(|p| &p.0 == name)
             .map_or((0.0, 0.0), |p| (p.1, p.2));
         row(&format!("insmod+rmmod {name}, guest time"), *kus, lus, "us");
-        row(
-            &format!("insmod+rmmod {name}, instructions"),
-            *kin,
-            lins,
-            "",
-        );
+        row("  same, icount ns (instr)", *kin, lins, "");
     }
     println!();
     println!("Kobold's insmod over a copy of the module's bytes (goal: within 10x)");
