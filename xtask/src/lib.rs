@@ -43,6 +43,7 @@ pub mod process;
 pub mod run;
 pub mod setup;
 pub mod test;
+pub mod vs_linux;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -144,7 +145,14 @@ pub enum Command {
     /// Print the benchmark figures of docs/BENCHMARKS.md: vmap area
     /// alloc+free with 1k/10k/100k live areas, and boot time to the shell
     /// prompt at -m 1024.
-    Bench,
+    Bench {
+        /// Instead: Kobold beside Debian's Linux 6.1 armmp on the same QEMU
+        /// (boot, insmod+rmmod of Debian's crc-itu-t, crc7 and libarc4 in
+        /// guest time and guest instructions, image sizes) and the physical
+        /// floor (an empty kernel's QEMU run).
+        #[arg(long)]
+        vs_linux: bool,
+    },
 
     /// Run the lab book's labs (every ```lab block in docs/book/*.md) in
     /// QEMU and check the output they show (`cargo xtask test` runs them too).
@@ -304,10 +312,14 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
             fuzz::fuzz(&root, &args)
         }
-        Command::Bench => {
+        Command::Bench { vs_linux } => {
             setup::ensure_rust_target()?;
             setup::ensure_qemu()?;
-            bench::bench(&root)
+            if vs_linux {
+                vs_linux::vs_linux(&root).map(|()| 0)
+            } else {
+                bench::bench(&root)
+            }
         }
         Command::Labs { filter } => test::labs(&root, filter.as_deref()),
         Command::Map(args) => map::map(&root, &args),

@@ -226,6 +226,21 @@ impl<'a> Buddy<'a> {
         for p in pages.iter_mut() {
             *p = PageInfo::RESERVED;
         }
+        Self::from_reserved(pages, base, normal, highmem)
+    }
+
+    /// [`Buddy::new`] over a mem_map whose every entry the caller has
+    /// already set to [`PageInfo::RESERVED`] (the boot path fills it once
+    /// as it creates it; clearing it again here would walk every page
+    /// frame a second time, a third of the kernel's boot instructions).
+    /// Entries that are not reserved are not wrong, only unexpected:
+    /// [`Buddy::check_invariants`] would report them.
+    pub fn from_reserved(
+        pages: &'a mut [PageInfo],
+        base: Pfn,
+        normal: (Pfn, Pfn),
+        highmem: (Pfn, Pfn),
+    ) -> Self {
         let last = base + pages.len() as u32;
         for (s, e) in [normal, highmem] {
             assert!(s >= base && e <= last && s <= e, "zone outside the mem_map");
@@ -500,6 +515,18 @@ mod tests {
         b.free_pages(p, 0).unwrap();
         assert_eq!(b.buddyinfo().next().unwrap().nr_free[10], 2);
         b.check_invariants();
+    }
+
+    #[test]
+    fn from_reserved_is_new_without_the_reset() {
+        let mut a = vec![PageInfo::RESERVED; 300];
+        let mut b = vec![PageInfo::RESERVED; 300];
+        let mut x = Buddy::new(&mut a, 100, (100, 350), (350, 400));
+        let mut y = Buddy::from_reserved(&mut b, 100, (100, 350), (350, 400));
+        assert_eq!(x.free_range(101, 400), y.free_range(101, 400));
+        assert_eq!(x.nr_free_pages(), y.nr_free_pages());
+        assert_eq!(x.alloc_pages(Gfp::KERNEL, 3), y.alloc_pages(Gfp::KERNEL, 3));
+        y.check_invariants();
     }
 
     #[test]

@@ -26,7 +26,7 @@ macro_rules! tests {
             "vmalloc" "" => vmalloc::run,
             "modules" "" => modules::run,
             "modcycle" "" => modcycle::run,
-            "modbench" "" => modbench::run,
+            "modbench" " [FILE...]" => modbench::run,
             "faultinject" " [MODULE]" => faultinject::run,
             "soak" " [N [SEED]]" => soak::run,
             "linux61" " [stackprot|fortify]" => linux61::run,
@@ -215,7 +215,7 @@ mod tests {
     fn usage_lists_every_registered_test_in_order() {
         assert_eq!(
             USAGE,
-            "selftest heap|highmem|vmalloc|modules|modcycle|modbench|faultinject [MODULE]|soak [N [SEED]]|linux61 [stackprot|fortify]"
+            "selftest heap|highmem|vmalloc|modules|modcycle|modbench [FILE...]|faultinject [MODULE]|soak [N [SEED]]|linux61 [stackprot|fortify]"
         );
         let names: Vec<_> = TESTS.iter().map(|t| t.name).collect();
         assert_eq!(

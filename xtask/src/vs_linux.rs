@@ -1,0 +1,782 @@
+//! `cargo xtask bench --vs-linux`: Kobold and Debian's Linux 6.1 armmp on
+//! the same QEMU (`-M vexpress-a9`, same memory, same devices), in one run,
+//! side by side. Nothing is asserted: the tables are printed with the ratio
+//! per row (issue 12, "Benchmarks side by side").
+//!
+//! What runs:
+//! - Linux: Debian's `vmlinuz` (a zImage; QEMU boots it with `-kernel`) and
+//!   `vexpress-v2p-ca9.dtb` from the kernel package (`KOBOLD_DEBIAN_ROOT`,
+//!   or fetched as `cargo xtask linux-modules` fetches it), with an
+//!   initramfs made here: Debian's `busybox-static:armhf` (fetched with
+//!   `apt-get download`, cached in [`CACHE`]), the three Debian modules of
+//!   [`MODULES`] and a small `/init` that mounts proc, sysfs and devtmpfs,
+//!   writes a marker to `/dev/kmsg` and starts `sh` on the serial port.
+//! - Kobold: the release highmem kernel with the same three `.ko` files,
+//!   loaded through its Linux 6.1 personality.
+//! - The physical floor: QEMU running an "empty kernel", 16 bytes written
+//!   here that call semihosting `SYS_EXIT` at once; the wall time of that
+//!   run is what QEMU itself costs (start-up, machine creation, exit).
+//!
+//! How time is measured (guest time, not the host's):
+//! - Boot: the printk timestamp of the last kernel line before the prompt.
+//!   For Linux it is the `/dev/kmsg` marker `/init` writes just before it
+//!   starts the shell; for Kobold the last boot line (`Freeing unused kernel
+//!   memory`). Both kernels stamp printk from the board's 24 MHz counter,
+//!   which QEMU derives from its virtual clock.
+//! - insmod+rmmod: Linux runs [`PAIRS`] pairs per module in a shell loop
+//!   between two `/dev/kmsg` markers (after one warm-up pair) and the pair
+//!   time is the difference of the markers' printk times over the count;
+//!   every pair includes what a Linux user pays: the shell forking and
+//!   exec'ing busybox's `insmod` and `rmmod`, reading the file, and the
+//!   `init_module`/`delete_module` system calls. Kobold has no processes:
+//!   `selftest modbench FILE...` times insmod and rmmod in the kernel (mean
+//!   of 50 after a warm-up) with the same counter.
+//! - Guest instructions: every run is made twice, the second time with
+//!   `-icount shift=0,sleep=off`. With icount QEMU's virtual clock advances
+//!   by 2^shift ns per executed instruction, so with shift=0 one instruction
+//!   is one nanosecond of guest time and the same timestamps read in ns are
+//!   instruction counts (deterministic, independent of the host's load).
+//!   `sleep=off` makes an idle guest (WFI) jump to its next timer at once
+//!   instead of waiting in real time: idle time still advances the clock, so
+//!   the figure is instructions plus any idle ns (neither kernel idles in
+//!   these loops; Linux's boot may wait on timers, which this counts).
+
+use crate::config::{Build, Console, QEMU, Qemu, Variant};
+use crate::harness::printk_time;
+use crate::linux_modules;
+use anyhow::{Context, Result, bail};
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Where the busybox package, the empty kernel and the initramfs go.
+pub const CACHE: &str = "target/vs-linux";
+/// The Debian modules both kernels load: (file stem, module name).
+pub const MODULES: [(&str, &str); 3] = [
+    ("crc-itu-t", "crc_itu_t"),
+    ("crc7", "crc7"),
+    ("libarc4", "libarc4"),
+];
+/// insmod+rmmod pairs per module in Linux's timed loop.
+pub const PAIRS: u32 = 10;
+/// Memory of every run (the same for both kernels).
+const MEM_MB: u32 = 256;
+/// The marker `/init` writes to /dev/kmsg before it starts the shell.
+const SHELL_MARKER: &str = "kobold-bench: shell";
+/// Wall-clock runs of each kernel and of the empty one for the floor.
+const FLOOR_RUNS: usize = 7;
+
+/// ARM code of the empty kernel: `mov r0, #0x18` (SYS_EXIT); `ldr r1,
+/// [pc]` (the word after `svc`); `svc 0x123456` (ARM semihosting);
+/// `.word 0x20026` (ADP_Stopped_ApplicationExit). QEMU loads it like a raw
+/// Linux image and jumps to its first word.
+pub const EMPTY_KERNEL: [u32; 4] = [0xe3a0_0018, 0xe59f_1000, 0xef12_3456, 0x0002_0026];
+
+/// The empty kernel's bytes (little endian).
+pub fn empty_kernel() -> Vec<u8> {
+    EMPTY_KERNEL.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+/// Linux's `/init`.
+pub fn init_script() -> String {
+    format!(
+        "#!/bin/busybox sh\n\
+         /bin/busybox mkdir -p /proc /sys /dev /sbin /usr/bin /usr/sbin /tmp\n\
+         /bin/busybox --install -s\n\
+         mount -t proc proc /proc\n\
+         mount -t sysfs sysfs /sys\n\
+         mount -t devtmpfs devtmpfs /dev\n\
+         echo '{SHELL_MARKER}' > /dev/kmsg\n\
+         exec sh </dev/ttyAMA0 >/dev/ttyAMA0 2>&1\n"
+    )
+}
+
+/// Linux's `/bench.sh`: per module, one warm-up pair, then `pairs` pairs
+/// between two /dev/kmsg markers.
+pub fn bench_script(pairs: u32) -> String {
+    let mut s = String::new();
+    for (file, name) in MODULES {
+        s.push_str(&format!(
+            "insmod /lib/modules/{file}.ko && rmmod {name}\n\
+             echo 'kobold-bench: start {file}' > /dev/kmsg\n\
+             i=0; while [ $i -lt {pairs} ]; do insmod /lib/modules/{file}.ko; rmmod {name}; i=$((i+1)); done\n\
+             echo 'kobold-bench: end {file}' > /dev/kmsg\n"
+        ));
+    }
+    s.push_str("echo kobold-bench: done\n");
+    s
+}
+
+/// The µs between `kobold-bench: start NAME` and `... end NAME` in a
+/// console log, per module name.
+pub fn marker_spans(log: &str) -> Vec<(String, u64)> {
+    let mut starts: Vec<(String, u64)> = Vec::new();
+    let mut spans = Vec::new();
+    for line in log.lines() {
+        let Some(at) = line.find('[') else { continue };
+        let Some((t, text)) = printk_time(&line[at..]) else {
+            continue;
+        };
+        if let Some(name) = text.trim().strip_prefix("kobold-bench: start ") {
+            starts.push((name.to_string(), t));
+        } else if let Some(name) = text.trim().strip_prefix("kobold-bench: end ")
+            && let Some((_, t0)) = starts.iter().find(|(n, _)| n == name)
+        {
+            spans.push((name.to_string(), t.saturating_sub(*t0)));
+        }
+    }
+    spans
+}
+
+/// The printk time (µs) of the line holding `text`.
+pub fn time_of(log: &str, text: &str) -> Option<u64> {
+    log.lines()
+        .filter(|l| l.contains(text))
+        .find_map(|l| printk_time(&l[l.find('[')?..]).map(|(t, _)| t))
+}
+
+/// The printk time (µs) of the last timestamped line.
+pub fn last_time(log: &str) -> Option<u64> {
+    log.lines()
+        .rev()
+        .find_map(|l| printk_time(&l[l.find('[')?..]).map(|(t, _)| t))
+}
+
+/// `selftest modbench FILE...` rows: (name, insmod µs, rmmod µs, copy ns,
+/// insmod+rmmod ns — 0 when the row has no `pair` column).
+pub fn modbench_rows(log: &str) -> Vec<(String, u64, u64, u64, u64)> {
+    log.lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let at = w.iter().position(|x| *x == "modbench:")?;
+            let w = &w[at + 1..];
+            let num = |key: &str| -> Option<u64> {
+                let i = w.iter().position(|x| *x == key)?;
+                w.get(i + 1)?.parse().ok()
+            };
+            Some((
+                (*w.first()?).to_string(),
+                num("insmod")?,
+                num("rmmod")?,
+                num("copy").unwrap_or(0),
+                num("pair").unwrap_or(0),
+            ))
+        })
+        .collect()
+}
+
+/// The image sizes of the boot log's `Memory:` line (Linux's
+/// `mem_init_print_info`, which Kobold prints too), in KB:
+/// (kernel code, rwdata, rodata, init, bss).
+pub fn memory_line_sizes(log: &str) -> Option<[u64; 5]> {
+    let line = log
+        .lines()
+        .find(|l| l.contains("Memory:") && l.contains("kernel code"))?;
+    let inner = line.split_once('(')?.1;
+    let mut out = [0u64; 5];
+    for (i, key) in ["kernel code", "rwdata", "rodata", "init", "bss"]
+        .iter()
+        .enumerate()
+    {
+        let part = inner
+            .split(',')
+            .map(str::trim)
+            .find(|p| p.strip_suffix(key).is_some_and(|n| n.ends_with("K ")))?;
+        out[i] = part.split('K').next()?.parse().ok()?;
+    }
+    Some(out)
+}
+
+/// Debian's `busybox` binary, fetched and cached; `Ok(Err(why))` when the
+/// archive cannot be reached.
+fn busybox(root: &Path) -> Result<std::result::Result<PathBuf, String>> {
+    let cache = root.join(CACHE).join("busybox");
+    let bin = cache.join("root/bin/busybox");
+    if bin.is_file() {
+        return Ok(Ok(bin));
+    }
+    fs::create_dir_all(&cache).with_context(|| format!("creating {}", cache.display()))?;
+    crate::process::step("apt-get download busybox-static:armhf");
+    let got = Command::new("apt-get")
+        .args(["download", "-qq", "busybox-static:armhf"])
+        .current_dir(&cache)
+        .output();
+    let why = match got {
+        Ok(o) if o.status.success() => None,
+        Ok(o) => Some(String::from_utf8_lossy(&o.stderr).trim().to_string()),
+        Err(e) => Some(e.to_string()),
+    };
+    if let Some(why) = why {
+        return Ok(Err(format!(
+            "Debian's archive is unreachable or apt cannot download busybox-static:armhf ({why})"
+        )));
+    }
+    let deb = fs::read_dir(&cache)?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "deb"))
+        .context("apt-get download left no .deb")?;
+    let out = Command::new("dpkg-deb")
+        .arg("-x")
+        .arg(&deb)
+        .arg(cache.join("root"))
+        .output()
+        .context("running dpkg-deb")?;
+    if !out.status.success() || !bin.is_file() {
+        bail!("dpkg-deb -x {} gave no bin/busybox", deb.display());
+    }
+    Ok(Ok(bin))
+}
+
+/// A file `name` under `dir`, searched recursively.
+fn find(dir: &Path, name: &str) -> Option<PathBuf> {
+    for e in fs::read_dir(dir).ok()?.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if let Some(f) = find(&p, name) {
+                return Some(f);
+            }
+        } else if p.file_name().is_some_and(|n| n == name) {
+            return Some(p);
+        }
+    }
+    None
+}
+
+/// What one boot saw.
+struct Session {
+    /// Wall time from spawning QEMU to the first prompt.
+    to_prompt: Duration,
+    /// The console output up to the end.
+    log: String,
+}
+
+/// Runs `cmd`, waits for the first `/ # `, types `line`, waits for the
+/// end of the line holding `until`,
+/// then types `poweroff` (Kobold) or kills QEMU (Linux: `kill`).
+fn session(
+    mut cmd: Command,
+    line: Option<&str>,
+    until: &str,
+    kill: bool,
+    timeout: Duration,
+) -> Result<Session> {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let started = Instant::now();
+    let mut child = cmd.spawn().context("starting qemu-system-arm")?;
+    let mut stdin = child.stdin.take().context("QEMU's stdin")?;
+    let mut out = child.stdout.take().context("QEMU's stdout")?;
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let mut to_prompt = None;
+    let result = loop {
+        let left = timeout.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            break Err(anyhow::anyhow!(
+                "timed out after {} s:\n{}",
+                timeout.as_secs(),
+                String::from_utf8_lossy(&seen)
+            ));
+        }
+        match rx.recv_timeout(left) {
+            Ok(bytes) => seen.extend_from_slice(&bytes),
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                break Err(anyhow::anyhow!(
+                    "QEMU exited early:\n{}",
+                    String::from_utf8_lossy(&seen)
+                ));
+            }
+        }
+        let text = String::from_utf8_lossy(&seen);
+        if to_prompt.is_none() && text.contains("/ # ") {
+            to_prompt = Some(started.elapsed());
+            if let Some(l) = line {
+                stdin.write_all(format!("{l}\n").as_bytes())?;
+            }
+        }
+        if to_prompt.is_some() {
+            let after = text.split_once("/ # ").map_or("", |(_, a)| a);
+            // The whole line holding `until`, not a part of it.
+            if until.is_empty() {
+                break Ok(());
+            }
+            if let Some(at) = after.find(until)
+                && after[at..].contains('\n')
+            {
+                break Ok(());
+            }
+        }
+    };
+    if kill || result.is_err() {
+        let _ = child.kill();
+    } else {
+        let _ = stdin.write_all(b"poweroff\n");
+    }
+    let _ = child.wait();
+    result?;
+    Ok(Session {
+        to_prompt: to_prompt.unwrap_or_default(),
+        log: String::from_utf8_lossy(&seen).into_owned(),
+    })
+}
+
+/// Wall time of one run of `cmd` that exits by itself (fed `input`).
+fn whole_run(mut cmd: Command, input: &[u8]) -> Result<Duration> {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let started = Instant::now();
+    let mut child = cmd.spawn().context("starting qemu-system-arm")?;
+    let mut stdin = child.stdin.take().context("QEMU's stdin")?;
+    let mut out = child.stdout.take().context("QEMU's stdout")?;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut typed = input.is_empty();
+    loop {
+        let n = out.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        seen.extend_from_slice(&buf[..n]);
+        if !typed && seen.windows(4).any(|w| w == b"/ # ") {
+            stdin.write_all(input)?;
+            typed = true;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            bail!("the run did not end in 60 s");
+        }
+    }
+    child.wait()?;
+    Ok(started.elapsed())
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ratio(a: f64, b: f64) -> String {
+    if b > 0.0 {
+        format!("{:.2}x", a / b)
+    } else {
+        "-".into()
+    }
+}
+
+/// The command line of a QEMU run, for the tables' footnotes.
+fn describe(cmd: &Command) -> String {
+    crate::process::describe(cmd)
+}
+
+/// What one kernel's pair of runs (plain TCG, icount) measured.
+#[derive(Default, Clone)]
+struct Figures {
+    boot_us: u64,
+    boot_instr: u64,
+    /// Per module (name, µs per pair, instructions per pair).
+    pairs: Vec<(String, f64, f64)>,
+    sizes: Option<[u64; 5]>,
+}
+
+fn with_icount(mut cmd: Command, icount: bool) -> Command {
+    if icount {
+        cmd.args(["-icount", "shift=0,sleep=off"]);
+    }
+    cmd
+}
+
+/// `cargo xtask bench --vs-linux`.
+pub fn vs_linux(root: &Path) -> Result<()> {
+    let pkg = match linux_modules::package_root(root, None, true)? {
+        Ok(p) => p,
+        Err(why) => {
+            println!("vs-linux: skipped: {why}");
+            return Ok(());
+        }
+    };
+    let busybox = match busybox(root)? {
+        Ok(b) => b,
+        Err(why) => {
+            println!("vs-linux: skipped: {why}");
+            return Ok(());
+        }
+    };
+    let vmlinuz = fs::read_dir(pkg.join("boot"))
+        .context("the package has no boot/")?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("vmlinuz-"))
+        })
+        .context("the package has no boot/vmlinuz-*")?;
+    let dtb = find(&pkg.join("usr/lib"), "vexpress-v2p-ca9.dtb")
+        .context("the package has no vexpress-v2p-ca9.dtb")?;
+    let mods_dir = linux_modules::modules_dir(&pkg).context("no lib/modules in the package")?;
+    let mut kos = Vec::new();
+    for (file, _) in MODULES {
+        let p = find(&mods_dir, &format!("{file}.ko"))
+            .with_context(|| format!("{file}.ko is not in the package"))?;
+        kos.push((format!("lib/modules/{file}.ko"), fs::read(&p)?));
+    }
+    let cache = root.join(CACHE);
+    fs::create_dir_all(&cache)?;
+
+    // Linux's initramfs.
+    let bb = fs::read(&busybox)?;
+    let init = init_script().into_bytes();
+    let script = bench_script(PAIRS).into_bytes();
+    let mut members: Vec<(&str, u32, &[u8])> = vec![
+        ("bin", 0o040755, b""),
+        ("bin/busybox", 0o100755, &bb),
+        ("init", 0o100755, &init),
+        ("bench.sh", 0o100644, &script),
+        ("lib", 0o040755, b""),
+        ("lib/modules", 0o040755, b""),
+    ];
+    for (n, d) in &kos {
+        members.push((n.as_str(), 0o100644, d.as_slice()));
+    }
+    let mut cpio = kobold_common::cpio::build(&members);
+    cpio.resize(cpio.len().next_multiple_of(512), 0);
+    let linux_initrd = cache.join("linux-initramfs.cpio");
+    fs::write(&linux_initrd, &cpio)?;
+
+    // Kobold's initramfs: the same three modules.
+    let kob_members: Vec<(&str, u32, &[u8])> = [
+        ("lib", 0o040755, &b""[..]),
+        ("lib/modules", 0o040755, &b""[..]),
+    ]
+    .into_iter()
+    .chain(
+        kos.iter()
+            .map(|(n, d)| (n.as_str(), 0o100644, d.as_slice())),
+    )
+    .collect();
+    let mut kcpio = kobold_common::cpio::build(&kob_members);
+    kcpio.resize(kcpio.len().next_multiple_of(512), 0);
+    let kobold_initrd = cache.join("kobold-initramfs.cpio");
+    fs::write(&kobold_initrd, &kcpio)?;
+
+    let empty = cache.join("empty-kernel.bin");
+    fs::write(&empty, empty_kernel())?;
+
+    crate::build::build(root, Build::release(Variant::Highmem))?;
+    let kobold_qemu = |initrd: Option<PathBuf>| Qemu {
+        mem_mb: MEM_MB,
+        kernel: Build::release(Variant::Highmem).uimage(root),
+        append: Some("console=ttyAMA0".into()),
+        dtb: None,
+        semihosting: true,
+        console: Console::SerialOnly,
+        gdb: false,
+        initrd,
+        paused_qmp: None,
+    };
+    let linux_cmd = || {
+        let mut c = Command::new(QEMU);
+        c.args(["-M", "vexpress-a9", "-m", &MEM_MB.to_string()])
+            .args(["-display", "none", "-serial", "stdio", "-monitor", "none"])
+            .arg("-kernel")
+            .arg(&vmlinuz)
+            .arg("-dtb")
+            .arg(&dtb)
+            .arg("-initrd")
+            .arg(&linux_initrd)
+            .args(["-append", "console=ttyAMA0"]);
+        c
+    };
+    let empty_qemu = Qemu {
+        mem_mb: MEM_MB,
+        kernel: empty.clone(),
+        append: None,
+        dtb: None,
+        semihosting: true,
+        console: Console::SerialOnly,
+        gdb: false,
+        initrd: None,
+        paused_qmp: None,
+    };
+
+    let files: Vec<String> = MODULES
+        .iter()
+        .map(|(f, _)| format!("/lib/modules/{f}.ko"))
+        .collect();
+    let kobold_line = format!("selftest modbench {}", files.join(" "));
+    let mut kob = Figures::default();
+    let mut lin = Figures::default();
+    let mut commands = Vec::new();
+    let mut copies = Vec::new();
+    for icount in [false, true] {
+        let label = if icount { "icount" } else { "TCG" };
+        crate::process::step(format!("Kobold ({label}): boot, {kobold_line}"));
+        let cmd = with_icount(kobold_qemu(Some(kobold_initrd.clone())).command(), icount);
+        commands.push(describe(&cmd));
+        let s = session(
+            cmd,
+            Some(&kobold_line),
+            "selftest modbench: ",
+            false,
+            Duration::from_secs(300),
+        )?;
+        let boot = s
+            .log
+            .split_once("/ # ")
+            .and_then(|(b, _)| last_time(b))
+            .unwrap_or(0);
+        let _ = fs::write(cache.join(format!("kobold-{label}.log")), &s.log);
+        if !s.log.contains("selftest modbench: PASS") {
+            bail!("Kobold's modbench failed:\n{}", s.log);
+        }
+        let rows = modbench_rows(&s.log);
+        if icount {
+            kob.boot_instr = boot;
+        } else {
+            kob.boot_us = boot;
+            kob.sizes = memory_line_sizes(&s.log);
+        }
+        for (name, ins, rm, copy, pair) in rows {
+            copies.push((name.clone(), icount, ins, copy));
+            // µs, from the ns column when there is one.
+            let v = if pair > 0 {
+                pair as f64 / 1000.0
+            } else {
+                (ins + rm) as f64
+            };
+            match kob.pairs.iter_mut().find(|p| p.0 == name) {
+                Some(p) => p.2 = v * 1000.0,
+                None => kob.pairs.push((name, v, 0.0)),
+            }
+        }
+
+        crate::process::step(format!("Linux ({label}): boot, sh /bench.sh"));
+        let cmd = with_icount(linux_cmd(), icount);
+        commands.push(describe(&cmd));
+        let s = session(
+            cmd,
+            Some("sh /bench.sh"),
+            "kobold-bench: done",
+            true,
+            Duration::from_secs(600),
+        )?;
+        let boot = time_of(&s.log, SHELL_MARKER).unwrap_or(0);
+        if icount {
+            lin.boot_instr = boot;
+        } else {
+            lin.boot_us = boot;
+            lin.sizes = memory_line_sizes(&s.log);
+        }
+        for (name, span) in marker_spans(&s.log) {
+            let v = span as f64 / PAIRS as f64;
+            match lin.pairs.iter_mut().find(|p| p.0 == name) {
+                Some(p) => p.2 = v * 1000.0,
+                None => lin.pairs.push((name, v, 0.0)),
+            }
+        }
+        let _ = fs::write(cache.join(format!("linux-{label}.log")), &s.log);
+    }
+
+    // Floor: whole runs, wall clock.
+    crate::process::step(format!("wall clock: {FLOOR_RUNS} runs each"));
+    let mut t_empty = Vec::new();
+    let mut t_kobold = Vec::new();
+    let mut t_kobold_prompt = Vec::new();
+    let mut t_linux_prompt = Vec::new();
+    for _ in 0..FLOOR_RUNS {
+        t_empty.push(whole_run(empty_qemu.command(), b"")?);
+        t_kobold.push(whole_run(kobold_qemu(None).command(), b"poweroff\n")?);
+        t_kobold_prompt.push(
+            session(
+                kobold_qemu(None).command(),
+                None,
+                "",
+                true,
+                Duration::from_secs(60),
+            )?
+            .to_prompt,
+        );
+    }
+    for _ in 0..3 {
+        t_linux_prompt
+            .push(session(linux_cmd(), None, "", true, Duration::from_secs(120))?.to_prompt);
+    }
+    let (e, k, kp, lp) = (
+        median(t_empty),
+        median(t_kobold),
+        median(t_kobold_prompt),
+        median(t_linux_prompt),
+    );
+
+    println!();
+    println!("Kobold vs Debian Linux 6.1 armmp, QEMU vexpress-a9, -m {MEM_MB}");
+    println!(
+        "{:<34} {:>14} {:>14} {:>8}",
+        "measure", "Kobold", "Linux", "L/K"
+    );
+    let row = |what: &str, kv: f64, lv: f64, unit: &str| {
+        println!(
+            "{:<34} {:>14} {:>14} {:>8}",
+            what,
+            format!("{kv:.0} {unit}"),
+            format!("{lv:.0} {unit}"),
+            ratio(lv, kv)
+        );
+    };
+    row(
+        "boot to shell, guest time",
+        kob.boot_us as f64,
+        lin.boot_us as f64,
+        "us",
+    );
+    row(
+        "boot to shell, icount ns (instr)",
+        kob.boot_instr as f64 * 1000.0,
+        lin.boot_instr as f64 * 1000.0,
+        "",
+    );
+    row(
+        "boot to prompt, wall (median)",
+        kp.as_secs_f64() * 1e6,
+        lp.as_secs_f64() * 1e6,
+        "us",
+    );
+    for (name, kus, kin) in &kob.pairs {
+        let (lus, lins) = lin
+            .pairs
+            .iter()
+            .find(|p| &p.0 == name)
+            .map_or((0.0, 0.0), |p| (p.1, p.2));
+        row(&format!("insmod+rmmod {name}, guest time"), *kus, lus, "us");
+        row("  same, icount ns (instr)", *kin, lins, "");
+    }
+    println!();
+    println!("Kobold's insmod over a copy of the module's bytes (goal: within 10x)");
+    for (name, icount, ins, copy) in &copies {
+        let how = if *icount {
+            "icount: instructions"
+        } else {
+            "TCG guest time"
+        };
+        println!(
+            "  {name:<10} {how:<21} insmod {ins} us, copy {copy} ns: {}",
+            ratio(*ins as f64 * 1000.0, *copy as f64)
+        );
+    }
+    println!();
+    println!("image size (KB, from each boot log's `Memory:` line)");
+    println!(
+        "{:<12} {:>8} {:>8} {:>8}",
+        "section", "Kobold", "Linux", "L/K"
+    );
+    for (i, name) in ["text", "rwdata", "rodata", "init", "bss"]
+        .iter()
+        .enumerate()
+    {
+        let k = kob.sizes.map_or(0, |s| s[i]);
+        let l = lin.sizes.map_or(0, |s| s[i]);
+        println!(
+            "{:<12} {:>8} {:>8} {:>8}",
+            name,
+            k,
+            l,
+            ratio(l as f64, k as f64)
+        );
+    }
+    println!();
+    println!("the physical floor (wall clock, median of {FLOOR_RUNS})");
+    println!(
+        "  empty kernel (semihosting exit at once): {:.1} ms",
+        e.as_secs_f64() * 1e3
+    );
+    println!(
+        "  Kobold, boot to shell then poweroff:     {:.1} ms = {} the empty run",
+        k.as_secs_f64() * 1e3,
+        ratio(k.as_secs_f64(), e.as_secs_f64())
+    );
+    println!();
+    println!("commands (each ran once plain and once with -icount shift=0,sleep=off):");
+    for c in commands.iter().take(2) {
+        println!("  {c}");
+    }
+    println!("  Linux types `sh /bench.sh` at its prompt; Kobold types `{kobold_line}`");
+    println!("  empty kernel: {}", describe(&empty_qemu.command()));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_between_markers() {
+        let log = "[    1.000000] kobold-bench: start crc7\r\n\
+                   noise\n\
+                   [    1.500250] kobold-bench: end crc7\n\
+                   / # [    2.000000] kobold-bench: start libarc4\n\
+                   [    2.000100] kobold-bench: end libarc4\n\
+                   [    3.000000] kobold-bench: end nosuch\n";
+        assert_eq!(
+            marker_spans(log),
+            vec![("crc7".to_string(), 500_250), ("libarc4".to_string(), 100)]
+        );
+        assert_eq!(time_of(log, "end libarc4"), Some(2_000_100));
+        assert_eq!(last_time(log), Some(3_000_000));
+        assert_eq!(last_time("no time\n[x] y\n"), None);
+    }
+
+    #[test]
+    fn modbench_rows_parse() {
+        let log = "modbench: crc7          4661 bytes  insmod    310 us  rmmod    40 us  copy   2100 ns  insmod/copy   147x  pair   350123 ns\n\
+                   modbench: hello         3296 bytes  insmod    294 us  rmmod    34 us\n\
+                   selftest modbench: PASS\n";
+        assert_eq!(
+            modbench_rows(log),
+            vec![
+                ("crc7".to_string(), 310, 40, 2100, 350_123),
+                ("hello".to_string(), 294, 34, 0, 0)
+            ]
+        );
+    }
+
+    #[test]
+    fn memory_line() {
+        let k = "[    0.066568] Memory: 260172K/262144K available (684K kernel code, 4K rwdata, 248K rodata, 12K init, 119K bss, 1908K reserved, 0K highmem)";
+        assert_eq!(memory_line_sizes(k), Some([684, 4, 248, 12, 119]));
+        let l = "[    0.000000] Memory: 234580K/262144K available (10240K kernel code, 1711K rwdata, 3424K rodata, 2048K init, 432K bss, 11180K reserved, 16384K cma-reserved, 0K highmem)";
+        assert_eq!(memory_line_sizes(l), Some([10240, 1711, 3424, 2048, 432]));
+        assert_eq!(memory_line_sizes("Memory: 1K/2K available"), None);
+    }
+
+    #[test]
+    fn empty_kernel_is_four_arm_words() {
+        let b = empty_kernel();
+        assert_eq!(b.len(), 16);
+        assert_eq!(&b[..4], &[0x18, 0x00, 0xa0, 0xe3]);
+    }
+
+    #[test]
+    fn scripts_name_every_module() {
+        let s = bench_script(3);
+        for (file, name) in MODULES {
+            assert!(s.contains(&format!("insmod /lib/modules/{file}.ko; rmmod {name}")));
+            assert!(s.contains(&format!("kobold-bench: start {file}")));
+        }
+        assert!(init_script().contains(SHELL_MARKER));
+    }
+}
