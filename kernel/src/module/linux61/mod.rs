@@ -18,6 +18,7 @@
 
 pub mod gfp;
 pub mod lib;
+pub mod nls;
 pub mod slab;
 pub mod symbols;
 pub mod task;
