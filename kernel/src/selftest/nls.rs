@@ -39,8 +39,12 @@ fn round_trip(
         return Err(SelftestError::Failed("table without char2uni/uni2char"));
     }
     // SAFETY: 6.1's prototypes of the two members (include/linux/nls.h).
-    let (c2u, u2c): (Char2Uni, Uni2Char) =
-        unsafe { (core::mem::transmute(c2u), core::mem::transmute(u2c)) };
+    let (c2u, u2c) = unsafe {
+        (
+            core::mem::transmute::<usize, Char2Uni>(c2u),
+            core::mem::transmute::<usize, Uni2Char>(u2c),
+        )
+    };
     let mut got = 0u16;
     // SAFETY: `raw` is readable for its length, `got` writable.
     let n = unsafe { c2u(raw.as_ptr(), raw.len() as i32, &mut got) };
