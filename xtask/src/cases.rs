@@ -1874,6 +1874,64 @@ pub const CASES: &[Case] = &[
         timeout_s: 120,
         ..BASE
     },
+    // Issue 11, "Beyond the 32": the 6.1 personality's NLS registry. Debian's
+    // nls_cp437 and nls_utf8 register their tables at init; the kernel looks
+    // each up by charset and converts a character through the module's own
+    // char2uni/uni2char (selftest nls); rmmod unregisters them. Before and
+    // after, the lookup fails. nls_euc-jp, which calls load_nls (not
+    // exported: its module pin cannot be honoured), is refused naming it.
+    Case {
+        name: "linux61_nls",
+        mem_mb: 256,
+        initrd: true,
+        extra_files: NLS_FILES,
+        requires: Some(debian_package),
+        input: &[
+            "selftest nls",
+            "insmod /debian/nls_cp437.ko",
+            "insmod /debian/nls_utf8.ko",
+            "insmod /debian/nls_euc-jp.ko",
+            "cat /sys/kernel/kobold/nls",
+            "selftest nls",
+            "rmmod nls_utf8",
+            "rmmod nls_cp437",
+            "cat /proc/modules",
+            "selftest nls",
+            "poweroff",
+        ],
+        expect: &[
+            count("nls: cp437: not registered (insmod nls_cp437.ko)", 2),
+            count("selftest nls: FAIL (check failed: charset not registered)", 2),
+            line("nls_euc_jp: Unknown symbol load_nls (err -2)"),
+            line("utf8 - nls_utf8").of("cat /sys/kernel/kobold/nls"),
+            line("cp437 - nls_cp437").of("cat /sys/kernel/kobold/nls"),
+            regex(r"^nls: cp437 at 0xbf[0-9a-f]{6}: char2uni\(82\) = U\+00E9 \(1\), uni2char\(U\+00E9\) = 82 \(1\)$"),
+            regex(r"^nls: utf8 at 0xbf[0-9a-f]{6}: char2uni\(e282ac\) = U\+20AC \(3\), uni2char\(U\+20AC\) = e282ac \(3\)$"),
+            line("nls: no-such-charset: not found"),
+            count("selftest nls: PASS", 1),
+            forbid_regex(r"^nls_").of("cat /proc/modules"),
+            forbid_regex(r"Internal error|Unable to handle kernel|BUG"),
+            POWER_DOWN,
+        ],
+        timeout_s: 90,
+        ..BASE
+    },
+];
+
+/// The Debian modules `linux61_nls` loads.
+const NLS_FILES: &[ExtraFile] = &[
+    ExtraFile {
+        path: "debian/nls_cp437.ko",
+        contents: || crate::linux_modules::debian_module("nls_cp437.ko"),
+    },
+    ExtraFile {
+        path: "debian/nls_utf8.ko",
+        contents: || crate::linux_modules::debian_module("nls_utf8.ko"),
+    },
+    ExtraFile {
+        path: "debian/nls_euc-jp.ko",
+        contents: || crate::linux_modules::debian_module("nls_euc-jp.ko"),
+    },
 ];
 
 /// Debian's library modules and linuxcheck.ko, for `linuxcheck`: the

@@ -719,6 +719,9 @@ fn load_all(root: &Path, kos: &[Ko], a: &Analysis) -> Result<usize> {
     let refs: Vec<(&str, Vec<u8>)> = files.iter().map(|(p, b)| (p.as_str(), b.clone())).collect();
     let archive = crate::modules::add_files(&crate::modules::cpio(&[])?, &refs)?;
     let initrd = root.join(CACHE).join("initramfs.cpio");
+    // With KOBOLD_DEBIAN_ROOT nothing was fetched, so the cache may not exist yet.
+    fs::create_dir_all(root.join(CACHE))
+        .with_context(|| format!("creating {}", root.join(CACHE).display()))?;
     fs::write(&initrd, &archive).with_context(|| format!("writing {}", initrd.display()))?;
     let steps = script(kos, a);
     process::step(format!(

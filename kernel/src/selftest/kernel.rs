@@ -4,7 +4,7 @@
 
 use super::{
     Counters, Run, SelftestError, faultinject, heap, highmem, linux61, modbench, modcycle, modules,
-    soak, vmalloc,
+    nls, soak, vmalloc,
 };
 use crate::errno::Errno;
 use crate::module::ModName;

@@ -30,6 +30,7 @@ macro_rules! tests {
             "faultinject" " [MODULE]" => faultinject::run,
             "soak" " [N [SEED]]" => soak::run,
             "linux61" " [stackprot|fortify]" => linux61::run,
+            "nls" "" => nls::run,
         }
     };
 }
@@ -54,6 +55,8 @@ pub mod modbench;
 pub mod modcycle;
 #[cfg(target_arch = "arm")]
 pub mod modules;
+#[cfg(target_arch = "arm")]
+pub mod nls;
 pub mod soak;
 #[cfg(target_arch = "arm")]
 pub mod vmalloc;
@@ -215,7 +218,7 @@ mod tests {
     fn usage_lists_every_registered_test_in_order() {
         assert_eq!(
             USAGE,
-            "selftest heap|highmem|vmalloc|modules|modcycle|modbench [FILE...]|faultinject [MODULE]|soak [N [SEED]]|linux61 [stackprot|fortify]"
+            "selftest heap|highmem|vmalloc|modules|modcycle|modbench [FILE...]|faultinject [MODULE]|soak [N [SEED]]|linux61 [stackprot|fortify]|nls"
         );
         let names: Vec<_> = TESTS.iter().map(|t| t.name).collect();
         assert_eq!(
@@ -229,7 +232,8 @@ mod tests {
                 "modbench",
                 "faultinject",
                 "soak",
-                "linux61"
+                "linux61",
+                "nls"
             ]
         );
         assert_eq!(find("soak").map(|t| t.args), Some(" [N [SEED]]"));

@@ -170,6 +170,9 @@ fn write_kallsyms(out: &mut dyn Write) -> fmt::Result {
 
 impl Platform for KernelPlatform {
     fn proc_read(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno> {
+        if path == "/sys/kernel/kobold/nls" {
+            return crate::module::linux61::kernel::write_nls(out).map_err(|_| Errno::EIO);
+        }
         if path.starts_with("/sys/") {
             return crate::module::sysfs_read(path, out);
         }

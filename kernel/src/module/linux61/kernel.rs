@@ -4,7 +4,7 @@
 //! NEON, `fortify_panic`, and 6.1's kmalloc family. What they compute is
 //! host-tested in the sibling files (`task`, `gfp`, `slab`, `lib`).
 
-use super::{gfp, lib, slab, task};
+use super::{gfp, lib, nls, slab, task};
 use crate::mm::{buddy::Gfp, heap, pgtable::Prot, vmalloc};
 use crate::sync;
 use crate::time::jiffies::{LINUX61_HZ, LINUX61_JIFFIES, msleep_ticks};
@@ -607,6 +607,170 @@ extern "C" fn linux61_msleep_interruptible(msecs: u32) -> u32 {
     0
 }
 
+// ---------------------------------------------------------------------------
+// NLS (fs/nls/nls_base.c): the registry's memory is the modules' tables.
+
+/// The tables' memory, read and written where the modules put it.
+struct TableMem;
+
+impl nls::Mem for TableMem {
+    fn read(&self, addr: u32) -> u32 {
+        // SAFETY: `addr` is a field of a `struct nls_table` a module
+        // registered (and keeps, in its data, until it unregisters it at
+        // exit) or is registering; a bad pointer from a module faults and
+        // oopses naming it, as on Linux.
+        unsafe { (addr as *const u32).read_volatile() }
+    }
+    fn write(&mut self, addr: u32, v: u32) {
+        // SAFETY: as in `read`; the registry writes only `owner` and `next`.
+        unsafe { (addr as *mut u32).write_volatile(v) }
+    }
+    fn c_str(&self, addr: u32, max: usize) -> &[u8] {
+        // SAFETY: a table's `charset`/`alias` (or its owner's name): C
+        // strings in the registering module's rodata, there while listed.
+        unsafe { crate::module::exports::c_str(addr, max) }
+    }
+}
+
+/// Linux's `tables`, under `nls_lock`.
+static NLS: spin::Mutex<nls::Registry> = spin::Mutex::new(nls::Registry::new());
+
+/// `int __register_nls(struct nls_table *nls, struct module *owner)`.
+extern "C" fn register_nls(table: u32, owner: u32) -> i32 {
+    NLS.lock().register(&mut TableMem, table, owner)
+}
+
+/// `int unregister_nls(struct nls_table *nls)`.
+extern "C" fn unregister_nls(table: u32) -> i32 {
+    NLS.lock().unregister(&mut TableMem, table)
+}
+
+/// The registered table for `charset` (or alias), without 6.1's module
+/// pin (see `nls`'s docs): for the shell's `selftest nls`, whose thread is
+/// the only one that could `rmmod` its owner.
+pub fn find_nls(charset: &[u8]) -> Option<u32> {
+    NLS.lock().find(&TableMem, charset)
+}
+
+/// `cat /sys/kernel/kobold/nls`.
+pub fn write_nls(out: &mut dyn Write) -> core::fmt::Result {
+    let owner = |m: u32, out: &mut dyn Write| -> core::fmt::Result {
+        if m == 0 {
+            return out.write_str("-");
+        }
+        // SAFETY: the owner is the registering module's own `struct
+        // module` (`THIS_MODULE`), whose name (+0xc, MODULE_NAME_LEN 56)
+        // Kobold filled when it loaded the module.
+        let name = unsafe { crate::module::exports::c_str(m + 0xc, 56) };
+        out.write_str(core::str::from_utf8(name).unwrap_or("?"))
+    };
+    nls::write_listing(&NLS.lock(), &TableMem, &owner, out)
+}
+
+/// `int utf8_to_utf32(const u8 *s, int inlen, unicode_t *pu)`.
+///
+/// # Safety
+///
+/// `s` is readable for the sequence (at most `inlen` bytes, and its first
+/// byte), `pu` writable (C's contract).
+unsafe extern "C" fn utf8_to_utf32(s: *const u8, inlen: i32, pu: *mut u32) -> i32 {
+    // SAFETY: this function's contract: `nls::utf8_to_utf32` reads byte 0
+    // and then only bytes below `inlen`.
+    let mut byte = |i: usize| unsafe { s.add(i).read() };
+    match nls::utf8_to_utf32(&mut byte, inlen) {
+        Some((n, u)) => {
+            // SAFETY: this function's contract.
+            unsafe { pu.write(u) };
+            n
+        }
+        None => -1,
+    }
+}
+
+/// `int utf32_to_utf8(unicode_t u, u8 *s, int maxout)`: 0 for a NULL `s`.
+///
+/// # Safety
+///
+/// `s` is NULL or writable for `maxout` bytes (C's contract).
+unsafe extern "C" fn utf32_to_utf8(u: u32, s: *mut u8, maxout: i32) -> i32 {
+    if s.is_null() {
+        return 0;
+    }
+    match nls::utf32_to_utf8(u, maxout) {
+        Some((bytes, n)) => {
+            // SAFETY: `n` bytes, no more than `maxout` when it is positive
+            // (this function's contract); 6.1 writes the same.
+            unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), s, n as usize) };
+            n
+        }
+        None => -1,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// ___ratelimit (lib/ratelimit.c) and synchronize_rcu
+
+/// `int ___ratelimit(struct ratelimit_state *rs, const char *func)`: 1 if
+/// the caller may print. The lock is the state's first word (6.1's
+/// `raw_spinlock_t`, the ticket lock of `sync::spinlock`), taken with
+/// `raw_spin_trylock_irqsave` as 6.1 does (held: 0, "too busy"); the
+/// suppressed count is reported with `printk_deferred(KERN_WARNING ...)`,
+/// which for Kobold's synchronous console is `printk`.
+///
+/// # Safety
+///
+/// `rs` is a `struct ratelimit_state` and `func` a C string (C's contract).
+unsafe extern "C" fn ratelimit(rs: *mut u32, func: *const u8) -> i32 {
+    // SAFETY: this function's contract: 7 words.
+    let word = |i: usize| unsafe { rs.add(i).read_volatile() };
+    if word(1) == 0 {
+        return 1;
+    }
+    let lock = rs.cast::<sync::spinlock::RawSpinlock>();
+    let flags = crate::arch::armv7::irqflags::local_irq_save();
+    // SAFETY: the state's lock word (this function's contract).
+    if unsafe { sync::spinlock::raw_spin_trylock(lock) } == 0 {
+        crate::arch::armv7::irqflags::local_irq_restore(flags);
+        return 0;
+    }
+    let mut st = lib::Ratelimit {
+        interval: word(1) as i32,
+        burst: word(2) as i32,
+        printed: word(3) as i32,
+        missed: word(4) as i32,
+        begin: word(5),
+        flags: word(6),
+    };
+    let (ok, report) = lib::ratelimit(&mut st, LINUX61_JIFFIES.get());
+    for (i, v) in [(3, st.printed as u32), (4, st.missed as u32), (5, st.begin)] {
+        // SAFETY: as `word`, with the state's lock held.
+        unsafe { rs.add(i).write_volatile(v) };
+    }
+    if let Some(n) = report {
+        // SAFETY: this function's contract.
+        let func = unsafe { crate::module::exports::c_str(func as u32, 64) };
+        crate::pr_warn!(
+            "{}: {n} callbacks suppressed",
+            core::str::from_utf8(func).unwrap_or("?")
+        );
+    }
+    // SAFETY: taken above; `flags` from the save above.
+    unsafe { sync::spinlock::raw_spin_unlock_irqrestore(lock, flags.0) };
+    ok as i32
+}
+
+/// `void synchronize_rcu(void)` (kernel/rcu/tree.c, TREE_RCU without
+/// PREEMPT_RCU, as Debian's armmp): 6.1 returns at once when
+/// `rcu_blocking_is_gp()`, i.e. when one CPU is online, because a caller
+/// that may block is itself a quiescent state and, with one CPU and no
+/// preemption of RCU readers, no reader can be running. Kobold has one
+/// CPU, and its readers (non-preemptible `rcu_read_lock` sections, IRQ
+/// handlers) always finish before the one thread calls this: the grace
+/// period has elapsed on entry.
+extern "C" fn synchronize_rcu() {
+    core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+}
+
 /// `fips_enabled` (crypto/fips.c, `fips=` on the command line): Kobold
 /// never runs in FIPS mode.
 pub static FIPS_ENABLED: i32 = 0;
@@ -639,6 +803,12 @@ pub fn address(name: &str) -> u32 {
         fn __aeabi_lasr();
     }
     let f: *const () = match name {
+        "___ratelimit" => ratelimit as *const (),
+        "__register_nls" => register_nls as *const (),
+        "synchronize_rcu" => synchronize_rcu as *const (),
+        "unregister_nls" => unregister_nls as *const (),
+        "utf32_to_utf8" => utf32_to_utf8 as *const (),
+        "utf8_to_utf32" => utf8_to_utf32 as *const (),
         "__aeabi_idiv" => __aeabi_idiv as *const (),
         "__aeabi_idivmod" => __aeabi_idivmod as *const (),
         "__aeabi_lasr" => __aeabi_lasr as *const (),

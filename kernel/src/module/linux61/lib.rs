@@ -55,6 +55,59 @@ pub fn div_s64_rem(dividend: i64, divisor: i32) -> Option<(i64, i32)> {
     Some((q, r))
 }
 
+/// 6.1's `struct ratelimit_state` (include/linux/ratelimit_types.h)
+/// after its `raw_spinlock_t` (4 bytes: Debian's build has no
+/// `DEBUG_SPINLOCK`): `int interval, burst, printed, missed; unsigned
+/// long begin, flags;` at +4..+28.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ratelimit {
+    pub interval: i32,
+    pub burst: i32,
+    pub printed: i32,
+    pub missed: i32,
+    pub begin: u32,
+    pub flags: u32,
+}
+
+/// `RATELIMIT_MSG_ON_RELEASE`: the owner reports the suppressed count
+/// itself (`ratelimit_state_exit`).
+pub const RATELIMIT_MSG_ON_RELEASE: u32 = 1;
+
+/// The body of 6.1's `___ratelimit` (lib/ratelimit.c) once its lock is
+/// held (`interval` 0 returns 1 before locking, a held lock 0): whether
+/// the caller may print, and the number of suppressed callbacks to report
+/// (`"%s: %d callbacks suppressed"`) when a new interval starts.
+/// `jiffies` is 6.1's count (250 Hz: the module computed `interval` with
+/// its own `HZ`).
+pub fn ratelimit(rs: &mut Ratelimit, jiffies: u32) -> (bool, Option<i32>) {
+    let mut report = None;
+    if rs.begin == 0 {
+        rs.begin = jiffies;
+    }
+    // time_is_before_jiffies(begin + interval)
+    if (rs
+        .begin
+        .wrapping_add(rs.interval as u32)
+        .wrapping_sub(jiffies) as i32)
+        < 0
+    {
+        if rs.missed != 0 && rs.flags & RATELIMIT_MSG_ON_RELEASE == 0 {
+            report = Some(rs.missed);
+            rs.missed = 0;
+        }
+        rs.begin = jiffies;
+        rs.printed = 0;
+    }
+    let ok = if rs.burst != 0 && rs.burst > rs.printed {
+        rs.printed += 1;
+        true
+    } else {
+        rs.missed = rs.missed.wrapping_add(1);
+        false
+    };
+    (ok, report)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +147,52 @@ mod tests {
             Some((-1_000_000_000, -7))
         );
         assert_eq!(div_s64_rem(1, 0), None);
+    }
+    #[test]
+    fn ratelimit_as_6_1() {
+        // DEFINE_RATELIMIT_STATE(rs, 5 * HZ, 10) at 250 Hz.
+        let mut rs = Ratelimit {
+            interval: 1250,
+            burst: 10,
+            ..Default::default()
+        };
+        let start = 1000u32;
+        for _ in 0..10 {
+            assert_eq!(ratelimit(&mut rs, start), (true, None));
+        }
+        assert_eq!(rs.begin, start);
+        for _ in 0..3 {
+            assert_eq!(
+                ratelimit(&mut rs, start + 1250),
+                (false, None),
+                "not after yet"
+            );
+        }
+        assert_eq!(rs.missed, 3);
+        // A new interval: the suppressed count is reported once.
+        assert_eq!(ratelimit(&mut rs, start + 1251), (true, Some(3)));
+        assert_eq!((rs.missed, rs.printed, rs.begin), (0, 1, start + 1251));
+        // Across the jiffies wrap.
+        let mut rs = Ratelimit {
+            interval: 10,
+            burst: 1,
+            begin: u32::MAX - 2,
+            printed: 1,
+            missed: 1,
+            flags: RATELIMIT_MSG_ON_RELEASE,
+        };
+        assert_eq!(ratelimit(&mut rs, 5), (false, None));
+        assert_eq!(
+            ratelimit(&mut rs, 8),
+            (true, None),
+            "owner reports: missed kept"
+        );
+        assert_eq!(rs.missed, 2);
+        // burst 0: never.
+        let mut rs = Ratelimit {
+            interval: 10,
+            ..Default::default()
+        };
+        assert_eq!(ratelimit(&mut rs, 1), (false, None));
     }
 }

@@ -43,6 +43,13 @@ const fn d(name: &'static str) -> Symbol {
     }
 }
 
+const fn gf(name: &'static str) -> Symbol {
+    Symbol {
+        name,
+        kind: Kind::GplFunc,
+    }
+}
+
 const fn gd(name: &'static str) -> Symbol {
     Symbol {
         name,
@@ -64,6 +71,7 @@ impl Kind {
 
 /// Every export of the runtime, sorted by name (bytewise).
 pub const SYMBOLS: &[Symbol] = &[
+    f("___ratelimit"),
     f("__aeabi_idiv"),
     f("__aeabi_idivmod"),
     f("__aeabi_lasr"),
@@ -81,6 +89,7 @@ pub const SYMBOLS: &[Symbol] = &[
     f("__list_add_valid"),
     f("__list_del_entry_valid"),
     f("__mutex_init"),
+    f("__register_nls"),
     f("__stack_chk_fail"),
     f("_printk"),
     f("_raw_spin_lock"),
@@ -135,6 +144,10 @@ pub const SYMBOLS: &[Symbol] = &[
     f("strncpy"),
     f("strnlen"),
     f("strscpy"),
+    gf("synchronize_rcu"),
+    f("unregister_nls"),
+    f("utf32_to_utf8"),
+    f("utf8_to_utf32"),
 ];
 
 /// The symbol called `name`.
@@ -187,13 +200,22 @@ mod tests {
     #[test]
     fn kinds_as_6_1_exports_them() {
         // Every one is EXPORT_SYMBOL in 6.1 but fips_enabled
-        // (crypto/fips.c: EXPORT_SYMBOL_GPL).
+        // (crypto/fips.c) and synchronize_rcu (kernel/rcu/tree.c):
+        // EXPORT_SYMBOL_GPL. nls_base.c's and ratelimit.c's are plain.
         let gpl: Vec<_> = SYMBOLS
             .iter()
             .filter(|s| s.kind.is_gpl())
             .map(|s| s.name)
             .collect();
-        assert_eq!(gpl, ["fips_enabled"]);
+        assert_eq!(gpl, ["fips_enabled", "synchronize_rcu"]);
+        for name in [
+            "__register_nls",
+            "unregister_nls",
+            "utf8_to_utf32",
+            "___ratelimit",
+        ] {
+            assert_eq!(find(name).map(|s| s.kind), Some(Kind::Func), "{name}");
+        }
         assert_eq!(find("kmalloc_caches").map(|s| s.kind), Some(Kind::Data));
         assert_eq!(find("kmalloc_trace").map(|s| s.kind), Some(Kind::Func));
         assert!(SYMBOLS.iter().filter(|s| !s.kind.is_func()).all(|s| {
