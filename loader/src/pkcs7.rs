@@ -73,6 +73,9 @@ const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.
 /// Why a signature was not accepted, as Linux's errno.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VerifyError {
+    /// `-ENODATA`: the module is not signed ([`verify`] never returns it;
+    /// the caller does, for a file without a trailer).
+    NoData,
     /// `-EBADMSG`: the message does not decode, or is not a detached
     /// SignedData with one signer.
     BadMessage,
@@ -90,6 +93,7 @@ impl VerifyError {
     /// Linux's errno for it (positive).
     pub fn errno(self) -> i32 {
         match self {
+            VerifyError::NoData => 61,       // ENODATA
             VerifyError::BadMessage => 74,   // EBADMSG
             VerifyError::Unsupported => 65,  // ENOPKG
             VerifyError::NoKey => 126,       // ENOKEY
@@ -101,6 +105,7 @@ impl VerifyError {
 impl fmt::Display for VerifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            VerifyError::NoData => "No data available",
             VerifyError::BadMessage => "Bad message",
             VerifyError::Unsupported => "Package not installed",
             VerifyError::NoKey => "Required key not available",
@@ -116,7 +121,9 @@ impl core::error::Error for VerifyError {}
 /// `Err` where the list stops decoding (the rest is skipped, as Linux
 /// logs "Problem parsing in-kernel X.509 certificate list" and stops).
 pub fn certificates(keyring: &[u8]) -> impl Iterator<Item = Result<&[u8], der::Error>> {
-    let mut rest = keyring.get(..MAX_KEYRING_LEN.min(keyring.len())).unwrap_or(&[]);
+    let mut rest = keyring
+        .get(..MAX_KEYRING_LEN.min(keyring.len()))
+        .unwrap_or(&[]);
     core::iter::from_fn(move || {
         if rest.is_empty() {
             return None;
@@ -126,10 +133,12 @@ pub fn certificates(keyring: &[u8]) -> impl Iterator<Item = Result<&[u8], der::E
             let header = reader.peek_header()?;
             let len = (header.encoded_len()? + header.length)?;
             let len = usize::try_from(len)?;
-            let (one, tail) = rest.split_at_checked(len).ok_or(der::ErrorKind::Incomplete {
-                expected_len: len.try_into()?,
-                actual_len: rest.len().try_into()?,
-            })?;
+            let (one, tail) = rest
+                .split_at_checked(len)
+                .ok_or(der::ErrorKind::Incomplete {
+                    expected_len: len.try_into()?,
+                    actual_len: rest.len().try_into()?,
+                })?;
             Ok((one, tail))
         })();
         match r {
@@ -160,8 +169,7 @@ fn signer_info(pkcs7: &[u8]) -> Result<SignerInfo, VerifyError> {
         .map_err(|_| VerifyError::BadMessage)?;
     // Detached: the module is the content (`pkcs7_supply_detached_data`
     // refuses a message that already has some).
-    if sd.encap_content_info.econtent_type != ID_DATA || sd.encap_content_info.econtent.is_some()
-    {
+    if sd.encap_content_info.econtent_type != ID_DATA || sd.encap_content_info.econtent.is_some() {
         return Err(VerifyError::BadMessage);
     }
     // Linux's pkcs7_note_signeddata_version / signerinfo_version: PKCS#7
@@ -374,7 +382,10 @@ mod tests {
         let big = alloc::vec![0x30u8; MAX_PKCS7_LEN + 1];
         assert_eq!(verify(BLOB, &big, &ring), Err(VerifyError::BadMessage));
         assert_eq!(verify(BLOB, b"", &ring), Err(VerifyError::BadMessage));
-        assert_eq!(verify(BLOB, b"\x30\x84\xff\xff\xff\xff", &ring), Err(VerifyError::BadMessage));
+        assert_eq!(
+            verify(BLOB, b"\x30\x84\xff\xff\xff\xff", &ring),
+            Err(VerifyError::BadMessage)
+        );
         // A certificate is DER but not a PKCS#7 message.
         assert_eq!(verify(BLOB, CERT_A, &ring), Err(VerifyError::BadMessage));
     }
