@@ -43,7 +43,7 @@
 //! multiplications), and the signature is length-checked against the
 //! modulus before any arithmetic. Nothing here panics on input.
 
-use core::fmt;
+use core::fmt::{self, Write as _};
 
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
@@ -300,6 +300,73 @@ pub fn verify(content: &[u8], pkcs7: &[u8], keyring: &[u8]) -> Result<(), Verify
     Err(VerifyError::NoKey)
 }
 
+/// Linux's `hash_algo_name` for the digest algorithms a module signature
+/// may name.
+fn hash_name(oid: &ObjectIdentifier) -> Option<&'static str> {
+    const NAMES: [(&str, &str); 6] = [
+        ("1.3.14.3.2.26", "sha1"),
+        ("2.16.840.1.101.3.4.2.4", "sha224"),
+        ("2.16.840.1.101.3.4.2.1", "sha256"),
+        ("2.16.840.1.101.3.4.2.2", "sha384"),
+        ("2.16.840.1.101.3.4.2.3", "sha512"),
+        ("2.16.840.1.101.3.4.2.8", "sha3-256"),
+    ];
+    NAMES
+        .iter()
+        .find(|(o, _)| ObjectIdentifier::new(o).is_ok_and(|o| o == *oid))
+        .map(|&(_, n)| n)
+}
+
+/// kmod's `modinfo` lines for a module's PKCS#7 signature message:
+/// `signer:` (the issuer's common name), `sig_key:` (the serial number,
+/// colon-separated hex, without DER's sign byte, as OpenSSL holds it, or
+/// the subject key id) and `sig_hashalgo:`. Writes nothing when the message
+/// does not decode (bounded by [`MAX_PKCS7_LEN`] first). Shared by the
+/// kernel shell's `modinfo`.
+pub fn write_sig_info(out: &mut dyn fmt::Write, pkcs7: &[u8]) -> fmt::Result {
+    const CN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
+    let Ok(si) = signer_info(pkcs7) else {
+        return Ok(());
+    };
+    let (cn, key): (&[u8], &[u8]) = match &si.sid {
+        SignerIdentifier::IssuerAndSerialNumber(isn) => {
+            let cn = isn
+                .issuer
+                .0
+                .iter()
+                .flat_map(|rdn| rdn.0.iter())
+                .find(|atv| atv.oid == CN)
+                .map(|atv| atv.value.value())
+                .unwrap_or(&[]);
+            let mut serial = isn.serial_number.as_bytes();
+            while let [0, rest @ ..] = serial {
+                if rest.is_empty() {
+                    break;
+                }
+                serial = rest;
+            }
+            (cn, serial)
+        }
+        SignerIdentifier::SubjectKeyIdentifier(skid) => (&[], skid.0.as_bytes()),
+    };
+    out.write_str("signer:         ")?;
+    for c in core::str::from_utf8(cn).unwrap_or("?").chars() {
+        out.write_char(if c.is_control() { '?' } else { c })?;
+    }
+    out.write_str("\nsig_key:        ")?;
+    for (i, b) in key.iter().enumerate() {
+        if i > 0 {
+            out.write_char(':')?;
+        }
+        write!(out, "{b:02X}")?;
+    }
+    writeln!(
+        out,
+        "\nsig_hashalgo:   {}",
+        hash_name(&si.digest_alg.oid).unwrap_or("unknown")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,6 +387,26 @@ mod tests {
         let ring = keyring(&[CERT_B, CERT_A]);
         assert_eq!(verify(BLOB, SIG_NOATTR, &ring), Ok(()));
         assert_eq!(verify(BLOB, SIG_ATTR, &ring), Ok(()));
+    }
+
+    #[test]
+    fn sig_info_is_kmods() {
+        let mut s = alloc::string::String::new();
+        write_sig_info(&mut s, SIG_NOATTR).unwrap();
+        let mut lines = s.lines();
+        assert_eq!(
+            lines.next(),
+            Some("signer:         Kobold test signing key")
+        );
+        let key = lines.next().unwrap();
+        assert!(
+            key.starts_with("sig_key:        ") && key.len() > 16 + 20,
+            "{key}"
+        );
+        assert_eq!(lines.next(), Some("sig_hashalgo:   sha256"));
+        let mut s = alloc::string::String::new();
+        write_sig_info(&mut s, b"junk").unwrap();
+        assert_eq!(s, "");
     }
 
     #[test]

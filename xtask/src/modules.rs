@@ -287,13 +287,17 @@ pub fn build_case_initrd(
 ) -> Result<PathBuf> {
     let base_path = root.join(INITRD);
     let base = fs::read(&base_path).with_context(|| format!("reading {}", base_path.display()))?;
-    // Generated modules are signed with the build key, as the samples are.
+    // Generated modules are signed with the build key, as the samples are,
+    // except under `unsigned/` (the signature cases' unsigned modules).
     let mut generated: Vec<(&str, Vec<u8>)> = Vec::new();
     for f in files {
-        generated.push((
-            f.path,
-            crate::signing::sign_if_module(root, (f.contents)())?,
-        ));
+        let data = (f.contents)();
+        let data = if f.path.starts_with("unsigned/") {
+            data
+        } else {
+            crate::signing::sign_if_module(root, data)?
+        };
+        generated.push((f.path, data));
     }
     let archive = add_files(&base, &generated)?;
     let path = case_initrd(root, case);

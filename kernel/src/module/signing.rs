@@ -5,7 +5,7 @@
 //! kernel trusts (its own build key's, `certs/signing_key.x509` in Linux,
 //! plus every `--trust-cert`) to `target/kobold/keyring.der`; kernel/build.rs
 //! embeds the file, as Linux's certs/system_certificates.S embeds
-//! `system_certificates`. A kernel built without xtask (plain `cargo
+//! `system_certificates` (the ARM kernel only). A kernel built without xtask (plain `cargo
 //! build`, the host tests) has an empty keyring and is treated as Linux
 //! built without `CONFIG_MODULE_SIG`: no check, no taint.
 //!
