@@ -43,7 +43,7 @@
 //! multiplications), and the signature is length-checked against the
 //! modulus before any arithmetic. Nothing here panics on input.
 
-use core::fmt::{self, Write as _};
+use core::fmt;
 
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};

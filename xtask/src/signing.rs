@@ -311,10 +311,10 @@ pub fn find_cert(image: &[u8], cn: &str) -> Option<Vec<u8>> {
             let Some(der) = image.get(start..start + len) else {
                 continue;
             };
-            if let Ok(c) = x509_cert::Certificate::from_der(der) {
-                if c.tbs_certificate.subject.to_string().contains(cn) {
-                    return Some(der.to_vec());
-                }
+            if let Ok(c) = x509_cert::Certificate::from_der(der)
+                && c.tbs_certificate.subject.to_string().contains(cn)
+            {
+                return Some(der.to_vec());
             }
         }
         from = hit + 1;
