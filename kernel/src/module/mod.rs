@@ -913,6 +913,8 @@ fn prepare(
     let (bytes, sig_ok) = check_signature(backend, path, bytes, flags.force)?;
     let m = validate(backend, path, bytes)?;
     let mut id = identify(mods, backend, path, &m)?;
+    personality(backend, &mut id, &m, flags.force)?;
+    // Linux says it once, after check_modinfo (`pr_notice_once`).
     if !sig_ok && !mods.unsigned_warned {
         mods.unsigned_warned = true;
         klog!(
@@ -922,7 +924,6 @@ fn prepare(
             id.name
         );
     }
-    personality(backend, &mut id, &m, flags.force)?;
     // 3. Layout.
     let mut l = lay_out(backend, &id.name, &m)?;
     // Bookkeeping, while nothing needs undoing.
@@ -1066,7 +1067,18 @@ fn check_signature<'a>(
     use kobold_loader::signature::{self, SigError};
     let shown = path.rsplit('/').next().unwrap_or(path);
     if !signing::KEYRING.is_empty() {
-        return match signing::check(bytes, signing::KEYRING, signing::enforced(), force) {
+        // The verifier's crates allocate infallibly: reserve their bounded
+        // budget fallibly first (-ENOMEM), then run them exempt from fault
+        // injection, as failslab exempts __GFP_NOFAIL.
+        let mut budget: Vec<u8> = Vec::new();
+        budget
+            .try_reserve_exact(signing::HEAP_BUDGET)
+            .map_err(|_| Errno::ENOMEM)?;
+        drop(budget);
+        let checked = crate::mm::fault_inject::nofail(|| {
+            signing::check(bytes, signing::KEYRING, signing::enforced(), force)
+        });
+        return match checked {
             Ok(c) => Ok((c.elf, c.sig_ok)),
             Err(r) => {
                 if r.logged {
