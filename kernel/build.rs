@@ -28,6 +28,19 @@ fn main() {
             .expect("KOBOLD_KALLSYMS_RESERVED must be a byte count"),
         Err(_) => DEFAULT_RESERVED,
     };
+    // The built-in keyring (module/signing.rs): what `cargo xtask build`
+    // wrote, for the ARM kernel only; empty (no module signing) for host
+    // builds (the host tests) and a plain cargo build.
+    let keyring = root.join("target/kobold/keyring.der");
+    println!("cargo:rerun-if-changed={}", keyring.display());
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let arm = std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("arm");
+    let certs = if arm {
+        std::fs::read(&keyring).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    std::fs::write(out.join("keyring.der"), certs).expect("writing OUT_DIR/keyring.der");
     if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("arm") {
         println!(
             "cargo:rustc-link-arg-bins=-T{}",

@@ -203,6 +203,27 @@ impl<'a> Cmdline<'a> {
             })
     }
 
+    /// `module.sig_enforce=BOOL`: refuse modules without a valid signature
+    /// from a key of the built-in keyring (Linux's `sig_enforce`,
+    /// kernel/module/signing.c, a `bool` module parameter: parsed as
+    /// [`Cmdline::module_trace`]; a bare `module.sig_enforce` is true).
+    pub fn module_sig_enforce(&self) -> Option<Result<bool, CmdlineError<'a>>> {
+        self.bool_param("module.sig_enforce")
+    }
+
+    fn bool_param(&self, name: &'static str) -> Option<Result<bool, CmdlineError<'a>>> {
+        self.last(name)
+            .map(|p| match p.value.map(|v| v.bytes().next()) {
+                None => Ok(true),
+                Some(Some(b'y' | b'Y' | b'1')) => Ok(true),
+                Some(Some(b'n' | b'N' | b'0')) => Ok(false),
+                Some(_) => Err(CmdlineError::InvalidBool {
+                    name,
+                    value: p.value.unwrap_or(""),
+                }),
+            })
+    }
+
     /// `console=NAME[,OPTIONS]`, the last one (Linux's preferred console).
     pub fn console(&self) -> Option<&'a str> {
         self.last("console").and_then(|p| p.value)
@@ -422,6 +443,27 @@ mod tests {
             [("y", Some("1"))]
         );
         assert_eq!(c.module_params("nope").count(), 0);
+    }
+
+    #[test]
+    fn module_sig_enforce_is_a_bool() {
+        assert_eq!(Cmdline::new("console=ttyAMA0").module_sig_enforce(), None);
+        for (line, want) in [
+            ("module.sig_enforce", true),
+            ("module.sig_enforce=1", true),
+            ("module.sig_enforce=0", false),
+            ("module.sig_enforce=1 module.sig_enforce=n", false),
+        ] {
+            assert_eq!(
+                Cmdline::new(line).module_sig_enforce(),
+                Some(Ok(want)),
+                "{line}"
+            );
+        }
+        assert!(matches!(
+            Cmdline::new("module.sig_enforce=x").module_sig_enforce(),
+            Some(Err(CmdlineError::InvalidBool { .. }))
+        ));
     }
 
     #[test]

@@ -31,7 +31,11 @@ impl Errno {
     pub const ERANGE: Errno = Errno(34);
     pub const EDEADLK: Errno = Errno(35);
     pub const ENOSYS: Errno = Errno(38);
+    pub const ENODATA: Errno = Errno(61);
+    pub const ENOPKG: Errno = Errno(65);
     pub const EBADMSG: Errno = Errno(74);
+    pub const ENOKEY: Errno = Errno(126);
+    pub const EKEYREJECTED: Errno = Errno(129);
 
     /// The symbolic name, e.g. `"EINVAL"`.
     pub fn name(self) -> &'static str {
@@ -54,7 +58,11 @@ impl Errno {
             34 => "ERANGE",
             35 => "EDEADLK",
             38 => "ENOSYS",
+            61 => "ENODATA",
+            65 => "ENOPKG",
             74 => "EBADMSG",
+            126 => "ENOKEY",
+            129 => "EKEYREJECTED",
             _ => "E?",
         }
     }
@@ -80,7 +88,11 @@ impl Errno {
             34 => "Numerical result out of range",
             35 => "Resource deadlock avoided",
             38 => "Function not implemented",
+            61 => "No data available",
+            65 => "Package not installed",
             74 => "Bad message",
+            126 => "Required key not available",
+            129 => "Key was rejected by service",
             _ => "Unknown error",
         }
     }

@@ -190,6 +190,11 @@ fn apply_cmdline(cmdline: &Cmdline<'_>) {
         Some(Err(e)) => pr_warn!("{e}, ignored"),
         None => {}
     }
+    match cmdline.module_sig_enforce() {
+        Some(Ok(on)) => crate::module::signing::set_enforce(on),
+        Some(Err(e)) => pr_warn!("{e}, ignored"),
+        None => {}
+    }
 }
 
 /// Unpacks the initramfs the boot loader passed (`-initrd`) into the

@@ -86,6 +86,7 @@ pub mod link;
 pub mod linux61;
 pub mod modinfo;
 pub mod params;
+pub mod pkcs7;
 pub mod relocate;
 pub mod signature;
 pub mod trace;

@@ -174,6 +174,8 @@ pub fn build_modules(root: &Path) -> Result<Vec<PathBuf>> {
             .to_string();
         let ko = out.join(format!("{name}.ko"));
         compile_c(root, &c, &name, THUMB.contains(&name.as_str()), &ko)?;
+        // As Linux's `make modules_install` with CONFIG_MODULE_SIG_ALL.
+        crate::signing::sign_built(root, &ko)?;
         kos.push(ko);
     }
     process::step(format!("modules: {} built into {OUT_DIR}", kos.len()));
@@ -253,6 +255,7 @@ pub fn build_rust_modules(root: &Path) -> Result<Vec<PathBuf>> {
     for name in RUST_MODULES {
         let ko = out.join(format!("{name}.ko"));
         extract_rust_ko(&target_dir, name, &ko)?;
+        crate::signing::sign_built(root, &ko)?;
         kos.push(ko);
     }
     Ok(kos)
@@ -380,7 +383,18 @@ pub fn build_case_initrd(
 ) -> Result<PathBuf> {
     let base_path = root.join(INITRD);
     let base = fs::read(&base_path).with_context(|| format!("reading {}", base_path.display()))?;
-    let generated: Vec<(&str, Vec<u8>)> = files.iter().map(|f| (f.path, (f.contents)())).collect();
+    // Generated modules are signed with the build key, as the samples are,
+    // except under `unsigned/` (the signature cases' unsigned modules).
+    let mut generated: Vec<(&str, Vec<u8>)> = Vec::new();
+    for f in files {
+        let data = (f.contents)();
+        let data = if f.path.starts_with("unsigned/") {
+            data
+        } else {
+            crate::signing::sign_if_module(root, data)?
+        };
+        generated.push((f.path, data));
+    }
     let archive = add_files(&base, &generated)?;
     let path = case_initrd(root, case);
     fs::write(&path, &archive).with_context(|| format!("writing {}", path.display()))?;

@@ -100,6 +100,13 @@ pub fn test(root: &Path, args: &TestArgs) -> Result<u8> {
     }
     setup::ensure_rust_target()?;
     setup::ensure_qemu()?;
+    // The test kernels trust Debian's module signing certificate when the
+    // package is there (the Debian cases load its signed modules); the
+    // keyring is written before lint so clippy and the build agree.
+    if let Some(cert) = crate::signing::debian_cert_for_tests(root) {
+        crate::signing::trust(&[cert]);
+    }
+    crate::signing::write_keyring(root)?;
     if !args.skip_lint {
         lint(root)?;
     }

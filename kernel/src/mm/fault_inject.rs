@@ -365,6 +365,20 @@ impl FaultState {
 }
 
 static STATE: Mutex<FaultState> = Mutex::new(FaultState::new());
+
+/// Depth of [`nofail`] sections.
+static NOFAIL: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+
+/// Runs `f` with injection off, as Linux's failslab skips `__GFP_NOFAIL`
+/// allocations: for code whose allocations are infallible (a crate's) and
+/// bounded, after the caller reserved their budget fallibly (the module
+/// signature verifier, module/signing.rs).
+pub fn nofail<R>(f: impl FnOnce() -> R) -> R {
+    NOFAIL.fetch_add(1, Ordering::Relaxed);
+    let r = f();
+    NOFAIL.fetch_sub(1, Ordering::Relaxed);
+    r
+}
 static ARMED: AtomicBool = AtomicBool::new(false);
 
 fn update_armed(s: &FaultState) {
@@ -375,7 +389,7 @@ fn update_armed(s: &FaultState) {
 /// (rate limited) when it does. Takes no lock the allocators hold and
 /// allocates nothing.
 pub fn should_fail(site: Site, size: usize) -> bool {
-    if !ARMED.load(Ordering::Relaxed) {
+    if !ARMED.load(Ordering::Relaxed) || NOFAIL.load(Ordering::Relaxed) > 0 {
         return false;
     }
     let mut s = STATE.lock();

@@ -65,6 +65,7 @@ pub mod exports;
 #[cfg(target_arch = "arm")]
 mod kernel;
 pub mod linux61;
+pub mod signing;
 pub mod sysfs;
 pub mod vsprintf;
 
@@ -299,6 +300,9 @@ pub struct Module {
     /// Linux's TAINT_PROPRIETARY_MODULE ('P') and TAINT_OOT_MODULE ('O').
     pub proprietary: bool,
     pub out_of_tree: bool,
+    /// Loaded without a valid signature (taint E, `TAINT_UNSIGNED_MODULE`;
+    /// Linux's `!mod->sig_ok`).
+    pub unsigned: bool,
     /// Linux's TAINT_FORCED_MODULE ('F'): loaded with `insmod -f` past a
     /// `version magic` refusal.
     pub forced: bool,
@@ -337,6 +341,7 @@ impl Module {
             (self.proprietary, 'P'),
             (self.out_of_tree, 'O'),
             (self.forced, 'F'),
+            (self.unsigned, 'E'),
             (self.state == State::Going, '-'),
             (self.state == State::Coming, '+'),
         ];
@@ -357,7 +362,7 @@ impl Module {
     }
 
     fn tainted(&self) -> bool {
-        self.proprietary || self.out_of_tree || self.forced
+        self.proprietary || self.out_of_tree || self.forced || self.unsigned
     }
 
     /// Linux's `module_flags_taint()`: the taint letters alone (what
@@ -367,6 +372,7 @@ impl Module {
             (self.proprietary, 'P'),
             (self.out_of_tree, 'O'),
             (self.forced, 'F'),
+            (self.unsigned, 'E'),
         ] {
             if on {
                 out.write_char(c)?;
@@ -425,6 +431,8 @@ pub struct Modules {
     pub addr_max: u32,
     /// "loading out-of-tree module taints kernel." is said once.
     oot_warned: bool,
+    /// "module verification failed ..." is said once (`pr_notice_once`).
+    unsigned_warned: bool,
 }
 
 impl Default for Modules {
@@ -440,6 +448,7 @@ impl Modules {
             addr_min: u32::MAX,
             addr_max: 0,
             oot_warned: false,
+            unsigned_warned: false,
         }
     }
 
@@ -568,6 +577,9 @@ impl Modules {
             }
             if m.forced {
                 t[1] = b'F';
+            }
+            if m.unsigned {
+                t[13] = b'E';
             }
         }
         (t != *b"G             ").then_some(t)
@@ -898,10 +910,20 @@ fn prepare(
     let verbose = flags.verbose;
     // 1-2. The file (its signature trailer taken off), its name (not
     // already loaded), license and ABI.
-    let bytes = strip_signature(backend, path, bytes)?;
+    let (bytes, sig_ok) = check_signature(backend, path, bytes, flags.force)?;
     let m = validate(backend, path, bytes)?;
     let mut id = identify(mods, backend, path, &m)?;
     personality(backend, &mut id, &m, flags.force)?;
+    // Linux says it once, after check_modinfo (`pr_notice_once`).
+    if !sig_ok && !mods.unsigned_warned {
+        mods.unsigned_warned = true;
+        klog!(
+            backend,
+            Notice,
+            "{}: module verification failed: signature and/or required key missing - tainting kernel",
+            id.name
+        );
+    }
     // 3. Layout.
     let mut l = lay_out(backend, &id.name, &m)?;
     // Bookkeeping, while nothing needs undoing.
@@ -951,6 +973,7 @@ fn prepare(
         uses: used,
         proprietary: !id.gpl_ok,
         out_of_tree: id.out_of_tree,
+        unsigned: !sig_ok,
         forced: id.forced,
         abi: id.abi,
         this_module,
@@ -1031,24 +1054,45 @@ struct Identity<'a> {
     forced: bool,
 }
 
-/// Before step 1: a signed module's trailer is taken off, as Linux's
-/// `module_sig_check` does, so the ELF checks see the ELF file. A trailer
-/// that does not hold together is `-EBADMSG`; one that is not PKCS#7 is
-/// reported and left in place (trailing bytes the ELF checks ignore), as
-/// Linux loads such a module when signatures are not enforced. The
-/// signature is not verified (issue 12).
-fn strip_signature<'a>(
+/// Before step 1: Linux's `module_sig_check` (module/signing.rs): the
+/// signature trailer taken off and verified against the built-in keyring.
+/// Returns the ELF bytes and `sig_ok`. A kernel without a keyring (no
+/// `CONFIG_MODULE_SIG`) only takes the trailer off, as before.
+fn check_signature<'a>(
     backend: &mut dyn Backend,
     path: &str,
     bytes: &'a [u8],
-) -> Result<&'a [u8], Errno> {
+    force: bool,
+) -> Result<(&'a [u8], bool), Errno> {
     use kobold_loader::signature::{self, SigError};
     let shown = path.rsplit('/').next().unwrap_or(path);
+    if !signing::KEYRING.is_empty() {
+        // The verifier's crates allocate infallibly: reserve their bounded
+        // budget fallibly first (-ENOMEM), then run them exempt from fault
+        // injection, as failslab exempts __GFP_NOFAIL.
+        let mut budget: Vec<u8> = Vec::new();
+        budget
+            .try_reserve_exact(signing::HEAP_BUDGET)
+            .map_err(|_| Errno::ENOMEM)?;
+        drop(budget);
+        let checked = crate::mm::fault_inject::nofail(|| {
+            signing::check(bytes, signing::KEYRING, signing::enforced(), force)
+        });
+        return match checked {
+            Ok(c) => Ok((c.elf, c.sig_ok)),
+            Err(r) => {
+                if r.logged {
+                    klog!(backend, Notice, "Loading of {} is rejected", r.reason);
+                }
+                Err(r.errno)
+            }
+        };
+    }
     match signature::split(bytes) {
-        Ok((elf, _)) => Ok(elf),
+        Ok((elf, _)) => Ok((elf, true)),
         Err(e @ SigError::NotPkcs7 { .. }) => {
             klog!(backend, Warning, "{shown}: {e}");
-            Ok(bytes)
+            Ok((bytes, true))
         }
         Err(e) => {
             klog!(backend, Err, "{shown}: {e}");

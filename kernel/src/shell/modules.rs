@@ -103,7 +103,8 @@ pub fn cmd_ls(
 /// kmod's `modinfo`, printed by the loader's
 /// [`kobold_loader::modinfo::write_modinfo`] (the formatter `cargo xtask
 /// modinfo` shares). The file is read through [`Platform::with_file`];
-/// nothing derived from it is allocated.
+/// nothing derived from it is allocated but the decoded signature message
+/// (bounded: `kobold_loader::pkcs7::MAX_PKCS7_LEN`).
 pub fn cmd_modinfo(
     _: &mut Shell,
     args: &[&str],
@@ -116,8 +117,8 @@ pub fn cmd_modinfo(
     let mut written = Ok(());
     let read = p.with_file(path, &mut |bytes| {
         // A signed module's trailer comes off first, as insmod takes it
-        // off; kmod's `sig_id` says it was there (the signer, key and hash
-        // are in the PKCS#7 message, which `cargo xtask modinfo` reads).
+        // off; kmod's `sig_id`, `signer`, `sig_key` and `sig_hashalgo`
+        // come from the PKCS#7 message (kobold_loader::pkcs7, bounded).
         let (elf, sig) = match kobold_loader::signature::split(bytes) {
             Ok(split) => split,
             Err(e) => {
@@ -128,7 +129,8 @@ pub fn cmd_modinfo(
         written = match kobold_loader::validate(elf) {
             Ok(m) => {
                 kobold_loader::modinfo::write_modinfo(out, path, &m).and_then(|()| match sig {
-                    Some(s) => writeln!(out, "sig_id:         {}", s.id_type_name()),
+                    Some(s) => writeln!(out, "sig_id:         {}", s.id_type_name())
+                        .and_then(|()| kobold_loader::pkcs7::write_sig_info(out, s.pkcs7)),
                     None => Ok(()),
                 })
             }
