@@ -979,7 +979,7 @@ pub const CASES: &[Case] = &[
         mem_mb: 256,
         input: &[
             "pt 0xc0008000",
-            "pt 0xc0100000",
+            "pt 0xc0800000",
             "pt 0xffff0000",
             "pt 0xd0800000",
             "pt 0xf8009000",
@@ -992,10 +992,11 @@ pub const CASES: &[Case] = &[
             regex(r"^L1\[0xc00\] at phys 0x60007000 = 0x6[0-9a-f]{4}[048c]01$").of("pt 0xc0008000"),
             line("  AP=01 APX=1 (kernel read-only, user none), XN=0 (executable)").of("pt 0xc0008000"),
             line("physical address 0x60008000").of("pt 0xc0008000"),
-            // The rest of lowmem stays on sections: RW, never executable.
-            line("L1[0xc01] at phys 0x60007004 = 0x6011141e").of("pt 0xc0100000"),
+            // The rest of lowmem stays on sections: RW, never executable
+            // (8 MB in: past the image, which now spans two megabytes).
+            line("L1[0xc08] at phys 0x60007020 = 0x6081141e").of("pt 0xc0800000"),
             line("  AP=01 APX=0 (kernel read/write, user none), XN=1 (never executable)")
-                .of("pt 0xc0100000"),
+                .of("pt 0xc0800000"),
             regex(r"^  small page \(4 KB\) at phys 0x600[0-9a-f]{2}000$").of("pt 0xffff0000"),
             regex(r"^  second-level \(coarse\) table at phys 0x6[0-9a-f]{7}, domain 0$").of("pt 0xffff0000"),
             regex(r"^  AP=01 APX=1 \(kernel read-only, user none\), XN=0 \(executable\)$").of("pt 0xffff0000"),
