@@ -234,7 +234,8 @@ pub fn debian_module(file: &str) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
+/// A file called `name` under `dir`, searched recursively.
+pub fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
     for e in fs::read_dir(dir).ok()?.flatten() {
         let p = e.path();
         if p.is_dir() {

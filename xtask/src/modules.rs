@@ -108,19 +108,8 @@ pub fn build_linux61_modules(root: &Path) -> Result<Vec<PathBuf>> {
     let src = root.join(LINUX61_SRC);
     let out = root.join(LINUX61_OUT_DIR);
     fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let mut sources: Vec<PathBuf> = fs::read_dir(&src)
-        .with_context(|| format!("reading {}", src.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "c"))
-        .collect();
-    sources.sort();
     let mut kos = Vec::new();
-    for c in sources {
-        let name = c
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .context("module source name is not UTF-8")?
-            .to_string();
+    for (c, name) in c_sources(&src)? {
         let ko = out.join(format!("{name}.ko"));
         let mut cmd = Command::new(CC);
         cmd.args(linux61_cflags(&name))
@@ -153,25 +142,35 @@ pub fn linux61_module(file: &str) -> Vec<u8> {
         .unwrap_or_default()
 }
 
+/// The `.c` files of `src`, sorted, each with its module name (the stem).
+fn c_sources(src: &Path) -> Result<Vec<(PathBuf, String)>> {
+    let mut sources: Vec<PathBuf> = fs::read_dir(src)
+        .with_context(|| format!("reading {}", src.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    sources.sort();
+    sources
+        .into_iter()
+        .map(|c| {
+            let name = c
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .context("module source name is not UTF-8")?
+                .to_string();
+            Ok((c, name))
+        })
+        .collect()
+}
+
 /// Compiles every sample module; returns the `.ko` paths.
 pub fn build_modules(root: &Path) -> Result<Vec<PathBuf>> {
     setup::ensure_cross_gcc()?;
     let src = root.join("modules/c");
     let out = root.join(OUT_DIR);
     fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let mut sources: Vec<PathBuf> = fs::read_dir(&src)
-        .with_context(|| format!("reading {}", src.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "c"))
-        .collect();
-    sources.sort();
     let mut kos = Vec::new();
-    for c in sources {
-        let name = c
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .context("module source name is not UTF-8")?
-            .to_string();
+    for (c, name) in c_sources(&src)? {
         let ko = out.join(format!("{name}.ko"));
         compile_c(root, &c, &name, THUMB.contains(&name.as_str()), &ko)?;
         // As Linux's `make modules_install` with CONFIG_MODULE_SIG_ALL.

@@ -231,21 +231,6 @@ fn busybox(root: &Path) -> Result<std::result::Result<PathBuf, String>> {
     Ok(Ok(bin))
 }
 
-/// A file `name` under `dir`, searched recursively.
-fn find(dir: &Path, name: &str) -> Option<PathBuf> {
-    for e in fs::read_dir(dir).ok()?.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            if let Some(f) = find(&p, name) {
-                return Some(f);
-            }
-        } else if p.file_name().is_some_and(|n| n == name) {
-            return Some(p);
-        }
-    }
-    None
-}
-
 /// What one boot saw.
 struct Session {
     /// Wall time from spawning QEMU to the first prompt.
@@ -426,12 +411,12 @@ pub fn vs_linux(root: &Path) -> Result<()> {
                 .is_some_and(|n| n.starts_with("vmlinuz-"))
         })
         .context("the package has no boot/vmlinuz-*")?;
-    let dtb = find(&pkg.join("usr/lib"), "vexpress-v2p-ca9.dtb")
+    let dtb = crate::linux_modules::find_file(&pkg.join("usr/lib"), "vexpress-v2p-ca9.dtb")
         .context("the package has no vexpress-v2p-ca9.dtb")?;
     let mods_dir = linux_modules::modules_dir(&pkg).context("no lib/modules in the package")?;
     let mut kos = Vec::new();
     for (file, _) in MODULES {
-        let p = find(&mods_dir, &format!("{file}.ko"))
+        let p = crate::linux_modules::find_file(&mods_dir, &format!("{file}.ko"))
             .with_context(|| format!("{file}.ko is not in the package"))?;
         kos.push((format!("lib/modules/{file}.ko"), fs::read(&p)?));
     }
