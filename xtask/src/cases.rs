@@ -1730,6 +1730,7 @@ pub const CASES: &[Case] = &[
             line("linux61: strscpy: -7 and 2"),
             line("linux61: div_s64_rem(-7000000000007, 1000) = -7000000000 rem -7; fips_enabled = 0"),
             line("linux61: kfree_sensitive: freed block zeroed"),
+            line("linux61: bitops: test_and_set 5 -> 0 then 1, test_and_clear -> 1, test_and_change 31 -> 1; map 00000000 00000000 00000001"),
             line("Usage: selftest linux61 [stackprot|fortify]").of("selftest linux61 nope"),
             POWER_DOWN,
         ],

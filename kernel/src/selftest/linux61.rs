@@ -23,7 +23,9 @@
 //!    FPEXC.EN on between them, off after, `preempt_count` untouched (6.1's
 //!    `get_cpu()` without `CONFIG_PREEMPT_COUNT`);
 //! 7. `strscpy`'s return values and truncation, `div_s64_rem`'s signs,
-//!    `kfree_sensitive` zeroing what it frees, `fips_enabled` 0.
+//!    `kfree_sensitive` zeroing what it frees, `fips_enabled` 0;
+//! 8. the atomic bit operations on a three-word bitmap: the bit and word
+//!    each touches, and what the `_test_and_` forms return.
 //!
 //! `selftest linux61 stackprot` and `selftest linux61 fortify` call
 //! `__stack_chk_fail` and `fortify_panic` from a named function: the kernel
@@ -160,6 +162,7 @@ pub fn run(args: &[&str], out: &mut dyn Write) -> Result<(), SelftestError> {
     asm_entries(out, &mut v);
     neon(out, &mut v);
     strings(out, &mut v);
+    bitops(out, &mut v);
     v.result()
 }
 
@@ -477,4 +480,31 @@ fn strings(out: &mut dyn Write, v: &mut Verdict) {
         "linux61: div_s64_rem(-7000000000007, 1000) = {q} rem {r}; fips_enabled = {fips}"
     );
     let _ = writeln!(out, "linux61: strscpy: {} and {}", a.0, b.0);
+}
+
+fn bitops(out: &mut dyn Write, v: &mut Verdict) {
+    type Op = unsafe extern "C" fn(u32, *mut u32) -> u32;
+    // SAFETY: the table's bit operations, all `(int nr, unsigned long *p)`.
+    let op = |name| unsafe { core::mem::transmute::<usize, Op>(export(name) as usize) };
+    let mut map = [0u32; 3];
+    let p = map.as_mut_ptr();
+    // SAFETY: a three-word bitmap; every nr below is < 96.
+    let r = unsafe {
+        op("_set_bit")(70, p);
+        let first = op("_test_and_set_bit")(5, p);
+        let again = op("_test_and_set_bit")(5, p);
+        op("_change_bit")(31, p);
+        op("_clear_bit")(70, p);
+        op("_set_bit")(64, p);
+        let cleared = op("_test_and_clear_bit")(5, p);
+        let changed = op("_test_and_change_bit")(31, p);
+        [first, again, cleared, changed]
+    };
+    let ok = r == [0, 1, 1, 1] && map == [0, 0, 1];
+    v.check(ok, "bit operations");
+    let _ = writeln!(
+        out,
+        "linux61: bitops: test_and_set 5 -> {} then {}, test_and_clear -> {}, test_and_change 31 -> {}; map {:08x} {:08x} {:08x}",
+        r[0], r[1], r[2], r[3], map[0], map[1], map[2]
+    );
 }

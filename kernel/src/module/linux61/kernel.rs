@@ -10,6 +10,7 @@ use crate::sync;
 use crate::time::jiffies::{LINUX61_HZ, LINUX61_JIFFIES, msleep_ticks};
 use core::cell::UnsafeCell;
 use core::fmt::Write;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 // ---------------------------------------------------------------------------
 // current
@@ -245,6 +246,70 @@ unsafe extern "C" fn fortify_panic(name: *const u8) -> ! {
         core::str::from_utf8(name).unwrap_or("?")
     );
     bug()
+}
+
+// ---------------------------------------------------------------------------
+// Atomic bit operations
+
+/// The word of the bitmap at `p` that holds bit `nr`, checked as ARM's
+/// `bitop` macro checks it: a bitmap that is not word-aligned is a bug
+/// (6.1's `strbne r1, [ip]` faults on purpose; Kobold BUGs, which oopses
+/// the same way, naming the caller).
+///
+/// # Safety
+///
+/// `p` points at a bitmap of at least `nr / 32 + 1` words (the caller's
+/// contract in C).
+unsafe fn bit_word(nr: u32, p: *mut u32) -> (&'static AtomicU32, u32) {
+    if p as usize & 3 != 0 {
+        bug();
+    }
+    let (w, m) = lib::bit_word_mask(nr);
+    // SAFETY: this function's contract; `AtomicU32` has `u32`'s layout and
+    // the word is aligned (checked above). `ldrex`/`strex` as 6.1's.
+    (unsafe { AtomicU32::from_ptr(p.add(w)) }, m)
+}
+
+macro_rules! bitops {
+    ($($name:ident => $op:ident, $test:literal;)*) => {$(
+        /// 6.1's out-of-line ARM bit operation of the same name
+        /// (arch/arm/lib/bitops.h): atomic, a full barrier on SMP.
+        ///
+        /// # Safety
+        ///
+        /// `p` points at a bitmap holding bit `nr`.
+        unsafe extern "C" fn $name(nr: u32, p: *mut u32) -> u32 {
+            // SAFETY: this function's contract.
+            let (word, mask) = unsafe { bit_word(nr, p) };
+            let old = bitops!(@$op word, mask);
+            if $test { u32::from(old & mask != 0) } else { 0 }
+        }
+    )*};
+    (@set $w:ident, $m:ident) => { $w.fetch_or($m, Ordering::SeqCst) };
+    (@clear $w:ident, $m:ident) => { $w.fetch_and(!$m, Ordering::SeqCst) };
+    (@change $w:ident, $m:ident) => { $w.fetch_xor($m, Ordering::SeqCst) };
+}
+
+bitops! {
+    _set_bit => set, false;
+    _clear_bit => clear, false;
+    _change_bit => change, false;
+    _test_and_set_bit => set, true;
+    _test_and_clear_bit => clear, true;
+    _test_and_change_bit => change, true;
+}
+
+/// 6.1's `usleep_range_state(min, max, state)` (what `usleep_range` is
+/// inline over): at least `min` µs. Linux sleeps on an hrtimer in `state`;
+/// with no other task, Kobold busy-waits `min` on the 24 MHz counter, as
+/// its own `usleep_range` does (a `wfi` would oversleep to the next tick).
+extern "C" fn usleep_range_state(min: u32, _max: u32, _state: u32) {
+    let mut ticks = u64::from(min) * (crate::time::COUNTER_HZ / 1_000_000);
+    while ticks > 0 {
+        let chunk = ticks.min(1 << 30);
+        crate::time::delay_ticks(chunk as u32);
+        ticks -= chunk;
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -820,6 +885,13 @@ pub fn address(name: &str) -> u32 {
             k::kobold_unwind_cpp_pr as *const ()
         }
         "__do_div64" => __do_div64 as *const (),
+        "_change_bit" => _change_bit as *const (),
+        "_clear_bit" => _clear_bit as *const (),
+        "_set_bit" => _set_bit as *const (),
+        "_test_and_change_bit" => _test_and_change_bit as *const (),
+        "_test_and_clear_bit" => _test_and_clear_bit as *const (),
+        "_test_and_set_bit" => _test_and_set_bit as *const (),
+        "usleep_range_state" => usleep_range_state as *const (),
         "__list_add_valid" => sync::list_debug::list_add_valid as *const (),
         "__list_del_entry_valid" => sync::list_debug::list_del_entry_valid as *const (),
         "__mutex_init" => sync::mutex::mutex_init as *const (),

@@ -24,6 +24,14 @@ pub fn strscpy_plan(src: &[u8], count: usize) -> (Option<usize>, isize) {
     }
 }
 
+/// Where ARM's out-of-line bit operations (6.1 arch/arm/lib/bitops.h,
+/// `bitop`/`testop`: `_set_bit`, `_test_and_clear_bit`, ...) find bit `nr`
+/// of a bitmap: word `nr >> 5` (a logical shift: `nr` is an `int` read as
+/// unsigned, as `mov r0, r0, lsr #5` does), mask `1 << (nr & 31)`.
+pub const fn bit_word_mask(nr: u32) -> (usize, u32) {
+    ((nr >> 5) as usize, 1 << (nr & 31))
+}
+
 /// `do_div(n, base)` as `__do_div64` computes it: the 64-bit quotient and
 /// the 32-bit remainder; `None` for a zero divisor (div64.S then calls
 /// `__div0`, which prints `Division by zero in kernel.`, and returns 0
@@ -111,6 +119,16 @@ pub fn ratelimit(rs: &mut Ratelimit, jiffies: u32) -> (bool, Option<i32>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bit_numbers_pick_word_and_mask_as_arm_does() {
+        assert_eq!(bit_word_mask(0), (0, 1));
+        assert_eq!(bit_word_mask(31), (0, 1 << 31));
+        assert_eq!(bit_word_mask(32), (1, 1));
+        assert_eq!(bit_word_mask(70), (2, 1 << 6));
+        // A negative int is a huge unsigned bit number (lsr, not asr).
+        assert_eq!(bit_word_mask(-1i32 as u32), (0x07ff_ffff, 1 << 31));
+    }
 
     #[test]
     fn strscpy_as_lib_string() {
