@@ -365,10 +365,25 @@ pub fn debian_cert_for_tests(root: &Path) -> Option<PathBuf> {
         return Some(out);
     }
     crate::linux_modules::package_for_tests().ok()?;
-    let v = debian_vmlinuz(root).ok()?;
-    let cert = linux_cert_from_vmlinuz(&fs::read(v).ok()?).ok()?;
-    fs::write(&out, cert).ok()?;
-    Some(out)
+    // The package is there: failing to take its certificate out is worth
+    // saying (the Debian cases would then see their modules as unsigned).
+    let extracted = (|| -> Result<()> {
+        let v = debian_vmlinuz(root)?;
+        let cert = linux_cert_from_vmlinuz(&fs::read(&v)?)?;
+        // On a fresh clone target/kobold does not exist yet.
+        if let Some(dir) = out.parent() {
+            fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        fs::write(&out, cert).with_context(|| format!("writing {}", out.display()))?;
+        Ok(())
+    })();
+    match extracted {
+        Ok(()) => Some(out),
+        Err(e) => {
+            crate::process::note(format!("Debian's signing certificate: {e:#}"));
+            None
+        }
+    }
 }
 
 #[cfg(test)]
