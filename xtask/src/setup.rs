@@ -47,6 +47,13 @@ pub fn ensure_gdb() -> Result<()> {
     )
 }
 
+/// Makes sure `openssl` (which makes the build key and signs modules, as
+/// Linux's `certs/Makefile` and `scripts/sign-file` use OpenSSL) is on
+/// PATH, installing it with apt-get when running as root.
+pub fn ensure_openssl() -> Result<()> {
+    ensure_tool("openssl", &["openssl"], " (module signing needs it)")
+}
+
 /// Makes sure `arm-none-eabi-gcc` (Debian's gcc-arm-none-eabi, for the C
 /// sample modules) is on PATH, installing it with apt-get when root.
 pub fn ensure_cross_gcc() -> Result<()> {

@@ -86,6 +86,7 @@ pub fn ensure_key(root: &Path) -> Result<(PathBuf, PathBuf)> {
         return Ok((key, cert));
     }
     fs::create_dir_all(root.join("target/kobold"))?;
+    crate::setup::ensure_openssl()?;
     process::step("signing: generating the build key (RSA-4096) target/kobold/signing_key.pem");
     let genkey = root.join("target/kobold/x509.genkey");
     fs::write(&genkey, GENKEY)?;
