@@ -62,7 +62,7 @@ pub fn vmap_row(live: u32, pairs: u32) -> Result<VmapRow> {
 }
 
 /// The release highmem kernel on the serial console.
-fn bench_qemu(root: &Path, mem_mb: u32, initrd: Option<std::path::PathBuf>) -> Qemu {
+pub(crate) fn bench_qemu(root: &Path, mem_mb: u32, initrd: Option<std::path::PathBuf>) -> Qemu {
     Qemu {
         mem_mb,
         kernel: Build::release(Variant::Highmem).uimage(root),

@@ -463,17 +463,7 @@ pub fn vs_linux(root: &Path) -> Result<()> {
     fs::write(&empty, empty_kernel())?;
 
     crate::build::build(root, Build::release(Variant::Highmem))?;
-    let kobold_qemu = |initrd: Option<PathBuf>| Qemu {
-        mem_mb: MEM_MB,
-        kernel: Build::release(Variant::Highmem).uimage(root),
-        append: Some("console=ttyAMA0".into()),
-        dtb: None,
-        semihosting: true,
-        console: Console::SerialOnly,
-        gdb: false,
-        initrd,
-        paused_qmp: None,
-    };
+    let kobold_qemu = |initrd: Option<PathBuf>| crate::bench::bench_qemu(root, MEM_MB, initrd);
     let linux_cmd = || {
         let mut c = Command::new(QEMU);
         c.args(["-M", "vexpress-a9", "-m", &MEM_MB.to_string()])
