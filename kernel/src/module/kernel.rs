@@ -193,25 +193,11 @@ impl Backend for DebugBackend {
 /// `insmod`: loads `bytes` (the file at `path`) with `args` into the running
 /// kernel.
 pub fn insmod(path: &str, bytes: &[u8], args: &[&str]) -> Result<ModName, Errno> {
-    insmod_verbose(path, bytes, args, false)
+    insmod_flags(path, bytes, args, LoadFlags::default())
 }
 
-/// `insmod -v`: [`insmod`], logging every step of the link (`pr_info`);
-/// every load is logged so with `module.trace=1` on the command line.
-pub fn insmod_verbose(
-    path: &str,
-    bytes: &[u8],
-    args: &[&str],
-    verbose: bool,
-) -> Result<ModName, Errno> {
-    let flags = LoadFlags {
-        verbose,
-        force: false,
-    };
-    insmod_flags(path, bytes, args, flags)
-}
-
-/// `insmod [-v] [-f]`: [`insmod`] with all of its options.
+/// `insmod [-v] [-f]`: [`insmod`] with all of its options; every load is
+/// traced as with `-v` when `module.trace=1` is on the command line.
 pub fn insmod_flags(
     path: &str,
     bytes: &[u8],

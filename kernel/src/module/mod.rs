@@ -70,9 +70,7 @@ pub mod sysfs;
 pub mod vsprintf;
 
 #[cfg(target_arch = "arm")]
-pub use kernel::{
-    insmod, insmod_flags, insmod_verbose, kobold_module_coming, rmmod, sysfs_list, sysfs_read,
-};
+pub use kernel::{insmod, insmod_flags, kobold_module_coming, rmmod, sysfs_list, sysfs_read};
 
 use crate::errno::Errno;
 use alloc::vec::Vec;
@@ -794,29 +792,14 @@ pub fn load(
     bytes: &[u8],
     args: &[&str],
 ) -> Result<ModName, Errno> {
-    load_verbose(registry, backend, path, bytes, args, false)
+    load_flags(registry, backend, path, bytes, args, LoadFlags::default())
 }
 
-/// [`load`]; with `verbose` (`insmod -v`), every step of the link is
-/// logged at `pr_info` level as the loader's [`kobold_loader::trace`]
-/// events: sections placed, symbols resolved (from the kernel or which
-/// module), relocations applied. Logging allocates nothing.
-pub fn load_verbose(
-    registry: &Mutex<Modules>,
-    backend: &mut dyn Backend,
-    path: &str,
-    bytes: &[u8],
-    args: &[&str],
-    verbose: bool,
-) -> Result<ModName, Errno> {
-    let flags = LoadFlags {
-        verbose,
-        force: false,
-    };
-    load_flags(registry, backend, path, bytes, args, flags)
-}
-
-/// [`load_verbose`] with all of `insmod`'s options ([`LoadFlags`]).
+/// [`load`] with all of `insmod`'s options ([`LoadFlags`]); with
+/// `verbose` (`insmod -v`), every step of the link is logged at `pr_info`
+/// level as the loader's [`kobold_loader::trace`] events: sections placed,
+/// symbols resolved (from the kernel or which module), relocations applied.
+/// Logging allocates nothing.
 pub fn load_flags(
     registry: &Mutex<Modules>,
     backend: &mut dyn Backend,

@@ -637,7 +637,11 @@ fn verbose_load_logs_each_step_and_records_the_groups() {
     let mut b = Spec::new("consumer");
     b.calls = vec!["printk", "shared_fn"];
     let bytes = build(&b);
-    load_verbose(&r, &mut f, "/lib/modules/consumer.ko", &bytes, &[], true).unwrap();
+    let verbose = LoadFlags {
+        verbose: true,
+        ..LoadFlags::default()
+    };
+    load_flags(&r, &mut f, "/lib/modules/consumer.ko", &bytes, &[], verbose).unwrap();
     let has = |prefix: &str| f.log.iter().any(|l| l.starts_with(prefix));
     assert!(has("consumer: section .text"), "{:?}", f.log);
     assert!(
