@@ -911,6 +911,7 @@ pub fn address(name: &str) -> u32 {
         "mutex_unlock" => sync::mutex::mutex_unlock as *const (),
         "__gnu_mcount_nc" => __gnu_mcount_nc as *const (),
         "__i2c_transfer" => i2c::__i2c_transfer as *const (),
+        "arm_delay_ops" => (&raw const super::delay::ARM_DELAY_OPS).cast(),
         "i2c_transfer" => i2c::i2c_transfer as *const (),
         "__kmalloc" => __kmalloc as *const (),
         "__kmalloc_node" => __kmalloc_node as *const (),

@@ -104,6 +104,7 @@ pub const SYMBOLS: &[Symbol] = &[
     f("_test_and_change_bit"),
     f("_test_and_clear_bit"),
     f("_test_and_set_bit"),
+    d("arm_delay_ops"),
     f("div_s64_rem"),
     gd("fips_enabled"),
     f("fortify_panic"),
@@ -229,6 +230,7 @@ mod tests {
         assert_eq!(find("kmalloc_trace").map(|s| s.kind), Some(Kind::Func));
         assert!(SYMBOLS.iter().filter(|s| !s.kind.is_func()).all(|s| {
             s.name == "kmalloc_caches"
+                || s.name == "arm_delay_ops"
                 || s.name == "fips_enabled"
                 || s.name == "jiffies"
                 || s.name == "jiffies_64"
