@@ -288,11 +288,13 @@ mod target {
 
     /// `locked_flags` bit operations, atomic as 6.1's `test_bit` /
     /// `test_and_set_bit`.
-    fn flags(adap: u32) -> &'static core::sync::atomic::AtomicU32 {
+    fn flags<'a>(adap: u32) -> &'a core::sync::atomic::AtomicU32 {
         // SAFETY: `adap` is the caller's adapter (the exports' contract),
         // `locked_flags` an aligned word in it that outlives the call;
         // AtomicU32 has u32's layout.
-        unsafe { &*((adap + adapter::LOCKED_FLAGS) as *const core::sync::atomic::AtomicU32) }
+        unsafe {
+            &*(adap.wrapping_add(adapter::LOCKED_FLAGS) as *const core::sync::atomic::AtomicU32)
+        }
     }
 
     fn msg(msgs: u32, i: usize) -> Msg {
@@ -313,7 +315,7 @@ mod target {
         unsafe {
             let lo = word(q, 0);
             let hi = word(q, 4);
-            let h = |off: u32| ((q + off) as *const u16).read_volatile();
+            let h = |off: u32| (q.wrapping_add(off) as *const u16).read_volatile();
             Quirks {
                 flags: u64::from(lo) | (u64::from(hi) << 32),
                 max_num_msgs: word(q, 8) as i32,
