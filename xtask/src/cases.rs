@@ -2021,6 +2021,67 @@ pub const CASES: &[Case] = &[
         timeout_s: 90,
         ..BASE
     },
+    // --- Issue 11: the 6.1 personality's I2C core (i2c_transfer) ---
+    Case {
+        // i2ccheck.ko (ours, modules/linux61/i2ccheck.c) drives Kobold's
+        // i2c_transfer/__i2c_transfer against a mock adapter (locking,
+        // -EAGAIN retries, quirks, no master_xfer, suspended), then Debian's
+        // lnbp21.ko through its exported lnbp21_attach and the ops it
+        // installs, checking the control bytes lnbp21.c writes to 0x08.
+        name: "linux61_i2c",
+        mem_mb: 256,
+        initrd: true,
+        extra_files: I2C_FILES,
+        requires: Some(debian_package),
+        input: &[
+            "cat /proc/meminfo",
+            "insmod /debian/lnbp21.ko",
+            "insmod /linux61/i2ccheck.ko",
+            "cat /proc/modules",
+            "cat /proc/meminfo",
+            "rmmod i2ccheck",
+            "rmmod lnbp21",
+            "cat /proc/modules",
+            "cat /proc/meminfo",
+            "poweroff",
+        ],
+        expect: &[
+            line("i2ccheck: i2c_transfer write+read: pass").of("insmod /linux61/i2ccheck.ko"),
+            line("i2ccheck: bus locked around master_xfer: pass"),
+            line("i2ccheck: retried on -EAGAIN: pass"),
+            line("i2ccheck: retries exhausted: pass"),
+            line("i2ccheck: retries 0 tries once: pass"),
+            line("i2ccheck: other errno not retried: pass"),
+            line("i2ccheck: no master_xfer: pass"),
+            line("i2ccheck: quirk max_write_len: pass"),
+            line("i2ccheck: quirk no zero length read: pass"),
+            line("i2ccheck: quirks allow: pass"),
+            line("i2ccheck: suspended: pass"),
+            line("i2ccheck: lnbp21_attach on a failing bus: pass"),
+            line("i2ccheck: lnbp21_attach: pass"),
+            line("i2ccheck: lnbp21 set_voltage(18V): pass"),
+            line("i2ccheck: lnbp21 set_voltage(13V): pass"),
+            line("i2ccheck: lnbp21 set_voltage on a failing bus: pass"),
+            line("i2ccheck: lnbp21 release_sec: pass"),
+            line("i2ccheck: lnbp21_attach with overrides: pass"),
+            line("i2ccheck: 18 passed, 0 failed").of("insmod /linux61/i2ccheck.ko"),
+            forbid_regex(r"^i2ccheck: .*: fail"),
+            // 6.1's messages: the quirk check, the suspended warning (once),
+            // and lnbp21's own printk after a successful attach.
+            line("i2c i2c-7: adapter quirk: msg too long (addr 0x0050, size 2, write)"),
+            line("i2c i2c-7: adapter quirk: no zero length (addr 0x0050, size 0, read)"),
+            count("i2c i2c-7: Transfer while suspended", 1),
+            count("LNBx2x attached on addr=8", 2),
+            regex(r"^lnbp21 \d+ 1 i2ccheck, Live 0xbf[0-9a-f]{6}$").of("cat /proc/modules"),
+            line("i2ccheck: unloaded").of("rmmod i2ccheck"),
+            forbid_regex(r"^(lnbp21|i2ccheck) ").of("rmmod lnbp21"),
+            comes_back(r"^MemFree: +(\d+) kB$", 8, 32),
+            forbid_regex(r"Internal error|Unable to handle kernel|Unknown symbol|^(insmod|rmmod): can.t"),
+            POWER_DOWN,
+        ],
+        timeout_s: 90,
+        ..BASE
+    },
 ];
 
 /// A built sample module's bytes (`target/kobold/modules`, built and
@@ -2178,6 +2239,19 @@ pub fn select(filter: Option<&str>) -> Vec<&'static Case> {
         .filter(|c| filter.is_none_or(|f| c.name.contains(f)))
         .collect()
 }
+
+/// Debian's lnbp21.ko and i2ccheck.ko (built by `cargo xtask test`), for
+/// `linux61_i2c`.
+const I2C_FILES: &[ExtraFile] = &[
+    ExtraFile {
+        path: "debian/lnbp21.ko",
+        contents: || crate::linux_modules::debian_module("lnbp21.ko"),
+    },
+    ExtraFile {
+        path: "linux61/i2ccheck.ko",
+        contents: || crate::modules::linux61_module("i2ccheck.ko"),
+    },
+];
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,7 @@
 //! NEON, `fortify_panic`, and 6.1's kmalloc family. What they compute is
 //! host-tested in the sibling files (`task`, `gfp`, `slab`, `lib`).
 
-use super::{gfp, lib, nls, slab, task};
+use super::{gfp, i2c, lib, nls, slab, task};
 use crate::mm::{buddy::Gfp, heap, pgtable::Prot, vmalloc};
 use crate::sync;
 use crate::time::jiffies::{LINUX61_HZ, LINUX61_JIFFIES, msleep_ticks};
@@ -910,6 +910,9 @@ pub fn address(name: &str) -> u32 {
         "mutex_trylock" => sync::mutex::mutex_trylock as *const (),
         "mutex_unlock" => sync::mutex::mutex_unlock as *const (),
         "__gnu_mcount_nc" => __gnu_mcount_nc as *const (),
+        "__i2c_transfer" => i2c::__i2c_transfer as *const (),
+        "arm_delay_ops" => (&raw const super::delay::ARM_DELAY_OPS).cast(),
+        "i2c_transfer" => i2c::i2c_transfer as *const (),
         "__kmalloc" => __kmalloc as *const (),
         "__kmalloc_node" => __kmalloc_node as *const (),
         "__stack_chk_fail" => __stack_chk_fail as *const (),

@@ -12,12 +12,15 @@
 //! (6.1's GFP bits and their translation), [`slab`] (the kmalloc size
 //! classes and `kmalloc_caches`' shape), [`task`] (`current`'s layout and
 //! the canary), [`lib`] (`strscpy`, `do_div`, `___ratelimit`), [`nls`]
-//! (fs/nls's charset registry and UTF-8 helpers), all host-tested; and the
+//! (fs/nls's charset registry and UTF-8 helpers), [`i2c`] (the I2C core's
+//! `i2c_transfer`), [`delay`] (`arm_delay_ops`, `udelay`), all host-tested; and the
 //! target glue, `kernel.rs` (the `task_struct` stand-in and TPIDRURO, the
 //! assembly entries, NEON, the kmalloc family) and `exports.rs` (the
 //! table).
 
+pub mod delay;
 pub mod gfp;
+pub mod i2c;
 pub mod lib;
 pub mod nls;
 pub mod slab;

@@ -84,6 +84,7 @@ pub const SYMBOLS: &[Symbol] = &[
     f("__aeabi_unwind_cpp_pr2"),
     f("__do_div64"),
     f("__gnu_mcount_nc"),
+    f("__i2c_transfer"),
     f("__kmalloc"),
     f("__kmalloc_node"),
     f("__list_add_valid"),
@@ -103,10 +104,12 @@ pub const SYMBOLS: &[Symbol] = &[
     f("_test_and_change_bit"),
     f("_test_and_clear_bit"),
     f("_test_and_set_bit"),
+    d("arm_delay_ops"),
     f("div_s64_rem"),
     gd("fips_enabled"),
     f("fortify_panic"),
     f("get_jiffies_64"),
+    f("i2c_transfer"),
     d("jiffies"),
     d("jiffies_64"),
     f("kernel_neon_begin"),
@@ -227,6 +230,7 @@ mod tests {
         assert_eq!(find("kmalloc_trace").map(|s| s.kind), Some(Kind::Func));
         assert!(SYMBOLS.iter().filter(|s| !s.kind.is_func()).all(|s| {
             s.name == "kmalloc_caches"
+                || s.name == "arm_delay_ops"
                 || s.name == "fips_enabled"
                 || s.name == "jiffies"
                 || s.name == "jiffies_64"
