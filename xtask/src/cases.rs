@@ -2021,6 +2021,64 @@ pub const CASES: &[Case] = &[
         timeout_s: 90,
         ..BASE
     },
+    // --- linux61_devprintk (issue 11, "beyond the 32"): 6.1's dev_printk,
+    // dynamic debug and arm_delay_ops, proved by devcheck.ko (ours, built
+    // against modules/linux61/include) against the formats Linux documents,
+    // and used by Debian's own modules that need them.
+    Case {
+        // devcheck prints through _dev_* / _dev_printk with devices whose
+        // driver, bus or class names them, and through __dynamic_pr_debug /
+        // __dynamic_dev_dbg with descriptors enabled +pmfl and +p (the
+        // debug lines are KERN_DEBUG: dmesg shows them); its udelay loops
+        // must let at least 100 ms of 250 Hz jiffies pass. Debian's
+        // eeprom_93cx6 (arm_delay_ops) and as102_fe (__dynamic_pr_debug)
+        // load and unload; memory comes back.
+        name: "linux61_devprintk",
+        mem_mb: 256,
+        initrd: true,
+        extra_files: DEVCHECK_FILES,
+        requires: Some(debian_package),
+        input: &[
+            "cat /proc/meminfo",
+            "insmod /linux61/devcheck.ko",
+            "dmesg",
+            "rmmod devcheck",
+            "insmod /debian/eeprom_93cx6.ko",
+            "insmod /debian/as102_fe.ko",
+            "cat /proc/modules",
+            "rmmod as102_fe eeprom_93cx6",
+            "cat /proc/modules",
+            "cat /proc/meminfo",
+            "poweroff",
+        ],
+        expect: &[
+            // drivers/base/core.c __dev_printk: "<driver> <name>: msg",
+            // the driver string falling back to the bus, then the class,
+            // then "".
+            line("devcheck_drv devcheck.0: info 42").of("insmod /linux61/devcheck.ko"),
+            line("devcheck_bus dc1: err bus").of("insmod /linux61/devcheck.ko"),
+            line("devcheck_class dc2: warn beef").of("insmod /linux61/devcheck.ko"),
+            line(" dc3: notice").of("insmod /linux61/devcheck.ko"),
+            line("(NULL device *): null -1").of("insmod /linux61/devcheck.ko"),
+            line("devcheck_drv devcheck.0: printk 7").of("insmod /linux61/devcheck.ko"),
+            // dynamic-debug-howto: +m +f +l prefix "module:function:line: ";
+            // +p alone, nothing; dev_dbg adds the device's prefix after.
+            regex(r"\] devcheck:devcheck_init:4242: debug on$").of("dmesg"),
+            regex(r"\] devcheck_drv devcheck\.0: dbg 7$").of("dmesg"),
+            regex(r"\] devcheck:devcheck_init:4242: devcheck_bus dc1: dbg pmfl$").of("dmesg"),
+            line("devcheck: udelay const: pass").of("insmod /linux61/devcheck.ko"),
+            line("devcheck: udelay: pass").of("insmod /linux61/devcheck.ko"),
+            line("devcheck: unloaded").of("rmmod devcheck"),
+            regex(r"^eeprom_93cx6 \d+ 0 - Live 0xbf[0-9a-f]{6}$").of("cat /proc/modules"),
+            regex(r"^as102_fe \d+ 0 - Live 0xbf[0-9a-f]{6}$").of("cat /proc/modules"),
+            comes_back(r"^MemFree: +(\d+) kB$", 0, 64),
+            forbid_regex(r"devcheck: .*: fail"),
+            forbid_regex(r"Internal error|Unable to handle kernel|Unknown symbol|^(insmod|rmmod): can.t"),
+            POWER_DOWN,
+        ],
+        timeout_s: 120,
+        ..BASE
+    },
 ];
 
 /// A built sample module's bytes (`target/kobold/modules`, built and
@@ -2134,6 +2192,22 @@ pub const LINUXCHECK_FILES: &[ExtraFile] = &[
     ExtraFile {
         path: "linux61/linuxcheck.ko",
         contents: || crate::modules::linux61_module("linuxcheck.ko"),
+    },
+];
+
+/// devcheck.ko and the Debian modules of `linux61_devprintk`.
+const DEVCHECK_FILES: &[ExtraFile] = &[
+    ExtraFile {
+        path: "linux61/devcheck.ko",
+        contents: || crate::modules::linux61_module("devcheck.ko"),
+    },
+    ExtraFile {
+        path: "debian/eeprom_93cx6.ko",
+        contents: || crate::linux_modules::debian_module("eeprom_93cx6.ko"),
+    },
+    ExtraFile {
+        path: "debian/as102_fe.ko",
+        contents: || crate::linux_modules::debian_module("as102_fe.ko"),
     },
 ];
 

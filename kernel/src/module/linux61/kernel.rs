@@ -4,7 +4,7 @@
 //! NEON, `fortify_panic`, and 6.1's kmalloc family. What they compute is
 //! host-tested in the sibling files (`task`, `gfp`, `slab`, `lib`).
 
-use super::{gfp, lib, nls, slab, task};
+use super::{delay, device, gfp, lib, nls, slab, task};
 use crate::mm::{buddy::Gfp, heap, pgtable::Prot, vmalloc};
 use crate::sync;
 use crate::time::jiffies::{LINUX61_HZ, LINUX61_JIFFIES, msleep_ticks};
@@ -836,6 +836,270 @@ extern "C" fn synchronize_rcu() {
     core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
 }
 
+// ---------------------------------------------------------------------------
+// arm_delay_ops (arch/arm/lib/delay.c, timer-based): see `delay`.
+
+/// 6.1's `struct arm_delay_ops`: three functions and `ticks_per_jiffy`.
+#[repr(C)]
+pub struct ArmDelayOps {
+    pub delay: extern "C" fn(u32),
+    pub const_udelay: extern "C" fn(u32),
+    pub udelay: extern "C" fn(u32),
+    pub ticks_per_jiffy: u32,
+}
+
+/// The 24 MHz counter's ticks per 6.1 jiffy (250 Hz).
+const TICKS_PER_JIFFY: u32 = delay::ticks_per_jiffy(crate::time::COUNTER_HZ as u32, LINUX61_HZ);
+
+/// Waits `cycles` counter ticks (more than 32 bits in pieces).
+fn wait_cycles(mut cycles: u64) {
+    while cycles > 0 {
+        let chunk = cycles.min(1 << 30);
+        crate::time::delay_ticks(chunk as u32);
+        cycles -= chunk;
+    }
+}
+
+/// `__timer_delay(cycles)`: `cycles` ticks of the delay timer.
+extern "C" fn timer_delay(cycles: u32) {
+    wait_cycles(u64::from(cycles));
+}
+
+/// `__timer_const_udelay(xloops)`.
+extern "C" fn timer_const_udelay(xloops: u32) {
+    wait_cycles(delay::const_udelay_cycles(xloops, TICKS_PER_JIFFY));
+}
+
+/// `__timer_udelay(usecs)`.
+extern "C" fn timer_udelay(usecs: u32) {
+    wait_cycles(delay::udelay_cycles(usecs, LINUX61_HZ, TICKS_PER_JIFFY));
+}
+
+/// The exported `arm_delay_ops` (read-only here: Linux writes it only
+/// when a delay timer registers, at boot).
+pub static ARM_DELAY_OPS: ArmDelayOps = ArmDelayOps {
+    delay: timer_delay,
+    const_udelay: timer_const_udelay,
+    udelay: timer_udelay,
+    ticks_per_jiffy: TICKS_PER_JIFFY,
+};
+
+// ---------------------------------------------------------------------------
+// dev_printk and dynamic debug: see `device`.
+
+/// Module memory, read where the module put it.
+struct ModMem;
+
+impl device::Mem for ModMem {
+    fn read(&self, addr: u32) -> u32 {
+        // SAFETY: a field of a `struct device` (or of its driver, bus or
+        // class) or of a `struct _ddebug` a module passed: readable as on
+        // Linux; a bad pointer faults and oopses naming the module, as
+        // Linux's `dev_name` would.
+        unsafe { (addr as *const u32).read_volatile() }
+    }
+    fn c_str(&self, addr: u32, max: usize) -> &[u8] {
+        // SAFETY: a name the device's owner keeps while it prints.
+        unsafe { crate::module::exports::c_str(addr, max) }
+    }
+}
+
+fn level_of(digit: u8) -> crate::console::printk::Level {
+    use crate::console::printk::Level;
+    match digit {
+        0 => Level::Emerg,
+        1 => Level::Alert,
+        2 => Level::Crit,
+        3 => Level::Err,
+        4 => Level::Warning,
+        5 => Level::Notice,
+        6 => Level::Info,
+        _ => Level::Debug,
+    }
+}
+
+/// Prints `prefix` then the module's format at `fmt_slot` with the
+/// arguments after it, at `level`, as one line (`dev_printk_emit`).
+///
+/// # Safety
+///
+/// `slots` is an entry's spill area (r0-r3 then the caller's stack
+/// arguments) and slot `fmt_slot` holds the format, a C string matching
+/// the arguments after it.
+unsafe fn emit(
+    level: u8,
+    slots: *const u32,
+    fmt_slot: usize,
+    prefix: &dyn Fn(&mut dyn Write) -> core::fmt::Result,
+) {
+    let mut buf = crate::console::FixedBuf::<1024>::default();
+    let _ = prefix(&mut buf);
+    // SAFETY: this function's contract.
+    unsafe {
+        let fmt = crate::module::exports::c_str(slots.add(fmt_slot).read(), 1024);
+        let _ = crate::module::exports::format_slots(&mut buf, fmt, slots, fmt_slot + 1);
+    }
+    let text = buf.as_str();
+    crate::console::printk::vprintk(
+        level_of(level),
+        format_args!("{}", text.strip_suffix('\n').unwrap_or(text)),
+    );
+}
+
+/// `_dev_emerg` .. `_dev_info(dev, fmt, ...)` after their entries (which
+/// pass the level).
+///
+/// # Safety
+///
+/// As [`emit`], with slot 0 a `struct device *` (or NULL) and slot 1 the
+/// format.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn kobold_linux61_dev_level_slots(slots: *const u32, level: u32) {
+    // SAFETY: this function's contract.
+    let dev = unsafe { slots.read() };
+    let prefix = |out: &mut dyn Write| device::write_dev_prefix(out, &ModMem, dev);
+    // SAFETY: this function's contract.
+    unsafe { emit(level as u8, slots, 1, &prefix) };
+}
+
+/// `_dev_printk(level, dev, fmt, ...)`: the level is a `KERN_*` string.
+///
+/// # Safety
+///
+/// As [`emit`], with slot 0 a C string, slot 1 a `struct device *` (or
+/// NULL) and slot 2 the format.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn kobold_linux61_dev_printk_slots(slots: *const u32) {
+    // SAFETY: this function's contract.
+    let (level, dev) = unsafe {
+        (
+            crate::module::exports::c_str(slots.read(), 2),
+            slots.add(1).read(),
+        )
+    };
+    // `level[1] - '0'`; anything else is KERN_DEFAULT (the default level).
+    let level = device::level_digit(level).unwrap_or(4);
+    let prefix = |out: &mut dyn Write| device::write_dev_prefix(out, &ModMem, dev);
+    // SAFETY: this function's contract.
+    unsafe { emit(level, slots, 2, &prefix) };
+}
+
+fn in_interrupt() -> bool {
+    INIT_TASK.read(task::TI_PREEMPT_COUNT) & task::IRQ_COUNT_MASK != 0
+}
+
+/// `__dynamic_pr_debug(desc, fmt, ...)`: KERN_DEBUG, the descriptor's
+/// prefix, the message (6.1 BUGs on a NULL descriptor or format).
+///
+/// # Safety
+///
+/// As [`emit`], with slot 0 a `struct _ddebug *` and slot 1 the format.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn kobold_linux61_dynamic_pr_debug_slots(slots: *const u32) {
+    // SAFETY: this function's contract.
+    let (desc, fmt) = unsafe { (slots.read(), slots.add(1).read()) };
+    if desc == 0 || fmt == 0 {
+        bug();
+    }
+    let pid = INIT_TASK.read(task::PID);
+    let prefix =
+        |out: &mut dyn Write| device::write_ddebug_prefix(out, &ModMem, desc, pid, in_interrupt());
+    // SAFETY: this function's contract.
+    unsafe { emit(7, slots, 1, &prefix) };
+}
+
+/// `__dynamic_dev_dbg(desc, dev, fmt, ...)`: KERN_DEBUG; for a device,
+/// the descriptor's prefix then `dev_printk`'s; for NULL,
+/// `(NULL device *): ` alone, as 6.1 prints it.
+///
+/// # Safety
+///
+/// As [`emit`], with slot 0 a `struct _ddebug *`, slot 1 a `struct
+/// device *` (or NULL) and slot 2 the format.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn kobold_linux61_dynamic_dev_dbg_slots(slots: *const u32) {
+    // SAFETY: this function's contract.
+    let (desc, dev, fmt) = unsafe { (slots.read(), slots.add(1).read(), slots.add(2).read()) };
+    if desc == 0 || fmt == 0 {
+        bug();
+    }
+    let pid = INIT_TASK.read(task::PID);
+    let prefix = |out: &mut dyn Write| {
+        if dev != 0 {
+            device::write_ddebug_prefix(out, &ModMem, desc, pid, in_interrupt())?;
+        }
+        device::write_dev_prefix(out, &ModMem, dev)
+    };
+    // SAFETY: this function's contract.
+    unsafe { emit(7, slots, 2, &prefix) };
+}
+
+// The variadic entries: spill r0-r3 below the stacked arguments (8-byte
+// aligned: 16 + 8 bytes) and pass their address (and, for `_dev_<level>`,
+// the level) to the Rust above.
+core::arch::global_asm!(
+    r#"
+    .macro kobold_linux61_variadic name, slots
+    .section .text.\name, "ax", %progbits
+    .arm
+    .balign 4
+    .global \name
+    .type \name, %function
+\name:
+    push {{r0-r3}}
+    push {{r4, lr}}
+    add r0, sp, #8
+    bl \slots
+    pop {{r4, lr}}
+    add sp, sp, #16
+    bx lr
+    .size \name, . - \name
+    .endm
+
+    .macro kobold_linux61_dev_level name, level
+    .section .text.\name, "ax", %progbits
+    .arm
+    .balign 4
+    .global \name
+    .type \name, %function
+\name:
+    push {{r0-r3}}
+    push {{r4, lr}}
+    add r0, sp, #8
+    mov r1, #\level
+    bl kobold_linux61_dev_level_slots
+    pop {{r4, lr}}
+    add sp, sp, #16
+    bx lr
+    .size \name, . - \name
+    .endm
+
+    kobold_linux61_dev_level _dev_emerg, 0
+    kobold_linux61_dev_level _dev_alert, 1
+    kobold_linux61_dev_level _dev_crit, 2
+    kobold_linux61_dev_level _dev_err, 3
+    kobold_linux61_dev_level _dev_warn, 4
+    kobold_linux61_dev_level _dev_notice, 5
+    kobold_linux61_dev_level _dev_info, 6
+    kobold_linux61_variadic _dev_printk, kobold_linux61_dev_printk_slots
+    kobold_linux61_variadic __dynamic_pr_debug, kobold_linux61_dynamic_pr_debug_slots
+    kobold_linux61_variadic __dynamic_dev_dbg, kobold_linux61_dynamic_dev_dbg_slots
+"#
+);
+
+unsafe extern "C" {
+    fn _dev_emerg();
+    fn _dev_alert();
+    fn _dev_crit();
+    fn _dev_err();
+    fn _dev_warn();
+    fn _dev_notice();
+    fn _dev_info();
+    fn _dev_printk();
+    fn __dynamic_pr_debug();
+    fn __dynamic_dev_dbg();
+}
+
 /// `fips_enabled` (crypto/fips.c, `fips=` on the command line): Kobold
 /// never runs in FIPS mode.
 pub static FIPS_ENABLED: i32 = 0;
@@ -869,6 +1133,17 @@ pub fn address(name: &str) -> u32 {
     }
     let f: *const () = match name {
         "___ratelimit" => ratelimit as *const (),
+        "__dynamic_dev_dbg" => __dynamic_dev_dbg as *const (),
+        "__dynamic_pr_debug" => __dynamic_pr_debug as *const (),
+        "_dev_alert" => _dev_alert as *const (),
+        "_dev_crit" => _dev_crit as *const (),
+        "_dev_emerg" => _dev_emerg as *const (),
+        "_dev_err" => _dev_err as *const (),
+        "_dev_info" => _dev_info as *const (),
+        "_dev_notice" => _dev_notice as *const (),
+        "_dev_printk" => _dev_printk as *const (),
+        "_dev_warn" => _dev_warn as *const (),
+        "arm_delay_ops" => (&raw const ARM_DELAY_OPS).cast(),
         "__register_nls" => register_nls as *const (),
         "synchronize_rcu" => synchronize_rcu as *const (),
         "unregister_nls" => unregister_nls as *const (),

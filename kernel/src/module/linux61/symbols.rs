@@ -83,6 +83,8 @@ pub const SYMBOLS: &[Symbol] = &[
     f("__aeabi_unwind_cpp_pr1"),
     f("__aeabi_unwind_cpp_pr2"),
     f("__do_div64"),
+    f("__dynamic_dev_dbg"),
+    f("__dynamic_pr_debug"),
     f("__gnu_mcount_nc"),
     f("__kmalloc"),
     f("__kmalloc_node"),
@@ -93,6 +95,14 @@ pub const SYMBOLS: &[Symbol] = &[
     f("__stack_chk_fail"),
     f("_change_bit"),
     f("_clear_bit"),
+    f("_dev_alert"),
+    f("_dev_crit"),
+    f("_dev_emerg"),
+    f("_dev_err"),
+    f("_dev_info"),
+    f("_dev_notice"),
+    f("_dev_printk"),
+    f("_dev_warn"),
     f("_printk"),
     f("_raw_spin_lock"),
     f("_raw_spin_lock_irq"),
@@ -103,6 +113,7 @@ pub const SYMBOLS: &[Symbol] = &[
     f("_test_and_change_bit"),
     f("_test_and_clear_bit"),
     f("_test_and_set_bit"),
+    d("arm_delay_ops"),
     f("div_s64_rem"),
     gd("fips_enabled"),
     f("fortify_panic"),
@@ -230,6 +241,7 @@ mod tests {
                 || s.name == "fips_enabled"
                 || s.name == "jiffies"
                 || s.name == "jiffies_64"
+                || s.name == "arm_delay_ops"
                 || s.name.starts_with("param_ops_")
         }));
     }
