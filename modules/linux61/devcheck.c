@@ -13,6 +13,10 @@
  * Documentation/admin-guide/dynamic-debug-howto.rst: the m, f, l flags prefix the module,
  * function and line, "module:function:line: ").
  *
+ * print_hex_dump of 20 bytes, rows of 16, offsets and ASCII: lib/hexdump.c's documented layout
+ * ("40 41 42 43 ... 3f  @ABC456789:;<=>?", the ASCII column at rowsize * 2 + rowsize /
+ * groupsize + 1), and in groups of 4 (little-endian words on ARM).
+ *
  * Then udelay: 50 udelay(2000) (a constant: arm_delay_ops.const_udelay) and 50 of a variable
  * 2000 (arm_delay_ops.udelay) must each let at least 100 ms of 250 Hz jiffies pass (25
  * ticks; 24 allowed for the tick in progress at the start). Only a lower bound: a slow host
@@ -60,6 +64,8 @@ static struct _ddebug __used __aligned(8) __section("__dyndbg") dd_p = {
 
 static volatile unsigned long usecs = 2000;
 
+static const char hexdata[] = "@ABC456789:;<=>?@ABC";
+
 static int __init devcheck_init(void)
 {
 	unsigned long j0, j1, j2;
@@ -74,6 +80,9 @@ static int __init devcheck_init(void)
 	__dynamic_pr_debug(&dd_pmfl, "debug %s\n", "on");
 	__dynamic_dev_dbg(&dd_p, &dev_drv, "dbg %d\n", 7);
 	__dynamic_dev_dbg(&dd_pmfl, &dev_bus, "dbg %s\n", "pmfl");
+
+	print_hex_dump(KERN_INFO, "devcheck: ", DUMP_PREFIX_OFFSET, 16, 1, hexdata, 20, true);
+	print_hex_dump(KERN_INFO, "devcheck4: ", DUMP_PREFIX_NONE, 16, 4, hexdata, 8, false);
 
 	j0 = jiffies;
 	for (i = 0; i < 50; i++)

@@ -1880,8 +1880,8 @@ pub const CASES: &[Case] = &[
     // nls_cp437 and nls_utf8 register their tables at init; the kernel looks
     // each up by charset and converts a character through the module's own
     // char2uni/uni2char (selftest nls); rmmod unregisters them. Before and
-    // after, the lookup fails. nls_euc-jp, which calls load_nls (not
-    // exported: its module pin cannot be honoured), is refused naming it.
+    // after, the lookup fails. nls_euc-jp, whose init needs cp932 through
+    // load_nls, fails without it (linux61_nls_pin loads it with cp932).
     Case {
         name: "linux61_nls",
         mem_mb: 256,
@@ -1904,7 +1904,9 @@ pub const CASES: &[Case] = &[
         expect: &[
             count("nls: cp437: not registered (insmod nls_cp437.ko)", 2),
             count("selftest nls: FAIL (check failed: charset not registered)", 2),
-            line("nls_euc_jp: Unknown symbol load_nls (err -2)"),
+            // load_nls("cp932") finds no table (nls_cp932 is not loaded,
+            // and Kobold runs no modprobe): nls_euc-jp's init says -EINVAL.
+            line("insmod: can't insert '/debian/nls_euc-jp.ko': Invalid argument"),
             line("utf8 - nls_utf8").of("cat /sys/kernel/kobold/nls"),
             line("cp437 - nls_cp437").of("cat /sys/kernel/kobold/nls"),
             regex(r"^nls: cp437 at 0xbf[0-9a-f]{6}: char2uni\(82\) = U\+00E9 \(1\), uni2char\(U\+00E9\) = 82 \(1\)$"),
@@ -2063,9 +2065,14 @@ pub const CASES: &[Case] = &[
             line("devcheck_drv devcheck.0: printk 7").of("insmod /linux61/devcheck.ko"),
             // dynamic-debug-howto: +m +f +l prefix "module:function:line: ";
             // +p alone, nothing; dev_dbg adds the device's prefix after.
-            regex(r"\] devcheck:devcheck_init:4242: debug on$").of("dmesg"),
-            regex(r"\] devcheck_drv devcheck\.0: dbg 7$").of("dmesg"),
-            regex(r"\] devcheck:devcheck_init:4242: devcheck_bus dc1: dbg pmfl$").of("dmesg"),
+            regex(r"^devcheck:devcheck_init:4242: debug on$").of("dmesg"),
+            regex(r"^devcheck_drv devcheck\.0: dbg 7$").of("dmesg"),
+            regex(r"^devcheck:devcheck_init:4242: devcheck_bus dc1: dbg pmfl$").of("dmesg"),
+            // lib/hexdump.c: offsets, bytes, the ASCII column at 16 * 2 + 16 + 1.
+            line("devcheck: 00000000: 40 41 42 43 34 35 36 37 38 39 3a 3b 3c 3d 3e 3f  @ABC456789:;<=>?")
+                .of("insmod /linux61/devcheck.ko"),
+            regex(r"^devcheck: 00000010: 40 41 42 43 {38}@ABC$").of("insmod /linux61/devcheck.ko"),
+            line("devcheck4: 43424140 37363534").of("insmod /linux61/devcheck.ko"),
             line("devcheck: udelay const: pass").of("insmod /linux61/devcheck.ko"),
             line("devcheck: udelay: pass").of("insmod /linux61/devcheck.ko"),
             line("devcheck: unloaded").of("rmmod devcheck"),
@@ -2077,6 +2084,50 @@ pub const CASES: &[Case] = &[
             POWER_DOWN,
         ],
         timeout_s: 120,
+        ..BASE
+    },
+    Case {
+        // load_nls pins the table's owner as 6.1's find_nls does
+        // (try_module_get), unload_nls drops the pin (module_put): while
+        // Debian's nls_euc-jp holds cp932 and nls_koi8-ru holds koi8-u,
+        // their owners show a refcount of 1 and cannot be removed
+        // (-EWOULDBLOCK); once the users are gone, they can.
+        name: "linux61_nls_pin",
+        mem_mb: 256,
+        initrd: true,
+        extra_files: NLS_PIN_FILES,
+        requires: Some(debian_package),
+        input: &[
+            "insmod /debian/nls_cp932.ko",
+            "insmod /debian/nls_euc-jp.ko",
+            "insmod /debian/nls_koi8-u.ko",
+            "insmod /debian/nls_koi8-ru.ko",
+            "cat /proc/modules",
+            "cat /sys/kernel/kobold/nls",
+            "rmmod nls_cp932",
+            "rmmod nls_koi8_u",
+            "rmmod nls_euc_jp",
+            "rmmod nls_koi8_ru",
+            "cat /proc/modules",
+            "rmmod nls_cp932",
+            "rmmod nls_koi8_u",
+            "cat /proc/modules",
+            "poweroff",
+        ],
+        expect: &[
+            regex(r"^nls_cp932 \d+ 1 - Live 0xbf[0-9a-f]{6}$").of("cat /proc/modules"),
+            regex(r"^nls_koi8_u \d+ 1 - Live 0xbf[0-9a-f]{6}$").of("cat /proc/modules"),
+            regex(r"^nls_euc_jp \d+ 0 - Live 0xbf[0-9a-f]{6}$").of("cat /proc/modules"),
+            line("euc-jp - nls_euc_jp").of("cat /sys/kernel/kobold/nls"),
+            line("koi8-ru - nls_koi8_ru").of("cat /sys/kernel/kobold/nls"),
+            // Refused while pinned, removed once the users are gone.
+            count("rmmod: can't unload module 'nls_cp932': Resource temporarily unavailable", 1),
+            count("rmmod: can't unload module 'nls_koi8_u': Resource temporarily unavailable", 1),
+            regex(r"^nls_cp932 \d+ 0 - Live 0xbf[0-9a-f]{6}$").of("cat /proc/modules"),
+            forbid_regex(r"Internal error|Unable to handle kernel|BUG|WARNING|^insmod: can.t"),
+            POWER_DOWN,
+        ],
+        timeout_s: 90,
         ..BASE
     },
 ];
@@ -2208,6 +2259,26 @@ const DEVCHECK_FILES: &[ExtraFile] = &[
     ExtraFile {
         path: "debian/as102_fe.ko",
         contents: || crate::linux_modules::debian_module("as102_fe.ko"),
+    },
+];
+
+/// The NLS modules of `linux61_nls_pin`.
+const NLS_PIN_FILES: &[ExtraFile] = &[
+    ExtraFile {
+        path: "debian/nls_cp932.ko",
+        contents: || crate::linux_modules::debian_module("nls_cp932.ko"),
+    },
+    ExtraFile {
+        path: "debian/nls_euc-jp.ko",
+        contents: || crate::linux_modules::debian_module("nls_euc-jp.ko"),
+    },
+    ExtraFile {
+        path: "debian/nls_koi8-u.ko",
+        contents: || crate::linux_modules::debian_module("nls_koi8-u.ko"),
+    },
+    ExtraFile {
+        path: "debian/nls_koi8-ru.ko",
+        contents: || crate::linux_modules::debian_module("nls_koi8-ru.ko"),
     },
 ];
 

@@ -740,6 +740,39 @@ fn a_61_module_links_against_the_61_table_and_becomes_live() {
     assert!(f.mem.is_empty());
 }
 
+/// `try_module_get`/`module_put` on a 6.1 module's `struct module`: a
+/// pinned module counts in `/proc/modules`' refcount and cannot be removed
+/// (`-EAGAIN`, Linux's `-EWOULDBLOCK`) until the pin is dropped.
+#[test]
+fn pins_keep_a_module_loaded() {
+    let r = Mutex::new(Modules::new());
+    let mut f = Fake::new();
+    load_l61(&r, &mut f, L61::DEBIAN, &[], false).unwrap();
+    let tm = r.lock().get("l61").unwrap().this_module.unwrap();
+    // Built-in (NULL) owners always succeed; unknown addresses never.
+    assert!(r.lock().try_module_get(0));
+    assert!(!r.lock().try_module_get(tm + 4));
+    assert!(r.lock().try_module_get(tm));
+    assert!(r.lock().try_module_get(tm));
+    assert_eq!(r.lock().refcount("l61"), 2);
+    assert!(proc_modules(&r).starts_with("l61 "));
+    assert!(
+        proc_modules(&r).contains(" 2 - Live"),
+        "{}",
+        proc_modules(&r)
+    );
+    assert_eq!(unload(&r, &mut f, "l61"), Err(Errno::EAGAIN));
+    assert!(r.lock().module_put(tm));
+    assert_eq!(unload(&r, &mut f, "l61"), Err(Errno::EAGAIN));
+    assert!(r.lock().module_put(tm));
+    // A put without a pin is refused, and changes nothing.
+    assert!(!r.lock().module_put(tm));
+    assert_eq!(r.lock().refcount("l61"), 0);
+    unload(&r, &mut f, "l61").unwrap();
+    // Gone: nothing to pin.
+    assert!(!r.lock().try_module_get(tm));
+}
+
 #[test]
 fn a_61_module_does_not_resolve_against_kobolds_table() {
     // Without vermagic it is taken for one of Kobold's own: its imports

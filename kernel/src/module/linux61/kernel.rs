@@ -4,7 +4,7 @@
 //! NEON, `fortify_panic`, and 6.1's kmalloc family. What they compute is
 //! host-tested in the sibling files (`task`, `gfp`, `slab`, `lib`).
 
-use super::{delay, device, gfp, lib, nls, slab, task};
+use super::{delay, device, gfp, hexdump, lib, nls, slab, task};
 use crate::mm::{buddy::Gfp, heap, pgtable::Prot, vmalloc};
 use crate::sync;
 use crate::time::jiffies::{LINUX61_HZ, LINUX61_JIFFIES, msleep_ticks};
@@ -710,6 +710,49 @@ extern "C" fn unregister_nls(table: u32) -> i32 {
     NLS.lock().unregister(&mut TableMem, table)
 }
 
+/// `struct nls_table *load_nls(const char *charset)` (fs/nls/nls_base.c):
+/// `find_nls` — the table for `charset` (or alias) with its owner pinned
+/// by `try_module_get` under `nls_lock`, so `rmmod` of the owner fails
+/// while the caller holds it — else NULL. 6.1 then tries
+/// `request_module("nls_%s")` and looks again; Kobold has no modprobe to
+/// run, so a charset whose module is not loaded gives NULL, as on Linux
+/// when that request fails.
+///
+/// # Safety
+///
+/// `charset` is a C string (C's contract).
+unsafe extern "C" fn load_nls(charset: *const u8) -> u32 {
+    // SAFETY: this function's contract.
+    let name = unsafe { crate::module::exports::c_str(charset as u32, nls::MAX_NAME) };
+    let tables = NLS.lock();
+    let Some(t) = tables.find(&TableMem, name) else {
+        return 0;
+    };
+    let owner = nls::Mem::read(&TableMem, t + nls::field::OWNER);
+    if crate::module::MODULES.lock().try_module_get(owner) {
+        t
+    } else {
+        0
+    }
+}
+
+/// `void unload_nls(struct nls_table *nls)`: `module_put(nls->owner)`
+/// for a table `load_nls` returned (NULL is ignored).
+extern "C" fn unload_nls(table: u32) {
+    if table == 0 {
+        return;
+    }
+    let owner = nls::Mem::read(&TableMem, table + nls::field::OWNER);
+    if !crate::module::MODULES.lock().module_put(owner) {
+        crate::sync::warn(
+            "kernel/module/main.c",
+            0,
+            "module_put",
+            format_args!("unload_nls: {table:#010x}'s owner holds no reference"),
+        );
+    }
+}
+
 /// The registered table for `charset` (or alias), without 6.1's module
 /// pin (see `nls`'s docs): for the shell's `selftest nls`, whose thread is
 /// the only one that could `rmmod` its owner.
@@ -1034,6 +1077,59 @@ unsafe extern "C" fn kobold_linux61_dynamic_dev_dbg_slots(slots: *const u32) {
     unsafe { emit(7, slots, 2, &prefix) };
 }
 
+/// `print_hex_dump(level, prefix_str, prefix_type, rowsize, groupsize,
+/// buf, len, ascii)` (lib/hexdump.c): one printk per row at `level`, as
+/// [`hexdump`] lays it out.
+///
+/// # Safety
+///
+/// `level` and `prefix_str` are C strings, `buf` is readable for `len`
+/// bytes (C's contract).
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C" fn print_hex_dump(
+    level: *const u8,
+    prefix_str: *const u8,
+    prefix_type: i32,
+    rowsize: i32,
+    groupsize: i32,
+    buf: *const u8,
+    len: usize,
+    ascii: bool,
+) {
+    // SAFETY: this function's contract.
+    let (level, prefix) = unsafe {
+        (
+            crate::module::exports::c_str(level as u32, 2),
+            crate::module::exports::c_str(prefix_str as u32, 128),
+        )
+    };
+    let level = level_of(device::level_digit(level).unwrap_or(4));
+    let row = hexdump::rowsize(rowsize);
+    let mut i = 0;
+    while i < len {
+        let n = (len - i).min(row);
+        // SAFETY: `i + n <= len`: within the caller's buffer.
+        let bytes = unsafe { core::slice::from_raw_parts(buf.add(i), n) };
+        let mut line = crate::console::FixedBuf::<256>::default();
+        let _ =
+            hexdump::write_line_prefix(&mut line, prefix, prefix_type, buf as u32 + i as u32, i);
+        let _ = hexdump::hex_dump_line(&mut line, bytes, rowsize, groupsize, ascii);
+        crate::console::printk::vprintk(level, format_args!("{}", line.as_str()));
+        i += n;
+    }
+}
+
+/// `arm_heavy_mb()` (arch/arm/mm/flush.c, `CONFIG_ARM_HEAVY_MB`): what
+/// `mb()`, `wmb()` and `rmb()` call after their `dsb`: the outer cache's
+/// `sync` if there is one, then the SoC's `soc_mb` if one is set. Kobold
+/// runs the vexpress-a9 with its L2C-310 outer cache left disabled and
+/// sets no `soc_mb`, so both are absent, as on a Linux without them; a
+/// `dsb` is kept so a caller's ordering holds even without its own.
+extern "C" fn arm_heavy_mb() {
+    // SAFETY: a barrier only.
+    unsafe { core::arch::asm!("dsb", options(nostack, preserves_flags)) };
+}
+
 // The variadic entries: spill r0-r3 below the stacked arguments (8-byte
 // aligned: 16 + 8 bytes) and pass their address (and, for `_dev_<level>`,
 // the level) to the Rust above.
@@ -1144,7 +1240,11 @@ pub fn address(name: &str) -> u32 {
         "_dev_printk" => _dev_printk as *const (),
         "_dev_warn" => _dev_warn as *const (),
         "arm_delay_ops" => (&raw const ARM_DELAY_OPS).cast(),
+        "arm_heavy_mb" => arm_heavy_mb as *const (),
+        "print_hex_dump" => print_hex_dump as *const (),
         "__register_nls" => register_nls as *const (),
+        "load_nls" => load_nls as *const (),
+        "unload_nls" => unload_nls as *const (),
         "synchronize_rcu" => synchronize_rcu as *const (),
         "unregister_nls" => unregister_nls as *const (),
         "utf32_to_utf8" => utf32_to_utf8 as *const (),

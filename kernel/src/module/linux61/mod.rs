@@ -22,6 +22,7 @@
 pub mod delay;
 pub mod device;
 pub mod gfp;
+pub mod hexdump;
 pub mod lib;
 pub mod nls;
 pub mod slab;
