@@ -17,6 +17,10 @@
  * ("40 41 42 43 ... 3f  @ABC456789:;<=>?", the ASCII column at rowsize * 2 + rowsize /
  * groupsize + 1), and in groups of 4 (little-endian words on ARM).
  *
+ * WARN(1, ...) and WARN_ON(1): kernel/panic.c's report (the cut line, "WARNING: CPU: 0 PID: N
+ * at FILE:LINE CALLER", the message, "Modules linked in:", the end marker), and WARN's value
+ * is its condition's.
+ *
  * Then udelay: 50 udelay(2000) (a constant: arm_delay_ops.const_udelay) and 50 of a variable
  * 2000 (arm_delay_ops.udelay) must each let at least 100 ms of 250 Hz jiffies pass (25
  * ticks; 24 allowed for the tick in progress at the start). Only a lower bound: a slow host
@@ -27,6 +31,7 @@
 #include <linux/device.h>
 #include <linux/delay.h>
 #include <linux/dynamic_debug.h>
+#include <linux/bug.h>
 
 static struct device_driver drv = { .name = "devcheck_drv" };
 static struct bus_type bus = { .name = "devcheck_bus" };
@@ -83,6 +88,9 @@ static int __init devcheck_init(void)
 
 	print_hex_dump(KERN_INFO, "devcheck: ", DUMP_PREFIX_OFFSET, 16, 1, hexdata, 20, true);
 	print_hex_dump(KERN_INFO, "devcheck4: ", DUMP_PREFIX_NONE, 16, 4, hexdata, 8, false);
+
+	if (WARN(usecs == 2000, "devcheck: warn %d\n", 5) && !WARN_ON(usecs != 2000))
+		pr_info("devcheck: WARN returns its condition: pass\n");
 
 	j0 = jiffies;
 	for (i = 0; i < 50; i++)

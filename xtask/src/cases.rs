@@ -2073,6 +2073,15 @@ pub const CASES: &[Case] = &[
                 .of("insmod /linux61/devcheck.ko"),
             regex(r"^devcheck: 00000010: 40 41 42 43 {38}@ABC$").of("insmod /linux61/devcheck.ko"),
             line("devcheck4: 43424140 37363534").of("insmod /linux61/devcheck.ko"),
+            // kernel/panic.c: warn_slowpath_fmt's report, once with a
+            // message; WARN_ON(0) prints nothing.
+            line("------------[ cut here ]------------").of("insmod /linux61/devcheck.ko"),
+            regex(r"^WARNING: CPU: 0 PID: \d+ at \S*devcheck\.c:\d+ devcheck_init\+0x[0-9a-f]+/0x[0-9a-f]+ \[devcheck\]$")
+                .of("insmod /linux61/devcheck.ko"),
+            line("devcheck: warn 5").of("insmod /linux61/devcheck.ko"),
+            regex(r"^Modules linked in: devcheck").of("insmod /linux61/devcheck.ko"),
+            line("---[ end trace 0000000000000000 ]---").of("insmod /linux61/devcheck.ko"),
+            line("devcheck: WARN returns its condition: pass").of("insmod /linux61/devcheck.ko"),
             line("devcheck: udelay const: pass").of("insmod /linux61/devcheck.ko"),
             line("devcheck: udelay: pass").of("insmod /linux61/devcheck.ko"),
             line("devcheck: unloaded").of("rmmod devcheck"),

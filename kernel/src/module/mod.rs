@@ -435,6 +435,9 @@ pub struct Modules {
     oot_warned: bool,
     /// "module verification failed ..." is said once (`pr_notice_once`).
     unsigned_warned: bool,
+    /// Linux's `tainted_mask` bits set by `add_taint` (e.g. `TAINT_WARN`
+    /// from a module's `WARN()`), beside what the modules' own flags say.
+    taint_mask: u32,
 }
 
 impl Default for Modules {
@@ -451,6 +454,7 @@ impl Modules {
             addr_max: 0,
             oot_warned: false,
             unsigned_warned: false,
+            taint_mask: 0,
         }
     }
 
@@ -620,6 +624,13 @@ impl Modules {
     /// nothing is tainted.
     pub fn taint(&self) -> Option<[u8; 14]> {
         let mut t = *b"G             ";
+        // 6.1's taint_flags letters, by bit (kernel/panic.c), for the
+        // positions this string has.
+        for (bit, letter) in b"PFSRMBUDAWCIOE".iter().enumerate() {
+            if self.taint_mask & (1 << bit) != 0 {
+                t[bit] = *letter;
+            }
+        }
         for m in &self.list {
             if m.proprietary {
                 t[0] = b'P';
@@ -635,6 +646,15 @@ impl Modules {
             }
         }
         (t != *b"G             ").then_some(t)
+    }
+
+    /// Linux's `add_taint(flag, ...)`: sets bit `flag` of the kernel's
+    /// taint mask (`TAINT_WARN` = 9 is `W`); a flag Linux does not have
+    /// (above `TAINT_FLAGS_COUNT` - 1 = 18) is ignored.
+    pub fn add_taint(&mut self, flag: u32) {
+        if flag <= 18 {
+            self.taint_mask |= 1 << flag;
+        }
     }
 
     /// Writes `lsmod` output as kmod's lsmod does.

@@ -468,6 +468,11 @@ fn gpl_only_symbols_need_a_gpl_license() {
     assert_eq!(mods.taint(), Some(*b"P           O "));
     drop(mods);
     assert_eq!(Modules::new().taint(), None);
+    // A WARN's TAINT_WARN (9) shows as W, beside the modules' letters.
+    let mut w = Modules::new();
+    w.add_taint(9);
+    w.add_taint(40);
+    assert_eq!(w.taint(), Some(*b"G        W    "));
     let mut g = Spec::new("free");
     g.calls = vec!["gpl_thing"];
     load_spec(&r, &mut f, &g, &[]).unwrap();

@@ -1130,6 +1130,74 @@ extern "C" fn arm_heavy_mb() {
     unsafe { core::arch::asm!("dsb", options(nostack, preserves_flags)) };
 }
 
+/// `warn_slowpath_fmt(file, line, taint, fmt, ...)` (kernel/panic.c), what
+/// `WARN()`, `WARN_ON()` and `WARN_ONCE()` call on ARM (no `__WARN_FLAGS`):
+/// the cut line, `WARNING: CPU: 0 PID: <pid> at <file>:<line> <caller>`
+/// (the caller as `%pS`), the message if there is one, `Modules linked
+/// in:`, the end-of-trace marker, then `add_taint(taint)` (`TAINT_WARN`, W,
+/// shown in the next oops' `Tainted:`). Linux also dumps the stack; Kobold's
+/// warnings do not yet (as `sync::warn`).
+///
+/// # Safety
+///
+/// `slots` is the entry's spill area with the entry's saved lr just below
+/// it; slot 0 is NULL or a C string (the file), slot 3 NULL or the format,
+/// matching the arguments after it.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn kobold_linux61_warn_slots(slots: *const u32) {
+    // SAFETY: this function's contract: the entry pushed {r4, lr} right
+    // below r0-r3.
+    let (file, line, taint, fmt, caller) = unsafe {
+        (
+            slots.read(),
+            slots.add(1).read(),
+            slots.add(2).read(),
+            slots.add(3).read(),
+            slots.sub(1).read(),
+        )
+    };
+    crate::pr_warn!("------------[ cut here ]------------");
+    let mut at = crate::console::FixedBuf::<256>::default();
+    let _ = write!(at, "WARNING: CPU: 0 PID: {} at ", INIT_TASK.read(task::PID));
+    if file != 0 {
+        // SAFETY: the file name `__FILE__`, a C string in the module.
+        let f = unsafe { crate::module::exports::c_str(file, 128) };
+        let _ = write!(
+            at,
+            "{}:{} ",
+            core::str::from_utf8(f).unwrap_or("?"),
+            line as i32
+        );
+    }
+    // `%pS` of the return address.
+    let table = crate::kallsyms::kernel_table();
+    if !crate::kallsyms::write_symbol_name(&mut at, table.as_ref(), caller, true).unwrap_or(false) {
+        let _ = write!(at, "{caller:#x}");
+    }
+    crate::pr_warn!("{}", at.as_str());
+    if fmt != 0 {
+        // `vprintk(fmt, args)`: the format's own level, else the default.
+        // SAFETY: this function's contract.
+        let whole = unsafe { crate::module::exports::c_str(fmt, 1024) };
+        let (level, rest) = crate::module::vsprintf::split_level(whole);
+        let mut buf = crate::console::FixedBuf::<1024>::default();
+        // SAFETY: this function's contract: the arguments follow the format.
+        let _ = unsafe { crate::module::exports::format_slots(&mut buf, rest, slots, 4) };
+        let text = buf.as_str();
+        crate::console::printk::vprintk(
+            level,
+            format_args!("{}", text.strip_suffix('\n').unwrap_or(text)),
+        );
+    }
+    let mut linked = crate::console::FixedBuf::<256>::default();
+    if let Some(mut mods) = crate::module::MODULES.try_lock() {
+        let _ = mods.write_linked_in(&mut linked);
+        mods.add_taint(taint);
+    }
+    crate::pr_warn!("Modules linked in:{}", linked.as_str());
+    crate::pr_warn!("---[ end trace 0000000000000000 ]---");
+}
+
 // The variadic entries: spill r0-r3 below the stacked arguments (8-byte
 // aligned: 16 + 8 bytes) and pass their address (and, for `_dev_<level>`,
 // the level) to the Rust above.
@@ -1180,6 +1248,7 @@ core::arch::global_asm!(
     kobold_linux61_variadic _dev_printk, kobold_linux61_dev_printk_slots
     kobold_linux61_variadic __dynamic_pr_debug, kobold_linux61_dynamic_pr_debug_slots
     kobold_linux61_variadic __dynamic_dev_dbg, kobold_linux61_dynamic_dev_dbg_slots
+    kobold_linux61_variadic warn_slowpath_fmt, kobold_linux61_warn_slots
 "#
 );
 
@@ -1194,6 +1263,7 @@ unsafe extern "C" {
     fn _dev_printk();
     fn __dynamic_pr_debug();
     fn __dynamic_dev_dbg();
+    fn warn_slowpath_fmt();
 }
 
 /// `fips_enabled` (crypto/fips.c, `fips=` on the command line): Kobold
@@ -1242,6 +1312,7 @@ pub fn address(name: &str) -> u32 {
         "arm_delay_ops" => (&raw const ARM_DELAY_OPS).cast(),
         "arm_heavy_mb" => arm_heavy_mb as *const (),
         "print_hex_dump" => print_hex_dump as *const (),
+        "warn_slowpath_fmt" => warn_slowpath_fmt as *const (),
         "__register_nls" => register_nls as *const (),
         "load_nls" => load_nls as *const (),
         "unload_nls" => unload_nls as *const (),

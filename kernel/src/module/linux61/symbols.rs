@@ -170,6 +170,7 @@ pub const SYMBOLS: &[Symbol] = &[
     f("usleep_range_state"),
     f("utf32_to_utf8"),
     f("utf8_to_utf32"),
+    f("warn_slowpath_fmt"),
 ];
 
 /// The symbol called `name`.
