@@ -740,7 +740,7 @@ pub fn linux_modules(root: &Path, args: &LinuxModulesArgs) -> Result<u8> {
     }
     let top = if args.all { a.ranking.len() } else { 25 };
     println!(
-        "missing symbols, ranked by the modules each would unlock on its own ({} symbols):",
+        "missing symbols, ranked by the modules each would unlock on its own, dependencies included ({} symbols):",
         a.ranking.len()
     );
     println!("  {:<40} {:>7} {:>9}", "symbol", "unlocks", "needed by");

@@ -1,8 +1,11 @@
 //! The 6.1 personality on the running kernel (target only): `current` and
 //! its stack canary, the assembly entries whose ABI is not C's
 //! (`__gnu_mcount_nc`, `__do_div64`, `__stack_chk_fail`), kernel-mode
-//! NEON, `fortify_panic`, and 6.1's kmalloc family. What they compute is
-//! host-tested in the sibling files (`task`, `gfp`, `slab`, `lib`).
+//! NEON, `fortify_panic`, and 6.1's kmalloc family; NLS (`load_nls` pins
+//! the owner), `arm_delay_ops`, `dev_printk` and dynamic debug,
+//! `print_hex_dump`, `warn_slowpath_fmt`. What they compute is host-tested
+//! in the sibling files (`task`, `gfp`, `slab`, `lib`, `nls`, `delay`,
+//! `device`, `hexdump`).
 
 use super::{delay, device, gfp, hexdump, lib, nls, slab, task};
 use crate::mm::{buddy::Gfp, heap, pgtable::Prot, vmalloc};
