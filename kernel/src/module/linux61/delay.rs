@@ -17,9 +17,9 @@
 //! `const_udelay(n * (UDELAY_MULT / 1000))`-like products, a variable one
 //! to `udelay(n)`. Linux's timer-based delay (`register_current_timer_delay`,
 //! which the armmp kernel uses with the arch timer or the SP804) computes
-//! `__timer_const_udelay(xloops) = __timer_delay((xloops * ticks_per_jiffy)
-//! >> UDELAY_SHIFT)` with `UDELAY_SHIFT = 31`, and `ticks_per_jiffy =
-//! timer_hz / HZ`. Kobold's timer is the board's 24 MHz counter and 6.1's
+//! `__timer_const_udelay(xloops)` as
+//! `__timer_delay((xloops * ticks_per_jiffy) >> UDELAY_SHIFT)` with
+//! `UDELAY_SHIFT = 31`, and `ticks_per_jiffy = timer_hz / HZ`. Kobold's timer is the board's 24 MHz counter and 6.1's
 //! HZ is 250 (Debian's armmp), so `ticks_per_jiffy` is 96000 and
 //! `udelay(1)` waits 24 counter ticks, as on Linux with that timer.
 //! The arithmetic is here (host-tested); the waits are `kernel.rs`'s.
