@@ -1880,8 +1880,8 @@ pub const CASES: &[Case] = &[
     // nls_cp437 and nls_utf8 register their tables at init; the kernel looks
     // each up by charset and converts a character through the module's own
     // char2uni/uni2char (selftest nls); rmmod unregisters them. Before and
-    // after, the lookup fails. nls_euc-jp, which calls load_nls (not
-    // exported: its module pin cannot be honoured), is refused naming it.
+    // after, the lookup fails. nls_euc-jp, whose init needs cp932 through
+    // load_nls, fails without it (linux61_nls_pin loads it with cp932).
     Case {
         name: "linux61_nls",
         mem_mb: 256,
@@ -1904,7 +1904,9 @@ pub const CASES: &[Case] = &[
         expect: &[
             count("nls: cp437: not registered (insmod nls_cp437.ko)", 2),
             count("selftest nls: FAIL (check failed: charset not registered)", 2),
-            line("nls_euc_jp: Unknown symbol load_nls (err -2)"),
+            // load_nls("cp932") finds no table (nls_cp932 is not loaded,
+            // and Kobold runs no modprobe): nls_euc-jp's init says -EINVAL.
+            line("insmod: can't insert '/debian/nls_euc-jp.ko': Invalid argument"),
             line("utf8 - nls_utf8").of("cat /sys/kernel/kobold/nls"),
             line("cp437 - nls_cp437").of("cat /sys/kernel/kobold/nls"),
             regex(r"^nls: cp437 at 0xbf[0-9a-f]{6}: char2uni\(82\) = U\+00E9 \(1\), uni2char\(U\+00E9\) = 82 \(1\)$"),
@@ -2082,6 +2084,122 @@ pub const CASES: &[Case] = &[
         timeout_s: 90,
         ..BASE
     },
+    // --- linux61_devprintk (issue 11, "beyond the 32"): 6.1's dev_printk,
+    // dynamic debug and arm_delay_ops, proved by devcheck.ko (ours, built
+    // against modules/linux61/include) against the formats Linux documents,
+    // and used by Debian's own modules that need them.
+    Case {
+        // devcheck prints through _dev_* / _dev_printk with devices whose
+        // driver, bus or class names them, and through __dynamic_pr_debug /
+        // __dynamic_dev_dbg with descriptors enabled +pmfl and +p (the
+        // debug lines are KERN_DEBUG: dmesg shows them); its udelay loops
+        // must let at least 100 ms of 250 Hz jiffies pass. Debian's
+        // eeprom_93cx6 (arm_delay_ops) and as102_fe (__dynamic_pr_debug)
+        // load and unload; memory comes back.
+        name: "linux61_devprintk",
+        mem_mb: 256,
+        initrd: true,
+        extra_files: DEVCHECK_FILES,
+        requires: Some(debian_package),
+        input: &[
+            "cat /proc/meminfo",
+            "insmod /linux61/devcheck.ko",
+            "dmesg",
+            "rmmod devcheck",
+            "insmod /debian/eeprom_93cx6.ko",
+            "insmod /debian/as102_fe.ko",
+            "cat /proc/modules",
+            "rmmod as102_fe eeprom_93cx6",
+            "cat /proc/modules",
+            "cat /proc/meminfo",
+            "poweroff",
+        ],
+        expect: &[
+            // drivers/base/core.c __dev_printk: "<driver> <name>: msg",
+            // the driver string falling back to the bus, then the class,
+            // then "".
+            line("devcheck_drv devcheck.0: info 42").of("insmod /linux61/devcheck.ko"),
+            line("devcheck_bus dc1: err bus").of("insmod /linux61/devcheck.ko"),
+            line("devcheck_class dc2: warn beef").of("insmod /linux61/devcheck.ko"),
+            line(" dc3: notice").of("insmod /linux61/devcheck.ko"),
+            line("(NULL device *): null -1").of("insmod /linux61/devcheck.ko"),
+            line("devcheck_drv devcheck.0: printk 7").of("insmod /linux61/devcheck.ko"),
+            // dynamic-debug-howto: +m +f +l prefix "module:function:line: ";
+            // +p alone, nothing; dev_dbg adds the device's prefix after.
+            regex(r"^devcheck:devcheck_init:4242: debug on$").of("dmesg"),
+            regex(r"^devcheck_drv devcheck\.0: dbg 7$").of("dmesg"),
+            regex(r"^devcheck:devcheck_init:4242: devcheck_bus dc1: dbg pmfl$").of("dmesg"),
+            // lib/hexdump.c: offsets, bytes, the ASCII column at 16 * 2 + 16 + 1.
+            line("devcheck: 00000000: 40 41 42 43 34 35 36 37 38 39 3a 3b 3c 3d 3e 3f  @ABC456789:;<=>?")
+                .of("insmod /linux61/devcheck.ko"),
+            regex(r"^devcheck: 00000010: 40 41 42 43 {38}@ABC$").of("insmod /linux61/devcheck.ko"),
+            line("devcheck4: 43424140 37363534").of("insmod /linux61/devcheck.ko"),
+            // kernel/panic.c: warn_slowpath_fmt's report, once with a
+            // message; WARN_ON(0) prints nothing.
+            line("------------[ cut here ]------------").of("insmod /linux61/devcheck.ko"),
+            regex(r"^WARNING: CPU: 0 PID: \d+ at \S*devcheck\.c:\d+ devcheck_init\+0x[0-9a-f]+/0x[0-9a-f]+ \[devcheck\]$")
+                .of("insmod /linux61/devcheck.ko"),
+            line("devcheck: warn 5").of("insmod /linux61/devcheck.ko"),
+            regex(r"^Modules linked in: devcheck").of("insmod /linux61/devcheck.ko"),
+            line("---[ end trace 0000000000000000 ]---").of("insmod /linux61/devcheck.ko"),
+            line("devcheck: WARN returns its condition: pass").of("insmod /linux61/devcheck.ko"),
+            line("devcheck: udelay const: pass").of("insmod /linux61/devcheck.ko"),
+            line("devcheck: udelay: pass").of("insmod /linux61/devcheck.ko"),
+            line("devcheck: unloaded").of("rmmod devcheck"),
+            regex(r"^eeprom_93cx6 \d+ 0 - Live 0xbf[0-9a-f]{6}$").of("cat /proc/modules"),
+            regex(r"^as102_fe \d+ 0 - Live 0xbf[0-9a-f]{6}$").of("cat /proc/modules"),
+            comes_back(r"^MemFree: +(\d+) kB$", 0, 64),
+            forbid_regex(r"devcheck: .*: fail"),
+            forbid_regex(r"Internal error|Unable to handle kernel|Unknown symbol|^(insmod|rmmod): can.t"),
+            POWER_DOWN,
+        ],
+        timeout_s: 120,
+        ..BASE
+    },
+    Case {
+        // load_nls pins the table's owner as 6.1's find_nls does
+        // (try_module_get), unload_nls drops the pin (module_put): while
+        // Debian's nls_euc-jp holds cp932 and nls_koi8-ru holds koi8-u,
+        // their owners show a refcount of 1 and cannot be removed
+        // (-EWOULDBLOCK); once the users are gone, they can.
+        name: "linux61_nls_pin",
+        mem_mb: 256,
+        initrd: true,
+        extra_files: NLS_PIN_FILES,
+        requires: Some(debian_package),
+        input: &[
+            "insmod /debian/nls_cp932.ko",
+            "insmod /debian/nls_euc-jp.ko",
+            "insmod /debian/nls_koi8-u.ko",
+            "insmod /debian/nls_koi8-ru.ko",
+            "cat /proc/modules",
+            "cat /sys/kernel/kobold/nls",
+            "rmmod nls_cp932",
+            "rmmod nls_koi8_u",
+            "rmmod nls_euc_jp",
+            "rmmod nls_koi8_ru",
+            "cat /proc/modules",
+            "rmmod nls_cp932",
+            "rmmod nls_koi8_u",
+            "cat /proc/modules",
+            "poweroff",
+        ],
+        expect: &[
+            regex(r"^nls_cp932 \d+ 1 - Live 0xbf[0-9a-f]{6}$").of("cat /proc/modules"),
+            regex(r"^nls_koi8_u \d+ 1 - Live 0xbf[0-9a-f]{6}$").of("cat /proc/modules"),
+            regex(r"^nls_euc_jp \d+ 0 - Live 0xbf[0-9a-f]{6}$").of("cat /proc/modules"),
+            line("euc-jp - nls_euc_jp").of("cat /sys/kernel/kobold/nls"),
+            line("koi8-ru - nls_koi8_ru").of("cat /sys/kernel/kobold/nls"),
+            // Refused while pinned, removed once the users are gone.
+            count("rmmod: can't unload module 'nls_cp932': Resource temporarily unavailable", 1),
+            count("rmmod: can't unload module 'nls_koi8_u': Resource temporarily unavailable", 1),
+            regex(r"^nls_cp932 \d+ 0 - Live 0xbf[0-9a-f]{6}$").of("cat /proc/modules"),
+            forbid_regex(r"Internal error|Unable to handle kernel|BUG|WARNING|^insmod: can.t"),
+            POWER_DOWN,
+        ],
+        timeout_s: 90,
+        ..BASE
+    },
 ];
 
 /// A built sample module's bytes (`target/kobold/modules`, built and
@@ -2195,6 +2313,42 @@ pub const LINUXCHECK_FILES: &[ExtraFile] = &[
     ExtraFile {
         path: "linux61/linuxcheck.ko",
         contents: || crate::modules::linux61_module("linuxcheck.ko"),
+    },
+];
+
+/// devcheck.ko and the Debian modules of `linux61_devprintk`.
+const DEVCHECK_FILES: &[ExtraFile] = &[
+    ExtraFile {
+        path: "linux61/devcheck.ko",
+        contents: || crate::modules::linux61_module("devcheck.ko"),
+    },
+    ExtraFile {
+        path: "debian/eeprom_93cx6.ko",
+        contents: || crate::linux_modules::debian_module("eeprom_93cx6.ko"),
+    },
+    ExtraFile {
+        path: "debian/as102_fe.ko",
+        contents: || crate::linux_modules::debian_module("as102_fe.ko"),
+    },
+];
+
+/// The NLS modules of `linux61_nls_pin`.
+const NLS_PIN_FILES: &[ExtraFile] = &[
+    ExtraFile {
+        path: "debian/nls_cp932.ko",
+        contents: || crate::linux_modules::debian_module("nls_cp932.ko"),
+    },
+    ExtraFile {
+        path: "debian/nls_euc-jp.ko",
+        contents: || crate::linux_modules::debian_module("nls_euc-jp.ko"),
+    },
+    ExtraFile {
+        path: "debian/nls_koi8-u.ko",
+        contents: || crate::linux_modules::debian_module("nls_koi8-u.ko"),
+    },
+    ExtraFile {
+        path: "debian/nls_koi8-ru.ko",
+        contents: || crate::linux_modules::debian_module("nls_koi8-ru.ko"),
     },
 ];
 

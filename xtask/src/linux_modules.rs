@@ -18,8 +18,11 @@
 //!    undefined, non-weak symbols) must be in that table or exported by
 //!    another module of the package that is itself satisfiable (loaded
 //!    first, as modprobe loads `depends=`). The symbols missing for the
-//!    rest are ranked by how many modules each would unlock on its own, and
-//!    how many need it.
+//!    rest are ranked by how many modules each would unlock on its own
+//!    ([`unlocked_by`]: the modules that would become satisfiable, over the
+//!    dependency closure, if the kernel exported that one symbol more; a
+//!    module whose dependency still misses another symbol is not counted),
+//!    and how many modules import it directly.
 //! 4. **Loading them.** One boot of a kernel whose initramfs holds the
 //!    satisfiable modules, and for each, a script: `cat /proc/meminfo`,
 //!    `insmod` of its dependencies and itself, `rmmod` in reverse order,
@@ -402,7 +405,7 @@ pub fn analyse(kos: &[Ko], kernel: &HashSet<String>) -> Analysis {
         closure(kos, kernel, &provider, i, &mut need);
         a.closure.insert(i, need);
     }
-    let mut needed: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut needed: BTreeMap<String, usize> = BTreeMap::new();
     for (i, k) in kos.iter().enumerate() {
         if sat[i] || k.invalid.is_some() {
             continue;
@@ -414,21 +417,70 @@ pub fn analyse(kos: &[Ko], kernel: &HashSet<String>) -> Analysis {
             .cloned()
             .collect();
         for s in &missing {
-            let e = needed.entry(s.clone()).or_default();
-            e.1 += 1;
-            if missing.len() == 1 {
-                e.0 += 1;
-            }
+            *needed.entry(s.clone()).or_default() += 1;
         }
         a.missing.insert(i, missing);
     }
     a.ranking = needed
         .into_iter()
-        .map(|(s, (alone, all))| (s, alone, all))
+        .map(|(s, all)| {
+            let alone = unlocked_by(kos, kernel, &provider, &sat, &s);
+            (s, alone, all)
+        })
         .collect();
     a.ranking
         .sort_by(|x, y| (y.1, y.2).cmp(&(x.1, x.2)).then(x.0.cmp(&y.0)));
     a
+}
+
+/// How many modules would become satisfiable if the kernel also exported
+/// `extra`: the fixpoint of [`analyse`] again, over the dependency
+/// closure, but started from the modules already satisfiable (`sat`) and
+/// grown only from the users of `extra` (satisfiability only grows, so
+/// the result is the same as a fixpoint from scratch). A module whose only
+/// missing symbol is `extra` is not counted when a module it needs still
+/// misses another symbol; a module missing nothing itself is counted when
+/// `extra` is all its dependencies lacked.
+pub fn unlocked_by(
+    kos: &[Ko],
+    kernel: &HashSet<String>,
+    provider: &HashMap<&str, usize>,
+    sat: &[bool],
+    extra: &str,
+) -> usize {
+    // users[s]: modules (valid, not yet satisfiable) importing `s`.
+    let users = |s: &str| -> Vec<usize> {
+        kos.iter()
+            .enumerate()
+            .filter(|(i, k)| !sat[*i] && k.invalid.is_none() && k.imports.contains(s))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let mut now = sat.to_vec();
+    let mut unlocked = 0;
+    let mut work = users(extra);
+    while let Some(i) = work.pop() {
+        if now[i] {
+            continue;
+        }
+        let ok = kos[i].imports.iter().all(|s| {
+            s == extra
+                || kernel.contains(s)
+                || provider.get(s.as_str()).is_some_and(|&p| p != i && now[p])
+        });
+        if ok {
+            now[i] = true;
+            unlocked += 1;
+            // Its users may be satisfiable now (only through symbols it is
+            // the chosen provider of).
+            for e in &kos[i].exports {
+                if provider.get(e.as_str()) == Some(&i) {
+                    work.extend(users(e));
+                }
+            }
+        }
+    }
+    unlocked
 }
 
 /// The modules `i` needs (depth first, providers before users), then `i`.
@@ -688,7 +740,7 @@ pub fn linux_modules(root: &Path, args: &LinuxModulesArgs) -> Result<u8> {
     }
     let top = if args.all { a.ranking.len() } else { 25 };
     println!(
-        "missing symbols, ranked by the modules each would unlock on its own ({} symbols):",
+        "missing symbols, ranked by the modules each would unlock on its own, dependencies included ({} symbols):",
         a.ranking.len()
     );
     println!("  {:<40} {:>7} {:>9}", "symbol", "unlocks", "needed by");
@@ -823,15 +875,65 @@ mod tests {
         assert_eq!(a.closure[&0], [1, 0]);
         assert_eq!(a.closure[&6], [6]);
         assert_eq!(a.order.len(), 3);
-        // __gnu_mcount_nc alone unlocks `a`; it is needed by a, b and c
-        // (c's other import is a module's, not missing from the package).
-        assert_eq!(a.ranking[0], ("__gnu_mcount_nc".to_string(), 2, 3));
+        // __gnu_mcount_nc alone unlocks `a` only: it is needed by a, b and
+        // c, but b also misses jiffies and c needs `broken`, which misses
+        // `nope` (c's own missing set is __gnu_mcount_nc alone).
+        assert_eq!(a.ranking[0], ("__gnu_mcount_nc".to_string(), 1, 3));
         assert!(a.ranking.contains(&("jiffies".to_string(), 0, 1)));
         assert!(a.ranking.contains(&("nope".to_string(), 1, 1)));
         assert_eq!(
             a.missing[&4],
             BTreeSet::from(["__gnu_mcount_nc".to_string()])
         );
+    }
+
+    /// "Would load if S were exported" is computed over the dependency
+    /// closure, never from a module's own missing set alone.
+    #[test]
+    fn unlocks_follow_dependencies() {
+        let kernel: HashSet<String> = ["_printk"].iter().map(|s| s.to_string()).collect();
+        let kos = vec![
+            // Misses only S itself, but its dependency misses T: S alone
+            // does not load it.
+            ko("user_t", &["S", "t_fn"], &[]),
+            ko("lib_t", &["T"], &["t_fn"]),
+            // Misses nothing itself; its dependency misses only S: S loads
+            // both, and the module above the dependency too.
+            ko("user_s", &["s_fn", "_printk"], &["us_fn"]),
+            ko("lib_s", &["S"], &["s_fn"]),
+            ko("top", &["us_fn"], &[]),
+            // Misses S, and a symbol no module of the package exports.
+            ko("orphan", &["S", "gone"], &[]),
+            // A cycle missing nothing: never satisfiable, never unlocked.
+            ko("cyc_a", &["b_fn"], &["a_fn"]),
+            ko("cyc_b", &["a_fn"], &["b_fn"]),
+            // Needs S from a module that is not valid (refused by the
+            // loader): the symbol is missing from the package.
+            ko("bad_user", &["bad_fn"], &[]),
+            Ko {
+                invalid: Some("bad ELF".into()),
+                ..ko("bad", &[], &["bad_fn"])
+            },
+        ];
+        let a = analyse(&kos, &kernel);
+        assert!(a.order.is_empty());
+        let get = |s: &str| a.ranking.iter().find(|r| r.0 == s).cloned().unwrap();
+        // S: lib_s, user_s, top (not user_t, not orphan); imported by
+        // user_t, lib_s, orphan.
+        assert_eq!(get("S"), ("S".into(), 3, 3));
+        // T: lib_t only (user_t still misses S).
+        assert_eq!(get("T"), ("T".into(), 1, 1));
+        assert_eq!(get("gone"), ("gone".into(), 0, 1));
+        assert_eq!(get("bad_fn"), ("bad_fn".into(), 1, 1));
+        assert_eq!(a.ranking[0].0, "S");
+        // With both S and T, user_t loads: the check agrees with a full
+        // fixpoint.
+        let mut both = kernel.clone();
+        both.insert("S".into());
+        let b = analyse(&kos, &both);
+        assert_eq!(b.order.len(), 3);
+        // ... where T now unlocks lib_t and user_t.
+        assert_eq!(b.ranking.iter().find(|r| r.0 == "T").unwrap().1, 2);
     }
 
     #[test]

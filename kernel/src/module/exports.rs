@@ -161,6 +161,25 @@ impl Args for Slots {
     }
 }
 
+/// Formats the C format `fmt` with a variadic call's arguments, from
+/// slot `next` of `slots` on (the 6.1 personality's `_dev_*` and dynamic
+/// debug entries, whose fixed arguments come first).
+///
+/// # Safety
+///
+/// `slots` and `next` are as for [`Slots::new`], and `fmt` is the call's
+/// format (the arguments match it).
+pub(crate) unsafe fn format_slots(
+    out: &mut dyn Write,
+    fmt: &[u8],
+    slots: *const u32,
+    next: usize,
+) -> fmt::Result {
+    // SAFETY: this function's contract.
+    let mut args = unsafe { Slots::new(slots, next) };
+    vsprintf::format(out, fmt, &mut args)
+}
+
 /// Counts what it is given (printk's and snprintf's return value).
 struct Counting<'a> {
     inner: &'a mut dyn Write,

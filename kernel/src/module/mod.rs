@@ -309,6 +309,10 @@ pub struct Module {
     /// Address of its 6.1 `struct module` (`.gnu.linkonce.this_module`,
     /// in its core data), whose `state` follows the module's.
     pub this_module: Option<u32>,
+    /// Pins taken by other code through the module's `struct module`
+    /// (Linux's `try_module_get`/`module_put` part of `refcnt`; see
+    /// [`Modules::try_module_get`]).
+    pub pins: u32,
     /// Sorted by address.
     symbols: Vec<ModSymbol>,
     /// One copy of the file's symbol string table (Linux keeps its
@@ -431,6 +435,9 @@ pub struct Modules {
     oot_warned: bool,
     /// "module verification failed ..." is said once (`pr_notice_once`).
     unsigned_warned: bool,
+    /// Linux's `tainted_mask` bits set by `add_taint` (e.g. `TAINT_WARN`
+    /// from a module's `WARN()`), beside what the modules' own flags say.
+    taint_mask: u32,
 }
 
 impl Default for Modules {
@@ -447,6 +454,7 @@ impl Modules {
             addr_max: 0,
             oot_warned: false,
             unsigned_warned: false,
+            taint_mask: 0,
         }
     }
 
@@ -466,9 +474,59 @@ impl Modules {
         self.list.is_empty()
     }
 
-    /// Linux's `module_refcount`: here, the modules using `name`.
+    /// Linux's `module_refcount`: the modules using `name`, plus the pins
+    /// taken on it ([`Modules::try_module_get`]).
     pub fn refcount(&self, name: &str) -> usize {
-        self.users(name).count()
+        let pins = self
+            .list
+            .iter()
+            .find(|m| m.name.as_str() == name)
+            .map_or(0, |m| m.pins as usize);
+        self.users(name).count() + pins
+    }
+
+    /// Linux's `try_module_get(owner)`, for a 6.1 module's `struct module`
+    /// at `this_module` (what `THIS_MODULE` gives the code that registers
+    /// something, e.g. an NLS table's `owner`): NULL (built-in) always
+    /// succeeds; a listed module that is not Going is pinned (its refcount
+    /// grows, so `rmmod` refuses it with `-EAGAIN`, Linux's
+    /// `-EWOULDBLOCK`) and `true` comes back; a Going one, or an address
+    /// that is no module's, gives `false`.
+    pub fn try_module_get(&mut self, this_module: u32) -> bool {
+        if this_module == 0 {
+            return true;
+        }
+        match self
+            .list
+            .iter_mut()
+            .find(|m| m.this_module == Some(this_module))
+        {
+            Some(m) if m.state != State::Going => {
+                m.pins = m.pins.saturating_add(1);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Linux's `module_put(owner)`: drops a pin [`Modules::try_module_get`]
+    /// took. A put without a pin changes nothing and returns `false` (Linux
+    /// WARNs: `atomic_dec_if_positive` went negative).
+    pub fn module_put(&mut self, this_module: u32) -> bool {
+        if this_module == 0 {
+            return true;
+        }
+        match self
+            .list
+            .iter_mut()
+            .find(|m| m.this_module == Some(this_module))
+        {
+            Some(m) if m.pins > 0 => {
+                m.pins -= 1;
+                true
+            }
+            _ => false,
+        }
     }
 
     fn users<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Module> + 'a {
@@ -566,6 +624,13 @@ impl Modules {
     /// nothing is tainted.
     pub fn taint(&self) -> Option<[u8; 14]> {
         let mut t = *b"G             ";
+        // 6.1's taint_flags letters, by bit (kernel/panic.c), for the
+        // positions this string has.
+        for (bit, letter) in b"PFSRMBUDAWCIOE".iter().enumerate() {
+            if self.taint_mask & (1 << bit) != 0 {
+                t[bit] = *letter;
+            }
+        }
         for m in &self.list {
             if m.proprietary {
                 t[0] = b'P';
@@ -581,6 +646,15 @@ impl Modules {
             }
         }
         (t != *b"G             ").then_some(t)
+    }
+
+    /// Linux's `add_taint(flag, ...)`: sets bit `flag` of the kernel's
+    /// taint mask (`TAINT_WARN` = 9 is `W`); a flag Linux does not have
+    /// (above `TAINT_FLAGS_COUNT` - 1 = 18) is ignored.
+    pub fn add_taint(&mut self, flag: u32) {
+        if flag <= 18 {
+            self.taint_mask |= 1 << flag;
+        }
     }
 
     /// Writes `lsmod` output as kmod's lsmod does.
@@ -960,6 +1034,7 @@ fn prepare(
         forced: id.forced,
         abi: id.abi,
         this_module,
+        pins: 0,
         symbols,
         strtab: book.strtab,
         ro_after_init,

@@ -468,6 +468,11 @@ fn gpl_only_symbols_need_a_gpl_license() {
     assert_eq!(mods.taint(), Some(*b"P           O "));
     drop(mods);
     assert_eq!(Modules::new().taint(), None);
+    // A WARN's TAINT_WARN (9) shows as W, beside the modules' letters.
+    let mut w = Modules::new();
+    w.add_taint(9);
+    w.add_taint(40);
+    assert_eq!(w.taint(), Some(*b"G        W    "));
     let mut g = Spec::new("free");
     g.calls = vec!["gpl_thing"];
     load_spec(&r, &mut f, &g, &[]).unwrap();
@@ -738,6 +743,39 @@ fn a_61_module_links_against_the_61_table_and_becomes_live() {
     unload(&r, &mut f, "l61").unwrap();
     assert_eq!(f.words, [(tm, 0), (tm, 2)], "GOING before exit");
     assert!(f.mem.is_empty());
+}
+
+/// `try_module_get`/`module_put` on a 6.1 module's `struct module`: a
+/// pinned module counts in `/proc/modules`' refcount and cannot be removed
+/// (`-EAGAIN`, Linux's `-EWOULDBLOCK`) until the pin is dropped.
+#[test]
+fn pins_keep_a_module_loaded() {
+    let r = Mutex::new(Modules::new());
+    let mut f = Fake::new();
+    load_l61(&r, &mut f, L61::DEBIAN, &[], false).unwrap();
+    let tm = r.lock().get("l61").unwrap().this_module.unwrap();
+    // Built-in (NULL) owners always succeed; unknown addresses never.
+    assert!(r.lock().try_module_get(0));
+    assert!(!r.lock().try_module_get(tm + 4));
+    assert!(r.lock().try_module_get(tm));
+    assert!(r.lock().try_module_get(tm));
+    assert_eq!(r.lock().refcount("l61"), 2);
+    assert!(proc_modules(&r).starts_with("l61 "));
+    assert!(
+        proc_modules(&r).contains(" 2 - Live"),
+        "{}",
+        proc_modules(&r)
+    );
+    assert_eq!(unload(&r, &mut f, "l61"), Err(Errno::EAGAIN));
+    assert!(r.lock().module_put(tm));
+    assert_eq!(unload(&r, &mut f, "l61"), Err(Errno::EAGAIN));
+    assert!(r.lock().module_put(tm));
+    // A put without a pin is refused, and changes nothing.
+    assert!(!r.lock().module_put(tm));
+    assert_eq!(r.lock().refcount("l61"), 0);
+    unload(&r, &mut f, "l61").unwrap();
+    // Gone: nothing to pin.
+    assert!(!r.lock().try_module_get(tm));
 }
 
 #[test]

@@ -1,10 +1,13 @@
 //! The 6.1 personality on the running kernel (target only): `current` and
 //! its stack canary, the assembly entries whose ABI is not C's
 //! (`__gnu_mcount_nc`, `__do_div64`, `__stack_chk_fail`), kernel-mode
-//! NEON, `fortify_panic`, and 6.1's kmalloc family. What they compute is
-//! host-tested in the sibling files (`task`, `gfp`, `slab`, `lib`).
+//! NEON, `fortify_panic`, and 6.1's kmalloc family; NLS (`load_nls` pins
+//! the owner), `arm_delay_ops`, `dev_printk` and dynamic debug,
+//! `print_hex_dump`, `warn_slowpath_fmt`. What they compute is host-tested
+//! in the sibling files (`task`, `gfp`, `slab`, `lib`, `nls`, `delay`,
+//! `device`, `hexdump`).
 
-use super::{gfp, i2c, lib, nls, slab, task};
+use super::{delay, device, gfp, hexdump, i2c, lib, nls, slab, task};
 use crate::mm::{buddy::Gfp, heap, pgtable::Prot, vmalloc};
 use crate::sync;
 use crate::time::jiffies::{LINUX61_HZ, LINUX61_JIFFIES, msleep_ticks};
@@ -710,6 +713,49 @@ extern "C" fn unregister_nls(table: u32) -> i32 {
     NLS.lock().unregister(&mut TableMem, table)
 }
 
+/// `struct nls_table *load_nls(const char *charset)` (fs/nls/nls_base.c):
+/// `find_nls` — the table for `charset` (or alias) with its owner pinned
+/// by `try_module_get` under `nls_lock`, so `rmmod` of the owner fails
+/// while the caller holds it — else NULL. 6.1 then tries
+/// `request_module("nls_%s")` and looks again; Kobold has no modprobe to
+/// run, so a charset whose module is not loaded gives NULL, as on Linux
+/// when that request fails.
+///
+/// # Safety
+///
+/// `charset` is a C string (C's contract).
+unsafe extern "C" fn load_nls(charset: *const u8) -> u32 {
+    // SAFETY: this function's contract.
+    let name = unsafe { crate::module::exports::c_str(charset as u32, nls::MAX_NAME) };
+    let tables = NLS.lock();
+    let Some(t) = tables.find(&TableMem, name) else {
+        return 0;
+    };
+    let owner = nls::Mem::read(&TableMem, t + nls::field::OWNER);
+    if crate::module::MODULES.lock().try_module_get(owner) {
+        t
+    } else {
+        0
+    }
+}
+
+/// `void unload_nls(struct nls_table *nls)`: `module_put(nls->owner)`
+/// for a table `load_nls` returned (NULL is ignored).
+extern "C" fn unload_nls(table: u32) {
+    if table == 0 {
+        return;
+    }
+    let owner = nls::Mem::read(&TableMem, table + nls::field::OWNER);
+    if !crate::module::MODULES.lock().module_put(owner) {
+        crate::sync::warn(
+            "kernel/module/main.c",
+            0,
+            "module_put",
+            format_args!("unload_nls: {table:#010x}'s owner holds no reference"),
+        );
+    }
+}
+
 /// The registered table for `charset` (or alias), without 6.1's module
 /// pin (see `nls`'s docs): for the shell's `selftest nls`, whose thread is
 /// the only one that could `rmmod` its owner.
@@ -836,6 +882,388 @@ extern "C" fn synchronize_rcu() {
     core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
 }
 
+// ---------------------------------------------------------------------------
+// arm_delay_ops (arch/arm/lib/delay.c, timer-based): see `delay`.
+
+// 6.1's `struct arm_delay_ops` has 3.18's layout (three functions and
+// `ticks_per_jiffy`); only the arithmetic behind them changed.
+use crate::module::exports::ArmDelayOps;
+
+/// The 24 MHz counter's ticks per 6.1 jiffy (250 Hz).
+const TICKS_PER_JIFFY: u32 = delay::ticks_per_jiffy(crate::time::COUNTER_HZ as u32, LINUX61_HZ);
+
+/// Waits `cycles` counter ticks (more than 32 bits in pieces).
+fn wait_cycles(mut cycles: u64) {
+    while cycles > 0 {
+        let chunk = cycles.min(1 << 30);
+        crate::time::delay_ticks(chunk as u32);
+        cycles -= chunk;
+    }
+}
+
+/// `__timer_delay(cycles)`: `cycles` ticks of the delay timer.
+extern "C" fn timer_delay(cycles: u32) {
+    wait_cycles(u64::from(cycles));
+}
+
+/// `__timer_const_udelay(xloops)`.
+extern "C" fn timer_const_udelay(xloops: u32) {
+    wait_cycles(delay::const_udelay_cycles(xloops, TICKS_PER_JIFFY));
+}
+
+/// `__timer_udelay(usecs)`.
+extern "C" fn timer_udelay(usecs: u32) {
+    wait_cycles(delay::udelay_cycles(usecs, LINUX61_HZ, TICKS_PER_JIFFY));
+}
+
+/// The exported `arm_delay_ops` (read-only here: Linux writes it only
+/// when a delay timer registers, at boot).
+pub static ARM_DELAY_OPS: ArmDelayOps = ArmDelayOps {
+    delay: timer_delay,
+    const_udelay: timer_const_udelay,
+    udelay: timer_udelay,
+    ticks_per_jiffy: TICKS_PER_JIFFY,
+};
+
+// ---------------------------------------------------------------------------
+// dev_printk and dynamic debug: see `device`.
+
+/// Module memory, read where the module put it.
+struct ModMem;
+
+impl device::Mem for ModMem {
+    fn read(&self, addr: u32) -> u32 {
+        // SAFETY: a field of a `struct device` (or of its driver, bus or
+        // class) or of a `struct _ddebug` a module passed: readable as on
+        // Linux; a bad pointer faults and oopses naming the module, as
+        // Linux's `dev_name` would.
+        unsafe { (addr as *const u32).read_volatile() }
+    }
+    fn c_str(&self, addr: u32, max: usize) -> &[u8] {
+        // SAFETY: a name the device's owner keeps while it prints.
+        unsafe { crate::module::exports::c_str(addr, max) }
+    }
+}
+
+fn level_of(digit: u8) -> crate::console::printk::Level {
+    use crate::console::printk::Level;
+    match digit {
+        0 => Level::Emerg,
+        1 => Level::Alert,
+        2 => Level::Crit,
+        3 => Level::Err,
+        4 => Level::Warning,
+        5 => Level::Notice,
+        6 => Level::Info,
+        _ => Level::Debug,
+    }
+}
+
+/// Prints `prefix` then the module's format at `fmt_slot` with the
+/// arguments after it, at `level`, as one line (`dev_printk_emit`).
+///
+/// # Safety
+///
+/// `slots` is an entry's spill area (r0-r3 then the caller's stack
+/// arguments) and slot `fmt_slot` holds the format, a C string matching
+/// the arguments after it.
+unsafe fn emit(
+    level: u8,
+    slots: *const u32,
+    fmt_slot: usize,
+    prefix: &dyn Fn(&mut dyn Write) -> core::fmt::Result,
+) {
+    let mut buf = crate::console::FixedBuf::<1024>::default();
+    let _ = prefix(&mut buf);
+    // SAFETY: this function's contract.
+    unsafe {
+        let fmt = crate::module::exports::c_str(slots.add(fmt_slot).read(), 1024);
+        let _ = crate::module::exports::format_slots(&mut buf, fmt, slots, fmt_slot + 1);
+    }
+    let text = buf.as_str();
+    crate::console::printk::vprintk(
+        level_of(level),
+        format_args!("{}", text.strip_suffix('\n').unwrap_or(text)),
+    );
+}
+
+/// `_dev_emerg` .. `_dev_info(dev, fmt, ...)` after their entries (which
+/// pass the level).
+///
+/// # Safety
+///
+/// As [`emit`], with slot 0 a `struct device *` (or NULL) and slot 1 the
+/// format.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn kobold_linux61_dev_level_slots(slots: *const u32, level: u32) {
+    // SAFETY: this function's contract.
+    let dev = unsafe { slots.read() };
+    let prefix = |out: &mut dyn Write| device::write_dev_prefix(out, &ModMem, dev);
+    // SAFETY: this function's contract.
+    unsafe { emit(level as u8, slots, 1, &prefix) };
+}
+
+/// `_dev_printk(level, dev, fmt, ...)`: the level is a `KERN_*` string.
+///
+/// # Safety
+///
+/// As [`emit`], with slot 0 a C string, slot 1 a `struct device *` (or
+/// NULL) and slot 2 the format.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn kobold_linux61_dev_printk_slots(slots: *const u32) {
+    // SAFETY: this function's contract.
+    let (level, dev) = unsafe {
+        (
+            crate::module::exports::c_str(slots.read(), 2),
+            slots.add(1).read(),
+        )
+    };
+    // `level[1] - '0'`; anything else is KERN_DEFAULT (the default level).
+    let level = device::level_digit(level).unwrap_or(4);
+    let prefix = |out: &mut dyn Write| device::write_dev_prefix(out, &ModMem, dev);
+    // SAFETY: this function's contract.
+    unsafe { emit(level, slots, 2, &prefix) };
+}
+
+fn in_interrupt() -> bool {
+    INIT_TASK.read(task::TI_PREEMPT_COUNT) & task::IRQ_COUNT_MASK != 0
+}
+
+/// `__dynamic_pr_debug(desc, fmt, ...)`: KERN_DEBUG, the descriptor's
+/// prefix, the message (6.1 BUGs on a NULL descriptor or format).
+///
+/// # Safety
+///
+/// As [`emit`], with slot 0 a `struct _ddebug *` and slot 1 the format.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn kobold_linux61_dynamic_pr_debug_slots(slots: *const u32) {
+    // SAFETY: this function's contract.
+    let (desc, fmt) = unsafe { (slots.read(), slots.add(1).read()) };
+    if desc == 0 || fmt == 0 {
+        bug();
+    }
+    let pid = INIT_TASK.read(task::PID);
+    let prefix =
+        |out: &mut dyn Write| device::write_ddebug_prefix(out, &ModMem, desc, pid, in_interrupt());
+    // SAFETY: this function's contract.
+    unsafe { emit(7, slots, 1, &prefix) };
+}
+
+/// `__dynamic_dev_dbg(desc, dev, fmt, ...)`: KERN_DEBUG; for a device,
+/// the descriptor's prefix then `dev_printk`'s; for NULL,
+/// `(NULL device *): ` alone, as 6.1 prints it.
+///
+/// # Safety
+///
+/// As [`emit`], with slot 0 a `struct _ddebug *`, slot 1 a `struct
+/// device *` (or NULL) and slot 2 the format.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn kobold_linux61_dynamic_dev_dbg_slots(slots: *const u32) {
+    // SAFETY: this function's contract.
+    let (desc, dev, fmt) = unsafe { (slots.read(), slots.add(1).read(), slots.add(2).read()) };
+    if desc == 0 || fmt == 0 {
+        bug();
+    }
+    let pid = INIT_TASK.read(task::PID);
+    let prefix = |out: &mut dyn Write| {
+        if dev != 0 {
+            device::write_ddebug_prefix(out, &ModMem, desc, pid, in_interrupt())?;
+        }
+        device::write_dev_prefix(out, &ModMem, dev)
+    };
+    // SAFETY: this function's contract.
+    unsafe { emit(7, slots, 2, &prefix) };
+}
+
+/// `print_hex_dump(level, prefix_str, prefix_type, rowsize, groupsize,
+/// buf, len, ascii)` (lib/hexdump.c): one printk per row at `level`, as
+/// [`hexdump`] lays it out.
+///
+/// # Safety
+///
+/// `level` and `prefix_str` are C strings, `buf` is readable for `len`
+/// bytes (C's contract).
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C" fn print_hex_dump(
+    level: *const u8,
+    prefix_str: *const u8,
+    prefix_type: i32,
+    rowsize: i32,
+    groupsize: i32,
+    buf: *const u8,
+    len: usize,
+    ascii: bool,
+) {
+    // SAFETY: this function's contract.
+    let (level, prefix) = unsafe {
+        (
+            crate::module::exports::c_str(level as u32, 2),
+            crate::module::exports::c_str(prefix_str as u32, 128),
+        )
+    };
+    let level = level_of(device::level_digit(level).unwrap_or(4));
+    let row = hexdump::rowsize(rowsize);
+    let mut i = 0;
+    while i < len {
+        let n = (len - i).min(row);
+        // SAFETY: `i + n <= len`: within the caller's buffer.
+        let bytes = unsafe { core::slice::from_raw_parts(buf.add(i), n) };
+        let mut line = crate::console::FixedBuf::<256>::default();
+        let _ =
+            hexdump::write_line_prefix(&mut line, prefix, prefix_type, buf as u32 + i as u32, i);
+        let _ = hexdump::hex_dump_line(&mut line, bytes, rowsize, groupsize, ascii);
+        crate::console::printk::vprintk(level, format_args!("{}", line.as_str()));
+        i += n;
+    }
+}
+
+/// `arm_heavy_mb()` (arch/arm/mm/flush.c, `CONFIG_ARM_HEAVY_MB`): what
+/// `mb()`, `wmb()` and `rmb()` call after their `dsb`: the outer cache's
+/// `sync` if there is one, then the SoC's `soc_mb` if one is set. Kobold
+/// runs the vexpress-a9 with its L2C-310 outer cache left disabled and
+/// sets no `soc_mb`, so both are absent, as on a Linux without them; a
+/// `dsb` is kept so a caller's ordering holds even without its own.
+extern "C" fn arm_heavy_mb() {
+    // SAFETY: a barrier only.
+    unsafe { core::arch::asm!("dsb", options(nostack, preserves_flags)) };
+}
+
+/// `warn_slowpath_fmt(file, line, taint, fmt, ...)` (kernel/panic.c), what
+/// `WARN()`, `WARN_ON()` and `WARN_ONCE()` call on ARM (no `__WARN_FLAGS`):
+/// the cut line, `WARNING: CPU: 0 PID: <pid> at <file>:<line> <caller>`
+/// (the caller as `%pS`), the message if there is one, `Modules linked
+/// in:`, the end-of-trace marker, then `add_taint(taint)` (`TAINT_WARN`, W,
+/// shown in the next oops' `Tainted:`). Linux also dumps the stack; Kobold's
+/// warnings do not yet (as `sync::warn`).
+///
+/// # Safety
+///
+/// `slots` is the entry's spill area with the entry's saved lr just below
+/// it; slot 0 is NULL or a C string (the file), slot 3 NULL or the format,
+/// matching the arguments after it.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn kobold_linux61_warn_slots(slots: *const u32) {
+    // SAFETY: this function's contract: the entry pushed {r4, lr} right
+    // below r0-r3.
+    let (file, line, taint, fmt, caller) = unsafe {
+        (
+            slots.read(),
+            slots.add(1).read(),
+            slots.add(2).read(),
+            slots.add(3).read(),
+            slots.sub(1).read(),
+        )
+    };
+    crate::pr_warn!("------------[ cut here ]------------");
+    let mut at = crate::console::FixedBuf::<256>::default();
+    let _ = write!(at, "WARNING: CPU: 0 PID: {} at ", INIT_TASK.read(task::PID));
+    if file != 0 {
+        // SAFETY: the file name `__FILE__`, a C string in the module.
+        let f = unsafe { crate::module::exports::c_str(file, 128) };
+        let _ = write!(
+            at,
+            "{}:{} ",
+            core::str::from_utf8(f).unwrap_or("?"),
+            line as i32
+        );
+    }
+    // `%pS` of the return address.
+    let table = crate::kallsyms::kernel_table();
+    if !crate::kallsyms::write_symbol_name(&mut at, table.as_ref(), caller, true).unwrap_or(false) {
+        let _ = write!(at, "{caller:#x}");
+    }
+    crate::pr_warn!("{}", at.as_str());
+    if fmt != 0 {
+        // `vprintk(fmt, args)`: the format's own level, else the default.
+        // SAFETY: this function's contract.
+        let whole = unsafe { crate::module::exports::c_str(fmt, 1024) };
+        let (level, rest) = crate::module::vsprintf::split_level(whole);
+        let mut buf = crate::console::FixedBuf::<1024>::default();
+        // SAFETY: this function's contract: the arguments follow the format.
+        let _ = unsafe { crate::module::exports::format_slots(&mut buf, rest, slots, 4) };
+        let text = buf.as_str();
+        crate::console::printk::vprintk(
+            level,
+            format_args!("{}", text.strip_suffix('\n').unwrap_or(text)),
+        );
+    }
+    let mut linked = crate::console::FixedBuf::<256>::default();
+    if let Some(mut mods) = crate::module::MODULES.try_lock() {
+        let _ = mods.write_linked_in(&mut linked);
+        mods.add_taint(taint);
+    }
+    crate::pr_warn!("Modules linked in:{}", linked.as_str());
+    crate::pr_warn!("---[ end trace 0000000000000000 ]---");
+}
+
+// The variadic entries: spill r0-r3 below the stacked arguments (8-byte
+// aligned: 16 + 8 bytes) and pass their address (and, for `_dev_<level>`,
+// the level) to the Rust above.
+core::arch::global_asm!(
+    r#"
+    .macro kobold_linux61_variadic name, slots
+    .section .text.\name, "ax", %progbits
+    .arm
+    .balign 4
+    .global \name
+    .type \name, %function
+\name:
+    push {{r0-r3}}
+    push {{r4, lr}}
+    add r0, sp, #8
+    bl \slots
+    pop {{r4, lr}}
+    add sp, sp, #16
+    bx lr
+    .size \name, . - \name
+    .endm
+
+    .macro kobold_linux61_dev_level name, level
+    .section .text.\name, "ax", %progbits
+    .arm
+    .balign 4
+    .global \name
+    .type \name, %function
+\name:
+    push {{r0-r3}}
+    push {{r4, lr}}
+    add r0, sp, #8
+    mov r1, #\level
+    bl kobold_linux61_dev_level_slots
+    pop {{r4, lr}}
+    add sp, sp, #16
+    bx lr
+    .size \name, . - \name
+    .endm
+
+    kobold_linux61_dev_level _dev_emerg, 0
+    kobold_linux61_dev_level _dev_alert, 1
+    kobold_linux61_dev_level _dev_crit, 2
+    kobold_linux61_dev_level _dev_err, 3
+    kobold_linux61_dev_level _dev_warn, 4
+    kobold_linux61_dev_level _dev_notice, 5
+    kobold_linux61_dev_level _dev_info, 6
+    kobold_linux61_variadic _dev_printk, kobold_linux61_dev_printk_slots
+    kobold_linux61_variadic __dynamic_pr_debug, kobold_linux61_dynamic_pr_debug_slots
+    kobold_linux61_variadic __dynamic_dev_dbg, kobold_linux61_dynamic_dev_dbg_slots
+    kobold_linux61_variadic warn_slowpath_fmt, kobold_linux61_warn_slots
+"#
+);
+
+unsafe extern "C" {
+    fn _dev_emerg();
+    fn _dev_alert();
+    fn _dev_crit();
+    fn _dev_err();
+    fn _dev_warn();
+    fn _dev_notice();
+    fn _dev_info();
+    fn _dev_printk();
+    fn __dynamic_pr_debug();
+    fn __dynamic_dev_dbg();
+    fn warn_slowpath_fmt();
+}
+
 /// `fips_enabled` (crypto/fips.c, `fips=` on the command line): Kobold
 /// never runs in FIPS mode.
 pub static FIPS_ENABLED: i32 = 0;
@@ -869,7 +1297,23 @@ pub fn address(name: &str) -> u32 {
     }
     let f: *const () = match name {
         "___ratelimit" => ratelimit as *const (),
+        "__dynamic_dev_dbg" => __dynamic_dev_dbg as *const (),
+        "__dynamic_pr_debug" => __dynamic_pr_debug as *const (),
+        "_dev_alert" => _dev_alert as *const (),
+        "_dev_crit" => _dev_crit as *const (),
+        "_dev_emerg" => _dev_emerg as *const (),
+        "_dev_err" => _dev_err as *const (),
+        "_dev_info" => _dev_info as *const (),
+        "_dev_notice" => _dev_notice as *const (),
+        "_dev_printk" => _dev_printk as *const (),
+        "_dev_warn" => _dev_warn as *const (),
+        "arm_delay_ops" => (&raw const ARM_DELAY_OPS).cast(),
+        "arm_heavy_mb" => arm_heavy_mb as *const (),
+        "print_hex_dump" => print_hex_dump as *const (),
+        "warn_slowpath_fmt" => warn_slowpath_fmt as *const (),
         "__register_nls" => register_nls as *const (),
+        "load_nls" => load_nls as *const (),
+        "unload_nls" => unload_nls as *const (),
         "synchronize_rcu" => synchronize_rcu as *const (),
         "unregister_nls" => unregister_nls as *const (),
         "utf32_to_utf8" => utf32_to_utf8 as *const (),
@@ -911,7 +1355,6 @@ pub fn address(name: &str) -> u32 {
         "mutex_unlock" => sync::mutex::mutex_unlock as *const (),
         "__gnu_mcount_nc" => __gnu_mcount_nc as *const (),
         "__i2c_transfer" => i2c::__i2c_transfer as *const (),
-        "arm_delay_ops" => (&raw const super::delay::ARM_DELAY_OPS).cast(),
         "i2c_transfer" => i2c::i2c_transfer as *const (),
         "__kmalloc" => __kmalloc as *const (),
         "__kmalloc_node" => __kmalloc_node as *const (),

@@ -11,15 +11,19 @@
 //! The runtime's files: [`symbols`] (the table's names and kinds), [`gfp`]
 //! (6.1's GFP bits and their translation), [`slab`] (the kmalloc size
 //! classes and `kmalloc_caches`' shape), [`task`] (`current`'s layout and
-//! the canary), [`lib`] (`strscpy`, `do_div`, `___ratelimit`), [`nls`]
+//! the canary), [`delay`] (`arm_delay_ops`' arithmetic), [`device`]
+//! (`dev_printk`'s and dynamic debug's prefixes over 6.1's `struct device`
+//! and `struct _ddebug`), [`lib`] (`strscpy`, `do_div`, `___ratelimit`), [`nls`]
 //! (fs/nls's charset registry and UTF-8 helpers), [`i2c`] (the I2C core's
-//! `i2c_transfer`), [`delay`] (`arm_delay_ops`, `udelay`), all host-tested; and the
+//! `i2c_transfer`), all host-tested; and the
 //! target glue, `kernel.rs` (the `task_struct` stand-in and TPIDRURO, the
 //! assembly entries, NEON, the kmalloc family) and `exports.rs` (the
 //! table).
 
 pub mod delay;
+pub mod device;
 pub mod gfp;
+pub mod hexdump;
 pub mod i2c;
 pub mod lib;
 pub mod nls;

@@ -14,16 +14,18 @@
 //!
 //! What Kobold leaves out, and why:
 //! - nls_base.c's built-in `default_table` (charset `"default"`, the tail
-//!   of Linux's list), reachable only through `load_nls`/
-//!   `load_nls_default`;
-//! - `load_nls`, `load_nls_default`, `unload_nls`: `find_nls` pins the
-//!   table's owner with `try_module_get` and `unload_nls` drops it with
-//!   `module_put`, so `rmmod` of a charset in use fails. Kobold's module
-//!   refcount counts only linking users, so it cannot honour that pin; the
-//!   three are not exported and the modules importing them (nls_cp932's
-//!   users `nls_euc-jp`, `nls_koi8-ru`) are refused naming them. The
-//!   kernel's own lookup ([`Registry::find`], for `selftest nls`) runs in
-//!   the shell's one thread, where no `rmmod` can run meanwhile.
+//!   of Linux's list), and `load_nls_default`, which falls back to it.
+//!
+//! `load_nls(charset)` and `unload_nls(table)` are exported (`kernel.rs`):
+//! as 6.1's `find_nls` they pin the table's owner with `try_module_get`
+//! (`module::Modules::try_module_get`, under this registry's lock) and
+//! `unload_nls` drops the pin with `module_put`, so `rmmod` of a charset in
+//! use fails with `-EAGAIN` (Linux's `-EWOULDBLOCK`). 6.1's fallback,
+//! `request_module("nls_%s")`, has no counterpart (Kobold runs no
+//! modprobe): a charset whose module is not loaded gives NULL, as on Linux
+//! when the request fails. The kernel's own lookup ([`Registry::find`],
+//! for `selftest nls`) takes no pin: it runs in the shell's one thread,
+//! where no `rmmod` can run meanwhile.
 //!
 //! The listing, `cat /sys/kernel/kobold/nls` ([`write_listing`]), has no
 //! Linux counterpart: one line per registered table, `charset alias

@@ -83,6 +83,8 @@ pub const SYMBOLS: &[Symbol] = &[
     f("__aeabi_unwind_cpp_pr1"),
     f("__aeabi_unwind_cpp_pr2"),
     f("__do_div64"),
+    f("__dynamic_dev_dbg"),
+    f("__dynamic_pr_debug"),
     f("__gnu_mcount_nc"),
     f("__i2c_transfer"),
     f("__kmalloc"),
@@ -94,6 +96,14 @@ pub const SYMBOLS: &[Symbol] = &[
     f("__stack_chk_fail"),
     f("_change_bit"),
     f("_clear_bit"),
+    f("_dev_alert"),
+    f("_dev_crit"),
+    f("_dev_emerg"),
+    f("_dev_err"),
+    f("_dev_info"),
+    f("_dev_notice"),
+    f("_dev_printk"),
+    f("_dev_warn"),
     f("_printk"),
     f("_raw_spin_lock"),
     f("_raw_spin_lock_irq"),
@@ -105,6 +115,7 @@ pub const SYMBOLS: &[Symbol] = &[
     f("_test_and_clear_bit"),
     f("_test_and_set_bit"),
     d("arm_delay_ops"),
+    f("arm_heavy_mb"),
     f("div_s64_rem"),
     gd("fips_enabled"),
     f("fortify_panic"),
@@ -123,6 +134,7 @@ pub const SYMBOLS: &[Symbol] = &[
     f("kmalloc_trace"),
     f("kvfree"),
     f("kvmalloc_node"),
+    f("load_nls"),
     f("memcmp"),
     f("memcpy"),
     f("memmove"),
@@ -143,6 +155,7 @@ pub const SYMBOLS: &[Symbol] = &[
     d("param_ops_uint"),
     d("param_ops_ulong"),
     d("param_ops_ushort"),
+    f("print_hex_dump"),
     f("snprintf"),
     f("sprintf"),
     f("strchr"),
@@ -154,10 +167,12 @@ pub const SYMBOLS: &[Symbol] = &[
     f("strnlen"),
     f("strscpy"),
     gf("synchronize_rcu"),
+    f("unload_nls"),
     f("unregister_nls"),
     f("usleep_range_state"),
     f("utf32_to_utf8"),
     f("utf8_to_utf32"),
+    f("warn_slowpath_fmt"),
 ];
 
 /// The symbol called `name`.
@@ -221,6 +236,8 @@ mod tests {
         for name in [
             "__register_nls",
             "unregister_nls",
+            "load_nls",
+            "unload_nls",
             "utf8_to_utf32",
             "___ratelimit",
         ] {
@@ -234,6 +251,7 @@ mod tests {
                 || s.name == "fips_enabled"
                 || s.name == "jiffies"
                 || s.name == "jiffies_64"
+                || s.name == "arm_delay_ops"
                 || s.name.starts_with("param_ops_")
         }));
     }

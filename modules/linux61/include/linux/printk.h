@@ -32,4 +32,9 @@ asmlinkage __printf(1, 2) __cold int _printk(const char *fmt, ...);
 #define pr_info(fmt, ...) printk(KERN_INFO pr_fmt(fmt), ##__VA_ARGS__)
 #define pr_cont(fmt, ...) printk(KERN_CONT fmt, ##__VA_ARGS__)
 
+/* include/linux/printk.h: lib/hexdump.c */
+enum { DUMP_PREFIX_NONE, DUMP_PREFIX_ADDRESS, DUMP_PREFIX_OFFSET };
+extern void print_hex_dump(const char *level, const char *prefix_str, int prefix_type,
+			   int rowsize, int groupsize, const void *buf, size_t len, bool ascii);
+
 #endif
