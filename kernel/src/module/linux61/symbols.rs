@@ -251,7 +251,6 @@ mod tests {
                 || s.name == "fips_enabled"
                 || s.name == "jiffies"
                 || s.name == "jiffies_64"
-                || s.name == "arm_delay_ops"
                 || s.name.starts_with("param_ops_")
         }));
     }
