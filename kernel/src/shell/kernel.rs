@@ -59,9 +59,8 @@ fn read_byte() -> u8 {
 /// run their handlers when `local_irq_restore` unmasks IRQs, as before.
 ///
 /// This replaced a spin on UARTFR, which under QEMU's TCG kept a host CPU
-/// busy and contended with QEMU's I/O thread for the lock it needs to
-/// deliver the typed bytes (docs/BENCHMARKS.md, "The physical floor").
-/// Before the GIC is set up, it spins as before.
+/// busy for as long as the shell waited (docs/BENCHMARKS.md, "The physical
+/// floor"). Before the GIC is set up, it spins as before.
 fn wait_for_input() {
     if !gic::ready() {
         core::hint::spin_loop();
