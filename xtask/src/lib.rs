@@ -186,6 +186,18 @@ pub enum Command {
         /// floor (an empty kernel's QEMU run).
         #[arg(long)]
         vs_linux: bool,
+
+        /// Instead: only the physical floor, RUNS times (default 41)
+        /// interleaved — the empty kernel, then Kobold (boot, `poweroff`),
+        /// then each --floor-kernel — with the medians and quartiles of the
+        /// whole run and of its part to the prompt (needs no Debian files).
+        #[arg(long, value_name = "RUNS", num_args = 0..=1, default_missing_value = "41")]
+        floor: Option<usize>,
+
+        /// With --floor: another Kobold image (e.g. an older build's
+        /// uImage) measured in the same interleaved runs.
+        #[arg(long, value_name = "UIMAGE")]
+        floor_kernel: Vec<std::path::PathBuf>,
     },
 
     /// Run the lab book's labs (every ```lab block in docs/book/*.md) in
@@ -367,10 +379,16 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
             fuzz::fuzz(&root, &args)
         }
-        Command::Bench { vs_linux } => {
+        Command::Bench {
+            vs_linux,
+            floor,
+            floor_kernel,
+        } => {
             setup::ensure_rust_target()?;
             setup::ensure_qemu()?;
-            if vs_linux {
+            if let Some(runs) = floor {
+                vs_linux::floor(&root, runs, &floor_kernel).map(|()| 0)
+            } else if vs_linux {
                 vs_linux::vs_linux(&root).map(|()| 0)
             } else {
                 bench::bench(&root)

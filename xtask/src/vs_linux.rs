@@ -320,7 +320,13 @@ fn session(
 }
 
 /// Wall time of one run of `cmd` that exits by itself (fed `input`).
-fn whole_run(mut cmd: Command, input: &[u8]) -> Result<Duration> {
+fn whole_run(cmd: Command, input: &[u8]) -> Result<Duration> {
+    timed_run(cmd, input).map(|(_, total)| total)
+}
+
+/// One run of `cmd` that exits by itself: (wall time to the first `/ # `,
+/// if any, at which `input` is typed; wall time until QEMU exited).
+fn timed_run(mut cmd: Command, input: &[u8]) -> Result<(Option<Duration>, Duration)> {
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
@@ -331,6 +337,7 @@ fn whole_run(mut cmd: Command, input: &[u8]) -> Result<Duration> {
     let mut seen = Vec::new();
     let mut buf = [0u8; 4096];
     let mut typed = input.is_empty();
+    let mut to_prompt = None;
     loop {
         let n = out.read(&mut buf)?;
         if n == 0 {
@@ -338,6 +345,7 @@ fn whole_run(mut cmd: Command, input: &[u8]) -> Result<Duration> {
         }
         seen.extend_from_slice(&buf[..n]);
         if !typed && seen.windows(4).any(|w| w == b"/ # ") {
+            to_prompt = Some(started.elapsed());
             stdin.write_all(input)?;
             typed = true;
         }
@@ -347,7 +355,87 @@ fn whole_run(mut cmd: Command, input: &[u8]) -> Result<Duration> {
         }
     }
     child.wait()?;
-    Ok(started.elapsed())
+    Ok((to_prompt, started.elapsed()))
+}
+
+/// The value at fraction `q` (0.25, 0.5, 0.75) of `v`, sorted.
+fn quantile(v: &[Duration], q: f64) -> Duration {
+    let mut v = v.to_vec();
+    v.sort();
+    v.get(((v.len().saturating_sub(1)) as f64 * q).round() as usize)
+        .copied()
+        .unwrap_or_default()
+}
+
+/// `cargo xtask bench --floor [RUNS]`: the physical floor alone, with more
+/// runs than `--vs-linux` makes, so that a change of a few milliseconds
+/// shows through a loaded machine's noise. Each round runs the empty
+/// kernel, the release highmem Kobold (typing `poweroff` at its prompt)
+/// and each of `others` (other Kobold images, e.g. a build of an older
+/// commit) one after the other, so that load changes hit all alike.
+pub fn floor(root: &Path, runs: usize, others: &[PathBuf]) -> Result<()> {
+    let cache = root.join(CACHE);
+    fs::create_dir_all(&cache)?;
+    let empty = cache.join("empty-kernel.bin");
+    fs::write(&empty, empty_kernel())?;
+    crate::build::build(root, Build::release(Variant::Highmem))?;
+    let empty_qemu = Qemu {
+        mem_mb: MEM_MB,
+        kernel: empty,
+        append: None,
+        dtb: None,
+        semihosting: true,
+        console: Console::SerialOnly,
+        gdb: false,
+        initrd: None,
+        paused_qmp: None,
+    };
+    let mut kernels = vec![crate::bench::bench_qemu(root, MEM_MB, None)];
+    for k in others {
+        let mut q = crate::bench::bench_qemu(root, MEM_MB, None);
+        q.kernel = k.clone();
+        kernels.push(q);
+    }
+    let runs = runs.max(1);
+    crate::process::step(format!("wall clock: {runs} interleaved rounds"));
+    let mut t_empty = Vec::new();
+    let mut t_total = vec![Vec::new(); kernels.len()];
+    let mut t_prompt = vec![Vec::new(); kernels.len()];
+    for _ in 0..runs {
+        t_empty.push(whole_run(empty_qemu.command(), b"")?);
+        for (i, k) in kernels.iter().enumerate() {
+            let (p, t) = timed_run(k.command(), b"poweroff\n")?;
+            t_total[i].push(t);
+            t_prompt[i].push(p.context("no prompt")?);
+        }
+    }
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let e = quantile(&t_empty, 0.5);
+    println!();
+    println!("the physical floor, -m {MEM_MB}, {runs} interleaved rounds (ms: median [quartiles])");
+    println!(
+        "  empty kernel: {:.1} [{:.1} {:.1}]",
+        ms(e),
+        ms(quantile(&t_empty, 0.25)),
+        ms(quantile(&t_empty, 0.75))
+    );
+    for (i, k) in kernels.iter().enumerate() {
+        let t = quantile(&t_total[i], 0.5);
+        println!(
+            "  {}: whole run {:.1} [{:.1} {:.1}] = {} the empty run; to the prompt {:.1}",
+            k.kernel.display(),
+            ms(t),
+            ms(quantile(&t_total[i], 0.25)),
+            ms(quantile(&t_total[i], 0.75)),
+            ratio(t.as_secs_f64(), e.as_secs_f64()),
+            ms(quantile(&t_prompt[i], 0.5)),
+        );
+    }
+    println!("  empty kernel: {}", describe(&empty_qemu.command()));
+    if let Some(k) = kernels.first() {
+        println!("  Kobold: {}", describe(&k.command()));
+    }
+    Ok(())
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {

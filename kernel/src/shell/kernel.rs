@@ -13,8 +13,9 @@
 
 use super::line::{Event, LineEditor};
 use super::{CrashKind, InsmodError, Platform, Shell, devmem};
-use crate::arch::armv7::semihosting;
-use crate::board::vexpress_a9::{sysregs, uart};
+use crate::arch::armv7::{irqflags, semihosting};
+use crate::board::vexpress_a9::memory::UART0_IRQ;
+use crate::board::vexpress_a9::{gic, sysregs, uart};
 use crate::console::{self, Console};
 use crate::errno::Errno;
 use crate::mm;
@@ -38,8 +39,46 @@ fn read_byte() -> u8 {
             IDLE_NS.fetch_add(crate::time::now_ns() - start, Ordering::Relaxed);
             return b;
         }
-        core::hint::spin_loop();
+        wait_for_input();
     }
+}
+
+/// Sleeps until console input may be waiting: Linux's idle loop
+/// (`cpu_idle_poll` off → `arch_cpu_idle`: `wfi` with IRQs masked, taken
+/// once it returns) while the shell blocks in `read()` on the tty, which
+/// the PL011's receive interrupt wakes.
+///
+/// Kobold's console is polled, so the UART's interrupt serves only to wake
+/// the CPU: with IRQs masked, the receive interrupt is enabled at the UART
+/// and its line (IRQ 37) at the GIC, then `wfi`. A CPU waits in `wfi` until
+/// an interrupt is pending at its interface even when CPSR.I masks it
+/// (ARMv7 ARM, "Wait For Interrupt"), so a byte that arrived after the check ends the wait
+/// at once. The line is masked and its latched pending state cleared again
+/// before IRQs are unmasked: it is never taken, never acknowledged, and does
+/// not show in /proc/interrupts. The timer ticks that woke the CPU instead
+/// run their handlers when `local_irq_restore` unmasks IRQs, as before.
+///
+/// This replaced a spin on UARTFR, which under QEMU's TCG kept a host CPU
+/// busy for as long as the shell waited (docs/BENCHMARKS.md, "The physical
+/// floor"). Before the GIC is set up, it spins as before.
+fn wait_for_input() {
+    if !gic::ready() {
+        core::hint::spin_loop();
+        return;
+    }
+    let flags = irqflags::local_irq_save();
+    uart::set_rx_interrupt(true);
+    gic::unmask(UART0_IRQ);
+    if !uart::rx_ready() {
+        // SAFETY: WFI only waits for an interrupt to be pending; the UART's
+        // line is enabled, so a byte (or any other enabled interrupt, such
+        // as a tick) ends it.
+        unsafe { core::arch::asm!("wfi", options(nomem, nostack, preserves_flags)) };
+    }
+    uart::set_rx_interrupt(false);
+    gic::mask(UART0_IRQ);
+    gic::clear_pending(UART0_IRQ);
+    irqflags::local_irq_restore(flags);
 }
 
 /// The prompt loop: read a line with the line editor, run it, forever.

@@ -35,6 +35,7 @@ const GICD_CTLR: u32 = 0x000;
 const GICD_TYPER: u32 = 0x004;
 const GICD_ISENABLER: u32 = 0x100;
 const GICD_ICENABLER: u32 = 0x180;
+const GICD_ICPENDR: u32 = 0x280;
 const GICD_IPRIORITYR: u32 = 0x400;
 const GICD_ITARGETSR: u32 = 0x800;
 const GICD_ICFGR: u32 = 0xc00;
@@ -150,6 +151,26 @@ pub fn mask(irq: u32) {
     unsafe {
         write_volatile(
             dist(GICD_ICENABLER + ((irq & 0x3ff) / 32) * 4),
+            1 << (irq % 32),
+        )
+    };
+}
+
+/// Whether [`init`] has mapped the GIC (before that, and if it failed,
+/// nothing here may be called).
+pub fn ready() -> bool {
+    DIST_BASE.load(Ordering::Relaxed) != 0
+}
+
+/// Clears `irq`'s pending state at the distributor (GICD_ICPENDR). For a
+/// level-sensitive line the distributor latches pending when the line
+/// rises while enabled; a line used only as a wake-up source (never
+/// acknowledged) is cleared this way once it is masked again.
+pub fn clear_pending(irq: u32) {
+    // SAFETY: as in `mask`, with ICPENDR (write-1-to-clear, one line each).
+    unsafe {
+        write_volatile(
+            dist(GICD_ICPENDR + ((irq & 0x3ff) / 32) * 4),
             1 << (irq % 32),
         )
     };

@@ -39,6 +39,9 @@ pub const TIMCLK_HZ: u32 = 1_000_000;
 /// Physical addresses of the devices Kobold drives.
 pub const SYSREGS_PHYS: u32 = MB_PERIPH_PHYS + SYSREGS_OFFSET;
 pub const UART0_PHYS: u32 = MB_PERIPH_PHYS + UART0_OFFSET;
+/// UART0's interrupt: the motherboard's interrupt 5, GIC SPI 5 = IRQ 37
+/// (QEMU: `pic[5]`; the device tree: `interrupts = <0 5 4>`).
+pub const UART0_IRQ: u32 = 32 + 5;
 
 /// Their boot-time virtual addresses inside the DEBUG_LL section; the
 /// drivers move to `ioremap`ed addresses once vmalloc works.

@@ -1,5 +1,7 @@
 //! PL011 UART0, the console (ARM DDI 0183, PrimeCell UART PL011 TRM, 3.2
-//! "Summary of registers"). Polled: no interrupts, 8N1.
+//! "Summary of registers"). Polled, 8N1. Its receive interrupt is used only
+//! to wake the CPU from `wfi` while the shell waits for input
+//! ([`set_rx_interrupt`]; the shell's `read_byte`): it is never taken.
 //!
 //! # Not losing what was typed during boot
 //!
@@ -40,6 +42,8 @@ const LCR_H: u32 = 0x2c;
 const CR: u32 = 0x30;
 const IMSC: u32 = 0x38;
 
+const IMSC_RXIM: u32 = 1 << 4;
+const IMSC_RTIM: u32 = 1 << 6;
 const FR_RXFE: u32 = 1 << 4;
 const FR_TXFF: u32 = 1 << 5;
 const LCR_H_FEN: u32 = 1 << 4;
@@ -92,6 +96,22 @@ pub fn getc() -> Option<u8> {
             Some(read_volatile(reg(DR)) as u8)
         }
     }
+}
+
+/// Whether a received byte is waiting (without taking it).
+pub fn rx_ready() -> bool {
+    // SAFETY: as in `init`; reading FR has no side effect.
+    unsafe { read_volatile(reg(FR)) & FR_RXFE == 0 }
+}
+
+/// Enables (or disables) the receive and receive-timeout interrupts
+/// (UARTIMSC RXIM, RTIM; Linux's pl011 driver enables the same two while
+/// the port is open). The line stays raised while a byte waits, and drops
+/// when [`getc`] takes it.
+pub fn set_rx_interrupt(on: bool) {
+    let v = if on { IMSC_RXIM | IMSC_RTIM } else { 0 };
+    // SAFETY: as in `init`; IMSC only masks the UART's own interrupts.
+    unsafe { write_volatile(reg(IMSC), v) };
 }
 
 #[cfg(test)]
