@@ -1,7 +1,7 @@
 //! The description Linux gives a key made from an X.509 certificate
 //! (crypto/asymmetric_keys/x509_public_key.c, `x509_key_preparse`), which
 //! the boot log's `Loaded X.509 cert '...'` line shows for each built-in
-//! certificate (crypto/asymmetric_keys/x509_loader.c in 6.1).
+//! certificate (`load_certificate_list`, certs/common.c in 6.1).
 //!
 //! The description is `SUBJECT: ID`:
 //! - `SUBJECT` is the name `x509_fabricate_name` builds from the subject's
