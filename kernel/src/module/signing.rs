@@ -151,25 +151,25 @@ pub fn check<'a>(
 
 /// One line of the keyring's boot log (see the module docs).
 #[derive(Debug)]
-pub enum KeyringLine {
+pub enum KeyringLine<'a> {
     /// `Loading compiled-in X.509 certificates`.
     Loading,
     /// `Loaded X.509 cert 'DESCRIPTION'`.
-    Loaded(KeyDescription),
+    Loaded(KeyDescription<'a>),
     /// `Problem loading in-kernel X.509 certificate (-ERRNO)`.
     Problem(i32),
     /// `Problem parsing in-kernel X.509 certificate list`.
     BadList,
 }
 
-impl KeyringLine {
+impl KeyringLine<'_> {
     /// Whether Linux logs it at `KERN_ERR` (else `KERN_NOTICE`).
     pub fn is_error(&self) -> bool {
         matches!(self, KeyringLine::Problem(_) | KeyringLine::BadList)
     }
 }
 
-impl fmt::Display for KeyringLine {
+impl fmt::Display for KeyringLine<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             KeyringLine::Loading => f.write_str("Loading compiled-in X.509 certificates"),
@@ -187,7 +187,7 @@ impl fmt::Display for KeyringLine {
 /// order, handed to `log`. An empty keyring (a kernel without
 /// `CONFIG_MODULE_SIG`, see the module docs) logs nothing. Boot-time only,
 /// over the kernel's own built-in data.
-pub fn load_system_certificate_list(keyring: &[u8], mut log: impl FnMut(KeyringLine)) {
+pub fn load_system_certificate_list<'a>(keyring: &'a [u8], mut log: impl FnMut(KeyringLine<'a>)) {
     if keyring.is_empty() {
         return;
     }
