@@ -244,8 +244,8 @@ mod tests {
                 .unwrap();
             let d = key_description(der).unwrap();
             assert_eq!(d.id, skid.0.as_bytes());
-            let cn = c.tbs_certificate.subject.0.iter().flat_map(|r| r.0.iter());
-            let cn = cn.filter(|a| a.oid == CN).last().unwrap();
+            let mut atvs = c.tbs_certificate.subject.0.iter().flat_map(|r| r.0.iter());
+            let cn = atvs.rfind(|a| a.oid == CN).unwrap();
             assert_eq!(d.cn, Some(cn.value.value()));
         }
         for len in 0..CERT_A.len() {
