@@ -9,8 +9,8 @@
 //! `shell::kernel`. What remains here besides the two functions are the
 //! boot steps that have no other home yet: finding the boot parameters
 //! (`setup_machine_fdt`/`setup_machine_tags`), the drivers' `ioremap` of
-//! the console, unpacking the initramfs (init/initramfs.c) and
-//! `modules-load=`.
+//! the console, unpacking the initramfs (init/initramfs.c), the keyring's
+//! boot lines (certs/system_keyring.c) and `modules-load=`.
 
 use crate::arch::armv7::semihosting;
 use crate::board::vexpress_a9::{self, sysregs, uart};
@@ -97,6 +97,7 @@ pub extern "C" fn start_kernel(machine: u32, params_phys: u32) -> ! {
 #[inline(never)]
 fn kernel_init(img: sections::KernelImage) -> ! {
     populate_rootfs(); // do_basic_setup → populate_rootfs
+    load_system_certificate_list(); // late_initcall (certs/system_keyring.c)
     mm::init::free_initmem(&img); // free_initmem
     // mark_rodata_ro.
     // SAFETY: boot is over: nothing writes text or runs .init any more.
@@ -246,6 +247,23 @@ fn populate_rootfs() {
         (last as u64) << PAGE_SHIFT,
     );
     pr_info!("Freeing initrd memory: {}K", pages << (PAGE_SHIFT - 10));
+}
+
+/// The built-in keyring's boot lines (Linux's `late_initcall`
+/// `load_system_certificate_list`, after the initramfs is unpacked):
+/// `Loading compiled-in X.509 certificates`, then `Loaded X.509 cert
+/// 'SUBJECT: KEY ID'` per certificate, at `KERN_NOTICE`
+/// (`module::signing`).
+#[unsafe(link_section = ".init.text")]
+fn load_system_certificate_list() {
+    use crate::module::signing;
+    signing::load_system_certificate_list(signing::KEYRING, |l| {
+        if l.is_error() {
+            crate::pr_err!("{l}");
+        } else {
+            pr_notice!("{l}");
+        }
+    });
 }
 
 /// `modules-load=a,b` on the command line: insmod

@@ -90,6 +90,7 @@ pub mod pkcs7;
 pub mod relocate;
 pub mod signature;
 pub mod trace;
+pub mod x509;
 
 pub use elf::{Module, Rel, Section, Symbol, validate};
 pub use error::LoadError;

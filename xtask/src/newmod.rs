@@ -11,6 +11,16 @@
 //! [`modules::cargo_build_rust`] + [`modules::extract_rust_ko`]) into
 //! `DIR/NAME.ko`, which `cargo xtask run --module` puts into the initramfs.
 //!
+//! The `.ko` is signed with the build key (`target/kobold/signing_key.pem`
+//! of the checkout, made on first use) by the samples' own
+//! [`crate::signing::sign_built`], as Linux's `make modules_install` signs
+//! every module, external ones included, with `CONFIG_MODULE_SIG_ALL`, so it
+//! loads untainted and under `module.sig_enforce=1` in the kernels this
+//! checkout builds. Linux's build has no switch to leave a module unsigned
+//! other than building without `CONFIG_MODULE_SIG_ALL`; neither has this
+//! (to sign with another key, `cargo xtask sign-module FILE --key K
+//! --cert C` replaces the signature).
+//!
 //! The module name follows the kernel's rule (`check_name`: `[A-Za-z0-9_-]`,
 //! 1..=55 bytes, as `MODULE_NAME_LEN` allows), so a name the kernel would
 //! refuse at insmod is refused here first. The built `.ko` is checked with
@@ -205,7 +215,9 @@ A Kobold kernel module in {what}, made by `cargo xtask new-module`. Edit
 `{edit}`; it uses {uses} of the Kobold checkout at
 {root}.
 
-Build it (from anywhere inside the checkout) into `{dir}/{name}.ko`:
+Build it (from anywhere inside the checkout) into `{dir}/{name}.ko`, signed
+with the checkout's build key (`target/kobold/signing_key.pem`), so it loads
+without taint `E`, also under `module.sig_enforce=1`:
 
     cargo xtask build-module {dir}
 
@@ -349,6 +361,9 @@ pub fn build_module(root: &Path, dir: &Path, output: Option<&Path>) -> Result<Pa
             ko.display()
         );
     }
+    // Signed with the build key, as the samples are (Linux's
+    // `modules_install` with CONFIG_MODULE_SIG_ALL): one signing path.
+    crate::signing::sign_built(root, &ko)?;
     Ok(ko)
 }
 
@@ -485,6 +500,11 @@ mod tests {
         assert_eq!(ko, dir.join("my-mod.ko"));
         let data = fs::read(&ko).unwrap();
         assert_eq!(loaded_name(&data).unwrap(), "my-mod");
+        // Signed with the build key: the kernel's verifier accepts it.
+        let (elf, sig) = kobold_loader::signature::split(&data).unwrap();
+        let sig = sig.expect("build-module signs the module");
+        let cert = fs::read(crate::signing::cert_path(&root())).unwrap();
+        assert_eq!(kobold_loader::pkcs7::verify(elf, sig.pkcs7, &cert), Ok(()));
         let m = kobold_loader::validate(&data).unwrap();
         assert!(
             m.modinfo_get("parmtype")
@@ -509,6 +529,7 @@ mod tests {
         assert_eq!(ko, dir.join("my-rust.ko"));
         let data = fs::read(&ko).unwrap();
         assert_eq!(loaded_name(&data).unwrap(), "my-rust");
+        assert!(crate::signing::is_signed(&data), "build-module signs it");
         fs::remove_dir_all(&t).unwrap();
     }
 }

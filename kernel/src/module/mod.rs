@@ -8,13 +8,14 @@
 //! `Loading` guard that frees it on any failure (on drop) unless the
 //! module is committed to the list:
 //!
-//! 1. `strip_signature` (Linux's `module_sig_check`: a signed module's
-//!    trailer is taken off, not verified — issue 12), `validate` the ELF
-//!    file and read `.modinfo` (name, license);
+//! 1. `check_signature` (Linux's `module_sig_check`, `signing`: the
+//!    trailer taken off and verified against the built-in keyring),
+//!    `validate` the ELF file and read `.modinfo` (name, license);
 //! 2. `identify`: refuse an invalid name or one already loaded (`-EEXIST`),
 //!    warn about the taints; `personality`: the ABI from `vermagic`
 //!    (Kobold's own 3.18 API or Linux 6.1, `kobold_loader::linux61`),
-//!    refused in Linux's words unless `insmod -f` (taint F); then `reserve`
+//!    refused in Linux's words unless `insmod -f` (taint F, and E: a
+//!    forced module is an unsigned one); then `reserve`
 //!    the record's bookkeeping;
 //! 3. `lay_out` the sections (core and init regions, permission groups,
 //!    PLT);
@@ -301,8 +302,7 @@ pub struct Module {
     /// Loaded without a valid signature (taint E, `TAINT_UNSIGNED_MODULE`;
     /// Linux's `!mod->sig_ok`).
     pub unsigned: bool,
-    /// Linux's TAINT_FORCED_MODULE ('F'): loaded with `insmod -f` past a
-    /// `version magic` refusal.
+    /// Linux's TAINT_FORCED_MODULE ('F'): loaded with `insmod -f`.
     pub forced: bool,
     /// The ABI it was built for, which its imports resolved against.
     pub abi: Abi,
@@ -851,9 +851,10 @@ impl Drop for Loading<'_> {
 pub struct LoadFlags {
     /// `insmod -v`: log every step of the link.
     pub verbose: bool,
-    /// `insmod -f`: load past a `version magic` refusal, tainting the
-    /// kernel (Linux's `MODULE_INIT_IGNORE_VERMAGIC` and
-    /// `TAINT_FORCED_MODULE`).
+    /// `insmod -f`: ignore the `version magic` (loading past its refusal),
+    /// tainting the module F, and the signature, as Linux's
+    /// `MODULE_INIT_IGNORE_VERMAGIC` does (an unsigned module: taint E, or
+    /// refused under `module.sig_enforce=1`; see `signing`).
     pub force: bool,
 }
 
@@ -970,7 +971,9 @@ fn prepare(
     let (bytes, sig_ok) = check_signature(backend, path, bytes, flags.force)?;
     let m = validate(backend, path, bytes)?;
     let mut id = identify(mods, backend, path, &m)?;
-    personality(backend, &mut id, &m, flags.force)?;
+    // try_to_force_load says it only while the kernel is not tainted F.
+    let tainted_f = mods.list.iter().any(|m| m.forced);
+    personality(backend, &mut id, &m, flags.force, tainted_f)?;
     // Linux says it once, after check_modinfo (`pr_notice_once`).
     if !sig_ok && !mods.unsigned_warned {
         mods.unsigned_warned = true;
@@ -1162,29 +1165,38 @@ fn check_signature<'a>(
 /// Step 2, continued: the ABI the module was built for, from its
 /// `vermagic` and `struct module` (`kobold_loader::linux61::detect`).
 /// Refused in Linux's words (`version magic '...' should be '...'`,
-/// `disagrees about version of symbol module_layout`) with `-ENOEXEC`,
-/// unless `force` lifts a `version magic` refusal: then, as Linux's
-/// `try_to_force_load`, "NAME: bad vermagic: kernel tainted." and taint F.
+/// `disagrees about version of symbol module_layout`) with `-ENOEXEC`.
+/// `force` is Linux's `MODULE_INIT_IGNORE_VERMAGIC`: `check_modinfo` then
+/// ignores the vermagic whatever it says and calls `try_to_force_load`,
+/// which taints the module F and says "NAME: bad vermagic: kernel
+/// tainted." unless the kernel is tainted F already (`tainted_f`); the
+/// vermagic still picks the ABI (a refused one through `forced_abi`), and
+/// a `struct module` of the wrong size is still refused (the loader writes
+/// into it).
 fn personality(
     backend: &mut dyn Backend,
     id: &mut Identity<'_>,
     m: &kobold_loader::Module<'_>,
     force: bool,
+    tainted_f: bool,
 ) -> Result<(), Errno> {
     let name = id.name;
-    match kobold_loader::linux61::detect(m) {
-        Ok(abi) => id.abi = abi,
+    let abi = match kobold_loader::linux61::detect(m) {
+        Ok(abi) => abi,
         Err(e) => match e.forced_abi().filter(|_| force) {
-            Some(abi) => {
-                klog!(backend, Warning, "{name}: bad vermagic: kernel tainted.");
-                id.abi = abi;
-                id.forced = true;
-            }
+            Some(abi) => abi,
             None => {
                 klog!(backend, Err, "{name}: {e}");
                 return Err(Errno::ENOEXEC);
             }
         },
+    };
+    id.abi = abi;
+    if force {
+        if !tainted_f {
+            klog!(backend, Warning, "{name}: bad vermagic: kernel tainted.");
+        }
+        id.forced = true;
     }
     Ok(())
 }

@@ -28,17 +28,33 @@
 //!   signatures; see docs/linux-compat.md.) A trailer that does not hold
 //!   together (`mod_check_sig`) stays `-EBADMSG` either way.
 //!
-//! Linux treats a module loaded with `insmod -f` (a "mangled" module) as
-//! unsigned. Kobold's `-f` only lifts the vermagic check and does not
-//! change the file, so Kobold checks the signature anyway but never lets
-//! a forced load fail on it and never taints it `E`: its `(F)` already says
-//! it is not the module that was signed (a deviation; see
-//! docs/linux-compat.md).
+//! **`insmod -f`** (Linux's `MODULE_INIT_IGNORE_VERMAGIC` /
+//! `MODULE_INIT_IGNORE_MODVERSIONS` flags to `finit_module`) makes the
+//! module "mangled": `module_sig_check` does not look at its signature at
+//! all ("a module with version information removed is no longer the
+//! module that was signed"), so it is an unsigned module: `-ENODATA`,
+//! loaded and tainted `E` (with `F` from the vermagic check), or, under
+//! `module.sig_enforce=1`, refused with "Loading of unsigned module is
+//! rejected" and `-EKEYREJECTED` before any other check. As in Linux the
+//! trailer is then not taken off either: the ELF checks ignore the bytes
+//! after the sections.
+//!
+//! **The keyring at boot** ([`load_system_certificate_list`]): Linux's
+//! `late_initcall` of certs/system_keyring.c logs `Loading compiled-in
+//! X.509 certificates` and, per certificate (`load_certificate_list`,
+//! certs/common.c), `Loaded X.509 cert 'DESCRIPTION'` with the key's
+//! description ([`kobold_loader::x509`]), both at `KERN_NOTICE`; a
+//! certificate that does not parse gives `Problem loading in-kernel X.509
+//! certificate (-74)` and a list that does not split into DER
+//! certificates `Problem parsing in-kernel X.509 certificate list` (the
+//! rest is skipped), both at `KERN_ERR`.
 
+use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use kobold_loader::pkcs7::{self, VerifyError};
 use kobold_loader::signature::{self, SigError};
+use kobold_loader::x509::{self, KeyDescription};
 
 use crate::errno::Errno;
 
@@ -98,25 +114,18 @@ pub fn check<'a>(
         reason,
         logged: false,
     };
+    // A forced ("mangled") module is not looked at: unsigned.
     let (elf, verdict) = match signature::split(bytes) {
+        _ if forced => (bytes, Err(VerifyError::NoData)),
         Ok((elf, None)) => (elf, Err(VerifyError::NoData)),
         Ok((elf, Some(sig))) => (elf, pkcs7::verify(elf, sig.pkcs7, keyring)),
         // A trailer that is not PKCS#7: the file is loaded as it is
         // (trailing bytes the ELF checks ignore), as unsupported crypto.
         Err(SigError::NotPkcs7 { .. }) => (bytes, Err(VerifyError::Unsupported)),
         Err(SigError::Truncated | SigError::NonZeroParams) => {
-            if forced {
-                return Ok(Checked {
-                    elf: bytes,
-                    sig_ok: false,
-                });
-            }
             return Err(fatal(Errno::EBADMSG, "Bad message"));
         }
     };
-    if forced {
-        return Ok(Checked { elf, sig_ok: true });
-    }
     let reason = match verdict {
         Ok(()) => return Ok(Checked { elf, sig_ok: true }),
         Err(VerifyError::NoData) => "unsigned module",
@@ -138,6 +147,60 @@ pub fn check<'a>(
         });
     }
     Ok(Checked { elf, sig_ok: false })
+}
+
+/// One line of the keyring's boot log (see the module docs).
+#[derive(Debug)]
+pub enum KeyringLine<'a> {
+    /// `Loading compiled-in X.509 certificates`.
+    Loading,
+    /// `Loaded X.509 cert 'DESCRIPTION'`.
+    Loaded(KeyDescription<'a>),
+    /// `Problem loading in-kernel X.509 certificate (-ERRNO)`.
+    Problem(i32),
+    /// `Problem parsing in-kernel X.509 certificate list`.
+    BadList,
+}
+
+impl KeyringLine<'_> {
+    /// Whether Linux logs it at `KERN_ERR` (else `KERN_NOTICE`).
+    pub fn is_error(&self) -> bool {
+        matches!(self, KeyringLine::Problem(_) | KeyringLine::BadList)
+    }
+}
+
+impl fmt::Display for KeyringLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyringLine::Loading => f.write_str("Loading compiled-in X.509 certificates"),
+            KeyringLine::Loaded(d) => write!(f, "Loaded X.509 cert '{d}'"),
+            KeyringLine::Problem(e) => {
+                write!(f, "Problem loading in-kernel X.509 certificate (-{e})")
+            }
+            KeyringLine::BadList => f.write_str("Problem parsing in-kernel X.509 certificate list"),
+        }
+    }
+}
+
+/// Linux's `load_system_certificate_list` (a `late_initcall`, after the
+/// timer and the initramfs): each line of the boot log for `keyring`, in
+/// order, handed to `log`. An empty keyring (a kernel without
+/// `CONFIG_MODULE_SIG`, see the module docs) logs nothing. Boot-time only,
+/// over the kernel's own built-in data.
+pub fn load_system_certificate_list<'a>(keyring: &'a [u8], mut log: impl FnMut(KeyringLine<'a>)) {
+    if keyring.is_empty() {
+        return;
+    }
+    log(KeyringLine::Loading);
+    for cert in pkcs7::certificates(keyring) {
+        match cert {
+            Ok(der) => log(match x509::key_description(der) {
+                Ok(d) => KeyringLine::Loaded(d),
+                Err(e) => KeyringLine::Problem(e),
+            }),
+            Err(_) => log(KeyringLine::BadList),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -225,16 +288,75 @@ mod tests {
         assert!(check(&cut, CERT_A, true, false).is_err());
     }
 
+    /// Linux's mangled module: the signature is not looked at, whatever
+    /// it is, and the file stays whole.
     #[test]
-    fn forced_loads_never_fail_on_the_signature() {
-        let mut f = signed(BLOB, SIG);
-        f[100] ^= 1;
+    fn forced_loads_are_unsigned() {
+        let good = signed(BLOB, SIG);
+        let mut flipped = signed(BLOB, SIG);
+        flipped[100] ^= 1;
+        let truncated = [&good[..good.len() - 34], signature::MODULE_SIG_STRING].concat();
+        for f in [&good[..], &flipped, &truncated, BLOB] {
+            assert_eq!(
+                check(f, CERT_A, false, true),
+                Ok(Checked {
+                    elf: f,
+                    sig_ok: false
+                })
+            );
+            assert_eq!(
+                check(f, CERT_A, true, true),
+                Err(Refusal {
+                    errno: Errno::EKEYREJECTED,
+                    reason: "unsigned module",
+                    logged: true
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn keyring_boot_lines_are_linuxs() {
+        use alloc::string::{String, ToString};
+        let lines = |ring: &[u8]| {
+            let mut v: Vec<(bool, String)> = Vec::new();
+            load_system_certificate_list(ring, |l| v.push((l.is_error(), l.to_string())));
+            v
+        };
+        assert_eq!(lines(&[]), []);
+        let ring = [CERT_A, CERT_B].concat();
+        let got = lines(&ring);
+        assert_eq!(got.len(), 3);
         assert_eq!(
-            check(&f, CERT_A, true, true),
-            Ok(Checked {
-                elf: &f[..BLOB.len()],
-                sig_ok: true
-            })
+            got[0],
+            (false, "Loading compiled-in X.509 certificates".to_string())
         );
+        assert_eq!(
+            got[1],
+            (
+                false,
+                "Loaded X.509 cert 'Kobold test signing key: 6f4a483ddfe9b784364f16bc028c7884f8b0e3bb'"
+                    .to_string()
+            )
+        );
+        assert!(got[2].1.starts_with("Loaded X.509 cert '"), "{got:?}");
+        // A DER SEQUENCE that is no certificate, then a cut-off one.
+        let bad = [CERT_A, b"\x30\x03\x02\x01\x00", &CERT_B[..40]].concat();
+        let got = lines(&bad);
+        assert_eq!(
+            got[2],
+            (
+                true,
+                "Problem loading in-kernel X.509 certificate (-74)".to_string()
+            )
+        );
+        assert_eq!(
+            got[3],
+            (
+                true,
+                "Problem parsing in-kernel X.509 certificate list".to_string()
+            )
+        );
+        assert_eq!(got.len(), 4);
     }
 }

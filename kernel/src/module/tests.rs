@@ -796,6 +796,38 @@ fn a_61_module_does_not_resolve_against_kobolds_table() {
     assert!(f.mem.is_empty());
 }
 
+/// Linux's `MODULE_INIT_IGNORE_VERMAGIC`: `-f` taints F even when the
+/// vermagic is right ("bad vermagic", as `check_modinfo` no longer reads
+/// it), and `try_to_force_load` says so only while the kernel is not
+/// tainted F already.
+#[test]
+fn forcing_taints_f_whatever_the_vermagic_and_says_it_once() {
+    let r = Mutex::new(Modules::new());
+    let mut f = Fake::new();
+    let said = |f: &Fake| {
+        f.log
+            .iter()
+            .filter(|l| *l == "l61: bad vermagic: kernel tainted.")
+            .count()
+    };
+    load_l61(&r, &mut f, L61::DEBIAN, &[], true).unwrap();
+    assert!(r.lock().get("l61").unwrap().forced);
+    assert_eq!(r.lock().get("l61").unwrap().abi, Abi::Linux61);
+    assert_eq!(said(&f), 1);
+    // Tainted F: a second forced load (refused as loaded already) is silent.
+    assert_eq!(
+        load_l61(&r, &mut f, L61::DEBIAN, &[], true),
+        Err(Errno::EEXIST)
+    );
+    assert_eq!(said(&f), 1);
+    unload(&r, &mut f, "l61").unwrap();
+    // Kobold's F goes with the module: said again.
+    load_l61(&r, &mut f, L61::DEBIAN, &[], true).unwrap();
+    assert_eq!(said(&f), 2);
+    unload(&r, &mut f, "l61").unwrap();
+    assert!(f.mem.is_empty());
+}
+
 #[test]
 fn vermagic_refusals_and_forcing() {
     let r = Mutex::new(Modules::new());

@@ -139,7 +139,8 @@ pub trait Platform {
     fn list_dir(&mut self, path: &str, out: &mut dyn Write) -> Result<(), Errno>;
     /// Loads the module in rootfs file `path`; returns its name. With
     /// `flags.verbose` (`insmod -v`) every step of the link is logged;
-    /// `flags.force` (`insmod -f`) loads past a `version magic` refusal.
+    /// `flags.force` (`insmod -f`) loads past a `version magic` refusal
+    /// and treats the module as unsigned.
     fn insmod(
         &mut self,
         path: &str,

@@ -5,8 +5,11 @@
 //! every step of the load at `pr_info` level — each section placed, each
 //! undefined symbol resolved, each relocation applied with S, A, P and the
 //! word before and after (the loader's `trace` events). `insmod -f` is
-//! modprobe's `--force` (`MODULE_INIT_IGNORE_VERMAGIC`): a module whose
-//! `version magic` is refused loads anyway and taints the kernel ('F').
+//! modprobe's `--force` (`MODULE_INIT_IGNORE_VERMAGIC`, passed to the
+//! kernel as `finit_module` flags, the file unchanged): a module whose
+//! `version magic` is refused loads anyway and taints the kernel ('F'),
+//! and its signature is ignored, so it also taints 'E' (or is refused
+//! under `module.sig_enforce=1`).
 
 use super::{InsmodError, Platform, Shell};
 use crate::errno::Errno;
