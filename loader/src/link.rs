@@ -2,9 +2,11 @@
 //! loaded section into the core or init image, resolve each symbol, apply
 //! each relocation (Linux's `move_module` + `simplify_symbols` +
 //! `apply_relocations`). The caller provides the two images, exactly
-//! [`ModuleLayout::core_size`] and [`ModuleLayout::init_size`] bytes (in the kernel:
-//! the `module_alloc` memory itself, which is not zeroed, so [`link`]
-//! zero-fills them first); the result is the bytes to run at the two bases,
+//! [`ModuleLayout::core_size`] and [`ModuleLayout::init_size`] bytes, which
+//! [`link`] zero-fills first (Linux's `move_module` memsets the region), or
+//! which the caller has cleared already ([`link_zeroed_traced`]: the kernel
+//! clears fresh `module_alloc` memory with a store-multiple loop, faster
+//! than this crate's safe `fill`); the result is the bytes to run at the two bases,
 //! and [`Linked`] keeps only the resolved symbol addresses.
 //!
 //! Nothing here allocates but [`Linked::symbol_addrs`] and its companion

@@ -16,15 +16,18 @@
 //! 1. decode the message (`pkcs7_parse_message`: anything that does not
 //!    decode, is not SignedData, or carries its content is `-EBADMSG`; a
 //!    digest or public-key algorithm other than SHA-256 / RSA is `-ENOPKG`);
-//! 2. digest the module (`pkcs7_digest`); with authenticated attributes the
-//!    `messageDigest` attribute must equal it (else `-EKEYREJECTED`, "Sig:
-//!    Message digest doesn't match") and the signature covers the
+//! 2. with authenticated attributes, digest the module (`pkcs7_digest`):
+//!    the `messageDigest` attribute must equal it (else `-EKEYREJECTED`,
+//!    "Sig: Message digest doesn't match") and the signature covers the
 //!    attributes' DER re-tagged as a SET, as RFC 5652 §5.4 says;
 //! 3. find the signer's certificate in the keyring by issuer + serial (or
 //!    subject key id) — `pkcs7_validate_trust_one` → `find_asymmetric_key`:
 //!    none is `-ENOKEY`;
-//! 4. verify the RSASSA-PKCS1-v1_5 signature with that certificate's public
-//!    key (`public_key_verify_signature`): a mismatch is `-EKEYREJECTED`.
+//! 4. without attributes, digest the module now (Linux digests it in step
+//!    2 in every case, but nothing about it can fail there, so the outcome
+//!    is the same; see [`verify`]), then verify the RSASSA-PKCS1-v1_5
+//!    signature with that certificate's public key
+//!    (`public_key_verify_signature`): a mismatch is `-EKEYREJECTED`.
 //!
 //! All the cryptography and all DER decoding are RustCrypto's (`cms`, `der`,
 //! `x509-cert`, `spki`, `rsa`, `sha2`); this file only decides what is
