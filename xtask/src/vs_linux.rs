@@ -159,6 +159,8 @@ pub struct ModbenchRow {
     pub verify_ns: u64,
     /// insmod minus `verify_ns`: the loader's own time.
     pub loader_ns: u64,
+    /// The copy with `ldm`/`stm` (0: not measured).
+    pub ldm_copy_ns: u64,
 }
 
 /// `selftest modbench FILE...` rows.
@@ -180,6 +182,7 @@ pub fn modbench_rows(log: &str) -> Vec<ModbenchRow> {
                 pair_ns: num("pair").unwrap_or(0),
                 verify_ns: num("verify").unwrap_or(0),
                 loader_ns: num("loader").unwrap_or(0),
+                ldm_copy_ns: num("ldmcopy").unwrap_or(0),
             })
         })
         .collect()
@@ -680,6 +683,15 @@ pub fn vs_linux(root: &Path) -> Result<()> {
             r.loader_ns,
             ratio(r.loader_ns as f64, copy as f64)
         );
+        if r.ldm_copy_ns > 0 {
+            println!(
+                "  {:<10} {:<21} an ldm/stm copy: {} ns; loader over it: {}",
+                "",
+                "",
+                r.ldm_copy_ns,
+                ratio(r.loader_ns as f64, r.ldm_copy_ns as f64)
+            );
+        }
     }
     println!();
     println!("image size (KB, from each boot log's `Memory:` line)");
@@ -763,12 +775,13 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(modbench_rows(log), vec![crc7.clone(), hello]);
-        let log = "modbench: crc7          4661 bytes  insmod    310 us  rmmod    40 us  copy   2100 ns  insmod/copy   147x  pair   350123 ns  verify    44357 ns  loader    86000 ns  loader/copy   40x\n";
+        let log = "modbench: crc7          4661 bytes  insmod    310 us  rmmod    40 us  copy   2100 ns  insmod/copy   147x  pair   350123 ns  verify    44357 ns  loader    86000 ns  loader/copy   40x  ldmcopy    900 ns  loader/ldmcopy   95x\n";
         assert_eq!(
             modbench_rows(log),
             vec![ModbenchRow {
                 verify_ns: 44_357,
                 loader_ns: 86_000,
+                ldm_copy_ns: 900,
                 ..crc7
             }]
         );
