@@ -26,7 +26,7 @@
 //! for the number of entries in the file ([`LoadError::NoMemory`]).
 
 use crate::error::LoadError;
-use crate::{NameError, c_name, try_vec};
+use crate::{NameError, StrTable, try_vec};
 use alloc::vec::Vec;
 use object::LittleEndian as LE;
 use object::elf;
@@ -175,13 +175,13 @@ impl<'a> Module<'a> {
 /// A name of a string table, bounded by KSYM_NAME_LEN; `bad` is the error
 /// for a name outside the table (or not UTF-8).
 fn name_at<'a>(
-    table: &'a [u8],
+    table: &StrTable<'a>,
     offset: u32,
     what: &'static str,
     index: u32,
     bad: LoadError<'a>,
 ) -> Result<&'a str, LoadError<'a>> {
-    c_name(table, offset as usize).map_err(|e| match e {
+    table.name(offset as usize).map_err(|e| match e {
         NameError::Bad => bad,
         NameError::TooLong => LoadError::NameTooLong { what, index },
     })
@@ -252,11 +252,12 @@ pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
     }
     let names = string_table(data, &shdrs[shstrndx as usize], shstrndx)
         .map_err(|_| LoadError::BadShstrndx { index: shstrndx })?;
+    let names = StrTable::new(names);
     let mut sections = try_vec(shdrs.len()).ok_or(LoadError::NoMemory)?;
     for (i, sh) in shdrs.iter().enumerate() {
         let index = i as u32;
         let name = name_at(
-            names,
+            &names,
             sh.sh_name.get(LE),
             "section",
             index,
@@ -314,13 +315,17 @@ pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
             link: symtab.link,
         });
     }
-    let strtab = string_table(data, &shdrs[symtab.link as usize], symtab.link)?;
+    let strtab = StrTable::new(string_table(
+        data,
+        &shdrs[symtab.link as usize],
+        symtab.link,
+    )?);
     let (raw_syms, _) = pod::slice_from_bytes::<elf::Sym32<LE>>(sym_bytes, sym_bytes.len() / 16)
         .map_err(|_| shape_err(&symtab))?;
     let mut symbols = try_vec(raw_syms.len()).ok_or(LoadError::NoMemory)?;
     for (i, s) in raw_syms.iter().enumerate() {
         let name = name_at(
-            strtab,
+            &strtab,
             s.st_name.get(LE),
             "symbol",
             i as u32,

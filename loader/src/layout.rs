@@ -305,12 +305,21 @@ pub fn layout(m: &Module<'_>) -> Result<ModuleLayout, ModuleLayoutError> {
     let mut plt = [Plt::default(); 2];
     let ncommons = m.symbols.iter().filter(|s| s.is_common()).count();
     let mut commons = try_vec(ncommons).ok_or(ModuleLayoutError::NoMemory)?;
+    // Each section's region and group, worked out once: the loop below
+    // visits every section for each of the 8 (region, group) pairs, and
+    // classifying a section compares its name.
+    let mut kinds = try_vec(m.sections.len()).ok_or(ModuleLayoutError::NoMemory)?;
+    kinds.extend(
+        m.sections
+            .iter()
+            .map(|s| region_of(s).map(|r| (r, Group::of(s)))),
+    );
     for (ri, region) in [Region::Core, Region::Init].into_iter().enumerate() {
         let mut cursor = 0u32;
         for group in Group::ALL {
             let start = cursor;
-            for s in &m.sections {
-                if region_of(s) != Some(region) || Group::of(s) != group {
+            for (s, kind) in m.sections.iter().zip(&kinds) {
+                if *kind != Some((region, group)) {
                     continue;
                 }
                 let align = s.align.max(1);

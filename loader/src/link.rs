@@ -2,9 +2,11 @@
 //! loaded section into the core or init image, resolve each symbol, apply
 //! each relocation (Linux's `move_module` + `simplify_symbols` +
 //! `apply_relocations`). The caller provides the two images, exactly
-//! [`ModuleLayout::core_size`] and [`ModuleLayout::init_size`] bytes (in the kernel:
-//! the `module_alloc` memory itself, which is not zeroed, so [`link`]
-//! zero-fills them first); the result is the bytes to run at the two bases,
+//! [`ModuleLayout::core_size`] and [`ModuleLayout::init_size`] bytes, which
+//! [`link`] zero-fills first (Linux's `move_module` memsets the region), or
+//! which the caller has cleared already ([`link_zeroed_traced`]: the kernel
+//! clears fresh `module_alloc` memory with a store-multiple loop, faster
+//! than this crate's safe `fill`); the result is the bytes to run at the two bases,
 //! and [`Linked`] keeps only the resolved symbol addresses.
 //!
 //! Nothing here allocates but [`Linked::symbol_addrs`] and its companion
@@ -193,6 +195,64 @@ pub fn link_traced<'a>(
     resolver: &dyn Resolver,
     sink: &mut dyn Trace,
 ) -> Result<Linked, LinkError<'a>> {
+    let images = Images {
+        core,
+        core_base,
+        init,
+        init_base,
+        zeroed: false,
+    };
+    link_images(m, l, images, resolver, sink)
+}
+
+/// [`link_traced`] into `core` and `init` that hold only zeros already
+/// (the kernel clears fresh module memory with a faster store loop than
+/// this `no_unsafe` crate can write): the same result, without clearing
+/// them a second time. Linux's `move_module` clears the region once, too.
+#[allow(clippy::too_many_arguments)]
+pub fn link_zeroed_traced<'a>(
+    m: &Module<'a>,
+    l: &ModuleLayout,
+    core: &mut [u8],
+    core_base: u32,
+    init: &mut [u8],
+    init_base: u32,
+    resolver: &dyn Resolver,
+    sink: &mut dyn Trace,
+) -> Result<Linked, LinkError<'a>> {
+    let images = Images {
+        core,
+        core_base,
+        init,
+        init_base,
+        zeroed: true,
+    };
+    link_images(m, l, images, resolver, sink)
+}
+
+/// The two regions [`link_images`] writes, and whether they hold zeros.
+struct Images<'i> {
+    core: &'i mut [u8],
+    core_base: u32,
+    init: &'i mut [u8],
+    init_base: u32,
+    zeroed: bool,
+}
+
+fn link_images<'a>(
+    m: &Module<'a>,
+    l: &ModuleLayout,
+    images: Images<'_>,
+    resolver: &dyn Resolver,
+    sink: &mut dyn Trace,
+) -> Result<Linked, LinkError<'a>> {
+    let Images {
+        core,
+        core_base,
+        init,
+        init_base,
+        zeroed,
+    } = images;
     for (region, len) in [(Region::Core, core.len()), (Region::Init, init.len())] {
         if len != l.size(region) as usize {
             return Err(LinkError::BufferSize {
@@ -202,8 +262,10 @@ pub fn link_traced<'a>(
             });
         }
     }
-    core.fill(0);
-    init.fill(0);
+    if !zeroed {
+        core.fill(0);
+        init.fill(0);
+    }
     let base = |r: Region| {
         if r == Region::Core {
             core_base
@@ -525,6 +587,48 @@ mod tests {
             &core[data.offset as usize..data.offset as usize + 4],
             &[1, 2, 3, 4]
         );
+    }
+
+    /// Linking into images that hold stale bytes (cleared by the link)
+    /// and into zeroed ones (not cleared again) gives the same images.
+    #[test]
+    fn prezeroed_images_link_the_same() {
+        let bytes = crate::elf::tests_support::module_bytes();
+        let m = crate::validate(&bytes).unwrap();
+        let l = crate::layout::layout(&m).unwrap();
+        let map = Map(HashMap::from([("printk", 0xc001_0000)]));
+        let (cs, is) = (l.core_size as usize, l.init_size as usize);
+        let (mut core_a, mut init_a) = (vec![0xa5u8; cs], vec![0xa5u8; is]);
+        let (mut core_z, mut init_z) = (vec![0u8; cs], vec![0u8; is]);
+        let a = link_traced(
+            &m,
+            &l,
+            &mut core_a,
+            0xbf00_0000,
+            &mut init_a,
+            0xbf10_0000,
+            &map,
+            &mut NoTrace,
+        )
+        .unwrap();
+        let z = link_zeroed_traced(
+            &m,
+            &l,
+            &mut core_z,
+            0xbf00_0000,
+            &mut init_z,
+            0xbf10_0000,
+            &map,
+            &mut NoTrace,
+        )
+        .unwrap();
+        assert_eq!(core_a, core_z);
+        assert_eq!(init_a, init_z);
+        assert_eq!(a.symbol_addrs, z.symbol_addrs);
+        // The stale bytes are gone: the .bss is zero.
+        let bss = l.placements[m.section_by_name(".bss").unwrap().index as usize].unwrap();
+        let at = bss.offset as usize;
+        assert!(core_a[at..at + bss.size as usize].iter().all(|&b| b == 0));
     }
 
     #[test]

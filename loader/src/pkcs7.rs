@@ -16,15 +16,18 @@
 //! 1. decode the message (`pkcs7_parse_message`: anything that does not
 //!    decode, is not SignedData, or carries its content is `-EBADMSG`; a
 //!    digest or public-key algorithm other than SHA-256 / RSA is `-ENOPKG`);
-//! 2. digest the module (`pkcs7_digest`); with authenticated attributes the
-//!    `messageDigest` attribute must equal it (else `-EKEYREJECTED`, "Sig:
-//!    Message digest doesn't match") and the signature covers the
+//! 2. with authenticated attributes, digest the module (`pkcs7_digest`):
+//!    the `messageDigest` attribute must equal it (else `-EKEYREJECTED`,
+//!    "Sig: Message digest doesn't match") and the signature covers the
 //!    attributes' DER re-tagged as a SET, as RFC 5652 §5.4 says;
 //! 3. find the signer's certificate in the keyring by issuer + serial (or
 //!    subject key id) — `pkcs7_validate_trust_one` → `find_asymmetric_key`:
 //!    none is `-ENOKEY`;
-//! 4. verify the RSASSA-PKCS1-v1_5 signature with that certificate's public
-//!    key (`public_key_verify_signature`): a mismatch is `-EKEYREJECTED`.
+//! 4. without attributes, digest the module now (Linux digests it in step
+//!    2 in every case, but nothing about it can fail there, so the outcome
+//!    is the same; see [`verify`]), then verify the RSASSA-PKCS1-v1_5
+//!    signature with that certificate's public key
+//!    (`public_key_verify_signature`): a mismatch is `-EKEYREJECTED`.
 //!
 //! All the cryptography and all DER decoding are RustCrypto's (`cms`, `der`,
 //! `x509-cert`, `spki`, `rsa`, `sha2`); this file only decides what is
@@ -47,13 +50,15 @@ use core::fmt;
 
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
-use der::asn1::{ObjectIdentifier, OctetStringRef};
+use der::asn1::{AnyRef, ObjectIdentifier, OctetStringRef};
 use der::{Decode, Encode, Reader, SliceReader};
 use rsa::pkcs1v15::Pkcs1v15Sign;
 use rsa::pkcs8::DecodePublicKey;
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::SubjectKeyIdentifier;
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
 
 /// The largest PKCS#7 message handed to the decoders (see the module docs).
 pub const MAX_PKCS7_LEN: usize = 16 * 1024;
@@ -210,10 +215,77 @@ fn names(cert: &Certificate, sid: &SignerIdentifier) -> bool {
     }
 }
 
+/// A keyring certificate's serial number and issuer, decoded without the
+/// rest of the certificate (its public key, extensions and signature are
+/// skipped as DER, not decoded): what Linux's `asymmetric_key_id` for
+/// issuer + serial is made of. Decoding the whole certificate for every
+/// insmod only to compare these two fields cost more than the rest of the
+/// loader.
+fn issuer_and_serial(cert: &[u8]) -> der::Result<(SerialNumber, Name)> {
+    fn skip_rest<'r, R: Reader<'r>>(r: &mut R) -> der::Result<()> {
+        let rest = r.remaining_len();
+        r.read_slice(rest).map(|_| ())
+    }
+    let mut reader = SliceReader::new(cert)?;
+    reader.sequence(|c| {
+        let ids = c.sequence(|tbs| {
+            // version [0] EXPLICIT, absent for v1.
+            if tbs.peek_tag()?.is_context_specific() {
+                AnyRef::decode(tbs)?;
+            }
+            let serial = SerialNumber::decode(tbs)?;
+            AnyRef::decode(tbs)?; // signature AlgorithmIdentifier
+            let issuer = Name::decode(tbs)?;
+            skip_rest(tbs)?;
+            Ok((serial, issuer))
+        })?;
+        skip_rest(c)?;
+        Ok(ids)
+    })
+}
+
+/// The keyring certificate that `sid` names (Linux's
+/// `find_asymmetric_key(keyring, auth_ids)`), decoded; `None` when there is
+/// none (-ENOKEY). For issuer + serial only those two fields of each
+/// certificate are decoded before one matches.
+fn find_key(keyring: &[u8], sid: &SignerIdentifier) -> Option<Certificate> {
+    for cert in certificates(keyring) {
+        // A keyring that does not decode ends the search (build-time
+        // data: xtask checks it before embedding it).
+        let Ok(cert) = cert else { break };
+        if let SignerIdentifier::IssuerAndSerialNumber(isn) = sid {
+            let Ok((serial, issuer)) = issuer_and_serial(cert) else {
+                break;
+            };
+            if serial != isn.serial_number || issuer != isn.issuer {
+                continue;
+            }
+        }
+        let Ok(cert) = Certificate::from_der(cert) else {
+            break;
+        };
+        if names(&cert, sid) {
+            return Some(cert);
+        }
+    }
+    None
+}
+
 /// Verifies the detached PKCS#7 signature `pkcs7` of `content` (the
 /// module's ELF bytes) against the certificates of `keyring` (Linux's
 /// `verify_pkcs7_signature(..., VERIFY_USE_SECONDARY_KEYRING,
 /// VERIFYING_MODULE_SIGNATURE)`). See the module docs for each error.
+///
+/// The content's SHA-256 is computed only when it can change the outcome:
+/// with authenticated attributes (whose `messageDigest` must match it,
+/// `-EKEYREJECTED` otherwise, which Linux's `pkcs7_verify` decides before
+/// it looks for the key), or once the signer's key is found. Linux computes
+/// it first in any case (`pkcs7_digest` in `pkcs7_verify_one`), then fails
+/// with `-ENOKEY` in `pkcs7_validate_trust_one` when the keyring lacks the
+/// signer; without attributes nothing about the digest can fail, so a
+/// module signed by an unknown key gets `-ENOKEY` here without hashing it,
+/// exactly as in Linux (the hash of a 5 KB module is most of a verification
+/// that runs no RSA).
 pub fn verify(content: &[u8], pkcs7: &[u8], keyring: &[u8]) -> Result<(), VerifyError> {
     let si = signer_info(pkcs7)?;
     if si.digest_alg.oid != ID_SHA256 {
@@ -229,12 +301,10 @@ pub fn verify(content: &[u8], pkcs7: &[u8], keyring: &[u8]) -> Result<(), Verify
             return Err(VerifyError::BadMessage);
         }
     }
-    let digest = Sha256::digest(content);
     // What the signature covers: the content's digest, or the digest of the
     // authenticated attributes, which must name the content's digest.
-    let attrs_digest;
-    let signed: &[u8] = match &si.signed_attrs {
-        None => &digest,
+    let signed = match &si.signed_attrs {
+        None => None,
         Some(attrs) => {
             let mut md = None;
             let mut ct = None;
@@ -262,42 +332,32 @@ pub fn verify(content: &[u8], pkcs7: &[u8], keyring: &[u8]) -> Result<(), Verify
             if ct != ID_DATA {
                 return Err(VerifyError::BadMessage);
             }
-            if md.as_bytes() != digest.as_slice() {
+            if md.as_bytes() != Sha256::digest(content).as_slice() {
                 return Err(VerifyError::KeyRejected);
             }
             // The signature is over the attributes as an explicit SET OF.
-            let mut hasher = Sha256::new();
             let mut buf = [0u8; 1024];
             let der = attrs
                 .encode_to_slice(&mut buf)
                 .map_err(|_| VerifyError::BadMessage)?;
-            hasher.update(der);
-            attrs_digest = hasher.finalize();
-            &attrs_digest
+            Some(Sha256::digest(der))
         }
     };
-    let sig = si.signature.as_bytes();
-    for cert in certificates(keyring) {
-        let Ok(cert) = cert.and_then(Certificate::from_der) else {
-            // A keyring that does not decode ends the search (build-time
-            // data: xtask checks it before embedding it).
-            break;
-        };
-        if !names(&cert, &si.sid) {
-            continue;
-        }
-        let spki = cert
-            .tbs_certificate
-            .subject_public_key_info
-            .to_der()
-            .map_err(|_| VerifyError::Unsupported)?;
-        let key =
-            rsa::RsaPublicKey::from_public_key_der(&spki).map_err(|_| VerifyError::Unsupported)?;
-        return key
-            .verify(Pkcs1v15Sign::new::<Sha256>(), signed, sig)
-            .map_err(|_| VerifyError::KeyRejected);
-    }
-    Err(VerifyError::NoKey)
+    let cert = find_key(keyring, &si.sid).ok_or(VerifyError::NoKey)?;
+    let signed = signed.unwrap_or_else(|| Sha256::digest(content));
+    let spki = cert
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(|_| VerifyError::Unsupported)?;
+    let key =
+        rsa::RsaPublicKey::from_public_key_der(&spki).map_err(|_| VerifyError::Unsupported)?;
+    key.verify(
+        Pkcs1v15Sign::new::<Sha256>(),
+        &signed,
+        si.signature.as_bytes(),
+    )
+    .map_err(|_| VerifyError::KeyRejected)
 }
 
 /// Linux's `hash_algo_name` for the digest algorithms a module signature
@@ -425,6 +485,32 @@ mod tests {
     fn wrong_key_or_no_key_is_enokey() {
         assert_eq!(verify(BLOB, SIG_NOATTR, CERT_B), Err(VerifyError::NoKey));
         assert_eq!(verify(BLOB, SIG_NOATTR, &[]), Err(VerifyError::NoKey));
+    }
+
+    /// The partial decode of a keyring certificate names the same signer
+    /// as the whole certificate does.
+    #[test]
+    fn issuer_and_serial_match_the_whole_certificate() {
+        for der in [CERT_A, CERT_B] {
+            let cert = Certificate::from_der(der).unwrap();
+            let (serial, issuer) = issuer_and_serial(der).unwrap();
+            assert_eq!(serial, cert.tbs_certificate.serial_number);
+            assert_eq!(issuer, cert.tbs_certificate.issuer);
+        }
+        assert!(issuer_and_serial(&CERT_A[..CERT_A.len() - 1]).is_err());
+    }
+
+    /// Linux's order: `pkcs7_verify` checks the signed `messageDigest`
+    /// before the keyring is searched, so a changed module signed with
+    /// attributes is -EKEYREJECTED even by an unknown key; without
+    /// attributes it is -ENOKEY (no digest is needed to say so).
+    #[test]
+    fn message_digest_is_checked_before_the_key_is_looked_up() {
+        let mut m = BLOB.to_vec();
+        m[0] ^= 1;
+        assert_eq!(verify(&m, SIG_ATTR, CERT_B), Err(VerifyError::KeyRejected));
+        assert_eq!(verify(&m, SIG_NOATTR, CERT_B), Err(VerifyError::NoKey));
+        assert_eq!(verify(BLOB, SIG_ATTR, CERT_B), Err(VerifyError::NoKey));
     }
 
     #[test]

@@ -205,6 +205,9 @@ pub struct KernelSymbol {
 pub struct ModuleMem {
     pub addr: u32,
     pub bytes: &'static mut [u8],
+    /// The backend cleared `bytes` already (the kernel's does, with a
+    /// store-multiple loop); else the loader clears them.
+    pub zeroed: bool,
 }
 
 /// What loading needs from the running kernel.
@@ -1375,6 +1378,8 @@ struct Images {
     core_base: u32,
     init: &'static mut [u8],
     init_base: u32,
+    /// Both regions hold zeros already ([`ModuleMem::zeroed`]).
+    zeroed: bool,
 }
 
 /// Step 4: `module_alloc` for both regions, widening `module_addr_min` /
@@ -1417,6 +1422,7 @@ fn allocate<'b>(
     let [Some(core), init] = regions else {
         return Err(Errno::ENOEXEC);
     };
+    let zeroed = core.zeroed && init.as_ref().is_none_or(|i| i.zeroed);
     let (init_base, init): (u32, &'static mut [u8]) = match init {
         Some(mem) => (mem.addr, mem.bytes),
         None => (0, &mut []),
@@ -1426,6 +1432,7 @@ fn allocate<'b>(
         core: core.bytes,
         init,
         init_base,
+        zeroed,
     };
     Ok((loading, img))
 }
@@ -1460,7 +1467,12 @@ fn link<'a>(
     };
     let mut quiet = kobold_loader::trace::NoTrace;
     let trace: &mut dyn kobold_loader::trace::Trace = if verbose { &mut sink } else { &mut quiet };
-    let linked = kobold_loader::link::link_traced(
+    let link = if img.zeroed {
+        kobold_loader::link::link_zeroed_traced
+    } else {
+        kobold_loader::link::link_traced
+    };
+    let linked = link(
         m,
         l,
         img.core,

@@ -94,7 +94,11 @@ impl Backend for Fake {
                 len: bytes.len(),
             },
         );
-        Ok(ModuleMem { addr, bytes })
+        Ok(ModuleMem {
+            addr,
+            bytes,
+            zeroed: false,
+        })
     }
     fn module_memfree(&mut self, addr: u32) {
         assert!(self.mem.remove(&addr).is_some(), "double free {addr:#x}");
