@@ -6,6 +6,10 @@
 //! of the symbol table it wrote last time for this profile, and builds again
 //! with a larger value when the table outgrows it; without the variable (a
 //! plain `cargo build`) the reservation is [`DEFAULT_RESERVED`].
+//!
+//! It also embeds the built-in keyring `target/kobold/keyring.der` and its
+//! boot lines `target/kobold/keyring.lines`, both written by `cargo xtask
+//! build` (see `kobold_loader::keyring` for why the lines are made then).
 
 /// Enough for a release kernel's table; xtask raises it when needed.
 const DEFAULT_RESERVED: u32 = 128 * 1024;
@@ -40,7 +44,32 @@ fn main() {
     } else {
         Vec::new()
     };
+    // Its boot lines, recorded by xtask with it (kobold_loader::keyring:
+    // the certificates are decoded when the image is made, not at boot).
+    // The sidecar's header names the keyring it describes; a pair that
+    // does not match stops the build rather than print another keyring's
+    // lines.
+    let sidecar = root.join("target/kobold/keyring.lines");
+    println!("cargo:rerun-if-changed={}", sidecar.display());
+    let lines = if certs.is_empty() {
+        String::new()
+    } else {
+        let lines = std::fs::read_to_string(&sidecar).unwrap_or_default();
+        let header = format!(
+            "# keyring.der: {} bytes, fnv1a64 {:016x}",
+            certs.len(),
+            fnv1a64(&certs)
+        );
+        assert!(
+            lines.lines().next() == Some(header.as_str()),
+            "{} does not describe {} ({header}): run `cargo xtask build`",
+            sidecar.display(),
+            keyring.display()
+        );
+        lines
+    };
     std::fs::write(out.join("keyring.der"), certs).expect("writing OUT_DIR/keyring.der");
+    std::fs::write(out.join("keyring.lines"), lines).expect("writing OUT_DIR/keyring.lines");
     if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("arm") {
         println!(
             "cargo:rustc-link-arg-bins=-T{}",
@@ -49,4 +78,15 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=--no-rosegment");
         println!("cargo:rustc-link-arg-bins=--defsym=__kallsyms_reserved={reserved}");
     }
+}
+
+/// `kobold_loader::keyring::fnv1a64` (the sidecar header's fingerprint):
+/// the same published FNV-1a; a difference would fail every xtask build.
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }

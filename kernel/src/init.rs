@@ -253,12 +253,13 @@ fn populate_rootfs() {
 /// `load_system_certificate_list`, after the initramfs is unpacked):
 /// `Loading compiled-in X.509 certificates`, then `Loaded X.509 cert
 /// 'SUBJECT: KEY ID'` per certificate, at `KERN_NOTICE`
-/// (`module::signing`).
+/// (`module::signing`). The lines were made from the certificates when the
+/// image was built (`kobold_loader::keyring`); nothing is decoded here.
 #[unsafe(link_section = ".init.text")]
 fn load_system_certificate_list() {
     use crate::module::signing;
-    signing::load_system_certificate_list(signing::KEYRING, |l| {
-        if l.is_error() {
+    signing::load_system_certificate_list(signing::KEYRING_LINES, |is_error, l| {
+        if is_error {
             crate::pr_err!("{l}");
         } else {
             pr_notice!("{l}");

@@ -43,6 +43,10 @@
 //! placed, symbol resolved, relocation applied, with S, A, P and the words
 //! before and after): `insmod -v` and `cargo xtask modlink --explain`.
 //!
+//! [`keyring`] makes the built-in keyring's boot lines (`Loaded X.509
+//! cert '...'`, from [`x509`]) when the kernel image is built, so the
+//! boot prints them without decoding DER.
+//!
 //! [`relocate`] holds everything about ARM relocation types: their numbers
 //! and names and the arithmetic that applies them.
 //!
@@ -80,6 +84,7 @@ extern crate alloc;
 mod elf;
 mod error;
 pub mod kallsyms;
+pub mod keyring;
 pub mod ksymtab;
 pub mod layout;
 pub mod link;

@@ -19,6 +19,12 @@
 //!   then each `--trust-cert` (PEM or DER), concatenated DER; kernel/build.rs
 //!   embeds it. It is rewritten only when its bytes change, so cargo does not
 //!   rebuild the kernel for nothing.
+//! - **Its boot lines** are `target/kobold/keyring.lines`, written with it
+//!   from its bytes (`kobold_loader::keyring::sidecar`: each certificate's
+//!   `Loaded X.509 cert '...'` line, or Linux's failure line, computed by
+//!   the same `kobold_loader::x509::key_description` the boot used to run),
+//!   so the kernel prints them without decoding DER at boot; kernel/build.rs
+//!   embeds both and refuses a pair whose header does not match.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -149,10 +155,26 @@ pub fn write_keyring(root: &Path) -> Result<PathBuf> {
         ring.extend_from_slice(&der);
     }
     let path = keyring_path(root);
-    if fs::read(&path).ok().as_deref() != Some(&ring[..]) {
-        fs::write(&path, &ring).with_context(|| format!("writing {}", path.display()))?;
-    }
+    write_keyring_files(&path, &ring)?;
     Ok(path)
+}
+
+/// The keyring's boot lines, next to it (`keyring.lines`).
+pub fn keyring_lines_path(keyring: &Path) -> PathBuf {
+    keyring.with_extension("lines")
+}
+
+/// Writes `ring` to `path` and its boot lines beside it (the one place
+/// both are made), each only when its bytes change.
+fn write_keyring_files(path: &Path, ring: &[u8]) -> Result<()> {
+    let lines = kobold_loader::keyring::sidecar(ring);
+    let lines_path = keyring_lines_path(path);
+    for (p, bytes) in [(path, ring), (lines_path.as_path(), lines.as_bytes())] {
+        if fs::read(p).ok().as_deref() != Some(bytes) {
+            fs::write(p, bytes).with_context(|| format!("writing {}", p.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether `data` already carries a signature trailer.
@@ -390,6 +412,37 @@ pub fn debian_cert_for_tests(root: &Path) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The keyring and its boot lines are written together, and the lines
+    /// are each certificate's `key_description` (or Linux's failure line).
+    #[test]
+    fn the_keyring_is_written_with_its_boot_lines() {
+        let a: &[u8] = include_bytes!("../../loader/testdata/sig/a.der");
+        let b: &[u8] = include_bytes!("../../loader/testdata/sig/b.der");
+        let dir = tempdir().unwrap();
+        let path = dir.join("keyring.der");
+        let bad = b"\x30\x03\x02\x01\x00";
+        let ring = [a, b, bad].concat();
+        write_keyring_files(&path, &ring).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), ring);
+        let lines = fs::read_to_string(keyring_lines_path(&path)).unwrap();
+        let got: Vec<(bool, &str)> = kobold_loader::keyring::read_sidecar(&lines).collect();
+        let desc = |c| kobold_loader::x509::key_description(c).unwrap().to_string();
+        assert_eq!(
+            got,
+            [
+                (false, "Loading compiled-in X.509 certificates"),
+                (false, &*format!("Loaded X.509 cert '{}'", desc(a))),
+                (false, &*format!("Loaded X.509 cert '{}'", desc(b))),
+                (true, "Problem loading in-kernel X.509 certificate (-74)"),
+            ]
+        );
+        assert_eq!(
+            lines.lines().next(),
+            Some(&*kobold_loader::keyring::header(&ring))
+        );
+        let _ = fs::remove_dir_all(dir);
+    }
 
     fn debian_root() -> Option<PathBuf> {
         [

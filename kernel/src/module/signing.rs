@@ -47,14 +47,20 @@
 //! certificate that does not parse gives `Problem loading in-kernel X.509
 //! certificate (-74)` and a list that does not split into DER
 //! certificates `Problem parsing in-kernel X.509 certificate list` (the
-//! rest is skipped), both at `KERN_ERR`.
+//! rest is skipped), both at `KERN_ERR`. Linux parses the certificates at
+//! boot because its keyrings also take keys at run time; Kobold's built-in
+//! keyring cannot change after the build, so its parse is done once, when
+//! the image is made, by the same code (`kobold_loader::keyring::sidecar`
+//! over `kobold_loader::x509::key_description`): `cargo xtask build` writes
+//! the lines next to the keyring, kernel/build.rs embeds both
+//! ([`KEYRING_LINES`]) and the boot prints them. The log is the same line
+//! for line; the boot no longer runs (so QEMU no longer translates) the DER
+//! decoder, about 10 ms of a 70 ms QEMU run (docs/BENCHMARKS.md).
 
-use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use kobold_loader::pkcs7::{self, VerifyError};
 use kobold_loader::signature::{self, SigError};
-use kobold_loader::x509::{self, KeyDescription};
 
 use crate::errno::Errno;
 
@@ -149,57 +155,18 @@ pub fn check<'a>(
     Ok(Checked { elf, sig_ok: false })
 }
 
-/// One line of the keyring's boot log (see the module docs).
-#[derive(Debug)]
-pub enum KeyringLine<'a> {
-    /// `Loading compiled-in X.509 certificates`.
-    Loading,
-    /// `Loaded X.509 cert 'DESCRIPTION'`.
-    Loaded(KeyDescription<'a>),
-    /// `Problem loading in-kernel X.509 certificate (-ERRNO)`.
-    Problem(i32),
-    /// `Problem parsing in-kernel X.509 certificate list`.
-    BadList,
-}
-
-impl KeyringLine<'_> {
-    /// Whether Linux logs it at `KERN_ERR` (else `KERN_NOTICE`).
-    pub fn is_error(&self) -> bool {
-        matches!(self, KeyringLine::Problem(_) | KeyringLine::BadList)
-    }
-}
-
-impl fmt::Display for KeyringLine<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeyringLine::Loading => f.write_str("Loading compiled-in X.509 certificates"),
-            KeyringLine::Loaded(d) => write!(f, "Loaded X.509 cert '{d}'"),
-            KeyringLine::Problem(e) => {
-                write!(f, "Problem loading in-kernel X.509 certificate (-{e})")
-            }
-            KeyringLine::BadList => f.write_str("Problem parsing in-kernel X.509 certificate list"),
-        }
-    }
-}
+/// The built-in keyring's boot lines, as `cargo xtask build` recorded them
+/// next to the keyring (`kobold_loader::keyring::sidecar`), embedded by
+/// kernel/build.rs with it; empty when the keyring is.
+pub static KEYRING_LINES: &str = include_str!(concat!(env!("OUT_DIR"), "/keyring.lines"));
 
 /// Linux's `load_system_certificate_list` (a `late_initcall`, after the
-/// timer and the initramfs): each line of the boot log for `keyring`, in
-/// order, handed to `log`. An empty keyring (a kernel without
-/// `CONFIG_MODULE_SIG`, see the module docs) logs nothing. Boot-time only,
-/// over the kernel's own built-in data.
-pub fn load_system_certificate_list<'a>(keyring: &'a [u8], mut log: impl FnMut(KeyringLine<'a>)) {
-    if keyring.is_empty() {
-        return;
-    }
-    log(KeyringLine::Loading);
-    for cert in pkcs7::certificates(keyring) {
-        match cert {
-            Ok(der) => log(match x509::key_description(der) {
-                Ok(d) => KeyringLine::Loaded(d),
-                Err(e) => KeyringLine::Problem(e),
-            }),
-            Err(_) => log(KeyringLine::BadList),
-        }
+/// timer and the initramfs): each line of the boot log recorded in
+/// `lines` (see the module docs), in order, handed to `log` with whether
+/// it is a `KERN_ERR` line (else `KERN_NOTICE`). Nothing is decoded here.
+pub fn load_system_certificate_list<'a>(lines: &'a str, mut log: impl FnMut(bool, &'a str)) {
+    for (is_error, text) in kobold_loader::keyring::read_sidecar(lines) {
+        log(is_error, text);
     }
 }
 
@@ -318,9 +285,11 @@ mod tests {
     #[test]
     fn keyring_boot_lines_are_linuxs() {
         use alloc::string::{String, ToString};
+        // What build time records for `ring`, printed as the boot does.
         let lines = |ring: &[u8]| {
+            let side = kobold_loader::keyring::sidecar(ring);
             let mut v: Vec<(bool, String)> = Vec::new();
-            load_system_certificate_list(ring, |l| v.push((l.is_error(), l.to_string())));
+            load_system_certificate_list(&side, |e, l| v.push((e, l.to_string())));
             v
         };
         assert_eq!(lines(&[]), []);
