@@ -139,9 +139,9 @@ pub struct Module<'a> {
 impl<'a> Module<'a> {
     /// The first value of a `.modinfo` key.
     pub fn modinfo_get(&self, key: &str) -> Option<&'a str> {
-        self.modinfo_entries()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v)
+        self.modinfo
+            .iter()
+            .find_map(|m| crate::modinfo::get(m, key))
     }
     /// Every `.modinfo` (key, value), in file order.
     pub fn modinfo_entries(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
