@@ -33,13 +33,13 @@ pub fn get<'a>(modinfo: &'a [u8], key: &str) -> Option<&'a str> {
     while !rest.is_empty() {
         let end = crate::find_nul(rest).unwrap_or(rest.len());
         let entry = rest.get(..end).unwrap_or(&[]);
-        if entry.starts_with(k) && entry.get(k.len()) == Some(&b'=') {
-            if let Some(v) = core::str::from_utf8(entry)
+        if entry.starts_with(k)
+            && entry.get(k.len()) == Some(&b'=')
+            && let Some(v) = core::str::from_utf8(entry)
                 .ok()
                 .and_then(|s| s.get(k.len() + 1..))
-            {
-                return Some(v);
-            }
+        {
+            return Some(v);
         }
         rest = rest.get(end + 1..).unwrap_or(&[]);
     }
