@@ -1,8 +1,12 @@
 //! Validating an ELF32 ARM relocatable and exposing what was checked.
 //!
-//! The raw structures come from the `object` crate (`object::elf`'s
-//! `FileHeader32`, `SectionHeader32`, `Sym32`, `Rel32`, read through its
-//! bounds-checked `pod` views); the checks are ours, in this order:
+//! The header and the section table are read through the `object` crate's
+//! bounds-checked `pod` views (`object::elf`'s `FileHeader32`,
+//! `SectionHeader32`); the per-entry loops over section headers, symbols
+//! (`Elf32_Sym`) and relocations (`Elf32_Rel`) read each record as its
+//! little-endian words (`Records`: aligned loads when the table is
+//! word-aligned, as in the kernel, which forbids unaligned ones). The
+//! checks are ours, in this order:
 //!
 //! 1. header: length, magic, ELFCLASS32 + ELFDATA2LSB, ET_REL, EM_ARM,
 //!    `e_shentsize` 40, the section table inside the file;
