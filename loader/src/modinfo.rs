@@ -20,7 +20,7 @@ pub fn entries(modinfo: &[u8]) -> impl Iterator<Item = (&str, &str)> {
 /// The first value of `key`: what `entries(modinfo).find(..)` answers,
 /// but an entry is looked at as bytes first (does it start with `key=`?)
 /// and checked as UTF-8 only when it does, and the NULs are found a word
-/// at a time ([`crate::find_nul`]). insmod asks for four keys (`name`,
+/// at a time (`find_nul`). insmod asks for four keys (`name`,
 /// `license`, `intree`, `vermagic`); decoding every entry for each cost
 /// about 1,900 ARM instructions per key for a 150-byte `.modinfo`.
 pub fn get<'a>(modinfo: &'a [u8], key: &str) -> Option<&'a str> {
