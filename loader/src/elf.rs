@@ -1,8 +1,12 @@
 //! Validating an ELF32 ARM relocatable and exposing what was checked.
 //!
-//! The raw structures come from the `object` crate (`object::elf`'s
-//! `FileHeader32`, `SectionHeader32`, `Sym32`, `Rel32`, read through its
-//! bounds-checked `pod` views); the checks are ours, in this order:
+//! The header and the section table are read through the `object` crate's
+//! bounds-checked `pod` views (`object::elf`'s `FileHeader32`,
+//! `SectionHeader32`); the per-entry loops over section headers, symbols
+//! (`Elf32_Sym`) and relocations (`Elf32_Rel`) read each record as its
+//! little-endian words (`Records`: aligned loads when the table is
+//! word-aligned, as in the kernel, which forbids unaligned ones). The
+//! checks are ours, in this order:
 //!
 //! 1. header: length, magic, ELFCLASS32 + ELFDATA2LSB, ET_REL, EM_ARM,
 //!    `e_shentsize` 40, the section table inside the file;
@@ -31,7 +35,6 @@ use alloc::vec::Vec;
 use object::LittleEndian as LE;
 use object::elf;
 use object::pod;
-use object::read::elf::SectionHeader as _;
 
 // object 0.40 wraps ELF constants in newtypes; the loader works on the raw
 // numbers, as they appear in the file.
@@ -139,9 +142,9 @@ pub struct Module<'a> {
 impl<'a> Module<'a> {
     /// The first value of a `.modinfo` key.
     pub fn modinfo_get(&self, key: &str) -> Option<&'a str> {
-        self.modinfo_entries()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v)
+        self.modinfo
+            .iter()
+            .find_map(|m| crate::modinfo::get(m, key))
     }
     /// Every `.modinfo` (key, value), in file order.
     pub fn modinfo_entries(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
@@ -190,6 +193,48 @@ fn name_at<'a>(
 fn bytes_at(data: &[u8], offset: u32, size: u32) -> Option<&[u8]> {
     let end = offset.checked_add(size)?;
     data.get(offset as usize..end as usize)
+}
+
+/// The records of an ELF table (section headers, symbols, relocations) as
+/// arrays of their `N` little-endian words. When the table is 4-byte
+/// aligned in memory (it is in a file the kernel holds: the ELF tables are
+/// word-aligned in the file and the file's buffer is too), each word is one
+/// aligned load, through `object`'s checked `pod` view of `[u32; N]`;
+/// otherwise (a host buffer at an odd address) each is assembled from its
+/// bytes. The armv7a target forbids unaligned loads, so reading a field
+/// through `object`'s unaligned types costs four byte loads and three ORs:
+/// most of what validating a module's headers and symbols cost.
+enum Records<'a, const N: usize> {
+    Words(core::slice::Iter<'a, [u32; N]>),
+    Bytes(core::slice::ChunksExact<'a, u8>),
+}
+
+impl<'a, const N: usize> Records<'a, N> {
+    /// The first `count` records of `bytes` (which must hold them).
+    fn new(bytes: &'a [u8], count: usize) -> Self {
+        match pod::slice_from_bytes::<[u32; N]>(bytes, count) {
+            Ok((words, _)) => Records::Words(words.iter()),
+            Err(()) => {
+                let len = count.saturating_mul(4 * N).min(bytes.len());
+                Records::Bytes(bytes.get(..len).unwrap_or(&[]).chunks_exact(4 * N))
+            }
+        }
+    }
+}
+
+impl<const N: usize> Iterator for Records<'_, N> {
+    type Item = [u32; N];
+    fn next(&mut self) -> Option<[u32; N]> {
+        match self {
+            Records::Words(it) => it.next().map(|w| w.map(u32::from_le)),
+            Records::Bytes(it) => it.next().map(|c| {
+                core::array::from_fn(|i| {
+                    let b = c.get(4 * i..4 * i + 4).unwrap_or(&[0; 4]);
+                    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+                })
+            }),
+        }
+    }
 }
 
 fn string_table<'a>(
@@ -254,17 +299,30 @@ pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
         .map_err(|_| LoadError::BadShstrndx { index: shstrndx })?;
     let names = StrTable::new(names);
     let mut sections = try_vec(shdrs.len()).ok_or(LoadError::NoMemory)?;
-    for (i, sh) in shdrs.iter().enumerate() {
+    let shdr_bytes = data.get(shoff as usize..).unwrap_or(&[]);
+    for (i, sh) in Records::<10>::new(shdr_bytes, shdrs.len()).enumerate() {
+        // sh_name, sh_type, sh_flags, sh_addr, sh_offset, sh_size, sh_link,
+        // sh_info, sh_addralign, sh_entsize.
+        let [
+            sh_name,
+            sh_type,
+            flags,
+            _,
+            offset,
+            size,
+            link,
+            info,
+            align,
+            _,
+        ] = sh;
         let index = i as u32;
         let name = name_at(
             &names,
-            sh.sh_name.get(LE),
+            sh_name,
             "section",
             index,
             LoadError::BadSectionName { section: index },
         )?;
-        let (sh_type, flags) = (sh.sh_type.get(LE).0, sh.sh_flags(LE).0 as u32);
-        let (offset, size) = (sh.sh_offset.get(LE), sh.sh_size.get(LE));
         let data = if sh_type == SHT_NOBITS || sh_type == SHT_NULL {
             None
         } else {
@@ -291,9 +349,9 @@ pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
             sh_type,
             flags,
             size,
-            align: sh.sh_addralign.get(LE),
-            link: sh.sh_link.get(LE),
-            info: sh.sh_info.get(LE),
+            align,
+            link,
+            info,
             data,
         });
     }
@@ -320,21 +378,21 @@ pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
         &shdrs[symtab.link as usize],
         symtab.link,
     )?);
-    let (raw_syms, _) = pod::slice_from_bytes::<elf::Sym32<LE>>(sym_bytes, sym_bytes.len() / 16)
-        .map_err(|_| shape_err(&symtab))?;
-    let mut symbols = try_vec(raw_syms.len()).ok_or(LoadError::NoMemory)?;
-    for (i, s) in raw_syms.iter().enumerate() {
+    let nsyms = sym_bytes.len() / 16;
+    let mut symbols = try_vec(nsyms).ok_or(LoadError::NoMemory)?;
+    for (i, s) in Records::<4>::new(sym_bytes, nsyms).enumerate() {
+        // st_name, st_value, st_size, then st_info, st_other, st_shndx.
+        let [st_name, value, size, last] = s;
+        let (info, shndx) = (last as u8, (last >> 16) as u16);
         let name = name_at(
             &strtab,
-            s.st_name.get(LE),
+            st_name,
             "symbol",
             i as u32,
             LoadError::BadSymbolName { symbol: i as u32 },
         )?;
-        let shndx = s.st_shndx.get(LE).0;
         // SHN_COMMON (a `-fcommon` tentative definition): st_value is the
         // alignment, which the layout honours, so it must be sane.
-        let value = s.st_value.get(LE);
         if shndx == SHN_COMMON && (!value.is_power_of_two() || value > 4096) {
             return Err(LoadError::CommonSymbol { symbol: name });
         }
@@ -348,9 +406,9 @@ pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
         }
         symbols.push(Symbol {
             name,
-            value: s.st_value.get(LE),
-            size: s.st_size.get(LE),
-            info: s.st_info.0,
+            value,
+            size,
+            info,
             shndx,
         });
     }
@@ -376,11 +434,11 @@ pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
             });
         }
         let target = sections[s.info as usize];
-        let (rels, _) = pod::slice_from_bytes::<elf::Rel32<LE>>(bytes, bytes.len() / 8)
-            .map_err(|_| shape_err(s))?;
-        let mut checked = try_vec(rels.len()).ok_or(LoadError::NoMemory)?;
-        for (i, r) in rels.iter().enumerate() {
-            let (offset, sym) = (r.r_offset.get(LE), r.r_sym(LE));
+        let nrels = bytes.len() / 8;
+        let mut checked = try_vec(nrels).ok_or(LoadError::NoMemory)?;
+        for (i, [offset, r_info]) in Records::<2>::new(bytes, nrels).enumerate() {
+            // ELF32_R_SYM and ELF32_R_TYPE.
+            let (sym, r_type) = (r_info >> 8, r_info & 0xff);
             if sym as usize >= symbols.len() {
                 return Err(LoadError::RelocSymbolOutOfRange {
                     section: s.name,
@@ -404,7 +462,7 @@ pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
             }
             checked.push(Rel {
                 offset,
-                r_type: r.r_type(LE).0,
+                r_type,
                 symbol: sym,
             });
         }
@@ -624,6 +682,34 @@ pub(crate) mod tests {
         assert_eq!(rels[0].offset, 4);
         assert_eq!(rels[0].r_type, elf::R_ARM_CALL.0);
         assert_eq!(m.modinfo_get("license"), Some("GPL"));
+    }
+
+    /// The same file at an address that is not word-aligned (the tables
+    /// read byte by byte) validates to the same module, and so does every
+    /// truncation of it: both ways of reading records agree.
+    #[test]
+    fn unaligned_buffer_reads_the_same() {
+        let good = module();
+        let mut buf = vec![0u8; good.len() + 4];
+        let base = buf.as_ptr().align_offset(4);
+        for shift in 0..4 {
+            let at = base + shift;
+            buf[at..at + good.len()].copy_from_slice(&good);
+            let b = &buf[at..at + good.len()];
+            let (a, c) = (validate(&good).unwrap(), validate(b).unwrap());
+            assert_eq!(
+                std::format!("{a:?}"),
+                std::format!("{c:?}"),
+                "shift {shift}"
+            );
+            for n in 0..good.len() {
+                assert_eq!(
+                    validate(&good[..n]).map(|_| ()),
+                    validate(&b[..n]).map(|_| ()),
+                    "shift {shift}, cut at {n}"
+                );
+            }
+        }
     }
 
     #[test]

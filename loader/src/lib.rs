@@ -152,7 +152,7 @@ impl<'a> StrTable<'a> {
         };
         let rest = self.bytes.get(offset..).ok_or(NameError::Bad)?;
         let window = rest.get(..KSYM_NAME_LEN).unwrap_or(rest);
-        match window.iter().position(|&b| b == 0) {
+        match find_nul(window) {
             Some(end) => text.get(offset..offset + end).ok_or(NameError::Bad),
             None if window.len() == KSYM_NAME_LEN => Err(NameError::TooLong),
             None => Err(NameError::Bad),
@@ -160,12 +160,36 @@ impl<'a> StrTable<'a> {
     }
 }
 
+/// The index of the first NUL of `bytes`, looked for four bytes at a time:
+/// in a little-endian word `x`, the lowest bit set in
+/// `(x - 0x01010101) & !x & 0x80808080` is the top bit of its first zero
+/// byte (a borrow can only mark bytes above a zero one, never below), so
+/// the index comes from `trailing_zeros` without a second look. The last
+/// bytes (fewer than four) are searched one by one. Every name the loader
+/// takes from a module (section, symbol, `.modinfo` entry) is found this
+/// way; the byte loop it replaces cost 7 ARM instructions a byte, and a
+/// module's names are most of what its validation reads.
+pub(crate) fn find_nul(bytes: &[u8]) -> Option<usize> {
+    let mut words = bytes.chunks_exact(4);
+    let mut at = 0;
+    for w in &mut words {
+        let x = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+        let zero = x.wrapping_sub(0x0101_0101) & !x & 0x8080_8080;
+        if zero != 0 {
+            return Some(at + (zero.trailing_zeros() / 8) as usize);
+        }
+        at += 4;
+    }
+    let tail = words.remainder();
+    tail.iter().position(|&b| b == 0).map(|i| at + i)
+}
+
 /// The NUL-terminated name at `offset` of `table`, shorter than
 /// [`KSYM_NAME_LEN`]: at most that many bytes are looked at.
 pub(crate) fn c_name(table: &[u8], offset: usize) -> Result<&str, NameError> {
     let rest = table.get(offset..).ok_or(NameError::Bad)?;
     let window = rest.get(..KSYM_NAME_LEN).unwrap_or(rest);
-    match window.iter().position(|&b| b == 0) {
+    match find_nul(window) {
         Some(end) => core::str::from_utf8(window.get(..end).ok_or(NameError::Bad)?)
             .map_err(|_| NameError::Bad),
         None if window.len() == KSYM_NAME_LEN => Err(NameError::TooLong),
@@ -176,6 +200,27 @@ pub(crate) fn c_name(table: &[u8], offset: usize) -> Result<&str, NameError> {
 #[cfg(test)]
 mod str_table_tests {
     use super::*;
+
+    /// `find_nul` answers what a byte loop answers, for every string of up
+    /// to 9 bytes over bytes that trip word-at-a-time tests (0, 1, 0x80,
+    /// 0xff, 0x7f) and at every starting alignment.
+    #[test]
+    fn find_nul_is_a_byte_search() {
+        let alphabet = [0u8, 1, 0x80, 0xff, 0x7f];
+        for len in 0..=9u32 {
+            for mut code in 0..alphabet.len().pow(len) {
+                let mut s = [0u8; 12];
+                for b in s.iter_mut().take(len as usize) {
+                    *b = alphabet[code % alphabet.len()];
+                    code /= alphabet.len();
+                }
+                for start in 0..3 {
+                    let t = &s[start..start + len as usize];
+                    assert_eq!(find_nul(t), t.iter().position(|&b| b == 0), "{t:?}");
+                }
+            }
+        }
+    }
 
     /// `StrTable::name` answers `c_name` at every offset of tables that are
     /// UTF-8 (multi-byte names, offsets inside a character) and of tables

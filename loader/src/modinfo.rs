@@ -17,9 +17,33 @@ pub fn entries(modinfo: &[u8]) -> impl Iterator<Item = (&str, &str)> {
         .filter_map(|s| s.split_once('='))
 }
 
-/// The first value of `key`.
+/// The first value of `key`: what `entries(modinfo).find(..)` answers,
+/// but an entry is looked at as bytes first (does it start with `key=`?)
+/// and checked as UTF-8 only when it does, and the NULs are found a word
+/// at a time (`find_nul`). insmod asks for four keys (`name`,
+/// `license`, `intree`, `vermagic`); decoding every entry for each cost
+/// about 1,900 ARM instructions per key for a 150-byte `.modinfo`.
 pub fn get<'a>(modinfo: &'a [u8], key: &str) -> Option<&'a str> {
-    entries(modinfo).find(|(k, _)| *k == key).map(|(_, v)| v)
+    // `entries` splits at the first '=': its keys never hold one.
+    if key.contains('=') {
+        return None;
+    }
+    let k = key.as_bytes();
+    let mut rest = modinfo;
+    while !rest.is_empty() {
+        let end = crate::find_nul(rest).unwrap_or(rest.len());
+        let entry = rest.get(..end).unwrap_or(&[]);
+        if entry.starts_with(k)
+            && entry.get(k.len()) == Some(&b'=')
+            && let Some(v) = core::str::from_utf8(entry)
+                .ok()
+                .and_then(|s| s.get(k.len() + 1..))
+        {
+            return Some(v);
+        }
+        rest = rest.get(end + 1..).unwrap_or(&[]);
+    }
+    None
 }
 
 /// Linux's `MODULE_NAME_LEN` (`64 - sizeof(unsigned long)` on 32-bit ARM):
@@ -127,6 +151,30 @@ pub fn write_modinfo(out: &mut dyn Write, path: &str, m: &Module<'_>) -> fmt::Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `get` answers what the first matching entry of `entries` answers,
+    /// for keys that are present, repeated, absent, empty, hold '=', and
+    /// entries that are not UTF-8 or lack a terminating NUL.
+    #[test]
+    fn get_is_the_first_entry() {
+        let tables: [&[u8]; 6] = [
+            b"license=GPL\0\0name=x\0name=y\0a=b=c\0=empty\0",
+            b"name=\xff\0name=ok\0license=G\xffPL\0license=GPL\0",
+            b"name=unterminated",
+            b"\0\0\0",
+            b"",
+            b"namex=1\0name\0name=2\0vermagic=6.1.0 SMP mod_unload\0",
+        ];
+        let keys = [
+            "name", "license", "a", "a=b", "", "vermagic", "missing", "n",
+        ];
+        for t in tables {
+            for k in keys {
+                let want = entries(t).find(|(x, _)| *x == k).map(|(_, v)| v);
+                assert_eq!(get(t, k), want, "{k:?} in {t:?}");
+            }
+        }
+    }
 
     #[test]
     fn parses_key_value_strings() {
