@@ -714,12 +714,11 @@ extern "C" fn unregister_nls(table: u32) -> i32 {
 }
 
 /// `struct nls_table *load_nls(const char *charset)` (fs/nls/nls_base.c):
-/// `find_nls` — the table for `charset` (or alias) with its owner pinned
-/// by `try_module_get` under `nls_lock`, so `rmmod` of the owner fails
-/// while the caller holds it — else NULL. 6.1 then tries
-/// `request_module("nls_%s")` and looks again; Kobold has no modprobe to
-/// run, so a charset whose module is not loaded gives NULL, as on Linux
-/// when that request fails.
+/// `try_then_request_module(find_nls(charset), "nls_%s", charset)` —
+/// the table for `charset` (or alias) with its owner pinned by
+/// `try_module_get` under `nls_lock`, so `rmmod` of the owner fails while
+/// the caller holds it; if there is none, `request_module("nls_CHARSET")`
+/// (the in-kernel modprobe, `module::kmod`) and a second look; else NULL.
 ///
 /// # Safety
 ///
@@ -727,15 +726,85 @@ extern "C" fn unregister_nls(table: u32) -> i32 {
 unsafe extern "C" fn load_nls(charset: *const u8) -> u32 {
     // SAFETY: this function's contract.
     let name = unsafe { crate::module::exports::c_str(charset as u32, nls::MAX_NAME) };
+    if let Some(t) = find_nls_get(name) {
+        return t;
+    }
+    // "nls_%s" into Linux's `char module_name[MODULE_NAME_LEN]`: a longer
+    // one is -ENAMETOOLONG there, nothing requested.
+    let mut module = [0u8; crate::module::kmod::MODULE_NAME_LEN];
+    let len = 4 + name.len();
+    if let Some(dst) = module.get_mut(..len) {
+        dst[..4].copy_from_slice(b"nls_");
+        dst[4..].copy_from_slice(name);
+        // The NLS lock is not held: the requested module's init registers
+        // its table.
+        crate::module::kmod::request_module(true, dst);
+    }
+    find_nls_get(name).unwrap_or(0)
+}
+
+/// 6.1's `find_nls`: the table for `charset` with its owner pinned.
+fn find_nls_get(charset: &[u8]) -> Option<u32> {
     let tables = NLS.lock();
-    let Some(t) = tables.find(&TableMem, name) else {
-        return 0;
-    };
+    let t = tables.find(&TableMem, charset)?;
     let owner = nls::Mem::read(&TableMem, t + nls::field::OWNER);
-    if crate::module::MODULES.lock().try_module_get(owner) {
-        t
-    } else {
-        0
+    crate::module::MODULES
+        .lock()
+        .try_module_get(owner)
+        .then_some(t)
+}
+
+/// `int __request_module(bool wait, const char *fmt, ...)`
+/// (kernel/kmod.c) after the variadic entry spilled its arguments: the
+/// name formatted as `vsnprintf(module_name, MODULE_NAME_LEN, fmt, args)`
+/// (`-ENAMETOOLONG` if it does not fit), then `module::kmod`'s modprobe.
+///
+/// # Safety
+///
+/// `slots` is a variadic call's argument words (the entry's layout): slot
+/// 0 the `bool`, slot 1 a C format string matching the arguments after it.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn kobold_linux61_request_module_slots(slots: *const u32) -> i32 {
+    use crate::module::kmod::{ENAMETOOLONG, MODULE_NAME_LEN, request_module};
+    // SAFETY: this function's contract: slots 0 and 1 are r0 and r1.
+    let (wait, fmt) = unsafe { (slots.read() & 0xff != 0, slots.add(1).read()) };
+    // SAFETY: the format, a C string (this function's contract).
+    let fmt = unsafe { crate::module::exports::c_str(fmt, 1024) };
+    let mut name = NameBuf::default();
+    // SAFETY: this function's contract: the arguments from slot 2 match
+    // `fmt`.
+    let _ = unsafe { crate::module::exports::format_slots(&mut name, fmt, slots, 2) };
+    match name.bytes.get(..name.len) {
+        Some(n) if name.len < MODULE_NAME_LEN => request_module(wait, n),
+        _ => ENAMETOOLONG,
+    }
+}
+
+/// `char module_name[MODULE_NAME_LEN]` for `vsnprintf`: keeps what fits,
+/// counts all.
+struct NameBuf {
+    bytes: [u8; crate::module::kmod::MODULE_NAME_LEN],
+    len: usize,
+}
+
+impl Default for NameBuf {
+    fn default() -> Self {
+        NameBuf {
+            bytes: [0; crate::module::kmod::MODULE_NAME_LEN],
+            len: 0,
+        }
+    }
+}
+
+impl Write for NameBuf {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        for &b in s.as_bytes() {
+            if let Some(slot) = self.bytes.get_mut(self.len) {
+                *slot = b;
+            }
+            self.len = self.len.saturating_add(1);
+        }
+        Ok(())
     }
 }
 
@@ -1247,6 +1316,7 @@ core::arch::global_asm!(
     kobold_linux61_variadic __dynamic_pr_debug, kobold_linux61_dynamic_pr_debug_slots
     kobold_linux61_variadic __dynamic_dev_dbg, kobold_linux61_dynamic_dev_dbg_slots
     kobold_linux61_variadic warn_slowpath_fmt, kobold_linux61_warn_slots
+    kobold_linux61_variadic __request_module, kobold_linux61_request_module_slots
 "#
 );
 
@@ -1262,6 +1332,7 @@ unsafe extern "C" {
     fn __dynamic_pr_debug();
     fn __dynamic_dev_dbg();
     fn warn_slowpath_fmt();
+    fn __request_module();
 }
 
 /// `fips_enabled` (crypto/fips.c, `fips=` on the command line): Kobold
@@ -1298,6 +1369,7 @@ pub fn address(name: &str) -> u32 {
     let f: *const () = match name {
         "___ratelimit" => ratelimit as *const (),
         "__dynamic_dev_dbg" => __dynamic_dev_dbg as *const (),
+        "__request_module" => __request_module as *const (),
         "__dynamic_pr_debug" => __dynamic_pr_debug as *const (),
         "_dev_alert" => _dev_alert as *const (),
         "_dev_crit" => _dev_crit as *const (),

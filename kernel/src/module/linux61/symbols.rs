@@ -93,6 +93,7 @@ pub const SYMBOLS: &[Symbol] = &[
     f("__list_del_entry_valid"),
     f("__mutex_init"),
     f("__register_nls"),
+    f("__request_module"),
     f("__stack_chk_fail"),
     f("_change_bit"),
     f("_clear_bit"),
