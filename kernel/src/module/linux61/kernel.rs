@@ -619,6 +619,65 @@ unsafe extern "C" fn strscpy(dest: *mut u8, src: *const u8, count: usize) -> isi
     ret
 }
 
+/// `strncasecmp(s1, s2, len)` (lib/string.c).
+///
+/// # Safety
+///
+/// `s1` and `s2` are readable up to their NUL or `len` bytes (C's
+/// contract); `lib::strncasecmp` reads no further.
+unsafe extern "C" fn strncasecmp(s1: *const u8, s2: *const u8, len: usize) -> i32 {
+    lib::strncasecmp(
+        // SAFETY: byte `i` is before a NUL and below `len` (see above).
+        &mut |i| unsafe { s1.add(i).read() },
+        // SAFETY: as for `s1`.
+        &mut |i| unsafe { s2.add(i).read() },
+        len,
+    )
+}
+
+/// `unsigned long gcd(unsigned long a, unsigned long b)` (lib/math/gcd.c).
+extern "C" fn gcd(a: u32, b: u32) -> u32 {
+    lib::gcd(a, b)
+}
+
+/// `rational_best_approximation(...)` (lib/math/rational.c).
+///
+/// # Safety
+///
+/// `best_numerator` and `best_denominator` are writable (C's contract).
+unsafe extern "C" fn rational_best_approximation(
+    given_numerator: u32,
+    given_denominator: u32,
+    max_numerator: u32,
+    max_denominator: u32,
+    best_numerator: *mut u32,
+    best_denominator: *mut u32,
+) {
+    let (n, d) = lib::rational_best_approximation(
+        given_numerator,
+        given_denominator,
+        max_numerator,
+        max_denominator,
+    );
+    // SAFETY: this function's contract.
+    unsafe {
+        best_numerator.write(n);
+        best_denominator.write(d);
+    }
+}
+
+/// `unsigned long __msecs_to_jiffies(const unsigned int m)`
+/// (kernel/time/time.c) at 6.1's HZ, 250: what `msecs_to_jiffies` calls
+/// for a value the compiler could not fold.
+extern "C" fn linux61_msecs_to_jiffies(m: u32) -> u32 {
+    lib::msecs_to_jiffies(m)
+}
+
+/// `unsigned int jiffies_to_msecs(const unsigned long j)` at HZ=250.
+extern "C" fn linux61_jiffies_to_msecs(j: u32) -> u32 {
+    lib::jiffies_to_msecs(j)
+}
+
 /// `kfree_sensitive(p)` (mm/slab_common.c): zero the block (`ksize` bytes,
 /// `memzero_explicit`: volatile writes the compiler cannot drop), then
 /// `kfree`.
@@ -1428,6 +1487,12 @@ pub fn address(name: &str) -> u32 {
         "__gnu_mcount_nc" => __gnu_mcount_nc as *const (),
         "__i2c_transfer" => i2c::__i2c_transfer as *const (),
         "i2c_transfer" => i2c::i2c_transfer as *const (),
+        "i2c_transfer_buffer_flags" => i2c::i2c_transfer_buffer_flags as *const (),
+        "__msecs_to_jiffies" => linux61_msecs_to_jiffies as *const (),
+        "jiffies_to_msecs" => linux61_jiffies_to_msecs as *const (),
+        "strncasecmp" => strncasecmp as *const (),
+        "gcd" => gcd as *const (),
+        "rational_best_approximation" => rational_best_approximation as *const (),
         "__kmalloc" => __kmalloc as *const (),
         "__kmalloc_node" => __kmalloc_node as *const (),
         "__stack_chk_fail" => __stack_chk_fail as *const (),
