@@ -2,7 +2,10 @@
 //! its stack canary, the assembly entries whose ABI is not C's
 //! (`__gnu_mcount_nc`, `__do_div64`, `__stack_chk_fail`), kernel-mode
 //! NEON, `fortify_panic`, and 6.1's kmalloc family; NLS (`load_nls` pins
-//! the owner), `arm_delay_ops`, `dev_printk` and dynamic debug,
+//! the owner, requesting `nls_CHARSET` when it is missing: `module::kmod`),
+//! `__request_module`, `strncasecmp`, `gcd`,
+//! `rational_best_approximation`, `__msecs_to_jiffies`,
+//! `jiffies_to_msecs`, `arm_delay_ops`, `dev_printk` and dynamic debug,
 //! `print_hex_dump`, `warn_slowpath_fmt`. What they compute is host-tested
 //! in the sibling files (`task`, `gfp`, `slab`, `lib`, `nls`, `delay`,
 //! `device`, `hexdump`).
