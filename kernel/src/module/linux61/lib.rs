@@ -81,7 +81,7 @@ pub const fn msecs_to_jiffies(m: u32) -> u32 {
     if (m as i32) < 0 {
         return MAX_JIFFY_OFFSET;
     }
-    (m + MSEC_PER_JIFFY - 1) / MSEC_PER_JIFFY
+    m.div_ceil(MSEC_PER_JIFFY)
 }
 
 /// `unsigned int jiffies_to_msecs(const unsigned long j)`: `(MSEC_PER_SEC
@@ -189,11 +189,11 @@ pub fn rational_best_approximation(
         let d2 = d0.wrapping_add(a.wrapping_mul(d1));
         if n2 > max_numerator || d2 > max_denominator {
             let mut t = u32::MAX;
-            if d1 != 0 {
-                t = max_denominator.wrapping_sub(d0) / d1;
+            if let Some(q) = max_denominator.wrapping_sub(d0).checked_div(d1) {
+                t = q;
             }
-            if n1 != 0 {
-                t = t.min(max_numerator.wrapping_sub(n0) / n1);
+            if let Some(q) = max_numerator.wrapping_sub(n0).checked_div(n1) {
+                t = t.min(q);
             }
             let twice = t.wrapping_mul(2);
             if d1 == 0 || twice > a || (twice == a && d0.wrapping_mul(dp) > d1.wrapping_mul(d)) {
