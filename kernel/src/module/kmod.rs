@@ -41,7 +41,7 @@
 //! listed while its init runs, so the inner request finds it loaded.
 //!
 //! `__request_module` is exported to 6.1 modules (`linux61/kernel.rs`);
-//! `load_nls` uses [`request_module`] for `nls_CHARSET`, as 6.1's
+//! `load_nls` uses `request_module` for `nls_CHARSET`, as 6.1's
 //! `try_then_request_module(find_nls(charset), "nls_%s", charset)`.
 
 /// Linux's `MODULE_NAME_LEN`: the formatted name must fit with its NUL.
