@@ -1906,7 +1906,8 @@ pub const CASES: &[Case] = &[
             count("nls: cp437: not registered (insmod nls_cp437.ko)", 2),
             count("selftest nls: FAIL (check failed: charset not registered)", 2),
             // load_nls("cp932") finds no table (nls_cp932 is not loaded,
-            // and Kobold runs no modprobe): nls_euc-jp's init says -EINVAL.
+            // and request_module finds no nls_cp932.ko in /lib/modules):
+            // nls_euc-jp's init says -EINVAL.
             line("insmod: can't insert '/debian/nls_euc-jp.ko': Invalid argument"),
             line("utf8 - nls_utf8").of("cat /sys/kernel/kobold/nls"),
             line("cp437 - nls_cp437").of("cat /sys/kernel/kobold/nls"),
@@ -2287,7 +2288,110 @@ pub const CASES: &[Case] = &[
         ],
         ..BASE
     },
+    // --- request_module (issue 11): the in-kernel modprobe ---
+    Case {
+        // 6.1's load_nls falls back to request_module("nls_%s"), which runs
+        // `modprobe -q -- nls_cp932`: Kobold's in-kernel modprobe finds
+        // /lib/modules/nls_cp932.ko (and nls_koi8-u.ko, `-` and `_` alike)
+        // and inserts it, so Debian's nls_euc-jp and nls_koi8-ru load by
+        // themselves. The requested modules stay pinned by their users
+        // (refcount 1, rmmod refused with -EWOULDBLOCK) until those are
+        // removed, then go too.
+        name: "linux61_request_module",
+        mem_mb: 256,
+        initrd: true,
+        extra_files: REQUEST_MODULE_FILES,
+        requires: Some(debian_package),
+        input: &[
+            "insmod /debian/nls_euc-jp.ko",
+            "insmod /debian/nls_koi8-ru.ko",
+            "cat /proc/modules",
+            "cat /sys/kernel/kobold/nls",
+            "rmmod nls_cp932",
+            "rmmod nls_euc_jp",
+            "rmmod nls_cp932",
+            "rmmod nls_koi8_u",
+            "rmmod nls_koi8_ru",
+            "rmmod nls_koi8_u",
+            "lsmod",
+            "poweroff",
+        ],
+        expect: &[
+            regex(r"^nls_cp932 \d+ 1 - Live 0xbf[0-9a-f]{6}$").of("cat /proc/modules"),
+            regex(r"^nls_euc_jp \d+ 0 - Live 0xbf[0-9a-f]{6}$").of("cat /proc/modules"),
+            regex(r"^nls_koi8_u \d+ 1 - Live 0xbf[0-9a-f]{6}$").of("cat /proc/modules"),
+            regex(r"^nls_koi8_ru \d+ 0 - Live 0xbf[0-9a-f]{6}$").of("cat /proc/modules"),
+            line("cp932 sjis nls_cp932").of("cat /sys/kernel/kobold/nls"),
+            line("euc-jp - nls_euc_jp").of("cat /sys/kernel/kobold/nls"),
+            line("koi8-ru - nls_koi8_ru").of("cat /sys/kernel/kobold/nls"),
+            // Refused once each while pinned; gone at the end.
+            count("rmmod: can't unload module 'nls_cp932': Resource temporarily unavailable", 1),
+            count("rmmod: can't unload module 'nls_koi8_u': Resource temporarily unavailable", 1),
+            forbid_regex(r"^nls_").of("lsmod"),
+            forbid_regex(r"Internal error|Unable to handle kernel|BUG|WARNING|^insmod: can.t|request_module"),
+            POWER_DOWN,
+        ],
+        timeout_s: 90,
+        ..BASE
+    },
+    Case {
+        // The charset's module is not in /lib/modules: modprobe finds
+        // nothing (quietly, -q), load_nls looks again and gives NULL, and
+        // nls_euc-jp's init fails with -EINVAL, as on Linux. Twice, with the
+        // same memory before and after: nothing is left loaded, mapped or
+        // held (the request's nesting slot included).
+        name: "linux61_request_module_absent",
+        mem_mb: 256,
+        initrd: true,
+        extra_files: REQUEST_MODULE_ABSENT_FILES,
+        requires: Some(debian_package),
+        input: &[
+            "cat /proc/vmallocinfo",
+            "insmod /debian/nls_euc-jp.ko",
+            "lsmod",
+            "cat /proc/vmallocinfo",
+            "insmod /debian/nls_euc-jp.ko",
+            "cat /proc/vmallocinfo",
+            "poweroff",
+        ],
+        expect: &[
+            count("insmod: can't insert '/debian/nls_euc-jp.ko': Invalid argument", 2),
+            same_output("cat /proc/vmallocinfo"),
+            forbid_regex(r"^nls_").of("lsmod"),
+            forbid_regex(r"Internal error|Unable to handle kernel|BUG|WARNING|request_module"),
+            POWER_DOWN,
+        ],
+        timeout_s: 90,
+        ..BASE
+    },
 ];
+
+/// `linux61_request_module`'s files: the users under /debian, the charsets
+/// they request where the in-kernel modprobe looks.
+const REQUEST_MODULE_FILES: &[ExtraFile] = &[
+    ExtraFile {
+        path: "debian/nls_euc-jp.ko",
+        contents: || crate::linux_modules::debian_module("nls_euc-jp.ko"),
+    },
+    ExtraFile {
+        path: "debian/nls_koi8-ru.ko",
+        contents: || crate::linux_modules::debian_module("nls_koi8-ru.ko"),
+    },
+    ExtraFile {
+        path: "lib/modules/nls_cp932.ko",
+        contents: || crate::linux_modules::debian_module("nls_cp932.ko"),
+    },
+    ExtraFile {
+        path: "lib/modules/nls_koi8-u.ko",
+        contents: || crate::linux_modules::debian_module("nls_koi8-u.ko"),
+    },
+];
+
+/// `linux61_request_module_absent`'s: the user only.
+const REQUEST_MODULE_ABSENT_FILES: &[ExtraFile] = &[ExtraFile {
+    path: "debian/nls_euc-jp.ko",
+    contents: || crate::linux_modules::debian_module("nls_euc-jp.ko"),
+}];
 
 /// A built sample module's bytes (`target/kobold/modules`, built and
 /// signed before the cases' initramfs).

@@ -25,8 +25,10 @@
 //!    and how many modules import it directly.
 //! 4. **Loading them.** One boot of a kernel whose initramfs holds the
 //!    satisfiable modules, and for each, a script: `cat /proc/meminfo`,
-//!    `insmod` of its dependencies and itself, `rmmod` in reverse order,
-//!    `cat /proc/meminfo`. A module counts as *loaded and unloaded cleanly*
+//!    `insmod` of its dependencies and itself, `rmmod` in reverse order
+//!    (then of the modules its init requested, [`REQUESTS`]), `cat
+//!    /proc/meminfo`. The modules are in the initramfs's `/lib/modules`,
+//!    where the kernel's `request_module` finds them. A module counts as *loaded and unloaded cleanly*
 //!    when every `insmod` and `rmmod` succeeded with no oops and `MemFree`
 //!    came back (within [`MEMFREE_TOLERANCE_KB`]). A table, then the line
 //!    `linux-modules: L loaded and unloaded cleanly, of T modules in the
@@ -575,17 +577,43 @@ pub enum Step {
     Rmmod(usize),
 }
 
-/// The initramfs path of module `i`.
+/// The initramfs path of module `i`: the package's file name in
+/// `/lib/modules`, where the kernel's in-kernel modprobe
+/// (`module::kmod`, behind `request_module`) looks for modules.
 fn guest_path(kos: &[Ko], i: usize) -> String {
-    format!("/l61/{}.ko", kos[i].name)
+    let file = Path::new(&kos[i].rel)
+        .file_name()
+        .and_then(|f| f.to_str())
+        .unwrap_or("");
+    format!("/lib/modules/{file}")
+}
+
+/// Modules whose init asks for another through `request_module`, which
+/// the kernel's in-kernel modprobe then loads from `/lib/modules`; their
+/// users do not unload them (no `depends=` names them), so the script does.
+/// 6.1's fs/nls/nls_euc-jp.c calls `load_nls("cp932")` and
+/// nls_koi8-ru.c `load_nls("koi8-u")`; `load_nls` requests `nls_CHARSET`.
+pub const REQUESTS: &[(&str, &str)] = &[("nls_euc_jp", "nls_cp932"), ("nls_koi8_ru", "nls_koi8_u")];
+
+/// The modules `kos[i]`'s init requests ([`REQUESTS`]) that the package
+/// has, outside `need`.
+fn requested(kos: &[Ko], i: usize, need: &[usize]) -> Vec<usize> {
+    REQUESTS
+        .iter()
+        .filter(|(user, _)| *user == kos[i].name)
+        .filter_map(|(_, wanted)| kos.iter().position(|k| k.name == *wanted))
+        .filter(|r| !need.contains(r))
+        .collect()
 }
 
 /// The load script: per satisfiable module, meminfo, `insmod` of its
-/// closure, `rmmod` in reverse, meminfo; `poweroff` last.
+/// closure, `rmmod` in reverse, then `rmmod` of what its init requested
+/// (pinned until its user is gone), meminfo; `poweroff` last.
 pub fn script(kos: &[Ko], a: &Analysis) -> Vec<(String, Option<(usize, Step)>)> {
     let mut out = Vec::new();
     for &i in &a.order {
         let need = a.closure.get(&i).cloned().unwrap_or_else(|| vec![i]);
+        let extra = requested(kos, i, &need);
         out.push((
             "cat /proc/meminfo".into(),
             Some((i, Step::Meminfo(i, true))),
@@ -597,6 +625,9 @@ pub fn script(kos: &[Ko], a: &Analysis) -> Vec<(String, Option<(usize, Step)>)> 
             ));
         }
         for &n in need.iter().rev() {
+            out.push((format!("rmmod {}", kos[n].name), Some((i, Step::Rmmod(n)))));
+        }
+        for &n in &extra {
             out.push((format!("rmmod {}", kos[n].name), Some((i, Step::Rmmod(n)))));
         }
         out.push((
@@ -946,12 +977,12 @@ mod tests {
             cmds,
             [
                 "cat /proc/meminfo",
-                "insmod /l61/lib.ko",
+                "insmod /lib/modules/lib.ko",
                 "rmmod lib",
                 "cat /proc/meminfo",
                 "cat /proc/meminfo",
-                "insmod /l61/lib.ko",
-                "insmod /l61/user.ko",
+                "insmod /lib/modules/lib.ko",
+                "insmod /lib/modules/user.ko",
                 "rmmod user",
                 "rmmod lib",
                 "cat /proc/meminfo",
@@ -966,7 +997,7 @@ mod tests {
             mem(1000),
             mem(1000),
             String::new(),
-            "[    1.000000] user: Unknown symbol x (err -2)\ninsmod: can't insert '/l61/user.ko': unknown symbol in module, or unknown parameter\n".into(),
+            "[    1.000000] user: Unknown symbol x (err -2)\ninsmod: can't insert '/lib/modules/user.ko': unknown symbol in module, or unknown parameter\n".into(),
             "rmmod: can't unload module 'user': No such file or directory\n".into(),
         ];
         let turns = judge(&steps, &outs);
@@ -976,7 +1007,7 @@ mod tests {
         assert_eq!(
             t.failure.as_deref(),
             Some(
-                "user: Unknown symbol x (err -2) / insmod: can't insert '/l61/user.ko': unknown symbol in module, or unknown parameter"
+                "user: Unknown symbol x (err -2) / insmod: can't insert '/lib/modules/user.ko': unknown symbol in module, or unknown parameter"
             )
         );
         // The kernel stopped before the last meminfo: not clean.
@@ -986,6 +1017,30 @@ mod tests {
             &[mem(1000), String::new(), String::new(), mem(900)],
         );
         assert!(!leak[&1].clean());
+    }
+
+    #[test]
+    fn requested_modules_are_unloaded_after_their_user() {
+        let mut kos = vec![
+            ko("nls_cp932", &[], &[]),
+            ko("nls_euc_jp", &["load_nls"], &[]),
+        ];
+        kos[1].rel = "fs/nls/nls_euc-jp.ko".into();
+        let a = analyse(&kos, &HashSet::from(["load_nls".to_string()]));
+        let steps = script(&kos, &a);
+        let cmds: Vec<&str> = steps.iter().map(|(c, _)| c.as_str()).collect();
+        assert_eq!(
+            cmds[4..],
+            [
+                "cat /proc/meminfo",
+                "insmod /lib/modules/nls_euc-jp.ko",
+                "rmmod nls_euc_jp",
+                "rmmod nls_cp932",
+                "cat /proc/meminfo",
+                "poweroff",
+            ]
+        );
+        assert_eq!(steps[7].1, Some((1, Step::Rmmod(0))));
     }
 
     #[test]

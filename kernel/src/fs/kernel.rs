@@ -99,3 +99,13 @@ pub fn read_file_pages(path: &str, f: &mut dyn FnMut(&[u8])) -> Result<(), Errno
 pub fn list(path: &str, out: &mut dyn Write) -> Result<(), Errno> {
     ROOTFS.lock().list(path, out)
 }
+
+/// Each entry of directory `path` (name, and data for a regular file),
+/// until `f` returns `false` ([`super::RamFs::entries`]). `f` must not use
+/// the rootfs (its lock is held).
+pub fn entries(
+    path: &str,
+    f: &mut dyn FnMut(&str, Option<&super::FileData>) -> bool,
+) -> Result<(), Errno> {
+    ROOTFS.lock().entries(path, f)
+}

@@ -343,9 +343,32 @@ impl RamFs {
     /// the file's own name.
     pub fn list(&self, path: &str, out: &mut dyn Write) -> Result<(), Errno> {
         let p = normalize(path)?;
+        if let Some(Node::File(_)) = self.get(&p) {
+            return writeln!(out, "{path}").map_err(|_| Errno::EIO);
+        }
+        let mut res = Ok(());
+        self.entries(path, &mut |rest, file| {
+            res = match file {
+                None => writeln!(out, "{rest}/"),
+                Some(d) => writeln!(out, "{rest}  ({} bytes)", d.len()),
+            };
+            res.is_ok()
+        })?;
+        res.map_err(|_| Errno::EIO)
+    }
+
+    /// Calls `f` with each entry of directory `path` (its name, and its
+    /// data if it is a regular file), in name order, until `f` returns
+    /// `false`. Errors: `ENOENT`, `ENOTDIR`.
+    pub fn entries(
+        &self,
+        path: &str,
+        f: &mut dyn FnMut(&str, Option<&FileData>) -> bool,
+    ) -> Result<(), Errno> {
+        let p = normalize(path)?;
         match self.get(&p) {
             None => Err(Errno::ENOENT),
-            Some(Node::File(_)) => writeln!(out, "{path}").map_err(|_| Errno::EIO),
+            Some(Node::File(_)) => Err(Errno::ENOTDIR),
             Some(Node::Dir) => {
                 let prefix = p.as_str().trim_end_matches('/');
                 let start = self.nodes.partition_point(|(n, _)| n.as_str() <= prefix);
@@ -361,11 +384,13 @@ impl RamFs {
                     if rest.is_empty() || rest.contains('/') {
                         continue;
                     }
-                    match node {
-                        Node::Dir => writeln!(out, "{rest}/"),
-                        Node::File(d) => writeln!(out, "{rest}  ({} bytes)", d.len()),
+                    let data = match node {
+                        Node::Dir => None,
+                        Node::File(d) => Some(d),
+                    };
+                    if !f(rest, data) {
+                        break;
                     }
-                    .map_err(|_| Errno::EIO)?;
                 }
                 Ok(())
             }
@@ -398,7 +423,7 @@ pub static ROOTFS: Mutex<RamFs> = Mutex::new(RamFs::new());
 #[cfg(target_arch = "arm")]
 mod kernel;
 #[cfg(target_arch = "arm")]
-pub use kernel::{BuddyPages, list, populate, read_file_pages, with_file};
+pub use kernel::{BuddyPages, entries, list, populate, read_file_pages, with_file};
 
 #[cfg(test)]
 mod tests {

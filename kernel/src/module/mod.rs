@@ -65,6 +65,7 @@
 pub mod exports;
 #[cfg(target_arch = "arm")]
 mod kernel;
+pub mod kmod;
 pub mod linux61;
 pub mod signing;
 pub mod sysfs;

@@ -34,8 +34,13 @@
 //! and client registration (`i2c_add_adapter`, `i2c_new_client_device`,
 //! `i2c_register_driver`: the driver model, sysfs, `struct device`
 //! lifetimes), SMBus emulation (`i2c_smbus_xfer` and the `i2c_smbus_*`
-//! helpers, which can be added on top of this) and
-//! `i2c_transfer_buffer_flags` (no module of the package needs it alone).
+//! helpers, which can be added on top of this).
+//!
+//! `i2c_transfer_buffer_flags(client, buf, count, flags)` (behind 6.1's
+//! inline `i2c_master_send` / `i2c_master_recv`) is exported: one
+//! message to `client->addr` with `flags | (client->flags & I2C_M_TEN)`,
+//! through `i2c_transfer(client->adapter, &msg, 1)`; `count` if that
+//! message went, else `i2c_transfer`'s result.
 //! An adapter that reaches `i2c_transfer` was therefore made by a module
 //! itself; if it has no `lock_ops` (only `i2c_register_adapter` would
 //! have filled in the default ones, and Linux would jump through NULL),
@@ -61,6 +66,33 @@ pub const I2C_LOCK_SEGMENT: u32 = 2;
 
 /// `I2C_M_RD` in `struct i2c_msg`'s `flags`.
 pub const I2C_M_RD: u16 = 0x0001;
+/// `I2C_M_TEN`: a ten-bit address (also in `struct i2c_client`'s `flags`).
+pub const I2C_M_TEN: u16 = 0x0010;
+
+/// Offsets in 6.1's `struct i2c_client` (include/linux/i2c.h: `unsigned
+/// short flags; unsigned short addr; char name[I2C_NAME_SIZE = 20];
+/// struct i2c_adapter *adapter; ...`).
+pub mod client {
+    pub const FLAGS: u32 = 0;
+    pub const ADDR: u32 = 2;
+    pub const ADAPTER: u32 = 24;
+}
+
+/// `i2c_transfer_buffer_flags`'s message: `{addr, flags | (client_flags &
+/// I2C_M_TEN), len: count}` (C truncates `count` to the `u16` `len`).
+pub fn buffer_msg(addr: u16, client_flags: u16, flags: u16, count: i32) -> Msg {
+    Msg {
+        addr,
+        flags: flags | (client_flags & I2C_M_TEN),
+        len: count as u16,
+    }
+}
+
+/// `i2c_transfer_buffer_flags`'s result: `count` when the one message
+/// went (`i2c_transfer` returned 1), else what it returned.
+pub const fn buffer_result(ret: i32, count: i32) -> i32 {
+    if ret == 1 { count } else { ret }
+}
 
 /// Offsets in 6.1's `struct i2c_adapter` (armmp).
 pub mod adapter {
@@ -260,7 +292,7 @@ pub fn retry(
 }
 
 #[cfg(target_arch = "arm")]
-pub use target::{__i2c_transfer, i2c_transfer};
+pub use target::{__i2c_transfer, i2c_transfer, i2c_transfer_buffer_flags};
 
 #[cfg(target_arch = "arm")]
 mod target {
@@ -452,10 +484,57 @@ mod target {
             ret
         }
     }
+
+    /// `int i2c_transfer_buffer_flags(const struct i2c_client *client,
+    /// char *buf, int count, u16 flags)`: the message built on this stack,
+    /// as 6.1 builds it on its own.
+    ///
+    /// # Safety
+    ///
+    /// `client` is a `struct i2c_client` whose `adapter` is as for
+    /// [`i2c_transfer`], `buf` holds `count` bytes (C's contract).
+    pub unsafe extern "C" fn i2c_transfer_buffer_flags(
+        client: u32,
+        buf: u32,
+        count: i32,
+        flags: u16,
+    ) -> i32 {
+        // SAFETY: the client's fields (this function's contract).
+        let (cflags, addr, adap) = unsafe {
+            let h = |off: u32| (client.wrapping_add(off) as *const u16).read_volatile();
+            (
+                h(client::FLAGS),
+                h(client::ADDR),
+                word(client, client::ADAPTER),
+            )
+        };
+        let m = buffer_msg(addr, cflags, flags, count);
+        // `struct i2c_msg`: addr, flags, len (u16 each, then padding), buf.
+        let msg: [u32; 3] = [
+            u32::from(m.addr) | (u32::from(m.flags) << 16),
+            u32::from(m.len),
+            buf,
+        ];
+        // SAFETY: one message, on this stack for the call; the adapter
+        // and buffer per this function's contract.
+        let ret = unsafe { i2c_transfer(adap, msg.as_ptr() as u32, 1) };
+        buffer_result(ret, count)
+    }
 }
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn buffer_flags_message_as_i2c_core_base() {
+        let m = buffer_msg(0x50, I2C_M_TEN | 0x4000, I2C_M_RD, 3);
+        assert_eq!((m.addr, m.flags, m.len), (0x50, I2C_M_RD | I2C_M_TEN, 3));
+        let m = buffer_msg(0x1a, 0, 0, 0x1_0002);
+        assert_eq!((m.flags, m.len), (0, 2), "only I2C_M_TEN; len is a u16");
+        assert_eq!(buffer_result(1, 3), 3);
+        assert_eq!(buffer_result(0, 3), 0);
+        assert_eq!(buffer_result(-EOPNOTSUPP, 3), -EOPNOTSUPP);
+    }
     use super::*;
 
     fn msgs(v: &[Msg]) -> impl FnMut(usize) -> Msg + '_ {

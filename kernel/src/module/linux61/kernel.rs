@@ -2,7 +2,10 @@
 //! its stack canary, the assembly entries whose ABI is not C's
 //! (`__gnu_mcount_nc`, `__do_div64`, `__stack_chk_fail`), kernel-mode
 //! NEON, `fortify_panic`, and 6.1's kmalloc family; NLS (`load_nls` pins
-//! the owner), `arm_delay_ops`, `dev_printk` and dynamic debug,
+//! the owner, requesting `nls_CHARSET` when it is missing: `module::kmod`),
+//! `__request_module`, `strncasecmp`, `gcd`,
+//! `rational_best_approximation`, `__msecs_to_jiffies`,
+//! `jiffies_to_msecs`, `arm_delay_ops`, `dev_printk` and dynamic debug,
 //! `print_hex_dump`, `warn_slowpath_fmt`. What they compute is host-tested
 //! in the sibling files (`task`, `gfp`, `slab`, `lib`, `nls`, `delay`,
 //! `device`, `hexdump`).
@@ -619,6 +622,65 @@ unsafe extern "C" fn strscpy(dest: *mut u8, src: *const u8, count: usize) -> isi
     ret
 }
 
+/// `strncasecmp(s1, s2, len)` (lib/string.c).
+///
+/// # Safety
+///
+/// `s1` and `s2` are readable up to their NUL or `len` bytes (C's
+/// contract); `lib::strncasecmp` reads no further.
+unsafe extern "C" fn strncasecmp(s1: *const u8, s2: *const u8, len: usize) -> i32 {
+    lib::strncasecmp(
+        // SAFETY: byte `i` is before a NUL and below `len` (see above).
+        &mut |i| unsafe { s1.add(i).read() },
+        // SAFETY: as for `s1`.
+        &mut |i| unsafe { s2.add(i).read() },
+        len,
+    )
+}
+
+/// `unsigned long gcd(unsigned long a, unsigned long b)` (lib/math/gcd.c).
+extern "C" fn gcd(a: u32, b: u32) -> u32 {
+    lib::gcd(a, b)
+}
+
+/// `rational_best_approximation(...)` (lib/math/rational.c).
+///
+/// # Safety
+///
+/// `best_numerator` and `best_denominator` are writable (C's contract).
+unsafe extern "C" fn rational_best_approximation(
+    given_numerator: u32,
+    given_denominator: u32,
+    max_numerator: u32,
+    max_denominator: u32,
+    best_numerator: *mut u32,
+    best_denominator: *mut u32,
+) {
+    let (n, d) = lib::rational_best_approximation(
+        given_numerator,
+        given_denominator,
+        max_numerator,
+        max_denominator,
+    );
+    // SAFETY: this function's contract.
+    unsafe {
+        best_numerator.write(n);
+        best_denominator.write(d);
+    }
+}
+
+/// `unsigned long __msecs_to_jiffies(const unsigned int m)`
+/// (kernel/time/time.c) at 6.1's HZ, 250: what `msecs_to_jiffies` calls
+/// for a value the compiler could not fold.
+extern "C" fn linux61_msecs_to_jiffies(m: u32) -> u32 {
+    lib::msecs_to_jiffies(m)
+}
+
+/// `unsigned int jiffies_to_msecs(const unsigned long j)` at HZ=250.
+extern "C" fn linux61_jiffies_to_msecs(j: u32) -> u32 {
+    lib::jiffies_to_msecs(j)
+}
+
 /// `kfree_sensitive(p)` (mm/slab_common.c): zero the block (`ksize` bytes,
 /// `memzero_explicit`: volatile writes the compiler cannot drop), then
 /// `kfree`.
@@ -714,12 +776,11 @@ extern "C" fn unregister_nls(table: u32) -> i32 {
 }
 
 /// `struct nls_table *load_nls(const char *charset)` (fs/nls/nls_base.c):
-/// `find_nls` — the table for `charset` (or alias) with its owner pinned
-/// by `try_module_get` under `nls_lock`, so `rmmod` of the owner fails
-/// while the caller holds it — else NULL. 6.1 then tries
-/// `request_module("nls_%s")` and looks again; Kobold has no modprobe to
-/// run, so a charset whose module is not loaded gives NULL, as on Linux
-/// when that request fails.
+/// `try_then_request_module(find_nls(charset), "nls_%s", charset)` —
+/// the table for `charset` (or alias) with its owner pinned by
+/// `try_module_get` under `nls_lock`, so `rmmod` of the owner fails while
+/// the caller holds it; if there is none, `request_module("nls_CHARSET")`
+/// (the in-kernel modprobe, `module::kmod`) and a second look; else NULL.
 ///
 /// # Safety
 ///
@@ -727,15 +788,85 @@ extern "C" fn unregister_nls(table: u32) -> i32 {
 unsafe extern "C" fn load_nls(charset: *const u8) -> u32 {
     // SAFETY: this function's contract.
     let name = unsafe { crate::module::exports::c_str(charset as u32, nls::MAX_NAME) };
+    if let Some(t) = find_nls_get(name) {
+        return t;
+    }
+    // "nls_%s" into Linux's `char module_name[MODULE_NAME_LEN]`: a longer
+    // one is -ENAMETOOLONG there, nothing requested.
+    let mut module = [0u8; crate::module::kmod::MODULE_NAME_LEN];
+    let len = 4 + name.len();
+    if let Some(dst) = module.get_mut(..len) {
+        dst[..4].copy_from_slice(b"nls_");
+        dst[4..].copy_from_slice(name);
+        // The NLS lock is not held: the requested module's init registers
+        // its table.
+        crate::module::kmod::request_module(true, dst);
+    }
+    find_nls_get(name).unwrap_or(0)
+}
+
+/// 6.1's `find_nls`: the table for `charset` with its owner pinned.
+fn find_nls_get(charset: &[u8]) -> Option<u32> {
     let tables = NLS.lock();
-    let Some(t) = tables.find(&TableMem, name) else {
-        return 0;
-    };
+    let t = tables.find(&TableMem, charset)?;
     let owner = nls::Mem::read(&TableMem, t + nls::field::OWNER);
-    if crate::module::MODULES.lock().try_module_get(owner) {
-        t
-    } else {
-        0
+    crate::module::MODULES
+        .lock()
+        .try_module_get(owner)
+        .then_some(t)
+}
+
+/// `int __request_module(bool wait, const char *fmt, ...)`
+/// (kernel/kmod.c) after the variadic entry spilled its arguments: the
+/// name formatted as `vsnprintf(module_name, MODULE_NAME_LEN, fmt, args)`
+/// (`-ENAMETOOLONG` if it does not fit), then `module::kmod`'s modprobe.
+///
+/// # Safety
+///
+/// `slots` is a variadic call's argument words (the entry's layout): slot
+/// 0 the `bool`, slot 1 a C format string matching the arguments after it.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn kobold_linux61_request_module_slots(slots: *const u32) -> i32 {
+    use crate::module::kmod::{ENAMETOOLONG, MODULE_NAME_LEN, request_module};
+    // SAFETY: this function's contract: slots 0 and 1 are r0 and r1.
+    let (wait, fmt) = unsafe { (slots.read() & 0xff != 0, slots.add(1).read()) };
+    // SAFETY: the format, a C string (this function's contract).
+    let fmt = unsafe { crate::module::exports::c_str(fmt, 1024) };
+    let mut name = NameBuf::default();
+    // SAFETY: this function's contract: the arguments from slot 2 match
+    // `fmt`.
+    let _ = unsafe { crate::module::exports::format_slots(&mut name, fmt, slots, 2) };
+    match name.bytes.get(..name.len) {
+        Some(n) if name.len < MODULE_NAME_LEN => request_module(wait, n),
+        _ => ENAMETOOLONG,
+    }
+}
+
+/// `char module_name[MODULE_NAME_LEN]` for `vsnprintf`: keeps what fits,
+/// counts all.
+struct NameBuf {
+    bytes: [u8; crate::module::kmod::MODULE_NAME_LEN],
+    len: usize,
+}
+
+impl Default for NameBuf {
+    fn default() -> Self {
+        NameBuf {
+            bytes: [0; crate::module::kmod::MODULE_NAME_LEN],
+            len: 0,
+        }
+    }
+}
+
+impl Write for NameBuf {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        for &b in s.as_bytes() {
+            if let Some(slot) = self.bytes.get_mut(self.len) {
+                *slot = b;
+            }
+            self.len = self.len.saturating_add(1);
+        }
+        Ok(())
     }
 }
 
@@ -1247,6 +1378,7 @@ core::arch::global_asm!(
     kobold_linux61_variadic __dynamic_pr_debug, kobold_linux61_dynamic_pr_debug_slots
     kobold_linux61_variadic __dynamic_dev_dbg, kobold_linux61_dynamic_dev_dbg_slots
     kobold_linux61_variadic warn_slowpath_fmt, kobold_linux61_warn_slots
+    kobold_linux61_variadic __request_module, kobold_linux61_request_module_slots
 "#
 );
 
@@ -1262,6 +1394,7 @@ unsafe extern "C" {
     fn __dynamic_pr_debug();
     fn __dynamic_dev_dbg();
     fn warn_slowpath_fmt();
+    fn __request_module();
 }
 
 /// `fips_enabled` (crypto/fips.c, `fips=` on the command line): Kobold
@@ -1298,6 +1431,7 @@ pub fn address(name: &str) -> u32 {
     let f: *const () = match name {
         "___ratelimit" => ratelimit as *const (),
         "__dynamic_dev_dbg" => __dynamic_dev_dbg as *const (),
+        "__request_module" => __request_module as *const (),
         "__dynamic_pr_debug" => __dynamic_pr_debug as *const (),
         "_dev_alert" => _dev_alert as *const (),
         "_dev_crit" => _dev_crit as *const (),
@@ -1356,6 +1490,12 @@ pub fn address(name: &str) -> u32 {
         "__gnu_mcount_nc" => __gnu_mcount_nc as *const (),
         "__i2c_transfer" => i2c::__i2c_transfer as *const (),
         "i2c_transfer" => i2c::i2c_transfer as *const (),
+        "i2c_transfer_buffer_flags" => i2c::i2c_transfer_buffer_flags as *const (),
+        "__msecs_to_jiffies" => linux61_msecs_to_jiffies as *const (),
+        "jiffies_to_msecs" => linux61_jiffies_to_msecs as *const (),
+        "strncasecmp" => strncasecmp as *const (),
+        "gcd" => gcd as *const (),
+        "rational_best_approximation" => rational_best_approximation as *const (),
         "__kmalloc" => __kmalloc as *const (),
         "__kmalloc_node" => __kmalloc_node as *const (),
         "__stack_chk_fail" => __stack_chk_fail as *const (),

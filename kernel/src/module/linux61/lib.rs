@@ -1,6 +1,9 @@
 //! The pure halves of 6.1's lib/ helpers that Kobold did not have:
-//! `strscpy` (lib/string.c), `__do_div64` (arch/arm/lib/div64.S) and
-//! `div_s64_rem` (lib/math/div64.c). The
+//! `strscpy` and `strncasecmp` (lib/string.c), `__do_div64`
+//! (arch/arm/lib/div64.S), `div_s64_rem` (lib/math/div64.c), `gcd`
+//! (lib/math/gcd.c), `rational_best_approximation` (lib/math/rational.c),
+//! and kernel/time/time.c's `__msecs_to_jiffies` / `jiffies_to_msecs` at
+//! Debian's HZ=250. The
 //! target glue (`kernel.rs`) does the memory accesses and the register ABI;
 //! what they compute is here, host-tested.
 
@@ -63,6 +66,150 @@ pub fn div_s64_rem(dividend: i64, divisor: i32) -> Option<(i64, i32)> {
     Some((q, r))
 }
 
+/// `MAX_JIFFY_OFFSET` on 32-bit (include/linux/jiffies.h: `((LONG_MAX >>
+/// 1) - 1)`): what a negative (infinite) timeout becomes.
+pub const MAX_JIFFY_OFFSET: u32 = (i32::MAX as u32 >> 1) - 1;
+
+/// Milliseconds per jiffy at 6.1's HZ (250): 4. jiffies.h takes the
+/// `HZ <= MSEC_PER_SEC && !(MSEC_PER_SEC % HZ)` branch.
+const MSEC_PER_JIFFY: u32 = 1000 / crate::time::jiffies::LINUX61_HZ;
+
+/// `unsigned long __msecs_to_jiffies(const unsigned int m)`: a negative
+/// `m` (as an `int`) is an infinite timeout, `MAX_JIFFY_OFFSET`; else
+/// `_msecs_to_jiffies`, rounded up: `(m + 4 - 1) / 4`.
+pub const fn msecs_to_jiffies(m: u32) -> u32 {
+    if (m as i32) < 0 {
+        return MAX_JIFFY_OFFSET;
+    }
+    m.div_ceil(MSEC_PER_JIFFY)
+}
+
+/// `unsigned int jiffies_to_msecs(const unsigned long j)`: `(MSEC_PER_SEC
+/// / HZ) * j`, wrapping as C's unsigned multiplication.
+pub const fn jiffies_to_msecs(j: u32) -> u32 {
+    MSEC_PER_JIFFY.wrapping_mul(j)
+}
+
+/// lib/ctype.c's `tolower` (`__tolower`): `_ctype` marks `A`-`Z` and
+/// Latin-1's `À`-`Þ` but `×` (0xd7) upper case; those gain 0x20.
+pub const fn tolower(c: u8) -> u8 {
+    match c {
+        b'A'..=b'Z' | 0xc0..=0xd6 | 0xd8..=0xde => c + 0x20,
+        _ => c,
+    }
+}
+
+/// `int strncasecmp(const char *s1, const char *s2, size_t len)`:
+/// `a(i)` and `b(i)` read byte `i` of each string; as 6.1, compares up to
+/// `len` bytes, stops at the first NUL of either, and returns the
+/// difference of the last bytes read (lower-cased when they differ).
+pub fn strncasecmp(
+    a: &mut dyn FnMut(usize) -> u8,
+    b: &mut dyn FnMut(usize) -> u8,
+    len: usize,
+) -> i32 {
+    if len == 0 {
+        return 0;
+    }
+    let (mut c1, mut c2);
+    let mut i = 0;
+    loop {
+        c1 = a(i);
+        c2 = b(i);
+        i += 1;
+        if c1 == 0 || c2 == 0 {
+            break;
+        }
+        if c1 != c2 {
+            c1 = tolower(c1);
+            c2 = tolower(c2);
+            if c1 != c2 {
+                break;
+            }
+        }
+        if i == len {
+            break;
+        }
+    }
+    i32::from(c1) - i32::from(c2)
+}
+
+/// `unsigned long gcd(unsigned long a, unsigned long b)`: 6.1's binary
+/// GCD for CPUs with an efficient `__ffs` (ARMv7's `clz`); `gcd(0, b)` is
+/// `b`, `gcd(0, 0)` is 0.
+pub fn gcd(mut a: u32, mut b: u32) -> u32 {
+    let r = a | b;
+    if a == 0 || b == 0 {
+        return r;
+    }
+    let low = r & r.wrapping_neg();
+    b >>= b.trailing_zeros();
+    if b == 1 {
+        return low;
+    }
+    loop {
+        a >>= a.trailing_zeros();
+        if a == 1 {
+            return low;
+        }
+        if a == b {
+            return a << r.trailing_zeros();
+        }
+        if a < b {
+            core::mem::swap(&mut a, &mut b);
+        }
+        a -= b;
+    }
+}
+
+/// `rational_best_approximation(given_numerator, given_denominator,
+/// max_numerator, max_denominator, &best_numerator, &best_denominator)`
+/// (lib/math/rational.c): the continued fraction's convergents until one
+/// exceeds a maximum, then the previous convergent or the best
+/// semi-convergent, whichever is closer. Arithmetic wraps as C's
+/// `unsigned long`; a zero denominator gives 1/0 (the loop never runs).
+pub fn rational_best_approximation(
+    given_numerator: u32,
+    given_denominator: u32,
+    max_numerator: u32,
+    max_denominator: u32,
+) -> (u32, u32) {
+    let (mut n, mut d) = (given_numerator, given_denominator);
+    let (mut n0, mut d1) = (0u32, 0u32);
+    let (mut n1, mut d0) = (1u32, 1u32);
+    loop {
+        if d == 0 {
+            break;
+        }
+        let dp = d;
+        let a = n / d;
+        d = n % d;
+        n = dp;
+        let n2 = n0.wrapping_add(a.wrapping_mul(n1));
+        let d2 = d0.wrapping_add(a.wrapping_mul(d1));
+        if n2 > max_numerator || d2 > max_denominator {
+            let mut t = u32::MAX;
+            if let Some(q) = max_denominator.wrapping_sub(d0).checked_div(d1) {
+                t = q;
+            }
+            if let Some(q) = max_numerator.wrapping_sub(n0).checked_div(n1) {
+                t = t.min(q);
+            }
+            let twice = t.wrapping_mul(2);
+            if d1 == 0 || twice > a || (twice == a && d0.wrapping_mul(dp) > d1.wrapping_mul(d)) {
+                n1 = n0.wrapping_add(t.wrapping_mul(n1));
+                d1 = d0.wrapping_add(t.wrapping_mul(d1));
+            }
+            break;
+        }
+        n0 = n1;
+        n1 = n2;
+        d0 = d1;
+        d1 = d2;
+    }
+    (n1, d1)
+}
+
 /// 6.1's `struct ratelimit_state` (include/linux/ratelimit_types.h)
 /// after its `raw_spinlock_t` (4 bytes: Debian's build has no
 /// `DEBUG_SPINLOCK`): `int interval, burst, printed, missed; unsigned
@@ -118,6 +265,108 @@ pub fn ratelimit(rs: &mut Ratelimit, jiffies: u32) -> (bool, Option<i32>) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn msecs_and_jiffies_at_hz_250() {
+        assert_eq!(msecs_to_jiffies(0), 0);
+        assert_eq!(msecs_to_jiffies(1), 1, "rounded up");
+        assert_eq!(msecs_to_jiffies(4), 1);
+        assert_eq!(msecs_to_jiffies(5), 2);
+        assert_eq!(msecs_to_jiffies(1000), 250);
+        assert_eq!(msecs_to_jiffies(i32::MAX as u32), 0x2000_0000);
+        assert_eq!(msecs_to_jiffies(u32::MAX), MAX_JIFFY_OFFSET, "-1: infinite");
+        assert_eq!(MAX_JIFFY_OFFSET, 0x3fff_fffe);
+        assert_eq!(jiffies_to_msecs(250), 1000);
+        assert_eq!(jiffies_to_msecs(1), 4);
+        assert_eq!(jiffies_to_msecs(0x4000_0001), 4, "wraps as C");
+    }
+
+    fn ncase(a: &[u8], b: &[u8], len: usize) -> i32 {
+        let at = |s: &[u8], i: usize| s.get(i).copied().unwrap_or(0);
+        strncasecmp(&mut |i| at(a, i), &mut |i| at(b, i), len)
+    }
+
+    #[test]
+    fn strncasecmp_as_lib_string() {
+        assert_eq!(ncase(b"Hello", b"hELLO", 5), 0);
+        assert_eq!(ncase(b"Hello", b"hELLO", 100), 0);
+        assert_eq!(ncase(b"abc", b"abd", 2), 0);
+        assert_eq!(ncase(b"abc", b"ABD", 3), i32::from(b'c') - i32::from(b'd'));
+        assert_eq!(ncase(b"ab", b"abc", 3), -i32::from(b'c'), "NUL first");
+        assert_eq!(ncase(b"x", b"y", 0), 0);
+        assert_eq!(ncase(b"A", b"[", 1), i32::from(b'a') - i32::from(b'['));
+        // Latin-1 as lib/ctype.c: 0xc9 (É) is 0xe9 (é); 0xd7 (×) is not
+        // 0xf7 (÷).
+        assert_eq!(ncase(&[0xc9], &[0xe9], 1), 0);
+        assert_eq!(ncase(&[0xd7], &[0xf7], 1), 0xd7 - 0xf7);
+    }
+
+    #[test]
+    fn gcd_as_lib_math() {
+        fn euclid(a: u32, b: u32) -> u32 {
+            if b == 0 { a } else { euclid(b, a % b) }
+        }
+        assert_eq!(gcd(0, 0), 0);
+        assert_eq!(gcd(0, 7), 7);
+        assert_eq!(gcd(12, 0), 12);
+        assert_eq!(gcd(12, 18), 6);
+        assert_eq!(gcd(48_000, 44_100), 300);
+        assert_eq!(gcd(u32::MAX, 0x8000_0000), 1);
+        let mut x = 0x1234_5678u32;
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let (a, b) = (x >> (x & 15), x.rotate_left(7) >> (x >> 28));
+            assert_eq!(gcd(a, b), euclid(a, b), "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn rational_best_approximation_as_rational_test() {
+        // lib/math/rational-test.c's cases.
+        for (g, m, want) in [
+            ((1230, 10), (100, 20), (100, 1)),
+            ((34567, 100), (120, 20), (120, 1)),
+            ((1, 30), (100, 10), (0, 1)),
+            ((1, 19), (100, 10), (1, 10)),
+            ((1155, 7735), (255, 255), (33, 221)),
+        ] {
+            assert_eq!(
+                rational_best_approximation(g.0, g.1, m.0, m.1),
+                want,
+                "{g:?} {m:?}"
+            );
+        }
+        // Exact when it fits; 1/0 for a zero denominator.
+        assert_eq!(rational_best_approximation(3, 4, 10, 10), (3, 4));
+        assert_eq!(rational_best_approximation(5, 0, 10, 10), (1, 0));
+        // No fraction within the maxima is closer (brute force, exact:
+        // |n/d - gn/gd| compared as |n*gd - gn*d| / (d*gd)).
+        let err = |n: u32, d: u32, gn: u32, gd: u32| {
+            let diff = (i128::from(n) * i128::from(gd) - i128::from(gn) * i128::from(d)).abs();
+            (diff, i128::from(d) * i128::from(gd))
+        };
+        let closer = |a: (i128, i128), b: (i128, i128)| a.0 * b.1 < b.0 * a.1;
+        for (gn, gd, mn, md) in [
+            (48_000, 44_100, 40, 40),
+            (355, 113, 30, 9),
+            (7, 3, 5, 5),
+            (2, 7, 1, 30),
+        ] {
+            let (n, d) = rational_best_approximation(gn, gd, mn, md);
+            assert!(n <= mn && d <= md && d > 0, "{n}/{d}");
+            let got = err(n, d, gn, gd);
+            for bd in 1..=md {
+                for bn in 0..=mn {
+                    assert!(
+                        !closer(err(bn, bd, gn, gd), got),
+                        "{gn}/{gd}: {bn}/{bd} beats {n}/{d}"
+                    );
+                }
+            }
+        }
+    }
     use super::*;
 
     #[test]

@@ -21,9 +21,9 @@
 //! (`module::Modules::try_module_get`, under this registry's lock) and
 //! `unload_nls` drops the pin with `module_put`, so `rmmod` of a charset in
 //! use fails with `-EAGAIN` (Linux's `-EWOULDBLOCK`). 6.1's fallback,
-//! `request_module("nls_%s")`, has no counterpart (Kobold runs no
-//! modprobe): a charset whose module is not loaded gives NULL, as on Linux
-//! when the request fails. The kernel's own lookup ([`Registry::find`],
+//! `request_module("nls_%s")`, is `module::kmod`'s in-kernel modprobe
+//! (`/lib/modules/nls_CHARSET.ko`); a charset still not registered after
+//! it gives NULL, as on Linux. The kernel's own lookup ([`Registry::find`],
 //! for `selftest nls`) takes no pin: it runs in the shell's one thread,
 //! where no `rmmod` can run meanwhile.
 //!

@@ -91,8 +91,10 @@ pub const SYMBOLS: &[Symbol] = &[
     f("__kmalloc_node"),
     f("__list_add_valid"),
     f("__list_del_entry_valid"),
+    f("__msecs_to_jiffies"),
     f("__mutex_init"),
     f("__register_nls"),
+    f("__request_module"),
     f("__stack_chk_fail"),
     f("_change_bit"),
     f("_clear_bit"),
@@ -119,10 +121,13 @@ pub const SYMBOLS: &[Symbol] = &[
     f("div_s64_rem"),
     gd("fips_enabled"),
     f("fortify_panic"),
+    gf("gcd"),
     f("get_jiffies_64"),
     f("i2c_transfer"),
+    f("i2c_transfer_buffer_flags"),
     d("jiffies"),
     d("jiffies_64"),
+    f("jiffies_to_msecs"),
     f("kernel_neon_begin"),
     f("kernel_neon_end"),
     f("kfree"),
@@ -156,12 +161,14 @@ pub const SYMBOLS: &[Symbol] = &[
     d("param_ops_ulong"),
     d("param_ops_ushort"),
     f("print_hex_dump"),
+    f("rational_best_approximation"),
     f("snprintf"),
     f("sprintf"),
     f("strchr"),
     f("strcmp"),
     f("strcpy"),
     f("strlen"),
+    f("strncasecmp"),
     f("strncmp"),
     f("strncpy"),
     f("strnlen"),
@@ -225,14 +232,14 @@ mod tests {
     #[test]
     fn kinds_as_6_1_exports_them() {
         // Every one is EXPORT_SYMBOL in 6.1 but fips_enabled
-        // (crypto/fips.c) and synchronize_rcu (kernel/rcu/tree.c):
-        // EXPORT_SYMBOL_GPL. nls_base.c's and ratelimit.c's are plain.
+        // (crypto/fips.c), gcd (lib/math/gcd.c) and synchronize_rcu
+        // (kernel/rcu/tree.c): EXPORT_SYMBOL_GPL. nls_base.c's and ratelimit.c's are plain.
         let gpl: Vec<_> = SYMBOLS
             .iter()
             .filter(|s| s.kind.is_gpl())
             .map(|s| s.name)
             .collect();
-        assert_eq!(gpl, ["fips_enabled", "synchronize_rcu"]);
+        assert_eq!(gpl, ["fips_enabled", "gcd", "synchronize_rcu"]);
         for name in [
             "__register_nls",
             "unregister_nls",
