@@ -38,32 +38,8 @@ use crate::sync;
 use core::fmt::{self, Write};
 use core::ptr::NonNull;
 
-// The variadic entry points: spill r0-r3 below the stacked arguments (the
-// stack stays 8-byte aligned: 16 + 8 bytes), pass their address.
-core::arch::global_asm!(
-    r#"
-    .macro kobold_variadic name, slots
-    .section .text.\name, "ax", %progbits
-    .arm
-    .global \name
-    .type \name, %function
-\name:
-    push {{r0-r3}}
-    push {{r4, lr}}
-    add r0, sp, #8
-    bl \slots
-    pop {{r4, lr}}
-    add sp, sp, #16
-    bx lr
-    .size \name, . - \name
-    .endm
-
-    kobold_variadic printk, kobold_printk_slots
-    kobold_variadic _printk, kobold_printk_slots
-    kobold_variadic snprintf, kobold_snprintf_slots
-    kobold_variadic sprintf, kobold_sprintf_slots
-"#
-);
+// The variadic entry points (`printk`, `snprintf`, ...) are in
+// `module::variadic`.
 
 unsafe extern "C" {
     fn printk();
@@ -410,13 +386,8 @@ unsafe extern "C" fn kobold_strchr(s: *const u8, c: i32) -> *const u8 {
 // ---- string duplication, the rest of the snprintf family. The lock and
 // ---- list functions are `crate::sync`'s (shared with the 6.1 personality).
 
-core::arch::global_asm!(
-    r#"
-    kobold_variadic scnprintf, kobold_scnprintf_slots
-    kobold_variadic kasprintf, kobold_kasprintf_slots
-"#
-);
-
+// `scnprintf` and `kasprintf` are variadic: their entries are in
+// `module::variadic`.
 unsafe extern "C" {
     fn scnprintf();
     fn kasprintf();

@@ -69,6 +69,8 @@ pub mod kmod;
 pub mod linux61;
 pub mod signing;
 pub mod sysfs;
+#[cfg(target_arch = "arm")]
+mod variadic;
 pub mod vsprintf;
 
 #[cfg(target_arch = "arm")]

@@ -1327,60 +1327,8 @@ unsafe extern "C" fn kobold_linux61_warn_slots(slots: *const u32) {
     crate::pr_warn!("---[ end trace 0000000000000000 ]---");
 }
 
-// The variadic entries: spill r0-r3 below the stacked arguments (8-byte
-// aligned: 16 + 8 bytes) and pass their address (and, for `_dev_<level>`,
-// the level) to the Rust above.
-core::arch::global_asm!(
-    r#"
-    .macro kobold_linux61_variadic name, slots
-    .section .text.\name, "ax", %progbits
-    .arm
-    .balign 4
-    .global \name
-    .type \name, %function
-\name:
-    push {{r0-r3}}
-    push {{r4, lr}}
-    add r0, sp, #8
-    bl \slots
-    pop {{r4, lr}}
-    add sp, sp, #16
-    bx lr
-    .size \name, . - \name
-    .endm
-
-    .macro kobold_linux61_dev_level name, level
-    .section .text.\name, "ax", %progbits
-    .arm
-    .balign 4
-    .global \name
-    .type \name, %function
-\name:
-    push {{r0-r3}}
-    push {{r4, lr}}
-    add r0, sp, #8
-    mov r1, #\level
-    bl kobold_linux61_dev_level_slots
-    pop {{r4, lr}}
-    add sp, sp, #16
-    bx lr
-    .size \name, . - \name
-    .endm
-
-    kobold_linux61_dev_level _dev_emerg, 0
-    kobold_linux61_dev_level _dev_alert, 1
-    kobold_linux61_dev_level _dev_crit, 2
-    kobold_linux61_dev_level _dev_err, 3
-    kobold_linux61_dev_level _dev_warn, 4
-    kobold_linux61_dev_level _dev_notice, 5
-    kobold_linux61_dev_level _dev_info, 6
-    kobold_linux61_variadic _dev_printk, kobold_linux61_dev_printk_slots
-    kobold_linux61_variadic __dynamic_pr_debug, kobold_linux61_dynamic_pr_debug_slots
-    kobold_linux61_variadic __dynamic_dev_dbg, kobold_linux61_dynamic_dev_dbg_slots
-    kobold_linux61_variadic warn_slowpath_fmt, kobold_linux61_warn_slots
-    kobold_linux61_variadic __request_module, kobold_linux61_request_module_slots
-"#
-);
+// The variadic entries (`_dev_<level>`, `_dev_printk`, dynamic debug,
+// `warn_slowpath_fmt`, `__request_module`) are in `module::variadic`.
 
 unsafe extern "C" {
     fn _dev_emerg();
