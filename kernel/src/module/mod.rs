@@ -502,11 +502,7 @@ impl Modules {
         if this_module == 0 {
             return true;
         }
-        match self
-            .list
-            .iter_mut()
-            .find(|m| m.this_module == Some(this_module))
-        {
+        match self.by_this_module(this_module) {
             Some(m) if m.state != State::Going => {
                 m.pins = m.pins.saturating_add(1);
                 true
@@ -522,17 +518,20 @@ impl Modules {
         if this_module == 0 {
             return true;
         }
-        match self
-            .list
-            .iter_mut()
-            .find(|m| m.this_module == Some(this_module))
-        {
+        match self.by_this_module(this_module) {
             Some(m) if m.pins > 0 => {
                 m.pins -= 1;
                 true
             }
             _ => false,
         }
+    }
+
+    /// The listed module whose 6.1 `struct module` is at `this_module`.
+    fn by_this_module(&mut self, this_module: u32) -> Option<&mut Module> {
+        self.list
+            .iter_mut()
+            .find(|m| m.this_module == Some(this_module))
     }
 
     fn users<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Module> + 'a {

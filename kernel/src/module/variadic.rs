@@ -10,16 +10,17 @@
 //! is the same kind of array, so the `v*printf` family needs no entry.
 //!
 //! Kobold's own 3.18 API (`printk`, `snprintf`, `sprintf`, `scnprintf`,
-//! `kasprintf`;
-//! `module::exports`) and the Linux 6.1 personality (`_printk`,
+//! `kasprintf`; `module::exports`) and the Linux 6.1 personality (`_printk`,
 //! `_dev_<level>`, `_dev_printk`, dynamic debug, `warn_slowpath_fmt`,
-//! `__request_module`; `module::linux61::kernel`) share the two macros
+//! `__request_module`; `module::linux61::kernel`) share the macro
 //! below; the `*_slots` functions live with the API they belong to.
 
 core::arch::global_asm!(
     r#"
-    // kobold_variadic NAME, SLOTS: NAME(...) calls SLOTS(args).
-    .macro kobold_variadic name, slots
+    // kobold_variadic NAME, SLOTS[, LEVEL]: NAME(...) calls SLOTS(args),
+    // or SLOTS(args, LEVEL) when a level is given (6.1's `_dev_err` and
+    // its siblings share one Rust function).
+    .macro kobold_variadic name, slots, level
     .section .text.\name, "ax", %progbits
     .arm
     .balign 4
@@ -29,26 +30,9 @@ core::arch::global_asm!(
     push {{r0-r3}}
     push {{r4, lr}}
     add r0, sp, #8
-    bl \slots
-    pop {{r4, lr}}
-    add sp, sp, #16
-    bx lr
-    .size \name, . - \name
-    .endm
-
-    // kobold_variadic_level NAME, LEVEL, SLOTS: NAME(...) calls
-    // SLOTS(args, LEVEL) (6.1's `_dev_err` and its siblings).
-    .macro kobold_variadic_level name, level, slots
-    .section .text.\name, "ax", %progbits
-    .arm
-    .balign 4
-    .global \name
-    .type \name, %function
-\name:
-    push {{r0-r3}}
-    push {{r4, lr}}
-    add r0, sp, #8
+    .ifnb \level
     mov r1, #\level
+    .endif
     bl \slots
     pop {{r4, lr}}
     add sp, sp, #16
@@ -65,13 +49,13 @@ core::arch::global_asm!(
     kobold_variadic kasprintf, kobold_kasprintf_slots
 
     // The Linux 6.1 personality (module::linux61::kernel).
-    kobold_variadic_level _dev_emerg, 0, kobold_linux61_dev_level_slots
-    kobold_variadic_level _dev_alert, 1, kobold_linux61_dev_level_slots
-    kobold_variadic_level _dev_crit, 2, kobold_linux61_dev_level_slots
-    kobold_variadic_level _dev_err, 3, kobold_linux61_dev_level_slots
-    kobold_variadic_level _dev_warn, 4, kobold_linux61_dev_level_slots
-    kobold_variadic_level _dev_notice, 5, kobold_linux61_dev_level_slots
-    kobold_variadic_level _dev_info, 6, kobold_linux61_dev_level_slots
+    kobold_variadic _dev_emerg, kobold_linux61_dev_level_slots, 0
+    kobold_variadic _dev_alert, kobold_linux61_dev_level_slots, 1
+    kobold_variadic _dev_crit, kobold_linux61_dev_level_slots, 2
+    kobold_variadic _dev_err, kobold_linux61_dev_level_slots, 3
+    kobold_variadic _dev_warn, kobold_linux61_dev_level_slots, 4
+    kobold_variadic _dev_notice, kobold_linux61_dev_level_slots, 5
+    kobold_variadic _dev_info, kobold_linux61_dev_level_slots, 6
     kobold_variadic _dev_printk, kobold_linux61_dev_printk_slots
     kobold_variadic __dynamic_pr_debug, kobold_linux61_dynamic_pr_debug_slots
     kobold_variadic __dynamic_dev_dbg, kobold_linux61_dynamic_dev_dbg_slots
