@@ -16,17 +16,13 @@
 //! below; the `*_slots` functions live with the API they belong to.
 
 core::arch::global_asm!(
+    crate::arch::armv7::arm_function_macro!("kobold_variadic_fn"),
     r#"
     // kobold_variadic NAME, SLOTS[, LEVEL]: NAME(...) calls SLOTS(args),
     // or SLOTS(args, LEVEL) when a level is given (6.1's `_dev_err` and
     // its siblings share one Rust function).
     .macro kobold_variadic name, slots, level
-    .section .text.\name, "ax", %progbits
-    .arm
-    .balign 4
-    .global \name
-    .type \name, %function
-\name:
+    kobold_variadic_fn \name
     push {{r0-r3}}
     push {{r4, lr}}
     add r0, sp, #8

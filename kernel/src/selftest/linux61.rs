@@ -37,15 +37,8 @@ use crate::module::linux61::{gfp, kernel as rt, symbols, task};
 use core::fmt::Write;
 
 core::arch::global_asm!(
+    crate::arch::armv7::arm_function_macro!("kobold_selftest_fn"),
     r#"
-    .macro kobold_selftest_fn name
-    .section .text.\name, "ax", %progbits
-    .arm
-    .balign 4
-    .global \name
-    .type \name, %function
-\name:
-    .endm
 
     @ (mcount) -> 0, or bit 0: sp moved, bit 1: lr lost, bit 2: ip changed.
     kobold_selftest_fn kobold_linux61_mcount_probe

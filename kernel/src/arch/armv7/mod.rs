@@ -19,6 +19,33 @@
 //! Registers that `aarch32-cpu` models (SCTLR, TTBR0, DACR, DFSR, DFAR, IFSR,
 //! IFAR, MIDR, MPIDR, ...) are used from it; the few it lacks (TTBCR, TLB
 //! maintenance by MVA) are in [`cp15`], written the same way.
+
+/// The assembler macro that opens a global ARM function in its own
+/// section (`.text.NAME`, so the linker's `--gc-sections` and the kernel's
+/// section placement treat it like a Rust function), as Linux's `ENTRY()`
+/// (include/linux/linkage.h) does for its assembly: `$macro NAME` emits the
+/// section, `.arm`, the alignment, `.global`, `.type` and the label. Each
+/// `global_asm!` block that writes functions starts its template with
+/// `arm_function_macro!("its_macro_name")`; a distinct name per block keeps
+/// two blocks that land in one object file from defining the same macro.
+macro_rules! arm_function_macro {
+    ($name:literal) => {
+        concat!(
+            ".macro ",
+            $name,
+            " name\n",
+            "    .section .text.\\name, \"ax\", %progbits\n",
+            "    .arm\n",
+            "    .balign 4\n",
+            "    .global \\name\n",
+            "    .type \\name, %function\n",
+            "\\name:\n",
+            "    .endm\n",
+        )
+    };
+}
+pub(crate) use arm_function_macro;
+
 #[cfg(target_arch = "arm")]
 pub mod backtrace;
 #[cfg(target_arch = "arm")]

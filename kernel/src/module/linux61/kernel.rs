@@ -131,15 +131,8 @@ unsafe extern "C" fn kobold_linux61_stack_chk_fail(ret: u32) -> ! {
 
 // The entries whose register use is not C's. See each comment.
 core::arch::global_asm!(
+    crate::arch::armv7::arm_function_macro!("kobold_linux61_entry"),
     r#"
-    .macro kobold_linux61_entry name
-    .section .text.\name, "ax", %progbits
-    .arm
-    .balign 4
-    .global \name
-    .type \name, %function
-\name:
-    .endm
 
     @ __gnu_mcount_nc (arch/arm/kernel/entry-ftrace.S, DYNAMIC_FTRACE):
     @ GCC's -pg call site is `push {{lr}}; bl __gnu_mcount_nc`, so on
