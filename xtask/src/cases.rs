@@ -735,10 +735,17 @@ pub const CASES: &[Case] = &[
             "cat /proc/modules",
             "modinfo /lib/modules/rust_hello.ko",
             "rmmod rust_consumer provider rust_hello",
+            "insmod /lib/modules/rust_hello.ko sleep_ms=50",
+            "rmmod rust_hello",
             "poweroff",
         ],
         expect: &[
             line("rust_hello: Hello, Kobold! (2 of 2)"),
+            // kobold_module::time and sync: msleep(50) at HZ 100 is at
+            // least 5 ticks; the mutex is held under its guard only.
+            regex(r"^rust_hello: msleep\(50\) took [0-9]+ jiffies \(HZ 100, at least 5\): ok$"),
+            line("rust_hello: mutex held 1, try_lock while held 0, after the guard 0; greeted 1"),
+            forbid_regex(r"FAILED|recursive locking|bad unlock balance"),
             regex(r"^rust_hello: vmalloc'd 12288 bytes at 0x[0-9a-f]{8}, sum 1566720$"),
             line("rust_consumer: provider_add(20, 22) = 42"),
             line("provider {size:provider} 1 rust_consumer, Live 0x{after:rust_hello} (O)").computed(),

@@ -29,6 +29,10 @@
 //! fn exit() {}
 //! ```
 //!
+//! Time ([`time`]: `jiffies`, `HZ`, `msleep`) and mutexes owning their
+//! data ([`sync::Mutex`], declared with [`define_mutex!`]) wrap the
+//! kernel's exports of the same names.
+//!
 //! Printing formats with `core::fmt` into a stack buffer and hands the
 //! result to the kernel's `_printk` with a `%s`, so no Rust formatting
 //! reaches C's varargs.
@@ -36,6 +40,8 @@
 
 pub mod ffi;
 pub mod print;
+pub mod sync;
+pub mod time;
 
 /// The kernel's errno values a module returns from init (as `Err(ENOMEM)`).
 pub mod errno {

@@ -2,9 +2,13 @@
 //! vmalloc.
 //!
 //!   insmod /lib/modules/rust_hello.ko count=2 who=Kobold
+//!
+//! With `sleep_ms=N` it also sleeps N ms in init and shows what the
+//! kernel's time and mutex exports do (`kobold_module::time`, `sync`).
 #![no_std]
 
-use kobold_module::{VBuffer, ffi, pr_info};
+use kobold_module::time::{self, HZ};
+use kobold_module::{VBuffer, define_mutex, ffi, pr_info};
 
 kobold_module::module! {
     name: "rust_hello",
@@ -16,8 +20,12 @@ kobold_module::module! {
     params: {
         count: i32 = 1, "How many greetings";
         who: charp = c"world".as_ptr(), "Whom to greet";
+        sleep_ms: u32 = 0, "Sleep this long in init, showing jiffies and a mutex (0: don't)";
     },
 }
+
+// How many greetings init gave, guarded by a mutex (Linux's DEFINE_MUTEX).
+define_mutex!(static GREETED: Mutex<u32> = 0);
 
 /// The name parameter as a &str.
 fn who_str() -> &'static str {
@@ -30,6 +38,9 @@ fn who_str() -> &'static str {
 
 fn hello_init() -> Result<(), i32> {
     for i in 0..count() {
+        if let Some(mut greeted) = GREETED.lock() {
+            *greeted += 1;
+        }
         pr_info!(
             "rust_hello: Hello, {}! ({} of {})",
             who_str(),
@@ -60,7 +71,41 @@ fn hello_init() -> Result<(), i32> {
         big.addr(),
         sum
     );
+    if sleep_ms() > 0 {
+        show_time_and_mutex(sleep_ms());
+    }
     Ok(())
+}
+
+/// `msleep` measured in jiffies, and the mutex seen held and free.
+fn show_time_and_mutex(ms: u32) {
+    let want = time::msecs_to_jiffies(ms);
+    let (start, start64) = (time::jiffies(), time::jiffies_64());
+    time::msleep(ms);
+    let (end, end64) = (time::jiffies(), time::jiffies_64());
+    let ticks = end.wrapping_sub(start);
+    let ok = time::time_after(end, start) && ticks >= want && end64 - start64 >= u64::from(want);
+    pr_info!(
+        "rust_hello: msleep({}) took {} jiffies (HZ {}, at least {}): {}",
+        ms,
+        ticks,
+        HZ,
+        want,
+        if ok { "ok" } else { "FAILED" }
+    );
+    let Some(guard) = GREETED.lock() else {
+        pr_info!("rust_hello: mutex already held: FAILED");
+        return;
+    };
+    let (held, again, greeted) = (GREETED.is_locked(), GREETED.try_lock().is_some(), *guard);
+    drop(guard);
+    pr_info!(
+        "rust_hello: mutex held {}, try_lock while held {}, after the guard {}; greeted {}",
+        u8::from(held),
+        u8::from(again),
+        u8::from(GREETED.is_locked()),
+        greeted
+    );
 }
 
 fn hello_exit() {
