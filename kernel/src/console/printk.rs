@@ -153,14 +153,26 @@ pub fn bust_locks() {
     }
 }
 
-/// Hands the log to `f` oldest first, as at most two byte slices (`dmesg`).
+/// Hands the log to `f` oldest first, a piece at a time (`dmesg`): each
+/// piece is copied out under the lock with IRQs masked, and `f` runs with
+/// them unmasked, as Linux's `syslog_print_all` copies records under
+/// `logbuf_lock` and writes them to the user with the lock dropped — so
+/// writing a long log to the serial line loses no timer tick. The log is
+/// read up to where it ended when `dmesg` began.
 pub fn with_log(f: &mut dyn FnMut(&[u8])) {
-    without_irqs(|| {
+    let (mut pos, until) = without_irqs(|| {
         let p = PRINTK.lock();
-        let (a, b) = p.log.as_slices();
-        f(a);
-        f(b);
-    })
+        (p.log.start_pos(), p.log.end_pos())
+    });
+    let mut piece = [0u8; 256];
+    loop {
+        let (from, n) = without_irqs(|| PRINTK.lock().log.read_at(pos, until, &mut piece));
+        if n == 0 {
+            return;
+        }
+        f(&piece[..n]);
+        pos = from + n as u64;
+    }
 }
 
 #[macro_export]
