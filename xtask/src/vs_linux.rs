@@ -63,14 +63,14 @@
 //!   `sleep 1` leaves little beyond what one fork+exec of `/bin/true` costs
 //!   (0.17-0.20 million more: the `nanosleep`, the wake-up, the ticks of
 //!   that second).
-//! - What stays inexact: the instructions inside an accounted window (after
-//!   the entry stamp up to `wfi`, 372 instructions from idle entry and 605
-//!   after an interrupt in idle; from `wfi` through the interrupt entry to
-//!   the exit stamp, about 170; counted by single-stepping the guest with
-//!   gdb) are subtracted as idle, so the row undercounts by at most ~800
-//!   instructions per window (36 windows in 10 crc7 pairs: about 2,000 per
-//!   pair, 0.03%); and the clocksource (sp804, 1 MHz) stamps each window
-//!   to 1 µs, ±1,000 ns per window, as printk's µs do each marker.
+//! - What stays inexact: the instructions inside an accounted window (from
+//!   the entry stamp to `wfi`: at most 372 from idle entry, 1,622 after an
+//!   interrupt in idle; from `wfi` through the interrupt entry to the exit
+//!   stamp: at most 203; counted by single-stepping the guest with gdb) are
+//!   subtracted as idle, so the row undercounts by at most 1,825
+//!   instructions per window (36 windows in 10 crc7 pairs: at most 2,820
+//!   per pair, 0.04%); and the clocksource (sp804, 1 MHz) stamps each
+//!   window to 1 µs, ±1,000 ns per window, as printk's µs do each marker.
 //!   docs/BENCHMARKS.md has the measurements.
 
 use crate::config::{Build, Console, QEMU, Qemu, Variant};
@@ -903,7 +903,7 @@ pub fn vs_linux(root: &Path) -> Result<()> {
         );
     }
     println!("  (icount - idle undercounts by the instructions inside Linux's idle windows,");
-    println!("  at most ~800 per window, and each window is stamped to 1 us: docs/BENCHMARKS.md)");
+    println!("  at most 1,825 per window, and each window is stamped to 1 us: docs/BENCHMARKS.md)");
     println!();
     println!("Kobold's insmod over a copy of the module's bytes (goal: within 10x);");
     println!("the signature check (verify) on its own row, and the loader without it");
