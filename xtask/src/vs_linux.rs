@@ -28,7 +28,8 @@
 //!   time is the difference of the markers' printk times over the count;
 //!   every pair includes what a Linux user pays: the shell forking and
 //!   exec'ing busybox's `insmod` and `rmmod`, reading the file, and the
-//!   `init_module`/`delete_module` system calls. Kobold has no processes:
+//!   `finit_module`/`delete_module` system calls (busybox 1.35 tries
+//!   `finit_module` first). Kobold has no processes:
 //!   `selftest modbench FILE...` times insmod and rmmod in the kernel (mean
 //!   of 50 after a warm-up) with the same counter.
 //! - Guest instructions: every run is made twice, the second time with
@@ -38,8 +39,39 @@
 //!   instruction counts (deterministic, independent of the host's load).
 //!   `sleep=off` makes an idle guest (WFI) jump to its next timer at once
 //!   instead of waiting in real time: idle time still advances the clock, so
-//!   the figure is instructions plus any idle ns (neither kernel idles in
-//!   these loops; Linux's boot may wait on timers, which this counts).
+//!   the icount figure is instructions plus idle ns.
+//! - Instructions alone: Kobold does not wait in `wfi` in the measured
+//!   spans (its boot up to its last line, `selftest modbench`), so its
+//!   icount ns are its instructions. Linux does idle: its boot waits on timers,
+//!   and in its pairs `rmmod`'s RCU grace period and the shell's wait for
+//!   its child sleep until the next 4 ms tick. So the guest reports the
+//!   idle time it accounted itself and the table subtracts it. The source
+//!   is tick-sched's per-CPU `idle_sleeptime` (+ `iowait_sleeptime`) in
+//!   `/proc/timer_list`, in ns: Debian's armmp has `NO_HZ_COMMON`
+//!   (`NO_HZ_FULL=y`, no `nohz_full=` given, so plain NO_HZ idle), and
+//!   `vexpress-a9` runs one CPU. An idle window runs from the `ktime_get()`
+//!   of `tick_nohz_start_idle()` (idle entry, or the exit of an interrupt
+//!   taken in idle) to the `ktime_get()` of `tick_nohz_stop_idle()` (the
+//!   next interrupt's `tick_irq_enter()`). `/proc/stat`'s idle and
+//!   `/proc/uptime`'s idle are the same sum rounded to 10 ms, too coarse
+//!   for a 7-million-instruction pair. The read (`grep` of
+//!   `/proc/timer_list`, about 2 million instructions) runs outside the
+//!   markers: `/bench.sh` reads before the start marker and after the end
+//!   marker of each span ([`bench_script`]), `/init` right after its shell
+//!   marker ([`init_script`]); the [`CHECKS`] spans show that no idle falls
+//!   between a read and a marker (`:` gives 0 idle) and that a span of
+//!   `sleep 1` leaves little beyond what one fork+exec of `/bin/true` costs
+//!   (0.17-0.20 million more: the `nanosleep`, the wake-up, the ticks of
+//!   that second).
+//! - What stays inexact: the instructions inside an accounted window (from
+//!   the entry stamp to `wfi`: at most 372 from idle entry, 1,622 after an
+//!   interrupt in idle; from `wfi` through the interrupt entry to the exit
+//!   stamp: at most 203; counted by single-stepping the guest with gdb) are
+//!   subtracted as idle, so the row undercounts by at most 1,825
+//!   instructions per window (36 windows in 10 crc7 pairs: at most 2,820
+//!   per pair, 0.04%); and the clocksource (sp804, 1 MHz) stamps each
+//!   window to 1 µs, ±1,000 ns per window, as printk's µs do each marker.
+//!   docs/BENCHMARKS.md has the measurements.
 
 use crate::config::{Build, Console, QEMU, Qemu, Variant};
 use crate::harness::printk_time;
@@ -90,6 +122,8 @@ pub fn init_script() -> String {
          mount -t sysfs sysfs /sys\n\
          mount -t devtmpfs devtmpfs /dev\n\
          echo '{SHELL_MARKER}' > /dev/kmsg\n\
+         {IDLE_FN}\n\
+         idle boot\n\
          exec sh </dev/ttyAMA0 >/dev/ttyAMA0 2>&1\n"
     )
 }
@@ -97,17 +131,87 @@ pub fn init_script() -> String {
 /// Linux's `/bench.sh`: per module, one warm-up pair, then `pairs` pairs
 /// between two /dev/kmsg markers.
 pub fn bench_script(pairs: u32) -> String {
-    let mut s = String::new();
-    for (file, name) in MODULES {
+    let mut s = format!("{IDLE_FN}\n");
+    let span = |s: &mut String, name: &str, body: &str| {
         s.push_str(&format!(
-            "insmod /lib/modules/{file}.ko && rmmod {name}\n\
-             echo 'kobold-bench: start {file}' > /dev/kmsg\n\
-             i=0; while [ $i -lt {pairs} ]; do insmod /lib/modules/{file}.ko; rmmod {name}; i=$((i+1)); done\n\
-             echo 'kobold-bench: end {file}' > /dev/kmsg\n"
+            "idle before:{name}\n\
+             echo 'kobold-bench: start {name}' > /dev/kmsg\n\
+             {body}\n\
+             echo 'kobold-bench: end {name}' > /dev/kmsg\n\
+             idle after:{name}\n"
         ));
+    };
+    for (name, body) in CHECKS {
+        span(&mut s, name, body);
+    }
+    for (file, name) in MODULES {
+        s.push_str(&format!("insmod /lib/modules/{file}.ko && rmmod {name}\n"));
+        span(
+            &mut s,
+            file,
+            &format!(
+                "i=0; while [ $i -lt {pairs} ]; do insmod /lib/modules/{file}.ko; rmmod {name}; i=$((i+1)); done"
+            ),
+        );
     }
     s.push_str("echo kobold-bench: done\n");
     s
+}
+
+/// Spans of `/bench.sh` that check the idle subtraction (name, shell
+/// command): `:` (the two markers alone), one fork+exec of `/bin/true`,
+/// and `sleep 1` twice (a second of idle, so the subtraction must leave
+/// little beyond what `/bin/true` costs, and about the same twice).
+pub const CHECKS: [(&str, &str); 4] = [
+    ("check-empty", ":"),
+    ("check-true", "/bin/true"),
+    ("check-sleep1", "sleep 1"),
+    ("check-sleep1-again", "sleep 1"),
+];
+
+/// The shell function `idle TAG`: writes Linux's own idle and iowait
+/// time of every CPU (tick-sched's `idle_sleeptime` and
+/// `iowait_sleeptime` in `/proc/timer_list`, ns) to /dev/kmsg, one
+/// `kobold-bench: idle TAG <line>` record per line; [`idle_reads`] sums
+/// them per tag. It runs outside the marked spans (its own fork+exec of
+/// `grep` costs about 2 million instructions).
+const IDLE_FN: &str = "idle() { grep -E '(idle|iowait)_sleeptime' /proc/timer_list | \
+     while read -r l; do echo \"kobold-bench: idle $1 $l\"; done > /dev/kmsg; }";
+
+/// Linux's idle ns per `idle TAG` read in a console log: the sum of the
+/// `... NS nsecs` lines with that tag (every CPU, idle and iowait), in the
+/// order the tags first appear.
+pub fn idle_reads(log: &str) -> Vec<(String, u64)> {
+    let mut out: Vec<(String, u64)> = Vec::new();
+    for line in log.lines() {
+        let Some((_, rest)) = line.split_once("kobold-bench: idle ") else {
+            continue;
+        };
+        let w: Vec<&str> = rest.split_whitespace().collect();
+        let Some(at) = w.iter().position(|x| *x == "nsecs") else {
+            continue;
+        };
+        let (Some(tag), Some(ns)) = (
+            w.first(),
+            at.checked_sub(1)
+                .and_then(|i| w.get(i))
+                .and_then(|n| n.parse::<u64>().ok()),
+        ) else {
+            continue;
+        };
+        match out.iter_mut().find(|(t, _)| t == tag) {
+            Some((_, v)) => *v += ns,
+            None => out.push(((*tag).to_string(), ns)),
+        }
+    }
+    out
+}
+
+/// The idle ns Linux accounted between `idle before:NAME` and `idle
+/// after:NAME` (None when either read is missing or they go backwards).
+pub fn idle_in_span(reads: &[(String, u64)], name: &str) -> Option<u64> {
+    let get = |tag: String| reads.iter().find(|(t, _)| *t == tag).map(|(_, v)| *v);
+    get(format!("after:{name}"))?.checked_sub(get(format!("before:{name}"))?)
 }
 
 /// The µs between `kobold-bench: start NAME` and `... end NAME` in a
@@ -480,9 +584,16 @@ fn describe(cmd: &Command) -> String {
 #[derive(Default, Clone)]
 struct Figures {
     boot_us: u64,
+    /// Boot, icount ns (instructions plus idle ns).
     boot_instr: u64,
-    /// Per module (name, µs per pair, instructions per pair).
-    pairs: Vec<(String, f64, f64)>,
+    /// The idle ns the kernel itself accounted during the boot (icount run;
+    /// Linux only).
+    boot_idle: u64,
+    /// Per module (name, µs per pair, icount ns per pair, accounted idle
+    /// ns per pair in the icount run).
+    pairs: Vec<(String, f64, f64, f64)>,
+    /// Linux's check spans in the icount run: (name, icount ns, idle ns).
+    checks: Vec<(String, u64, u64)>,
     sizes: Option<[u64; 5]>,
 }
 
@@ -643,7 +754,7 @@ pub fn vs_linux(root: &Path) -> Result<()> {
             };
             match kob.pairs.iter_mut().find(|p| p.0 == r.name) {
                 Some(p) => p.2 = v * 1000.0,
-                None => kob.pairs.push((r.name.clone(), v, 0.0)),
+                None => kob.pairs.push((r.name.clone(), v, 0.0, 0.0)),
             }
             copies.push((icount, r));
         }
@@ -659,17 +770,33 @@ pub fn vs_linux(root: &Path) -> Result<()> {
             Duration::from_secs(600),
         )?;
         let boot = time_of(&s.log, SHELL_MARKER).unwrap_or(0);
+        let idle = idle_reads(&s.log);
         if icount {
             lin.boot_instr = boot;
+            lin.boot_idle = idle
+                .iter()
+                .find(|(t, _)| t == "boot")
+                .map_or(0, |(_, v)| *v);
         } else {
             lin.boot_us = boot;
             lin.sizes = memory_line_sizes(&s.log);
         }
         for (name, span) in marker_spans(&s.log) {
+            let idle_ns = idle_in_span(&idle, &name).unwrap_or(0);
+            if CHECKS.iter().any(|(c, _)| *c == name) {
+                if icount {
+                    lin.checks.push((name, span * 1000, idle_ns));
+                }
+                continue;
+            }
             let v = span as f64 / PAIRS as f64;
+            let idle_per_pair = idle_ns as f64 / PAIRS as f64;
             match lin.pairs.iter_mut().find(|p| p.0 == name) {
-                Some(p) => p.2 = v * 1000.0,
-                None => lin.pairs.push((name, v, 0.0)),
+                Some(p) => {
+                    p.2 = v * 1000.0;
+                    p.3 = idle_per_pair;
+                }
+                None => lin.pairs.push((name, v, 0.0, 0.0)),
             }
         }
         let _ = fs::write(cache.join(format!("linux-{label}.log")), &s.log);
@@ -728,9 +855,21 @@ pub fn vs_linux(root: &Path) -> Result<()> {
         "us",
     );
     row(
-        "boot to shell, icount ns (instr)",
+        "boot to shell, icount ns",
         kob.boot_instr as f64 * 1000.0,
         lin.boot_instr as f64 * 1000.0,
+        "",
+    );
+    row(
+        "  idle the kernel accounted, ns",
+        0.0,
+        lin.boot_idle as f64,
+        "",
+    );
+    row(
+        "  instructions (icount - idle)",
+        kob.boot_instr as f64 * 1000.0,
+        (lin.boot_instr * 1000).saturating_sub(lin.boot_idle) as f64,
         "",
     );
     row(
@@ -739,15 +878,32 @@ pub fn vs_linux(root: &Path) -> Result<()> {
         lp.as_secs_f64() * 1e6,
         "us",
     );
-    for (name, kus, kin) in &kob.pairs {
-        let (lus, lins) = lin
+    for (name, kus, kin, _) in &kob.pairs {
+        let (lus, lins, lidle) = lin
             .pairs
             .iter()
             .find(|p| &p.0 == name)
-            .map_or((0.0, 0.0), |p| (p.1, p.2));
+            .map_or((0.0, 0.0, 0.0), |p| (p.1, p.2, p.3));
         row(&format!("insmod+rmmod {name}, guest time"), *kus, lus, "us");
-        row("  same, icount ns (instr)", *kin, lins, "");
+        row("  same, icount ns", *kin, lins, "");
+        row("  idle the kernel accounted, ns", 0.0, lidle, "");
+        row("  instructions (icount - idle)", *kin, lins - lidle, "");
     }
+    println!();
+    println!("Linux's idle subtraction checked (icount run; each span between two markers)");
+    for (name, span, idle) in &lin.checks {
+        let body = CHECKS
+            .iter()
+            .find(|(c, _)| c == name)
+            .map_or("", |(_, b)| b);
+        println!(
+            "  {:<20} icount {span:>11} ns  idle {idle:>11} ns  instructions {:>9}",
+            format!("`{body}`"),
+            span.saturating_sub(*idle)
+        );
+    }
+    println!("  (icount - idle undercounts by the instructions inside Linux's idle windows,");
+    println!("  at most 1,825 per window, and each window is stamped to 1 us: docs/BENCHMARKS.md)");
     println!();
     println!("Kobold's insmod over a copy of the module's bytes (goal: within 10x);");
     println!("the signature check (verify) on its own row, and the loader without it");
@@ -892,6 +1048,39 @@ mod tests {
     }
 
     #[test]
+    fn idle_reads_sum_per_tag() {
+        let log = "[    1.508822] kobold-bench: idle boot .idle_sleeptime : 40133000 nsecs\r\n\
+                   [    1.508912] kobold-bench: idle boot .iowait_sleeptime: 0 nsecs\n\
+                   [    1.532974] kobold-bench: idle before:crc7 .idle_sleeptime : 60081000 nsecs\n\
+                   [    1.532975] kobold-bench: idle before:crc7 .idle_sleeptime : 19000 nsecs\n\
+                   [    1.533067] kobold-bench: idle before:crc7 .iowait_sleeptime: 1000 nsecs\n\
+                   [    1.533402] kobold-bench: start crc7\n\
+                   kobold-bench: idle after:crc7 .idle_sleeptime : 70100000 nsecs\n\
+                   kobold-bench: idle after:crc7 .iowait_sleeptime: 2000 nsecs\n\
+                   kobold-bench: idle before:x .idle_sleeptime : 5 nsecs\n\
+                   kobold-bench: idle after:x .idle_sleeptime : 4 nsecs\n\
+                   kobold-bench: idle junk .idle_sleeptime : 12x nsecs\n\
+                   kobold-bench: idle junk2 nsecs\n\
+                   kobold-bench: idle junk3 .idle_sleeptime : 7\n";
+        let reads = idle_reads(log);
+        assert_eq!(
+            reads,
+            vec![
+                ("boot".to_string(), 40_133_000),
+                ("before:crc7".to_string(), 60_101_000),
+                ("after:crc7".to_string(), 70_102_000),
+                ("before:x".to_string(), 5),
+                ("after:x".to_string(), 4),
+            ]
+        );
+        assert_eq!(idle_in_span(&reads, "crc7"), Some(10_001_000));
+        // Backwards or missing reads give no figure.
+        assert_eq!(idle_in_span(&reads, "x"), None);
+        assert_eq!(idle_in_span(&reads, "boot"), None);
+        assert_eq!(idle_in_span(&reads, "nosuch"), None);
+    }
+
+    #[test]
     fn scripts_name_every_module() {
         let s = bench_script(3);
         for (file, name) in MODULES {
@@ -899,5 +1088,23 @@ mod tests {
             assert!(s.contains(&format!("kobold-bench: start {file}")));
         }
         assert!(init_script().contains(SHELL_MARKER));
+        // Every span (modules and checks) is read around its markers, and
+        // the reads stay outside them.
+        for name in MODULES
+            .iter()
+            .map(|m| m.0)
+            .chain(CHECKS.iter().map(|c| c.0))
+        {
+            let before = s.find(&format!("idle before:{name}\n")).unwrap();
+            let start = s.find(&format!("kobold-bench: start {name}'")).unwrap();
+            let end = s.find(&format!("kobold-bench: end {name}'")).unwrap();
+            let after = s.find(&format!("idle after:{name}\n")).unwrap();
+            assert!(before < start && start < end && end < after, "{name}");
+        }
+        assert!(s.starts_with("idle() {"));
+        // /init reads the boot's idle after its marker.
+        let init = init_script();
+        assert!(init.find(SHELL_MARKER).unwrap() < init.find("idle boot\n").unwrap());
+        assert!(init.find("idle boot\n").unwrap() < init.find("exec sh").unwrap());
     }
 }
