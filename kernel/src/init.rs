@@ -36,6 +36,10 @@ static BOOT_INFO: Once<BootInfo> = Once::new();
 #[unsafe(no_mangle)]
 #[unsafe(link_section = ".init.text")]
 pub extern "C" fn start_kernel(machine: u32, params_phys: u32) -> ! {
+    // VFP access (CPACR) before any other code runs: it is part of QEMU's
+    // translation-block flags, and changing it later made QEMU translate
+    // the boot's code twice (`linux61::vfp_access_init`).
+    crate::module::linux61::vfp_access_init();
     let img = sections::kernel_image();
 
     // Vectors first: until they are mapped, any exception would loop
@@ -81,7 +85,7 @@ pub extern "C" fn start_kernel(machine: u32, params_phys: u32) -> ! {
 
     // mm_init → mem_init: the `Memory:` line and the layout.
     mm::init::mem_init(layout, &img);
-    // The 6.1 personality's `current` (TPIDRURO), stack canary and VFP access.
+    // The 6.1 personality's `current` (TPIDRURO) and stack canary.
     crate::module::linux61::boot_init();
 
     // init_IRQ, time_init, local_irq_enable: the first interrupts.

@@ -23,6 +23,26 @@
 //! while merging is O(1). The allocator never touches the pages themselves —
 //! only their metadata — so it works for highmem pages, which have no kernel
 //! mapping.
+//!
+//! # Deferred `mem_map` initialisation
+//!
+//! Linux's `CONFIG_DEFERRED_STRUCT_PAGE_INIT` initialises only part of
+//! `mem_map` at boot and the rest later (`deferred_init_memmap`, and
+//! `deferred_grow_zone` on demand). Kobold defers the same way, on demand:
+//! the boot path ([`Buddy::from_reserved_deferred`]) may leave unwritten the
+//! *tail* entries (all but the first page's) of max-order blocks that are
+//! free as a whole, recording them in a [`DeferredTails`] bitmap. Such a
+//! block only ever sits whole on the max-order list, or is handed out whole,
+//! so nothing writes its tails; before anything could — when the block is
+//! first split by [`Buddy::alloc_from`], or freed into in pieces — its tails
+//! are written as reserved (`Buddy::init_tails`), and every reader of a
+//! page's entry ([`Buddy::page`], [`Buddy::free_pages`],
+//! [`Buddy::set_flags`]) sees a pending tail as the reserved entry the
+//! eager fill would have written. The free lists, the counts, `/proc/meminfo`
+//! and `/proc/buddyinfo` are the same either way, and so is every block
+//! handed out (host test `deferred_tails_behave_as_the_eager_fill`). At
+//! -m 256 this skips 64 of the boot's 65,536 entry writes in every 1,024
+//! (docs/BENCHMARKS.md, "The physical floor").
 
 use core::fmt;
 
@@ -47,13 +67,28 @@ pub enum PageState {
     Tail = 3,
 }
 
+impl PageState {
+    /// The state stored as `v` (anything unknown reads as reserved).
+    const fn from_u8(v: u8) -> PageState {
+        match v {
+            1 => PageState::Free,
+            2 => PageState::Allocated,
+            3 => PageState::Tail,
+            _ => PageState::Reserved,
+        }
+    }
+}
+
 /// Linux's `struct page`, reduced to what the buddy system needs.
 #[derive(Clone, Copy, Debug)]
 #[repr(C)]
 pub struct PageInfo {
     next: u32,
     prev: u32,
-    state: PageState,
+    /// A [`PageState`] as its `u8` value: entries are read from RAM that
+    /// may not have been written yet (see the module docs), so every bit
+    /// pattern must be a valid `PageInfo`.
+    state: u8,
     order: u8,
     /// Linux's page flags, the one Kobold needs: [`PG_SLAB`].
     flags: u8,
@@ -72,14 +107,14 @@ impl PageInfo {
     pub const RESERVED: PageInfo = PageInfo {
         next: NIL,
         prev: NIL,
-        state: PageState::Reserved,
+        state: PageState::Reserved as u8,
         order: 0,
         flags: 0,
         _pad: 0,
     };
 
     pub fn state(&self) -> PageState {
-        self.state
+        PageState::from_u8(self.state)
     }
 
     /// The block's order (meaningful on the first page of a block).
@@ -205,12 +240,83 @@ impl fmt::Display for BuddyInfo {
     }
 }
 
+/// Pages in a max-order block.
+pub const BLOCK_PAGES: Pfn = 1 << (MAX_ORDER - 1);
+/// Max-order blocks [`DeferredTails`] can record: 4 GB of RAM (blocks past
+/// it are always initialised at boot).
+const DEFERRED_BLOCKS: usize = 1024;
+
+/// The max-order blocks whose tail entries have not been written yet (see
+/// the module docs), by block number counted from the block holding the
+/// mem_map's first page frame.
+#[derive(Clone, Copy, Debug)]
+pub struct DeferredTails {
+    bits: [u32; DEFERRED_BLOCKS / 32],
+}
+
+impl DeferredTails {
+    /// No block deferred.
+    pub const NONE: DeferredTails = DeferredTails {
+        bits: [0; DEFERRED_BLOCKS / 32],
+    };
+
+    /// The block number of `pfn` in a mem_map starting at `base`.
+    fn block(base: Pfn, pfn: Pfn) -> usize {
+        ((pfn / BLOCK_PAGES) - (base / BLOCK_PAGES)) as usize
+    }
+
+    fn get(&self, n: usize) -> bool {
+        self.bits
+            .get(n / 32)
+            .is_some_and(|w| w & (1 << (n % 32)) != 0)
+    }
+
+    fn clear(&mut self, n: usize) {
+        if let Some(w) = self.bits.get_mut(n / 32) {
+            *w &= !(1 << (n % 32));
+        }
+    }
+
+    /// The max-order blocks that lie wholly inside `[start, end)` and
+    /// inside one of `zones` (those `Buddy::free_range` frees whole), for a
+    /// mem_map starting at `base`. Returns how many were added.
+    pub fn add_free_range(
+        &mut self,
+        base: Pfn,
+        zones: [(Pfn, Pfn); 2],
+        start: Pfn,
+        end: Pfn,
+    ) -> usize {
+        let mut added = 0;
+        let mut blk = start.max(base).next_multiple_of(BLOCK_PAGES);
+        while blk.checked_add(BLOCK_PAGES).is_some_and(|e| e <= end) {
+            let inside = zones
+                .iter()
+                .any(|&(s, e)| s <= blk && blk + BLOCK_PAGES <= e);
+            let n = Self::block(base, blk);
+            if inside && n < DEFERRED_BLOCKS {
+                self.bits[n / 32] |= 1 << (n % 32);
+                added += 1;
+            }
+            blk += BLOCK_PAGES;
+        }
+        added
+    }
+
+    /// Whether the entry of `pfn` (in a mem_map starting at `base`) is a
+    /// tail the boot path left unwritten.
+    pub fn is_pending(&self, base: Pfn, pfn: Pfn) -> bool {
+        pfn >= base && self.get(Self::block(base, pfn))
+    }
+}
+
 /// The buddy allocator over `pages` (the mem_map), whose first entry
 /// describes page frame `base`.
 pub struct Buddy<'a> {
     pages: &'a mut [PageInfo],
     base: Pfn,
     zones: [Zone; 2],
+    deferred: DeferredTails,
 }
 
 impl<'a> Buddy<'a> {
@@ -241,6 +347,22 @@ impl<'a> Buddy<'a> {
         normal: (Pfn, Pfn),
         highmem: (Pfn, Pfn),
     ) -> Self {
+        Self::from_reserved_deferred(pages, base, normal, highmem, DeferredTails::NONE)
+    }
+
+    /// [`Buddy::from_reserved`] over a mem_map whose entries are reserved
+    /// except the tails of the max-order blocks in `deferred`, which may
+    /// hold anything; the caller frees each of those blocks whole with
+    /// [`Buddy::free_range`] before allocating (module docs, "Deferred
+    /// `mem_map` initialisation"). The head entry of each deferred block
+    /// must be reserved, as every other entry.
+    pub fn from_reserved_deferred(
+        pages: &'a mut [PageInfo],
+        base: Pfn,
+        normal: (Pfn, Pfn),
+        highmem: (Pfn, Pfn),
+        deferred: DeferredTails,
+    ) -> Self {
         let last = base + pages.len() as u32;
         for (s, e) in [normal, highmem] {
             assert!(s >= base && e <= last && s <= e, "zone outside the mem_map");
@@ -252,7 +374,33 @@ impl<'a> Buddy<'a> {
                 Zone::new(normal.0, normal.1),
                 Zone::new(highmem.0, highmem.1),
             ],
+            deferred,
         }
+    }
+
+    /// Whether `pfn`'s entry is a tail the boot path has not written yet.
+    fn pending_tail(&self, pfn: Pfn) -> bool {
+        !pfn.is_multiple_of(BLOCK_PAGES) && self.deferred.is_pending(self.base, pfn)
+    }
+
+    /// Writes the tail entries of `pfn`'s max-order block as reserved if
+    /// the boot path deferred them (Linux's `deferred_grow_zone`, one block
+    /// at a time); nothing otherwise.
+    fn init_tails(&mut self, pfn: Pfn) {
+        if pfn < self.base {
+            return;
+        }
+        let n = DeferredTails::block(self.base, pfn);
+        if !self.deferred.get(n) {
+            return;
+        }
+        let head = pfn - pfn % BLOCK_PAGES;
+        let from = self.idx(head) + 1;
+        let to = (self.idx(head) + BLOCK_PAGES as usize).min(self.pages.len());
+        if let Some(tails) = self.pages.get_mut(from..to) {
+            tails.fill(PageInfo::RESERVED);
+        }
+        self.deferred.clear(n);
     }
 
     fn idx(&self, pfn: Pfn) -> usize {
@@ -269,7 +417,7 @@ impl<'a> Buddy<'a> {
         self.pages[i] = PageInfo {
             next: head,
             prev: NIL,
-            state: PageState::Free,
+            state: PageState::Free as u8,
             order: order as u8,
             flags: 0,
             _pad: 0,
@@ -296,7 +444,7 @@ impl<'a> Buddy<'a> {
             let n = self.idx(next);
             self.pages[n].prev = prev;
         }
-        self.pages[i].state = PageState::Tail;
+        self.pages[i].state = PageState::Tail as u8;
         self.zones[z].nr_free[order] -= 1;
         self.zones[z].free_pages -= 1 << order;
     }
@@ -311,7 +459,7 @@ impl<'a> Buddy<'a> {
                 break;
             }
             let b = self.pages[self.idx(buddy)];
-            if b.state != PageState::Free || b.order as usize != order {
+            if b.state() != PageState::Free || b.order as usize != order {
                 break;
             }
             self.unlink(z, buddy, order);
@@ -338,6 +486,10 @@ impl<'a> Buddy<'a> {
                 order -= 1;
             }
             self.zones[z].managed_pages += 1 << order;
+            if order < MAX_ORDER - 1 {
+                // A piece of a deferred block: its buddies' entries are read.
+                self.init_tails(pfn);
+            }
             self.free_block(z, pfn, order);
             freed += 1 << order;
             pfn += 1 << order;
@@ -354,6 +506,10 @@ impl<'a> Buddy<'a> {
         let found = (order..MAX_ORDER).find(|&o| self.zones[z].heads[o] != NIL)?;
         let pfn = self.zones[z].heads[found];
         self.unlink(z, pfn, found);
+        if found > order {
+            // The split writes entries inside the block.
+            self.init_tails(pfn);
+        }
         // Split down: the upper half of each split goes back on a list.
         let mut o = found;
         while o > order {
@@ -361,7 +517,7 @@ impl<'a> Buddy<'a> {
             self.push(z, pfn + (1 << o), o);
         }
         let i = self.idx(pfn);
-        self.pages[i].state = PageState::Allocated;
+        self.pages[i].state = PageState::Allocated as u8;
         self.pages[i].order = order as u8;
         self.pages[i].flags = 0;
         Some(pfn)
@@ -384,8 +540,11 @@ impl<'a> Buddy<'a> {
             return Err(BuddyError::BadOrder { order });
         }
         let z = self.zone_of(pfn).ok_or(BuddyError::OutOfRange { pfn })?;
+        if self.pending_tail(pfn) {
+            return Err(BuddyError::NotAllocated { pfn, order });
+        }
         let p = self.pages[self.idx(pfn)];
-        if p.state != PageState::Allocated || p.order as usize != order {
+        if p.state() != PageState::Allocated || p.order as usize != order {
             return Err(BuddyError::NotAllocated { pfn, order });
         }
         self.pages[self.idx(pfn)].flags = 0;
@@ -396,6 +555,9 @@ impl<'a> Buddy<'a> {
     /// The mem_map entry of `pfn` (Linux's `pfn_to_page`), if managed.
     pub fn page(&self, pfn: Pfn) -> Option<PageInfo> {
         self.zone_of(pfn)?;
+        if self.pending_tail(pfn) {
+            return Some(PageInfo::RESERVED);
+        }
         self.pages
             .get(pfn.checked_sub(self.base)? as usize)
             .copied()
@@ -406,7 +568,7 @@ impl<'a> Buddy<'a> {
     pub fn set_flags(&mut self, pfn: Pfn, flags: u8) -> Result<(), BuddyError> {
         self.zone_of(pfn).ok_or(BuddyError::OutOfRange { pfn })?;
         let i = self.idx(pfn);
-        if self.pages[i].state != PageState::Allocated {
+        if self.pending_tail(pfn) || self.pages[i].state() != PageState::Allocated {
             return Err(BuddyError::NotAllocated { pfn, order: 0 });
         }
         self.pages[i].flags = flags;
@@ -461,7 +623,7 @@ impl<'a> Buddy<'a> {
                 while cur != NIL {
                     let p = self.pages[self.idx(cur)];
                     assert_eq!(
-                        p.state,
+                        p.state(),
                         PageState::Free,
                         "zone {zi} order {order} pfn {cur:#x}"
                     );
@@ -612,6 +774,92 @@ mod tests {
             info.to_string(),
             "Node 0, zone   Normal      3      2      1      0      0      0      0      0      0      0    190 "
         );
+    }
+
+    /// Both buddies give the same answers for every page and count.
+    fn same(x: &Buddy<'_>, y: &Buddy<'_>, base: Pfn, end: Pfn) {
+        for pfn in base - 1..end + 1 {
+            let (a, b) = (x.page(pfn), y.page(pfn));
+            let key = |p: PageInfo| (p.state(), p.order(), p.flags());
+            assert_eq!(a.map(key), b.map(key), "pfn {pfn:#x}");
+        }
+        assert_eq!(x.nr_free_pages(), y.nr_free_pages());
+        assert_eq!(
+            x.buddyinfo().collect::<Vec<_>>(),
+            y.buddyinfo().collect::<Vec<_>>()
+        );
+    }
+
+    /// A mem_map whose deferred tails hold garbage behaves exactly as the
+    /// eagerly filled one: the same blocks handed out, the same entries
+    /// read, the same refusals, the same counts.
+    #[test]
+    fn deferred_tails_behave_as_the_eager_fill() {
+        let garbage = PageInfo {
+            next: 0x1234,
+            prev: 0x60001,
+            state: PageState::Allocated as u8,
+            order: 0,
+            flags: 0xff,
+            _pad: 0x5a,
+        };
+        for seed in 1..=10u64 {
+            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            // Three max-order blocks and a partial one, a reserved hole in
+            // the first, over two zones split inside the last full block.
+            let (base, lo_end, hi_end) = (0x60000, 0x60b00, 0x60d00);
+            let zones = [(base, lo_end), (lo_end, hi_end)];
+            let free = [(base + 3, 0x60010), (0x60020, hi_end)];
+            let mut eager_map = vec![PageInfo::RESERVED; (hi_end - base) as usize];
+            let mut lazy_map = vec![garbage; (hi_end - base) as usize];
+            let mut deferred = DeferredTails::NONE;
+            let mut n = 0;
+            for (s, e) in free {
+                n += deferred.add_free_range(base, zones, s, e);
+            }
+            assert_eq!(n, 1, "only 0x60400..0x60800 is free whole in one zone");
+            for (i, e) in lazy_map.iter_mut().enumerate() {
+                let pfn = base + i as Pfn;
+                if pfn.is_multiple_of(BLOCK_PAGES) || !deferred.is_pending(base, pfn) {
+                    *e = PageInfo::RESERVED;
+                }
+            }
+            let mut x = Buddy::new(&mut eager_map, base, zones[0], zones[1]);
+            let mut y =
+                Buddy::from_reserved_deferred(&mut lazy_map, base, zones[0], zones[1], deferred);
+            for (s, e) in free {
+                assert_eq!(x.free_range(s, e), y.free_range(s, e));
+            }
+            same(&x, &y, base, hi_end);
+            let mut live: Vec<(Pfn, usize)> = Vec::new();
+            for _ in 0..400 {
+                let r = rng.next();
+                if live.is_empty() || !r.is_multiple_of(3) {
+                    let order = (rng.next() % 11) as usize;
+                    let gfp = if r.is_multiple_of(2) {
+                        Gfp::KERNEL
+                    } else {
+                        Gfp::KERNEL.union(Gfp::HIGHMEM)
+                    };
+                    let p = x.alloc_pages(gfp, order);
+                    assert_eq!(p, y.alloc_pages(gfp, order));
+                    if let Some(p) = p {
+                        assert_eq!(x.set_flags(p, PG_SLAB), y.set_flags(p, PG_SLAB));
+                        live.push((p, order));
+                    }
+                } else {
+                    let i = (rng.next() as usize) % live.len();
+                    let (p, order) = live.swap_remove(i);
+                    // A wrong free first: refused the same way by both.
+                    let q = p + (rng.next() % (1 << order)) as Pfn + 1;
+                    assert_eq!(x.free_pages(q, 0), y.free_pages(q, 0));
+                    assert_eq!(x.set_flags(q, PG_HEAD), y.set_flags(q, PG_HEAD));
+                    assert_eq!(x.free_pages(p, order), y.free_pages(p, order));
+                }
+                same(&x, &y, base, hi_end);
+            }
+            y.check_invariants();
+        }
     }
 
     /// Random alloc/free against a model of allocated blocks: no overlap,

@@ -6,8 +6,14 @@
 //! `mem_map` (one [`PageInfo`] per page frame from the first to the last
 //! page of RAM) is itself allocated from memblock, top-down in lowmem, so it
 //! shows in the `Memory:` line's "reserved" figure as Linux's does.
+//!
+//! Its entries are written at boot except the tails of the max-order blocks
+//! that memblock leaves free as a whole, which the buddy allocator writes
+//! when it first splits such a block (Linux's
+//! `CONFIG_DEFERRED_STRUCT_PAGE_INIT`; `buddy`'s module docs, "Deferred
+//! `mem_map` initialisation").
 
-use super::buddy::{Buddy, BuddyInfo, Gfp, PageInfo, Pfn, ZoneType};
+use super::buddy::{BLOCK_PAGES, Buddy, BuddyInfo, DeferredTails, Gfp, PageInfo, Pfn, ZoneType};
 use super::memblock::Memblock;
 use core::mem::{align_of, size_of};
 use kobold_layout::{PAGE_SHIFT, PAGE_SIZE, phys_to_virt};
@@ -114,22 +120,49 @@ pub unsafe fn init(mb: &mut Memblock, lowmem_limit: u64) -> Result<(), InitError
             lowmem_limit,
         )
         .ok_or(InitError::NoRoomForMemMap(bytes))?;
+    // The max-order blocks free as a whole: their tails stay unwritten.
+    let zones = [(base, split), (split, end)];
+    let mut deferred = DeferredTails::NONE;
+    mb.for_each_free_range(&mut |b, e| {
+        let s = b.div_ceil(PAGE_SIZE as u64) as Pfn;
+        let e = (e >> PAGE_SHIFT) as Pfn;
+        if s < e {
+            deferred.add_free_range(base, zones, s, e);
+        }
+    });
     // SAFETY: memblock just reserved these bytes in lowmem, which is mapped
     // at its linear address and aligned to a page; nothing else will ever
-    // use them. Every entry is written (reserved) here, once, before the
-    // slice is made: the first `n / 4 * 4` by `fill_reserved_quads` (its
-    // contract: `n / 4` groups of four entries, valid for writes, 4-byte
-    // aligned), the rest entry by entry.
+    // use them. Every entry but the deferred tails is written (reserved)
+    // here, once, before the slice is made: runs of entries by
+    // `fill_reserved_quads` (its contract: `len / 4` groups of four entries,
+    // valid for writes, 4-byte aligned: every entry is) and the rest of each
+    // run entry by entry. The deferred tails keep whatever the RAM holds:
+    // `PageInfo` is plain integers, so any bytes are a valid entry, and the
+    // buddy allocator never reads them before writing them (`buddy`'s
+    // module docs).
     let pages: &'static mut [PageInfo] = unsafe {
         let ptr = phys_to_virt(phys as u32) as *mut PageInfo;
-        let quads = n / 4;
-        fill_reserved_quads(ptr, quads);
-        for i in quads * 4..n {
-            ptr.add(i).write(PageInfo::RESERVED);
+        let block = BLOCK_PAGES as usize;
+        let mut i = 0;
+        while i < n {
+            let pfn = base + i as Pfn;
+            if pfn.is_multiple_of(BLOCK_PAGES) && deferred.is_pending(base, pfn) && i + block <= n {
+                ptr.add(i).write(PageInfo::RESERVED);
+                i += block;
+                continue;
+            }
+            let stop = (i + block - (pfn % BLOCK_PAGES) as usize).min(n);
+            let quads = (stop - i) / 4;
+            fill_reserved_quads(ptr.add(i), quads);
+            for j in i + quads * 4..stop {
+                ptr.add(j).write(PageInfo::RESERVED);
+            }
+            i = stop;
         }
         core::slice::from_raw_parts_mut(ptr, n)
     };
-    let mut buddy = Buddy::from_reserved(pages, base, (base, split), (split, end));
+    let mut buddy =
+        Buddy::from_reserved_deferred(pages, base, (base, split), (split, end), deferred);
     mb.for_each_free_range(&mut |b, e| {
         let s = b.div_ceil(PAGE_SIZE as u64) as Pfn;
         let e = (e >> PAGE_SHIFT) as Pfn;

@@ -79,10 +79,11 @@ fn set_tpidruro(v: u32) {
 }
 
 /// Boot: `init_task`'s fields, its random canary (Linux's
-/// `boot_init_stack_canary`), `current` in TPIDRURO (Linux's
-/// `set_current(&init_task)` in head.S), and VFP/NEON access in CPACR
-/// (Linux's `vfp_init`; FPEXC.EN stays off until `kernel_neon_begin`).
-/// Called once from `start_kernel`, before any module can load.
+/// `boot_init_stack_canary`) and `current` in TPIDRURO (Linux's
+/// `set_current(&init_task)` in head.S). VFP/NEON access in CPACR is
+/// granted earlier, by [`vfp_access_init`], the first step of
+/// `start_kernel`. Called once from `start_kernel`, before any module can
+/// load.
 pub fn boot_init() {
     let counter = crate::board::vexpress_a9::sysregs::counter_24mhz;
     let mut samples = [0u32; 8];
@@ -104,7 +105,6 @@ pub fn boot_init() {
     INIT_TASK.write(task::TI_CPU, 0);
     INIT_TASK.write(task::PID, 0);
     set_tpidruro(INIT_TASK.addr());
-    enable_vfp_access();
 }
 
 /// `__stack_chk_fail`, called by a module's epilogue whose canary changed,
@@ -318,8 +318,18 @@ extern "C" fn usleep_range_state(min: u32, _max: u32, _state: u32) {
 pub const FPEXC_EN: u32 = 1 << 30;
 
 /// CPACR: full access to cp10 and cp11 (VFP and NEON), ASEDIS and D32DIS
-/// clear.
-fn enable_vfp_access() {
+/// clear (Linux's `vfp_init`; FPEXC.EN stays off until
+/// `kernel_neon_begin`, so a VFP instruction still traps as undefined).
+///
+/// Called first thing in `start_kernel`, not where Linux's `vfp_init` (a
+/// `core_initcall`) would run: under QEMU's TCG the CPACR access bits are
+/// part of every translation block's flags (the FP trap level), so writing
+/// CPACR midway through boot made QEMU translate again every block that ran
+/// both before and after it — 397 blocks, 2,202 guest instructions, 18 %
+/// of all translation to the prompt (docs/BENCHMARKS.md, "The physical
+/// floor"). Nothing before the kernel's first module load can observe when
+/// the access was granted.
+pub fn vfp_access_init() {
     let mut cpacr: u32;
     // SAFETY: CPACR only grants coprocessor access; the kernel itself
     // never executes a VFP instruction (armv7a-none-eabi is soft-float).

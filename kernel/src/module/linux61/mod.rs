@@ -38,4 +38,4 @@ pub mod kernel;
 #[cfg(target_arch = "arm")]
 pub use exports::exports;
 #[cfg(target_arch = "arm")]
-pub use kernel::boot_init;
+pub use kernel::{boot_init, vfp_access_init};
