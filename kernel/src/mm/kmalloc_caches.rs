@@ -118,6 +118,12 @@ pub struct Caches {
     count: [usize; CLASSES],
 }
 
+impl Default for Caches {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Caches {
     pub const fn new() -> Self {
         Caches {
