@@ -21,6 +21,30 @@
 //! spare too (Linux's `kmem_cache_shrink`); leak checks call it before
 //! they count free pages.
 //!
+//! **The fast path: per-size freelists** (`super::kmalloc_caches`). In
+//! front of the regions sits SLUB's per-cpu fast path: requests of up to
+//! 2 KB aligned to at most 8 bytes belong to one of Linux's kmalloc size
+//! classes (`kmalloc-8` … `kmalloc-2k`, chosen as `kmalloc_index` does),
+//! and a class's blocks are taken from the regions with the class's whole
+//! size. A freed class block goes on its class's LIFO freelist (its first
+//! word links to the next), and the next request of the class pops it: a
+//! few dozen instructions, where first fit over `linked_list_allocator`'s
+//! holes and merging them again on free cost about 250 and 150 (measured
+//! in the guest; one insmod makes about forty allocations). This is
+//! SLUB's `slab_alloc_node` / `do_slab_free` fast path on `c->freelist`
+//! (mm/slub.c); Kobold has one CPU and one heap lock, so one list per class
+//! stands for the per-cpu one. Each list is bounded (4 KB worth of blocks,
+//! at least two; about 44 KB for all of them): a free beyond the bound goes
+//! back to its region. Blocks on a list are neither in use ([`stats`] does
+//! not count them in `used`; it shows them as `cached`) nor free inside
+//! their region, and they keep it from being emptied, so [`shrink`] first
+//! gives every listed block back to its region (SLUB flushes its cpu slabs
+//! in `kmem_cache_shrink` too) and then returns the empty regions. Every
+//! request still asks fault injection first, fast path or not, and `kfree`
+//! checks a pointer exactly as before (a listed block keeps the freed
+//! magic `kfree` wrote in its header's second word, so a second `kfree`
+//! is still refused).
+//!
 //! **Large requests** (above two pages, or aligned above a page) go straight
 //! to `alloc_pages` as the smallest power-of-two number of pages, as Linux's
 //! `kmalloc_large`; the pointer is the block's first page, whose order the
@@ -360,8 +384,10 @@ pub fn stats() -> HeapStats {
     }
 }
 
-/// Returns every empty region (the spare) to the page allocator (Linux's
-/// `kmem_cache_shrink`); returns the number of pages freed.
+/// Gives every block on the per-size freelists back to its region, then
+/// returns every empty region (the spare too) to the page allocator
+/// (Linux's `kmem_cache_shrink`, which flushes the cpu slabs first);
+/// returns the number of pages freed.
 pub fn shrink() -> usize {
     HEAP.lock().shrink()
 }

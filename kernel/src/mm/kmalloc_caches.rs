@@ -1,5 +1,5 @@
 //! The kmalloc size classes and their freelists: the fast path of the
-//! kernel heap ([`super::heap`]), shaped like SLUB's per-cpu freelist.
+//! kernel heap (`mm::heap`), shaped like SLUB's per-cpu freelist.
 //!
 //! **Why.** The heap's regions are managed by `linked_list_allocator`
 //! (first fit over a list of holes, merging neighbours on free): about 250
