@@ -164,15 +164,40 @@ impl<'a> StrTable<'a> {
 /// in a little-endian word `x`, the lowest bit set in
 /// `(x - 0x01010101) & !x & 0x80808080` is the top bit of its first zero
 /// byte (a borrow can only mark bytes above a zero one, never below), so
-/// the index comes from `trailing_zeros` without a second look. The last
-/// bytes (fewer than four) are searched one by one. Every name the loader
-/// takes from a module (section, symbol, `.modinfo` entry) is found this
-/// way; the byte loop it replaces cost 7 ARM instructions a byte, and a
-/// module's names are most of what its validation reads.
+/// the index comes from `trailing_zeros` without a second look. Every name
+/// the loader takes from a module (section, symbol, `.modinfo` entry) is
+/// found this way; the byte loop it replaces cost 7 ARM instructions a
+/// byte, and a module's names are most of what its validation reads.
+///
+/// The words are read aligned: the bytes before the first 4-byte boundary
+/// (at most three) are searched one by one, then the rest is viewed as
+/// `u32`s through `object`'s checked `pod::slice_from_bytes` (safe code),
+/// one `ldr` a word instead of four byte loads and three ORs (the kernel's
+/// target forbids unaligned loads); the last bytes (fewer than four) are
+/// again searched one by one. Where the bytes cannot be viewed as words
+/// (never in practice: `align_offset` may decline), the words are put
+/// together from bytes as before.
 pub(crate) fn find_nul(bytes: &[u8]) -> Option<usize> {
-    let mut words = bytes.chunks_exact(4);
-    let mut at = 0;
-    for w in &mut words {
+    let head = bytes.as_ptr().align_offset(4).min(bytes.len());
+    let (first, rest) = bytes.split_at(head);
+    if let Some(i) = first.iter().position(|&b| b == 0) {
+        return Some(i);
+    }
+    let count = rest.len() / 4;
+    if let Ok((words, tail)) = object::pod::slice_from_bytes::<u32>(rest, count) {
+        for (k, &w) in words.iter().enumerate() {
+            let x = u32::from_le(w);
+            let zero = x.wrapping_sub(0x0101_0101) & !x & 0x8080_8080;
+            if zero != 0 {
+                return Some(head + 4 * k + (zero.trailing_zeros() / 8) as usize);
+            }
+        }
+        let at = head + 4 * count;
+        return tail.iter().position(|&b| b == 0).map(|i| at + i);
+    }
+    let mut chunks = rest.chunks_exact(4);
+    let mut at = head;
+    for w in &mut chunks {
         let x = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
         let zero = x.wrapping_sub(0x0101_0101) & !x & 0x8080_8080;
         if zero != 0 {
@@ -180,8 +205,11 @@ pub(crate) fn find_nul(bytes: &[u8]) -> Option<usize> {
         }
         at += 4;
     }
-    let tail = words.remainder();
-    tail.iter().position(|&b| b == 0).map(|i| at + i)
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == 0)
+        .map(|i| at + i)
 }
 
 /// The NUL-terminated name at `offset` of `table`, shorter than
@@ -203,19 +231,25 @@ mod str_table_tests {
 
     /// `find_nul` answers what a byte loop answers, for every string of up
     /// to 9 bytes over bytes that trip word-at-a-time tests (0, 1, 0x80,
-    /// 0xff, 0x7f) and at every starting alignment.
+    /// 0xff, 0x7f) and at every offset from a word boundary.
     #[test]
     fn find_nul_is_a_byte_search() {
         let alphabet = [0u8, 1, 0x80, 0xff, 0x7f];
         for len in 0..=9u32 {
-            for mut code in 0..alphabet.len().pow(len) {
-                let mut s = [0u8; 12];
-                for b in s.iter_mut().take(len as usize) {
-                    *b = alphabet[code % alphabet.len()];
-                    code /= alphabet.len();
-                }
-                for start in 0..3 {
-                    let t = &s[start..start + len as usize];
+            for code in 0..alphabet.len().pow(len) {
+                // At every offset from a 4-byte boundary, so that the
+                // bytes before it, the aligned words and the last bytes
+                // all take their turn; the bytes around the string are
+                // NULs, so a search that read past its end would say so.
+                for start in 0..4 {
+                    let mut words = [0u32; 4];
+                    let buf = object::pod::bytes_of_slice_mut(&mut words);
+                    let mut c = code;
+                    for b in buf.iter_mut().skip(start).take(len as usize) {
+                        *b = alphabet[c % alphabet.len()];
+                        c /= alphabet.len();
+                    }
+                    let t = &buf[start..start + len as usize];
                     assert_eq!(find_nul(t), t.iter().position(|&b| b == 0), "{t:?}");
                 }
             }

@@ -65,6 +65,7 @@ pub mod heap;
 pub mod highmem;
 #[cfg(target_arch = "arm")]
 pub mod init;
+pub mod kmalloc_caches;
 pub mod memblock;
 #[cfg(target_arch = "arm")]
 pub mod page_alloc;

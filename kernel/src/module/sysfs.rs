@@ -71,9 +71,12 @@ impl Sysfs {
                 (p.size > 0 && !s.name.is_empty()).then_some((s.name, p))
             })
         };
-        let bytes = shown().fold(0usize, |n, (name, _)| n.saturating_add(name.len() + 1));
+        // One pass for both sizes (each pass looks at every section).
+        let (bytes, count) = shown().fold((0usize, 0usize), |(n, c), (name, _)| {
+            (n.saturating_add(name.len() + 1), c + 1)
+        });
         let mut names = vec_with_capacity(bytes)?;
-        let mut sections = vec_with_capacity(shown().count())?;
+        let mut sections = vec_with_capacity(count)?;
         for (name, p) in shown() {
             let base = match p.region {
                 Region::Core => core_base,

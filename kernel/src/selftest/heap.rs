@@ -13,6 +13,10 @@
 //!    `shrink` the spare;
 //! 4. an allocation storm (collections, a 300 KB vector, kmalloc of mixed
 //!    sizes);
+//! 5. the per-size freelists (SLUB's fast path, `mm::kmalloc_caches`): a
+//!    freed block is handed out again to the next request of its size
+//!    class (last freed, first reused), is counted neither as used nor as
+//!    free while it waits, and `shrink` gives every waiting block back;
 //!
 //! and at the end the heap's bytes in use and the free page count are
 //! exactly where they started. Every kmalloc block is held in a
@@ -159,6 +163,32 @@ pub fn run(_args: &[&str], out: &mut dyn Write) -> Result<(), SelftestError> {
             big.len() / 1024
         );
     }
+    // 5. The freelists: kmalloc(100) and kmalloc(120) are both kmalloc-128
+    // (with the 8-byte header); a freed block comes back first.
+    heap::shrink();
+    let flushed = heap::stats();
+    let first = Kmalloc::new(100).ok_or(Errno::ENOMEM)?;
+    let first_at = first.as_ptr() as usize;
+    drop(first);
+    let waiting = heap::stats();
+    let again = Kmalloc::new(120).ok_or(Errno::ENOMEM)?;
+    let again_at = again.as_ptr() as usize;
+    drop(again);
+    let back = heap::shrink();
+    let emptied = heap::stats();
+    let _ = writeln!(
+        out,
+        "heap: freelists: kmalloc(100) at {first_at:#010x}, freed (cached {} -> {} bytes), kmalloc(120) at {again_at:#010x}; shrink: cached {} bytes, {back} pages back",
+        flushed.cached, waiting.cached, emptied.cached
+    );
+    verdict.check(
+        flushed.cached == 0
+            && waiting.cached == 128
+            && waiting.used == flushed.used
+            && again_at == first_at
+            && emptied.cached == 0,
+        "a freed block was not reused from its size class, or shrink kept it",
+    );
     heap::shrink();
     let after = heap::stats();
     let _ = writeln!(
