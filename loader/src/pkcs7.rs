@@ -45,6 +45,19 @@
 //! operation with a 4096-bit modulus and exponent 65537 (17 modular
 //! multiplications), and the signature is length-checked against the
 //! modulus before any arithmetic. Nothing here panics on input.
+//!
+//! **The arithmetic.** `rsa` 0.9 computes `s^e mod n` with
+//! `num-bigint-dig`'s `BigUint::modpow` (32-bit digits, the workspace builds
+//! it at opt-level `s`, the fastest of `s`, `z`, 2 and 3 for it). That
+//! `modpow` runs a fixed 4-bit window over all 32 bits of the exponent's
+//! digit, so e = 65537 costs 53 Montgomery multiplications instead of the
+//! 17 the exponent needs: about 12.4 million guest instructions per
+//! verification, more than Linux's whole insmod+rmmod of a module. Every
+//! alternative measured (`rsa` 0.10 over `crypto-bigint`, other opt-levels,
+//! 64-bit digits) was slower, faster arithmetic would mean writing the
+//! exponentiation and the PKCS#1 v1.5 check here, and `ring` does not link
+//! for a bare-metal ARM target; docs/BENCHMARKS.md ("Where the RSA-4096
+//! check's instructions go") has the figures.
 
 use core::fmt;
 
