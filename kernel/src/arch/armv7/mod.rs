@@ -28,6 +28,7 @@
 /// `global_asm!` block that writes functions starts its template with
 /// `arm_function_macro!("its_macro_name")`; a distinct name per block keeps
 /// two blocks that land in one object file from defining the same macro.
+#[cfg(target_arch = "arm")]
 macro_rules! arm_function_macro {
     ($name:literal) => {
         concat!(
@@ -44,6 +45,7 @@ macro_rules! arm_function_macro {
         )
     };
 }
+#[cfg(target_arch = "arm")]
 pub(crate) use arm_function_macro;
 
 #[cfg(target_arch = "arm")]
