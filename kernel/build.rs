@@ -73,6 +73,18 @@ fn main() {
     std::fs::write(out.join("keyring.der"), certs).expect("writing OUT_DIR/keyring.der");
     std::fs::write(out.join("keyring.lines"), lines).expect("writing OUT_DIR/keyring.lines");
     if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("arm") {
+        // ring's ARM assembly (RSA's Montgomery multiplication, SHA-256),
+        // which ring's own build script leaves out for a target without an
+        // OS; `cargo xtask build` assembles it (xtask/src/ring_asm.rs).
+        let ring_asm = root.join("target/kobold/ring-asm/libring_asm.a");
+        println!("cargo:rerun-if-changed={}", ring_asm.display());
+        if ring_asm.exists() {
+            println!(
+                "cargo:rustc-link-search=native={}",
+                root.join("target/kobold/ring-asm").display()
+            );
+            println!("cargo:rustc-link-lib=static=ring_asm");
+        }
         println!(
             "cargo:rustc-link-arg-bins=-T{}",
             root.join("linker.ld").display()

@@ -29,8 +29,10 @@
 //!    signature with that certificate's public key
 //!    (`public_key_verify_signature`): a mismatch is `-EKEYREJECTED`.
 //!
-//! All the cryptography and all DER decoding are RustCrypto's (`cms`, `der`,
-//! `x509-cert`, `spki`, `rsa`, `sha2`); this file only decides what is
+//! All the cryptography and all DER decoding are crates': the DER decoders
+//! and the module digest are RustCrypto's (`cms`, `der`, `x509-cert`,
+//! `spki`, `pkcs1` for the `RSAPublicKey`, `sha2` for the `messageDigest`
+//! check), the RSA check is `ring`'s; this file only decides what is
 //! checked, in Linux's order, and which errno each failure is.
 //!
 //! **Hostile input.** The message comes from the module file. These crates
@@ -40,11 +42,35 @@
 //! under 1 KiB, Debian's are 681 bytes). The decoders never allocate more
 //! than a small multiple of their input, so a hostile message costs at most
 //! tens of KiB of heap, which the kernel always has before it reads a
-//! module. The RSA key comes from the (trusted, built-in) keyring; `rsa`
-//! refuses moduli above 4096 bits, so one verification is one public-key
-//! operation with a 4096-bit modulus and exponent 65537 (17 modular
-//! multiplications), and the signature is length-checked against the
-//! modulus before any arithmetic. Nothing here panics on input.
+//! module. The RSA key comes from the (trusted, built-in) keyring; moduli
+//! above 4096 bits are refused (as `rsa` 0.9, which did this before, and
+//! Linux's `rsa_check_key_length`), so one verification is one public-key
+//! operation with a modulus of at most 4096 bits, and ring checks the
+//! signature's length against the modulus before any arithmetic. Nothing
+//! here panics on input.
+//!
+//! **The arithmetic: `ring`.** RSASSA-PKCS1-v1_5 verification (RSAVP1, then
+//! the EMSA-PKCS1-v1_5 comparison, RFC 8017 §8.2.2) is
+//! `ring::signature::RsaPublicKeyComponents::verify`, which also hashes
+//! what was signed (the module, or the authenticated attributes) with
+//! SHA-256. Why ring and not RustCrypto's `rsa`, which did it before: an
+//! RSA-4096 check with `rsa` 0.9 cost 12.4 million guest instructions
+//! (more than Linux's whole insmod+rmmod of a module), because
+//! `num-bigint-dig`'s `modpow` runs a fixed 4-bit window over all 32 bits
+//! of the exponent's digit: 53 Montgomery multiplications where e = 65537
+//! needs 17. ring squares and multiplies along the exponent's bits (16
+//! squarings and 2 multiplications for 65537, `elem_exp_vartime`) with
+//! OpenSSL's ARM Montgomery multiplication (`armv4-mont`) and SHA-256
+//! (`sha256-armv4`), and costs 6.1 million. `rsa` 0.10 (over
+//! `crypto-bigint`) was slower still (13.1 million), other opt-levels and
+//! 64-bit digits too; the figures are in docs/BENCHMARKS.md ("Where the
+//! RSA-4096 check's instructions go"). ring's build leaves its ARM assembly
+//! out for a target without an OS, so `cargo xtask build` assembles those
+//! two files from ring's package (xtask/src/ring_asm.rs). The verification
+//! parameters are `RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY`: the
+//! "legacy" is ring's name for accepting 1024- to 2047-bit moduli, which
+//! `rsa` 0.9 and Linux 6.1 accept too; a key ring refuses (even modulus,
+//! exponent below 3 or even) fails the check with `-EKEYREJECTED`.
 
 use core::fmt;
 
@@ -52,8 +78,6 @@ use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
 use der::asn1::{AnyRef, ObjectIdentifier, OctetStringRef};
 use der::{Decode, Encode, Reader, SliceReader};
-use rsa::pkcs1v15::Pkcs1v15Sign;
-use rsa::pkcs8::DecodePublicKey;
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::SubjectKeyIdentifier;
@@ -62,6 +86,9 @@ use x509_cert::serial_number::SerialNumber;
 
 /// The largest PKCS#7 message handed to the decoders (see the module docs).
 pub const MAX_PKCS7_LEN: usize = 16 * 1024;
+
+/// The largest RSA modulus accepted, in bytes (4096 bits).
+const MAX_MODULUS_BYTES: usize = 512;
 
 /// The largest built-in keyring parsed (it is build-time data, but the
 /// bound keeps [`certificates`] total).
@@ -301,10 +328,11 @@ pub fn verify(content: &[u8], pkcs7: &[u8], keyring: &[u8]) -> Result<(), Verify
             return Err(VerifyError::BadMessage);
         }
     }
-    // What the signature covers: the content's digest, or the digest of the
-    // authenticated attributes, which must name the content's digest.
-    let signed = match &si.signed_attrs {
-        None => None,
+    // What the signature covers: the content, or the authenticated
+    // attributes, which must name the content's digest.
+    let mut buf = [0u8; 1024];
+    let signed: &[u8] = match &si.signed_attrs {
+        None => content,
         Some(attrs) => {
             let mut md = None;
             let mut ct = None;
@@ -336,28 +364,49 @@ pub fn verify(content: &[u8], pkcs7: &[u8], keyring: &[u8]) -> Result<(), Verify
                 return Err(VerifyError::KeyRejected);
             }
             // The signature is over the attributes as an explicit SET OF.
-            let mut buf = [0u8; 1024];
-            let der = attrs
+            attrs
                 .encode_to_slice(&mut buf)
-                .map_err(|_| VerifyError::BadMessage)?;
-            Some(Sha256::digest(der))
+                .map_err(|_| VerifyError::BadMessage)?
         }
     };
     let cert = find_key(keyring, &si.sid).ok_or(VerifyError::NoKey)?;
-    let signed = signed.unwrap_or_else(|| Sha256::digest(content));
-    let spki = cert
-        .tbs_certificate
-        .subject_public_key_info
-        .to_der()
-        .map_err(|_| VerifyError::Unsupported)?;
-    let key =
-        rsa::RsaPublicKey::from_public_key_der(&spki).map_err(|_| VerifyError::Unsupported)?;
-    key.verify(
-        Pkcs1v15Sign::new::<Sha256>(),
-        &signed,
-        si.signature.as_bytes(),
-    )
-    .map_err(|_| VerifyError::KeyRejected)
+    let (n, e) = rsa_public_key(&cert)?;
+    ring::signature::RsaPublicKeyComponents { n, e }
+        .verify(
+            &ring::signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+            signed,
+            si.signature.as_bytes(),
+        )
+        .map_err(|_| VerifyError::KeyRejected)
+}
+
+/// The modulus and public exponent of a certificate's RSA key (big-endian,
+/// without leading zeros), with the checks `rsa` 0.9's `RsaPublicKey`
+/// decoder made before: the algorithm is `rsaEncryption` with NULL parameters
+/// (RFC 3279 §2.3.1), the key is a PKCS#1 `RSAPublicKey` (RFC 8017 §A.1.1),
+/// the modulus has at most 4096 bits (Linux's `rsa_check_key_length`
+/// allows no more). Anything else is `-ENOPKG`, as before.
+fn rsa_public_key(cert: &Certificate) -> Result<(&[u8], &[u8]), VerifyError> {
+    let spki = &cert.tbs_certificate.subject_public_key_info;
+    if spki.algorithm.oid != RSA_ENCRYPTION
+        || !spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .is_some_and(|p| p.is_null())
+    {
+        return Err(VerifyError::Unsupported);
+    }
+    let der = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or(VerifyError::Unsupported)?;
+    let key = pkcs1::RsaPublicKey::from_der(der).map_err(|_| VerifyError::Unsupported)?;
+    let n = key.modulus.as_bytes();
+    if n.len() > MAX_MODULUS_BYTES {
+        return Err(VerifyError::Unsupported);
+    }
+    Ok((n, key.public_exponent.as_bytes()))
 }
 
 /// Linux's `hash_algo_name` for the digest algorithms a module signature

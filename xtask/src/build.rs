@@ -50,6 +50,8 @@ pub fn kallsyms_reserved(root: &Path, profile: Profile) -> Option<usize> {
 fn cargo_build(root: &Path, build: Build, reserved: Option<usize>) -> Result<()> {
     // kernel/build.rs embeds the keyring (module signing).
     crate::signing::write_keyring(root)?;
+    // kernel/build.rs links ring's ARM assembly (the signature check's RSA).
+    crate::ring_asm::assemble(root)?;
     let mut cargo = process::cargo();
     cargo.args(["build", "-p", KERNEL_PACKAGE, "--target", KERNEL_TARGET]);
     if build.profile == Profile::Release {

@@ -40,6 +40,7 @@ pub mod modlink;
 pub mod modules;
 pub mod newmod;
 pub mod process;
+pub mod ring_asm;
 pub mod run;
 pub mod setup;
 pub mod signing;
