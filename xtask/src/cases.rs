@@ -2154,6 +2154,7 @@ pub const CASES: &[Case] = &[
             line("devcheck: WARN returns its condition: pass").of("insmod /linux61/devcheck.ko"),
             line("devcheck: udelay const: pass").of("insmod /linux61/devcheck.ko"),
             line("devcheck: udelay: pass").of("insmod /linux61/devcheck.ko"),
+            line("devcheck: read_current_timer of NULL: -22").of("insmod /linux61/devcheck.ko"),
             line("devcheck: unloaded").of("rmmod devcheck"),
             regex(r"^eeprom_93cx6 \d+ 0 - Live 0xbf[0-9a-f]{6}$").of("cat /proc/modules"),
             regex(r"^as102_fe \d+ 0 - Live 0xbf[0-9a-f]{6}$").of("cat /proc/modules"),

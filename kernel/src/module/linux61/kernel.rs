@@ -1050,6 +1050,24 @@ extern "C" fn timer_udelay(usecs: u32) {
     wait_cycles(delay::udelay_cycles(usecs, LINUX61_HZ, TICKS_PER_JIFFY));
 }
 
+/// `read_current_timer(&val)` (arch/arm/lib/delay.c, GPL-only; what 6.1's
+/// `get_cycles()` reads on ARM): the delay timer's count, the same 24 MHz
+/// counter `arm_delay_ops` waits on, counting up; returns 0. Linux returns
+/// `-ENXIO` only when no delay timer registered, which cannot happen here;
+/// a NULL `val` is refused with `-EINVAL` instead of written through.
+///
+/// # Safety
+///
+/// `val` is NULL or a writable `unsigned long` (C's contract).
+unsafe extern "C" fn read_current_timer(val: *mut u32) -> i32 {
+    if val.is_null() {
+        return -crate::errno::Errno::EINVAL.0;
+    }
+    // SAFETY: the caller's writable word (see above).
+    unsafe { val.write(crate::board::vexpress_a9::sysregs::counter_24mhz()) };
+    0
+}
+
 /// The exported `arm_delay_ops` (read-only here: Linux writes it only
 /// when a delay timer registers, at boot).
 pub static ARM_DELAY_OPS: ArmDelayOps = ArmDelayOps {
@@ -1447,6 +1465,7 @@ pub fn address(name: &str) -> u32 {
         "strncasecmp" => strncasecmp as *const (),
         "gcd" => gcd as *const (),
         "rational_best_approximation" => rational_best_approximation as *const (),
+        "read_current_timer" => read_current_timer as *const (),
         "__kmalloc" => __kmalloc as *const (),
         "__kmalloc_node" => __kmalloc_node as *const (),
         "__stack_chk_fail" => __stack_chk_fail as *const (),

@@ -162,6 +162,7 @@ pub const SYMBOLS: &[Symbol] = &[
     d("param_ops_ushort"),
     f("print_hex_dump"),
     f("rational_best_approximation"),
+    gf("read_current_timer"),
     f("snprintf"),
     f("sprintf"),
     f("strchr"),
@@ -232,14 +233,23 @@ mod tests {
     #[test]
     fn kinds_as_6_1_exports_them() {
         // Every one is EXPORT_SYMBOL in 6.1 but fips_enabled
-        // (crypto/fips.c), gcd (lib/math/gcd.c) and synchronize_rcu
-        // (kernel/rcu/tree.c): EXPORT_SYMBOL_GPL. nls_base.c's and ratelimit.c's are plain.
+        // (crypto/fips.c), gcd (lib/math/gcd.c), read_current_timer
+        // (arch/arm/lib/delay.c) and synchronize_rcu (kernel/rcu/tree.c):
+        // EXPORT_SYMBOL_GPL. nls_base.c's and ratelimit.c's are plain.
         let gpl: Vec<_> = SYMBOLS
             .iter()
             .filter(|s| s.kind.is_gpl())
             .map(|s| s.name)
             .collect();
-        assert_eq!(gpl, ["fips_enabled", "gcd", "synchronize_rcu"]);
+        assert_eq!(
+            gpl,
+            [
+                "fips_enabled",
+                "gcd",
+                "read_current_timer",
+                "synchronize_rcu"
+            ]
+        );
         for name in [
             "__register_nls",
             "unregister_nls",

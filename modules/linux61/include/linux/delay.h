@@ -24,4 +24,7 @@ extern struct arm_delay_ops {
 
 extern volatile unsigned long jiffies;
 
+/* The delay timer's count (asm/timex.h's get_cycles() reads it). */
+int read_current_timer(unsigned long *timer_val);
+
 #endif
