@@ -168,10 +168,10 @@ impl<'a> Module<'a> {
         self.modinfo.iter().flat_map(|m| crate::modinfo::entries(m))
     }
     pub fn section_by_name(&self, name: &str) -> Option<&Section<'a>> {
-        self.sections.iter().find(|s| s.name == name)
+        self.sections.iter().find(|s| crate::name_is(s.name, name))
     }
     pub fn symbol_by_name(&self, name: &str) -> Option<&Symbol<'a>> {
-        self.symbols.iter().find(|s| s.name == name)
+        self.symbols.iter().find(|s| crate::name_is(s.name, name))
     }
     /// The symbol string table (the section the `SHT_SYMTAB` links to),
     /// in which every symbol's name lies; empty if there is none.
@@ -321,6 +321,10 @@ pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
     let names = StrTable::new(names);
     let mut sections = try_vec(shdrs.len()).ok_or(LoadError::NoMemory)?;
     let shdr_bytes = data.get(shoff as usize..).unwrap_or(&[]);
+    // Counted on the way, for steps 3-5: the symbol tables (the first and
+    // whether there is a second), the relocation and `.modinfo` sections.
+    let (mut symtab_at, mut symtabs) = (0usize, 0usize);
+    let (mut nrel, mut nmodinfo) = (0usize, 0usize);
     for (i, sh) in Records::<10>::new(shdr_bytes, shdrs.len()).enumerate() {
         // sh_name, sh_type, sh_flags, sh_addr, sh_offset, sh_size, sh_link,
         // sh_info, sh_addralign, sh_entsize.
@@ -360,6 +364,14 @@ pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
         if sh_type == SHT_RELA {
             return Err(LoadError::RelaNotSupported { section: name });
         }
+        if sh_type == SHT_SYMTAB {
+            if symtabs == 0 {
+                symtab_at = i;
+            }
+            symtabs += 1;
+        }
+        nrel += usize::from(sh_type == SHT_REL);
+        nmodinfo += usize::from(crate::name_is(name, ".modinfo"));
         sections.push(Section {
             index,
             name,
@@ -375,11 +387,11 @@ pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
     let shape_err = |s: &Section<'a>| LoadError::BadTableShape { section: s.name };
 
     // 3. The symbol table.
-    let mut symtabs = sections.iter().filter(|s| s.sh_type == SHT_SYMTAB);
-    let symtab = *symtabs.next().ok_or(LoadError::NoSymbols)?;
-    if symtabs.next().is_some() {
-        return Err(LoadError::TwoSymbolTables);
-    }
+    let symtab = match symtabs {
+        0 => return Err(LoadError::NoSymbols),
+        1 => *sections.get(symtab_at).ok_or(LoadError::NoSymbols)?,
+        _ => return Err(LoadError::TwoSymbolTables),
+    };
     let sym_bytes = symtab.data.unwrap_or(&[]);
     if shdrs[symtab.index as usize].sh_entsize.get(LE) != 16 || sym_bytes.len() % 16 != 0 {
         return Err(shape_err(&symtab));
@@ -427,7 +439,6 @@ pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
     }
 
     // 4. Relocations.
-    let nrel = sections.iter().filter(|s| s.sh_type == SHT_REL).count();
     let mut relocations = try_vec(nrel).ok_or(LoadError::NoMemory)?;
     for s in sections.iter().filter(|s| s.sh_type == SHT_REL) {
         let bytes = s.data.unwrap_or(&[]);
@@ -484,9 +495,11 @@ pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
 
     // 5. .modinfo: every section of that name (LLVM emits one per string
     // when nothing merged them with `ld -r`), each NUL-terminated.
-    let nmodinfo = sections.iter().filter(|s| s.name == ".modinfo").count();
     let mut modinfo = try_vec(nmodinfo).ok_or(LoadError::NoMemory)?;
-    for s in sections.iter().filter(|s| s.name == ".modinfo") {
+    for s in sections
+        .iter()
+        .filter(|s| crate::name_is(s.name, ".modinfo"))
+    {
         if let Some(m) = s.data {
             if !m.is_empty() && m.last() != Some(&0) {
                 return Err(LoadError::ModinfoNotTerminated);
@@ -865,6 +878,16 @@ pub(crate) mod tests {
         let mut b = good.clone();
         u32_at(&mut b, shdr(&good, symtab, 4), elf::SHT_PROGBITS.0);
         assert_eq!(validate(&b).unwrap_err(), LoadError::NoSymbols);
+        // A second SHT_SYMTAB.
+        for other in [".data", ".modinfo"] {
+            let mut b = good.clone();
+            u32_at(&mut b, shdr(&good, index_of(&good, other), 4), SHT_SYMTAB);
+            assert_eq!(
+                validate(&b).unwrap_err(),
+                LoadError::TwoSymbolTables,
+                "{other}"
+            );
+        }
     }
 
     #[test]

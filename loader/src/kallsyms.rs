@@ -58,7 +58,7 @@ fn listed(s: &Symbol<'_>, l: &ModuleLayout, strtab: &[u8]) -> Option<Placement> 
     let table = strtab.as_ptr() as usize..strtab.as_ptr() as usize + strtab.len();
     let skip = s.name.is_empty()
         || s.name.starts_with('$')
-        || s.name.starts_with(".L")
+        || crate::name_starts(s.name, ".L")
         || s.is_section_or_file()
         // The validator took every name from the string table.
         || !table.contains(&(s.name.as_ptr() as usize));

@@ -205,7 +205,7 @@ fn core_ranges(
     name: &'static str,
 ) -> Result<Vec<(u32, u32)>, TableError<'static>> {
     let core = |s: &crate::Section<'_>| {
-        if s.name != name {
+        if !crate::name_is(s.name, name) {
             return None;
         }
         l.placements

@@ -66,7 +66,7 @@ impl Group {
     fn of(s: &Section<'_>) -> Group {
         if s.flags & SHF_EXECINSTR != 0 {
             Group::Text
-        } else if s.name == ".data..ro_after_init" {
+        } else if crate::name_is(s.name, ".data..ro_after_init") {
             Group::RoAfterInit
         } else if s.flags & SHF_WRITE == 0 {
             Group::Rodata
@@ -174,7 +174,7 @@ impl core::fmt::Display for ModuleLayoutError {
 }
 
 fn loaded(s: &Section<'_>) -> bool {
-    s.is_alloc() && s.name != ".modinfo" && s.name != "__versions"
+    s.is_alloc() && !crate::name_is(s.name, ".modinfo") && !crate::name_is(s.name, "__versions")
 }
 
 impl ModuleLayout {
@@ -238,7 +238,7 @@ impl ModuleLayout {
 fn region_of(s: &Section<'_>) -> Option<Region> {
     if !loaded(s) {
         None
-    } else if s.name.starts_with(".init") {
+    } else if crate::name_starts(s.name, ".init") {
         Some(Region::Init)
     } else {
         Some(Region::Core)

@@ -506,7 +506,12 @@ pub fn entry_points(
 ) -> Result<EntryPoints, EntryError> {
     let mut out = EntryPoints::default();
     for (symbol, is_exit) in [("init_module", false), ("cleanup_module", true)] {
-        let Some((i, s)) = m.symbols.iter().enumerate().find(|(_, s)| s.name == symbol) else {
+        let Some((i, s)) = m
+            .symbols
+            .iter()
+            .enumerate()
+            .find(|(_, s)| crate::name_is(s.name, symbol))
+        else {
             continue;
         };
         let err = |what| EntryError { symbol, what };
