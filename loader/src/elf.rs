@@ -146,15 +146,32 @@ impl<'a> Module<'a> {
             .iter()
             .find_map(|m| crate::modinfo::get(m, key))
     }
+    /// The first value of each of `keys`: [`Module::modinfo_get`] of each,
+    /// in one pass over each `.modinfo` section ([`crate::modinfo::get_many`]).
+    pub fn modinfo_get_many<const N: usize>(&self, keys: [&str; N]) -> [Option<&'a str>; N] {
+        let mut found = [None; N];
+        for m in &self.modinfo {
+            let here = crate::modinfo::get_many(m, keys);
+            for (slot, v) in found.iter_mut().zip(here) {
+                if slot.is_none() {
+                    *slot = v;
+                }
+            }
+            if found.iter().all(Option::is_some) {
+                break;
+            }
+        }
+        found
+    }
     /// Every `.modinfo` (key, value), in file order.
     pub fn modinfo_entries(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
         self.modinfo.iter().flat_map(|m| crate::modinfo::entries(m))
     }
     pub fn section_by_name(&self, name: &str) -> Option<&Section<'a>> {
-        self.sections.iter().find(|s| s.name == name)
+        self.sections.iter().find(|s| crate::name_is(s.name, name))
     }
     pub fn symbol_by_name(&self, name: &str) -> Option<&Symbol<'a>> {
-        self.symbols.iter().find(|s| s.name == name)
+        self.symbols.iter().find(|s| crate::name_is(s.name, name))
     }
     /// The symbol string table (the section the `SHT_SYMTAB` links to),
     /// in which every symbol's name lies; empty if there is none.
@@ -175,17 +192,21 @@ impl<'a> Module<'a> {
     }
 }
 
-/// A name of a string table, bounded by KSYM_NAME_LEN; `bad` is the error
+/// A name of a string table, bounded by KSYM_NAME_LEN; `bad` makes the error
 /// for a name outside the table (or not UTF-8).
+///
+/// Inlined, and the error made only on failure: the loader looks up every
+/// section and symbol name through here.
+#[inline(always)]
 fn name_at<'a>(
     table: &StrTable<'a>,
     offset: u32,
     what: &'static str,
     index: u32,
-    bad: LoadError<'a>,
+    bad: impl FnOnce() -> LoadError<'a>,
 ) -> Result<&'a str, LoadError<'a>> {
     table.name(offset as usize).map_err(|e| match e {
-        NameError::Bad => bad,
+        NameError::Bad => bad(),
         NameError::TooLong => LoadError::NameTooLong { what, index },
     })
 }
@@ -300,6 +321,10 @@ pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
     let names = StrTable::new(names);
     let mut sections = try_vec(shdrs.len()).ok_or(LoadError::NoMemory)?;
     let shdr_bytes = data.get(shoff as usize..).unwrap_or(&[]);
+    // Counted on the way, for steps 3-5: the symbol tables (the first and
+    // whether there is a second), the relocation and `.modinfo` sections.
+    let (mut symtab_at, mut symtabs) = (0usize, 0usize);
+    let (mut nrel, mut nmodinfo) = (0usize, 0usize);
     for (i, sh) in Records::<10>::new(shdr_bytes, shdrs.len()).enumerate() {
         // sh_name, sh_type, sh_flags, sh_addr, sh_offset, sh_size, sh_link,
         // sh_info, sh_addralign, sh_entsize.
@@ -316,13 +341,9 @@ pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
             _,
         ] = sh;
         let index = i as u32;
-        let name = name_at(
-            &names,
-            sh_name,
-            "section",
-            index,
-            LoadError::BadSectionName { section: index },
-        )?;
+        let name = name_at(&names, sh_name, "section", index, || {
+            LoadError::BadSectionName { section: index }
+        })?;
         let data = if sh_type == SHT_NOBITS || sh_type == SHT_NULL {
             None
         } else {
@@ -343,6 +364,14 @@ pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
         if sh_type == SHT_RELA {
             return Err(LoadError::RelaNotSupported { section: name });
         }
+        if sh_type == SHT_SYMTAB {
+            if symtabs == 0 {
+                symtab_at = i;
+            }
+            symtabs += 1;
+        }
+        nrel += usize::from(sh_type == SHT_REL);
+        nmodinfo += usize::from(crate::name_is(name, ".modinfo"));
         sections.push(Section {
             index,
             name,
@@ -358,11 +387,11 @@ pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
     let shape_err = |s: &Section<'a>| LoadError::BadTableShape { section: s.name };
 
     // 3. The symbol table.
-    let mut symtabs = sections.iter().filter(|s| s.sh_type == SHT_SYMTAB);
-    let symtab = *symtabs.next().ok_or(LoadError::NoSymbols)?;
-    if symtabs.next().is_some() {
-        return Err(LoadError::TwoSymbolTables);
-    }
+    let symtab = match symtabs {
+        0 => return Err(LoadError::NoSymbols),
+        1 => *sections.get(symtab_at).ok_or(LoadError::NoSymbols)?,
+        _ => return Err(LoadError::TwoSymbolTables),
+    };
     let sym_bytes = symtab.data.unwrap_or(&[]);
     if shdrs[symtab.index as usize].sh_entsize.get(LE) != 16 || sym_bytes.len() % 16 != 0 {
         return Err(shape_err(&symtab));
@@ -384,13 +413,9 @@ pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
         // st_name, st_value, st_size, then st_info, st_other, st_shndx.
         let [st_name, value, size, last] = s;
         let (info, shndx) = (last as u8, (last >> 16) as u16);
-        let name = name_at(
-            &strtab,
-            st_name,
-            "symbol",
-            i as u32,
-            LoadError::BadSymbolName { symbol: i as u32 },
-        )?;
+        let name = name_at(&strtab, st_name, "symbol", i as u32, || {
+            LoadError::BadSymbolName { symbol: i as u32 }
+        })?;
         // SHN_COMMON (a `-fcommon` tentative definition): st_value is the
         // alignment, which the layout honours, so it must be sane.
         if shndx == SHN_COMMON && (!value.is_power_of_two() || value > 4096) {
@@ -414,7 +439,6 @@ pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
     }
 
     // 4. Relocations.
-    let nrel = sections.iter().filter(|s| s.sh_type == SHT_REL).count();
     let mut relocations = try_vec(nrel).ok_or(LoadError::NoMemory)?;
     for s in sections.iter().filter(|s| s.sh_type == SHT_REL) {
         let bytes = s.data.unwrap_or(&[]);
@@ -471,9 +495,11 @@ pub fn validate<'a>(data: &'a [u8]) -> Result<Module<'a>, LoadError<'a>> {
 
     // 5. .modinfo: every section of that name (LLVM emits one per string
     // when nothing merged them with `ld -r`), each NUL-terminated.
-    let nmodinfo = sections.iter().filter(|s| s.name == ".modinfo").count();
     let mut modinfo = try_vec(nmodinfo).ok_or(LoadError::NoMemory)?;
-    for s in sections.iter().filter(|s| s.name == ".modinfo") {
+    for s in sections
+        .iter()
+        .filter(|s| crate::name_is(s.name, ".modinfo"))
+    {
         if let Some(m) = s.data {
             if !m.is_empty() && m.last() != Some(&0) {
                 return Err(LoadError::ModinfoNotTerminated);
@@ -712,6 +738,40 @@ pub(crate) mod tests {
         }
     }
 
+    /// `modinfo_get_many` answers `modinfo_get` for each key when the
+    /// keys are spread over several `.modinfo` sections (LLVM's output).
+    #[test]
+    fn modinfo_keys_over_sections() {
+        let mut o = Object::new(BinaryFormat::Elf, Architecture::Arm, Endianness::Little);
+        for info in [
+            &b"license=GPL\0name=first\0"[..],
+            b"name=second\0intree=Y\0",
+            b"vermagic=6.1.0 SMP\0license=MIT\0",
+        ] {
+            let s = o.add_section(vec![], b".modinfo".to_vec(), SectionKind::ReadOnlyData);
+            o.append_section_data(s, info, 1);
+        }
+        let bytes = o.write().unwrap();
+        let m = validate(&bytes).unwrap();
+        assert_eq!(m.modinfo.len(), 3);
+        let keys = ["name", "license", "intree", "vermagic", "missing", "a=b"];
+        let many = m.modinfo_get_many(keys);
+        for (k, v) in keys.iter().zip(many) {
+            assert_eq!(v, m.modinfo_get(k), "{k}");
+        }
+        assert_eq!(
+            many,
+            [
+                Some("first"),
+                Some("GPL"),
+                Some("Y"),
+                Some("6.1.0 SMP"),
+                None,
+                None
+            ]
+        );
+    }
+
     #[test]
     fn header_errors() {
         let good = module();
@@ -818,6 +878,16 @@ pub(crate) mod tests {
         let mut b = good.clone();
         u32_at(&mut b, shdr(&good, symtab, 4), elf::SHT_PROGBITS.0);
         assert_eq!(validate(&b).unwrap_err(), LoadError::NoSymbols);
+        // A second SHT_SYMTAB.
+        for other in [".data", ".modinfo"] {
+            let mut b = good.clone();
+            u32_at(&mut b, shdr(&good, index_of(&good, other), 4), SHT_SYMTAB);
+            assert_eq!(
+                validate(&b).unwrap_err(),
+                LoadError::TwoSymbolTables,
+                "{other}"
+            );
+        }
     }
 
     #[test]

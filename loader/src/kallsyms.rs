@@ -58,12 +58,16 @@ fn listed(s: &Symbol<'_>, l: &ModuleLayout, strtab: &[u8]) -> Option<Placement> 
     let table = strtab.as_ptr() as usize..strtab.as_ptr() as usize + strtab.len();
     let skip = s.name.is_empty()
         || s.name.starts_with('$')
-        || s.name.starts_with(".L")
+        || crate::name_starts(s.name, ".L")
         || s.is_section_or_file()
         // The validator took every name from the string table.
         || !table.contains(&(s.name.as_ptr() as usize));
     (!skip).then_some(p)
 }
+
+/// How many symbols (the first of the table) [`listed_symbols`] marks in
+/// its count pass, 32 bytes of stack.
+const MARKED: usize = 256;
 
 /// `nm`'s letter for a symbol placed in `group`.
 fn letter(group: Group, nobits: bool, local: bool) -> char {
@@ -93,14 +97,28 @@ pub fn listed_symbols(
     addrs: &[u32],
 ) -> Result<Vec<Listed>, NoMemory> {
     let strtab = m.symbol_strtab();
-    let count = m
-        .symbols
-        .iter()
-        .filter(|s| listed(s, l, strtab).is_some())
-        .count();
+    // The count pass remembers which of the first `MARKED` symbols it kept
+    // (a bitmap on the stack), so the fill pass looks at their names again
+    // only past that bound: the vector is still reserved for exactly the
+    // symbols kept.
+    let mut marked = [0u32; MARKED / 32];
+    let mut count = 0usize;
+    for (i, s) in m.symbols.iter().enumerate() {
+        if listed(s, l, strtab).is_some() {
+            if let Some(w) = marked.get_mut(i / 32) {
+                *w |= 1 << (i % 32);
+            }
+            count += 1;
+        }
+    }
     let mut symbols = try_vec(count).ok_or(NoMemory)?;
     for (i, s) in m.symbols.iter().enumerate() {
-        let Some(p) = listed(s, l, strtab) else {
+        let p = match marked.get(i / 32) {
+            Some(w) if w & (1 << (i % 32)) == 0 => continue,
+            Some(_) => l.placements.get(s.shndx as usize).copied().flatten(),
+            None => listed(s, l, strtab),
+        };
+        let Some(p) = p else {
             continue;
         };
         if symbols.len() == symbols.capacity() {
@@ -229,6 +247,66 @@ mod tests {
         assert_eq!(start.addr, 0xbf00_0000);
         let my_init = listed.iter().find(|s| s.name(strtab) == "my_init").unwrap();
         assert_eq!(my_init.addr, 0xbf10_0000);
+    }
+
+    /// Past the symbols the count pass marks (`MARKED`), the fill pass
+    /// asks `listed` again: a table longer than the bitmap, with kept and
+    /// skipped symbols on both sides of the bound, lists exactly the
+    /// symbols `listed` keeps, in a vector reserved for exactly them.
+    #[test]
+    fn long_tables_list_the_same_symbols() {
+        let mut o = Object::new(BinaryFormat::Elf, Architecture::Arm, Endianness::Little);
+        let text = o.section_id(StandardSection::Text);
+        o.append_section_data(text, &[0; 64], 4);
+        for i in 0..MARKED + 40 {
+            // Every third a mapping symbol, every fifth a local label.
+            let name = match (i % 3, i % 5) {
+                (0, _) => std::string::String::from("$a"),
+                (_, 0) => std::format!(".L{i}"),
+                _ => std::format!("sym{i}"),
+            };
+            o.add_symbol(WSymbol {
+                name: name.into_bytes(),
+                value: (i % 16) as u64 * 4,
+                size: 4,
+                kind: SymbolKind::Text,
+                scope: SymbolScope::Compilation,
+                weak: false,
+                section: SymbolSection::Section(text),
+                flags: SymbolFlags::None,
+            });
+        }
+        let bytes = o.write().unwrap();
+        let m = crate::validate(&bytes).unwrap();
+        assert!(m.symbols.len() > MARKED + 30);
+        let l = crate::layout::layout(&m).unwrap();
+        let (_, _, linked) = crate::elf::tests_support::link_vec(
+            &m,
+            &l,
+            0xbf00_0000,
+            0xbf10_0000,
+            &crate::elf::tests_support::NoResolver,
+        )
+        .unwrap();
+        let got = listed_symbols(&m, &l, &linked.symbol_addrs).unwrap();
+        let strtab = m.symbol_strtab();
+        let mut want: StdVec<u32> = (0..m.symbols.len())
+            .filter(|&i| listed(&m.symbols[i], &l, strtab).is_some())
+            .map(|i| i as u32)
+            .collect();
+        let mut indices: StdVec<u32> = got.iter().map(|s| s.index).collect();
+        assert_eq!(got.capacity(), got.len());
+        indices.sort_unstable();
+        want.sort_unstable();
+        assert!(want.iter().any(|&i| i as usize >= MARKED));
+        assert!(want.iter().any(|&i| (i as usize) < MARKED));
+        assert_eq!(indices, want);
+        for s in &got {
+            let sym = &m.symbols[s.index as usize];
+            assert_eq!(s.name(strtab), sym.name);
+            assert_eq!(s.addr, linked.symbol_addrs[s.index as usize] & !1);
+            assert_eq!(s.kind, 't');
+        }
     }
 
     #[test]

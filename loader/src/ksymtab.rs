@@ -192,37 +192,61 @@ fn name_at(
 /// in the file (a NOBITS table holds nothing to read), as `(start, end)`
 /// offsets sorted by start: a module that was not merged by `ld -r`
 /// (rustc's output) has one section per record.
+///
+/// One pass over the sections finds them and keeps the first [`FEW`] on
+/// the stack, so the vector is still reserved for exactly the sections
+/// found; only a module with more than [`FEW`] sections of the name (an
+/// unmerged one) takes a second pass. insmod asks for four names, and
+/// counting each before collecting it walked a module's sections eight
+/// times.
 fn core_ranges(
     m: &Module<'_>,
     l: &ModuleLayout,
     name: &'static str,
 ) -> Result<Vec<(u32, u32)>, TableError<'static>> {
-    let placed = |s: &&crate::Section<'_>| {
-        s.name == name
-            && l.placements
-                .get(s.index as usize)
-                .copied()
-                .flatten()
-                .is_some_and(|p| p.region == Region::Core)
+    let core = |s: &crate::Section<'_>| {
+        if !crate::name_is(s.name, name) {
+            return None;
+        }
+        l.placements
+            .get(s.index as usize)
+            .copied()
+            .flatten()
+            .filter(|p| p.region == Region::Core)
     };
-    let n = m.sections.iter().filter(placed).count();
-    let mut out = try_vec(n).ok_or(TableError::NoMemory)?;
-    for s in m.sections.iter().filter(placed) {
+    let mut few = [(0u32, 0u32); FEW];
+    let mut n = 0usize;
+    for s in &m.sections {
+        let Some(p) = core(s) else { continue };
         if s.data.is_none() {
             return Err(TableError::Malformed {
                 section: name,
                 reason: "the table has no contents (SHT_NOBITS)",
             });
         }
-        if let Some(p) = l.placements.get(s.index as usize).copied().flatten()
-            && out.len() < out.capacity()
-        {
-            out.push((p.offset, p.offset.saturating_add(p.size)));
+        if let Some(slot) = few.get_mut(n) {
+            *slot = (p.offset, p.offset.saturating_add(p.size));
+        }
+        n += 1;
+    }
+    let mut out = try_vec(n).ok_or(TableError::NoMemory)?;
+    match few.get(..n) {
+        Some(found) => out.extend_from_slice(found),
+        None => {
+            for p in m.sections.iter().filter_map(core) {
+                if out.len() < out.capacity() {
+                    out.push((p.offset, p.offset.saturating_add(p.size)));
+                }
+            }
         }
     }
     out.sort_unstable();
     Ok(out)
 }
+
+/// How many sections of one table name [`core_ranges`] keeps on the stack
+/// in its one pass (a module merged by `ld -r` has one of each).
+const FEW: usize = 4;
 
 /// The exports of a linked module, read from `core` (its linked core
 /// image, to run at `core_base`), sorted by name; a name exported twice
@@ -649,21 +673,34 @@ pub(crate) mod tests {
     /// (8: {value, name}; 12: {value, name, namespace = NULL}), split into
     /// `tables` __ksymtab sections (rustc emits one per record).
     fn exporting(entry: usize, tables: usize) -> std::vec::Vec<u8> {
+        exporting_names(entry, tables, &["foo", "bar"])
+    }
+
+    /// [`exporting`] with the exports `names` (the i-th at text offset
+    /// 4 * i), round-robin over `tables` __ksymtab sections.
+    fn exporting_names(entry: usize, tables: usize, names: &[&str]) -> std::vec::Vec<u8> {
         let mut o = Object::new(BinaryFormat::Elf, Architecture::Arm, Endianness::Little);
         let text = o.section_id(StandardSection::Text);
-        o.append_section_data(text, &[0x1e, 0xff, 0x2f, 0xe1, 0x1e, 0xff, 0x2f, 0xe1], 4);
+        o.append_section_data(text, &[0x1e, 0xff, 0x2f, 0xe1].repeat(names.len()), 4);
         let strings = o.add_section(
             vec![],
             b"__ksymtab_strings".to_vec(),
             SectionKind::ReadOnlyData,
         );
-        o.append_section_data(strings, b"foo\0bar\0", 1);
+        let mut string_bytes = vec![];
+        let mut string_at = vec![];
+        for name in names {
+            string_at.push(string_bytes.len() as u32);
+            string_bytes.extend_from_slice(name.as_bytes());
+            string_bytes.push(0);
+        }
+        o.append_section_data(strings, &string_bytes, 1);
         let strings_sym = o.section_symbol(strings);
         let mut tabs = vec![];
         for _ in 0..tables {
             tabs.push(o.add_section(vec![], b"__ksymtab".to_vec(), SectionKind::ReadOnlyData));
         }
-        for (i, name) in ["foo", "bar"].into_iter().enumerate() {
+        for (i, name) in names.iter().enumerate() {
             let sym = o.add_symbol(WSymbol {
                 name: name.as_bytes().to_vec(),
                 value: 4 * i as u64,
@@ -675,7 +712,7 @@ pub(crate) mod tests {
                 flags: SymbolFlags::None,
             });
             let mut rec = vec![0u8; entry];
-            rec[4..8].copy_from_slice(&(4 * i as u32).to_le_bytes()); // implicit addend
+            rec[4..8].copy_from_slice(&string_at[i].to_le_bytes()); // implicit addend
             let tab = tabs[i % tables];
             let at = o.append_section_data(tab, &rec, 4);
             for (off, target) in [(0, sym), (4, strings_sym)] {
@@ -742,6 +779,28 @@ pub(crate) mod tests {
                 }
             );
         });
+    }
+
+    /// More `__ksymtab` sections than `core_ranges` keeps on the stack
+    /// (its second pass) read as one table does, at every count around
+    /// the bound.
+    #[test]
+    fn many_split_tables() {
+        let names = ["e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9"];
+        let want: std::vec::Vec<(std::string::String, u32)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| ((*n).into(), 0xbf00_0000 + 4 * i as u32))
+            .collect();
+        for tables in [1, FEW - 1, FEW, FEW + 1, names.len()] {
+            for entry in [8, 12] {
+                assert_eq!(
+                    export_names(&exporting_names(entry, tables, &names)),
+                    want,
+                    "{entry}-byte records in {tables} tables"
+                );
+            }
+        }
     }
 
     #[test]

@@ -66,7 +66,7 @@ impl Group {
     fn of(s: &Section<'_>) -> Group {
         if s.flags & SHF_EXECINSTR != 0 {
             Group::Text
-        } else if s.name == ".data..ro_after_init" {
+        } else if crate::name_is(s.name, ".data..ro_after_init") {
             Group::RoAfterInit
         } else if s.flags & SHF_WRITE == 0 {
             Group::Rodata
@@ -174,7 +174,7 @@ impl core::fmt::Display for ModuleLayoutError {
 }
 
 fn loaded(s: &Section<'_>) -> bool {
-    s.is_alloc() && s.name != ".modinfo" && s.name != "__versions"
+    s.is_alloc() && !crate::name_is(s.name, ".modinfo") && !crate::name_is(s.name, "__versions")
 }
 
 impl ModuleLayout {
@@ -238,7 +238,7 @@ impl ModuleLayout {
 fn region_of(s: &Section<'_>) -> Option<Region> {
     if !loaded(s) {
         None
-    } else if s.name.starts_with(".init") {
+    } else if crate::name_starts(s.name, ".init") {
         Some(Region::Init)
     } else {
         Some(Region::Core)
@@ -293,8 +293,61 @@ fn plt_keys(m: &Module<'_>) -> Result<[Vec<PltKey>; 2], ModuleLayoutError> {
     Ok(keys)
 }
 
+/// How many sections [`layout`] orders by (region, group) on the stack
+/// (a section's index must fit a `u8`); a module with more takes the
+/// classification as a heap vector and one pass per (region, group).
+const STACK_SECTIONS: usize = 64;
+
+/// The (region, group) pairs, `region * 4 + group`; [`UNLOADED`] is a
+/// section neither region holds.
+const KINDS: usize = 8;
+const UNLOADED: u8 = KINDS as u8;
+
+fn kind_code(s: &Section<'_>) -> u8 {
+    region_of(s).map_or(UNLOADED, |r| r as u8 * 4 + Group::of(s) as u8)
+}
+
+/// Places section `s` at the next multiple of its alignment from `cursor`.
+fn place(
+    s: &Section<'_>,
+    region: Region,
+    group: Group,
+    cursor: &mut u32,
+    placements: &mut [Option<Placement>],
+) -> Result<(), ModuleLayoutError> {
+    let align = s.align.max(1);
+    if !align.is_power_of_two() || align > PAGE_SIZE {
+        return Err(ModuleLayoutError::BadAlign {
+            section: s.index,
+            align: s.align,
+        });
+    }
+    let offset = cursor
+        .checked_next_multiple_of(align)
+        .ok_or(ModuleLayoutError::TooBig)?;
+    *cursor = offset
+        .checked_add(s.size)
+        .ok_or(ModuleLayoutError::TooBig)?;
+    if let Some(slot) = placements.get_mut(s.index as usize) {
+        *slot = Some(Placement {
+            region,
+            group,
+            offset,
+            size: s.size,
+        });
+    }
+    Ok(())
+}
+
 /// Lays out the allocated sections of `m`.
 pub fn layout(m: &Module<'_>) -> Result<ModuleLayout, ModuleLayoutError> {
+    layout_with(m, STACK_SECTIONS)
+}
+
+/// [`layout`], ordering the sections on the stack when there are at most
+/// `stack_limit` of them (at most [`STACK_SECTIONS`]); a host test lays the
+/// same modules out both ways.
+fn layout_with(m: &Module<'_>, stack_limit: usize) -> Result<ModuleLayout, ModuleLayoutError> {
     let mut placements = try_vec(m.sections.len()).ok_or(ModuleLayoutError::NoMemory)?;
     placements.resize(m.sections.len(), None);
     // At most one per (region, group).
@@ -305,45 +358,64 @@ pub fn layout(m: &Module<'_>) -> Result<ModuleLayout, ModuleLayoutError> {
     let mut plt = [Plt::default(); 2];
     let ncommons = m.symbols.iter().filter(|s| s.is_common()).count();
     let mut commons = try_vec(ncommons).ok_or(ModuleLayoutError::NoMemory)?;
-    // Each section's region and group, worked out once: the loop below
-    // visits every section for each of the 8 (region, group) pairs, and
-    // classifying a section compares its name.
-    let mut kinds = try_vec(m.sections.len()).ok_or(ModuleLayoutError::NoMemory)?;
-    kinds.extend(
-        m.sections
-            .iter()
-            .map(|s| region_of(s).map(|r| (r, Group::of(s)))),
-    );
+    // Each section's region and group, worked out once (classifying a
+    // section compares its name). Up to STACK_SECTIONS sections, a
+    // counting sort on the stack lists each (region, group)'s sections in
+    // index order, so each section is visited once; beyond, the loop below
+    // visits every section for each of the 8 (region, group) pairs.
+    let n = m.sections.len();
+    let sorted = n <= stack_limit.min(STACK_SECTIONS);
+    let mut order = [0u8; STACK_SECTIONS];
+    let mut starts = [0usize; KINDS + 2];
+    let mut kinds = Vec::new();
+    if sorted {
+        let mut codes = [UNLOADED; STACK_SECTIONS];
+        for (code, s) in codes.iter_mut().zip(&m.sections) {
+            *code = kind_code(s);
+            if let Some(c) = starts.get_mut(*code as usize + 2) {
+                *c += 1;
+            }
+        }
+        // starts[k + 1] is where kind k's sections begin in `order` while
+        // they are filled in; afterwards starts[k]..starts[k + 1] holds
+        // them.
+        for k in 2..starts.len() {
+            starts[k] += starts[k - 1];
+        }
+        for (i, &code) in codes.iter().enumerate().take(n) {
+            if let Some(at) = starts.get_mut(code as usize + 1) {
+                if let Some(slot) = order.get_mut(*at) {
+                    *slot = i as u8;
+                }
+                *at += 1;
+            }
+        }
+    } else {
+        kinds = try_vec(n).ok_or(ModuleLayoutError::NoMemory)?;
+        kinds.extend(
+            m.sections
+                .iter()
+                .map(|s| region_of(s).map(|r| (r, Group::of(s)))),
+        );
+    }
     for (ri, region) in [Region::Core, Region::Init].into_iter().enumerate() {
         let mut cursor = 0u32;
         for group in Group::ALL {
             let start = cursor;
-            for (s, kind) in m.sections.iter().zip(&kinds) {
-                if *kind != Some((region, group)) {
-                    continue;
+            if sorted {
+                let k = ri * 4 + group as usize;
+                let (from, to) = (starts[k], starts[k + 1]);
+                for &i in order.get(from..to).unwrap_or(&[]) {
+                    if let Some(s) = m.sections.get(i as usize) {
+                        place(s, region, group, &mut cursor, &mut placements)?;
+                    }
                 }
-                let align = s.align.max(1);
-                if !align.is_power_of_two() || align > PAGE_SIZE {
-                    return Err(ModuleLayoutError::BadAlign {
-                        section: s.index,
-                        align: s.align,
-                    });
+            } else {
+                for (s, kind) in m.sections.iter().zip(&kinds) {
+                    if *kind == Some((region, group)) {
+                        place(s, region, group, &mut cursor, &mut placements)?;
+                    }
                 }
-                let offset = cursor
-                    .checked_next_multiple_of(align)
-                    .ok_or(ModuleLayoutError::TooBig)?;
-                cursor = offset
-                    .checked_add(s.size)
-                    .ok_or(ModuleLayoutError::TooBig)?;
-                let Some(slot) = placements.get_mut(s.index as usize) else {
-                    continue;
-                };
-                *slot = Some(Placement {
-                    region,
-                    group,
-                    offset,
-                    size: s.size,
-                });
             }
             if group == Group::Text && plt_entries[ri] > 0 {
                 let offset = cursor
@@ -496,6 +568,68 @@ mod tests {
         m.sections[1].align = 4;
         m.sections[4].size = u32::MAX;
         assert_eq!(layout(&m).unwrap_err(), ModuleLayoutError::TooBig);
+    }
+
+    /// A module of `n` sections of every kind, in a scrambled order.
+    fn many(n: u32) -> Module<'static> {
+        const A: u32 = 0x2;
+        let kinds: [(&'static str, u32); 9] = [
+            (".text", A | 0x4),
+            (".init.text", A | 0x4),
+            (".rodata", A),
+            (".data", A | 0x1),
+            (".modinfo", A),
+            (".init.data", A | 0x1),
+            (".data..ro_after_init", A | 0x1),
+            (".comment", 0x30),
+            (".init.rodata", A),
+        ];
+        let mut sections = vec![sec(0, "", 0, 0, 0)];
+        for i in 1..n {
+            let (name, flags) = kinds[(i as usize * 7) % kinds.len()];
+            sections.push(sec(i, name, flags, 3 + i % 13, 1 << (i % 4)));
+        }
+        Module {
+            sections,
+            symbols: vec![],
+            relocations: vec![],
+            modinfo: vec![],
+        }
+    }
+
+    /// The counting sort on the stack lays every module out as the pass
+    /// per (region, group) does: same placements, groups and sizes, same
+    /// errors; a module with more sections than the stack holds takes the
+    /// passes.
+    #[test]
+    fn sorted_and_passes_agree() {
+        let mut modules = vec![module(), many(2), many(20), many(STACK_SECTIONS as u32)];
+        let mut bad = module();
+        bad.sections[4].align = 3;
+        modules.push(bad);
+        let mut big = module();
+        big.sections[5].size = u32::MAX;
+        modules.push(big);
+        for m in &modules {
+            assert!(m.sections.len() <= STACK_SECTIONS);
+            assert_eq!(layout_with(m, STACK_SECTIONS), layout_with(m, 0));
+            assert_eq!(layout(m), layout_with(m, 0));
+        }
+        let m = many(STACK_SECTIONS as u32 + 9);
+        let l = layout(&m).unwrap();
+        assert_eq!(l, layout_with(&m, 0).unwrap());
+        // Each (region, group) in section order.
+        for w in m.sections.windows(2) {
+            let (Some(a), Some(b)) = (
+                l.placements[w[0].index as usize],
+                l.placements[w[1].index as usize],
+            ) else {
+                continue;
+            };
+            if (a.region, a.group) == (b.region, b.group) {
+                assert!(a.offset < b.offset);
+            }
+        }
     }
 
     #[test]

@@ -212,6 +212,22 @@ pub(crate) fn find_nul(bytes: &[u8]) -> Option<usize> {
         .map(|i| at + i)
 }
 
+/// Whether `name` starts with `prefix`, compared a byte at a time in line:
+/// what `str::starts_with` answers, without its call to `memcmp` (six ARM
+/// instructions a byte after the call), for the short constant names the
+/// loader sorts sections and symbols by (`.init`, `.L`, `.modinfo`).
+#[inline(always)]
+pub(crate) fn name_starts(name: &str, prefix: &str) -> bool {
+    let (n, p) = (name.as_bytes(), prefix.as_bytes());
+    n.len() >= p.len() && n.iter().zip(p).all(|(a, b)| a == b)
+}
+
+/// Whether `name` is `other`: [`name_starts`] of the same length.
+#[inline(always)]
+pub(crate) fn name_is(name: &str, other: &str) -> bool {
+    name.len() == other.len() && name_starts(name, other)
+}
+
 /// The NUL-terminated name at `offset` of `table`, shorter than
 /// [`KSYM_NAME_LEN`]: at most that many bytes are looked at.
 pub(crate) fn c_name(table: &[u8], offset: usize) -> Result<&str, NameError> {
@@ -252,6 +268,28 @@ mod str_table_tests {
                     let t = &buf[start..start + len as usize];
                     assert_eq!(find_nul(t), t.iter().position(|&b| b == 0), "{t:?}");
                 }
+            }
+        }
+    }
+
+    /// `name_starts` and `name_is` answer `starts_with` and `==`.
+    #[test]
+    fn name_comparisons_are_str_ones() {
+        let names = [
+            "",
+            ".",
+            ".init",
+            ".init.text",
+            ".inix",
+            ".L",
+            ".LC0",
+            "\u{e9}",
+            "x",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(name_starts(a, b), a.starts_with(b), "{a:?} {b:?}");
+                assert_eq!(name_is(a, b), a == b, "{a:?} {b:?}");
             }
         }
     }

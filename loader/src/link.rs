@@ -266,6 +266,7 @@ fn link_images<'a>(
         core.fill(0);
         init.fill(0);
     }
+    let tracing = sink.enabled();
     let base = |r: Region| {
         if r == Region::Core {
             core_base
@@ -291,7 +292,9 @@ fn link_images<'a>(
                 dst.copy_from_slice(data);
             }
         }
-        if let Some(p) = placed {
+        if let Some(p) = placed
+            && tracing
+        {
             sink.section(&SectionEvent {
                 name: s.name,
                 region: p.region,
@@ -318,11 +321,13 @@ fn link_images<'a>(
                 None if sym.binding() == STB_WEAK => (0, SymbolFrom::Weak),
                 None => return Err(LinkError::UnknownSymbol { name: sym.name }),
             };
-            sink.symbol(&SymbolEvent {
-                name: sym.name,
-                value,
-                from,
-            });
+            if tracing {
+                sink.symbol(&SymbolEvent {
+                    name: sym.name,
+                    value,
+                    from,
+                });
+            }
             value
         } else if sym.shndx == SHN_ABS {
             sym.value
@@ -373,8 +378,16 @@ fn link_images<'a>(
                 return Err(reloc_err(RelocError::ShortPlace));
             };
             let place = section_base.wrapping_add(r.offset);
-            let before = word(&image[at..at + 4]);
-            let a = trace::addend(r.r_type, &image[at..at + 4]);
+            // What the trace shows (nothing is decoded for a sink that
+            // does not listen).
+            let (before, a) = if tracing {
+                (
+                    word(&image[at..at + 4]),
+                    trace::addend(r.r_type, &image[at..at + 4]),
+                )
+            } else {
+                (0, 0)
+            };
             let mut effective = target.value;
             let mut via_plt = None;
             let addend = relocate::branch_addend(r.r_type, &image[at..at + 4]);
@@ -413,6 +426,9 @@ fn link_images<'a>(
                 }
             }
             result.map_err(reloc_err)?;
+            if !tracing {
+                continue;
+            }
             sink.reloc(&RelocEvent {
                 section: target_name,
                 offset: r.offset,
@@ -490,7 +506,12 @@ pub fn entry_points(
 ) -> Result<EntryPoints, EntryError> {
     let mut out = EntryPoints::default();
     for (symbol, is_exit) in [("init_module", false), ("cleanup_module", true)] {
-        let Some((i, s)) = m.symbols.iter().enumerate().find(|(_, s)| s.name == symbol) else {
+        let Some((i, s)) = m
+            .symbols
+            .iter()
+            .enumerate()
+            .find(|(_, s)| crate::name_is(s.name, symbol))
+        else {
             continue;
         };
         let err = |what| EntryError { symbol, what };

@@ -170,7 +170,14 @@ fn flags(vermagic: &str) -> &str {
 /// The ABI `m` was built for, from its `vermagic` and its `struct module`
 /// (see the module doc for the policy).
 pub fn detect<'a>(m: &Module<'a>) -> Result<Abi, AbiError<'a>> {
-    let Some(vermagic) = m.modinfo_get("vermagic") else {
+    detect_vermagic(m, m.modinfo_get("vermagic"))
+}
+
+/// [`detect`] with `m`'s `vermagic` already read (`Module::modinfo_get`
+/// or `modinfo_get_many`): insmod reads it with the other keys it needs,
+/// in one pass over `.modinfo`.
+pub fn detect_vermagic<'a>(m: &Module<'a>, vermagic: Option<&'a str>) -> Result<Abi, AbiError<'a>> {
+    let Some(vermagic) = vermagic else {
         return Ok(Abi::Kobold);
     };
     if vermagic.starts_with("3.18.") {

@@ -46,6 +46,38 @@ pub fn get<'a>(modinfo: &'a [u8], key: &str) -> Option<&'a str> {
     None
 }
 
+/// The first value of each of `keys`, in one pass over `modinfo`: what
+/// [`get`] answers for each key, but the NULs are found once for all of
+/// them. insmod asks for four keys (`name`, `license`, `intree`,
+/// `vermagic`), and four passes of [`get`] found every NUL of `.modinfo`
+/// four times (about 2,000 ARM instructions for a 150-byte section).
+pub fn get_many<'a, const N: usize>(modinfo: &'a [u8], keys: [&str; N]) -> [Option<&'a str>; N] {
+    let mut found = [None; N];
+    let mut missing = keys.iter().filter(|k| !k.contains('=')).count();
+    let mut rest = modinfo;
+    while !rest.is_empty() && missing > 0 {
+        let end = crate::find_nul(rest).unwrap_or(rest.len());
+        let entry = rest.get(..end).unwrap_or(&[]);
+        // `entries` splits at the first '=': the key is what precedes it.
+        if let Some(eq) = entry.iter().position(|&b| b == b'=') {
+            let k = entry.get(..eq).unwrap_or(&[]);
+            for (key, slot) in keys.iter().zip(found.iter_mut()) {
+                if slot.is_none()
+                    && key.as_bytes() == k
+                    && let Some(v) = core::str::from_utf8(entry)
+                        .ok()
+                        .and_then(|s| s.get(eq + 1..))
+                {
+                    *slot = Some(v);
+                    missing -= 1;
+                }
+            }
+        }
+        rest = rest.get(end + 1..).unwrap_or(&[]);
+    }
+    found
+}
+
 /// Linux's `MODULE_NAME_LEN` (`64 - sizeof(unsigned long)` on 32-bit ARM):
 /// a name and its NUL fit in this many bytes.
 pub const MODULE_NAME_LEN: usize = 56;
@@ -172,6 +204,17 @@ mod tests {
             for k in keys {
                 let want = entries(t).find(|(x, _)| *x == k).map(|(_, v)| v);
                 assert_eq!(get(t, k), want, "{k:?} in {t:?}");
+            }
+            // All the keys in one pass (one of them twice), and insmod's four.
+            let many = get_many(t, keys);
+            for (k, v) in keys.iter().zip(many) {
+                assert_eq!(v, get(t, k), "{k:?} of many in {t:?}");
+            }
+            let [a, b] = get_many(t, ["name", "name"]);
+            assert_eq!((a, b), (get(t, "name"), get(t, "name")), "{t:?}");
+            let four = get_many(t, ["name", "license", "intree", "vermagic"]);
+            for (k, v) in ["name", "license", "intree", "vermagic"].iter().zip(four) {
+                assert_eq!(v, get(t, k), "{k:?} of four in {t:?}");
             }
         }
     }

@@ -76,12 +76,23 @@ pub trait Trace {
     fn section(&mut self, _e: &SectionEvent<'_>) {}
     fn symbol(&mut self, _e: &SymbolEvent<'_>) {}
     fn reloc(&mut self, _e: &RelocEvent<'_>) {}
+    /// Whether the sink looks at events at all: when it does not, the
+    /// linker does not make them (a relocation's event decodes the addend
+    /// and reads the word before and after: work an `insmod` without `-v`
+    /// would throw away). Defaults to `true`.
+    fn enabled(&self) -> bool {
+        true
+    }
 }
 
 /// The sink that ignores everything (what [`crate::link::link`] uses).
 pub struct NoTrace;
 
-impl Trace for NoTrace {}
+impl Trace for NoTrace {
+    fn enabled(&self) -> bool {
+        false
+    }
+}
 
 /// A sink printing every event, one line each, to a [`fmt::Write`]
 /// (`cargo xtask modlink --explain`; the first write error is kept).
@@ -372,6 +383,40 @@ mod tests {
         assert_eq!(p.wrapping_add(8).wrapping_add(r.7), veneer);
         assert_eq!(((r.9 << 8) as i32 >> 6) as u32, r.7);
         assert_eq!(r.4, 0x4000_0000);
+    }
+
+    /// A sink that does not listen (`NoTrace`: no events made) links to
+    /// the same bytes and addresses as one that records every event, for a
+    /// branch that reaches and one through a PLT veneer.
+    #[test]
+    fn a_quiet_link_is_the_same_link() {
+        assert!(!NoTrace.enabled());
+        assert!(Record::default().enabled());
+        let bytes = crate::elf::tests_support::module_bytes();
+        let m = crate::validate(&bytes).unwrap();
+        let l = crate::layout::layout(&m).unwrap();
+        for printk in [0xc001_0000, 0x4000_0000] {
+            let run = |sink: &mut dyn Trace| {
+                let mut core = vec![0; l.core_size as usize];
+                let mut init = vec![0; l.init_size as usize];
+                let linked = link_traced(
+                    &m,
+                    &l,
+                    &mut core,
+                    0xbf00_0000,
+                    &mut init,
+                    0xbf10_0000,
+                    &Printk(printk),
+                    sink,
+                )
+                .unwrap();
+                (core, init, linked.symbol_addrs)
+            };
+            let mut rec = Record::default();
+            let loud = run(&mut rec);
+            assert_eq!(rec.relocs.len(), 1);
+            assert_eq!(run(&mut NoTrace), loud, "printk at {printk:#x}");
+        }
     }
 
     #[test]

@@ -1118,6 +1118,8 @@ struct Identity<'a> {
     abi: Abi,
     /// Loaded with `-f` past a refusal (taint F).
     forced: bool,
+    /// `.modinfo`'s `vermagic`, read with the other keys for `personality`.
+    vermagic: Option<&'a str>,
 }
 
 /// Before step 1: Linux's `module_sig_check` (module/signing.rs): the
@@ -1186,7 +1188,7 @@ fn personality(
     tainted_f: bool,
 ) -> Result<(), Errno> {
     let name = id.name;
-    let abi = match kobold_loader::linux61::detect(m) {
+    let abi = match kobold_loader::linux61::detect_vermagic(m, id.vermagic) {
         Ok(abi) => abi,
         Err(e) => match e.forced_abi().filter(|_| force) {
             Some(abi) => abi,
@@ -1277,7 +1279,10 @@ fn identify<'a>(
     m: &kobold_loader::Module<'a>,
 ) -> Result<Identity<'a>, Errno> {
     let shown = path.rsplit('/').next().unwrap_or(path);
-    let name = match m.modinfo_get("name") {
+    // The four keys insmod reads, found in one pass over `.modinfo`.
+    let [name, license, intree, vermagic] =
+        m.modinfo_get_many(["name", "license", "intree", "vermagic"]);
+    let name = match name {
         Some(n) => ModName::new(n).map_err(|e| {
             klog!(backend, Err, "{shown}: {e}");
             Errno::EINVAL
@@ -1294,7 +1299,7 @@ fn identify<'a>(
     if mods.get(&name).is_some() {
         return Err(Errno::EEXIST);
     }
-    let license = m.modinfo_get("license").unwrap_or("unspecified");
+    let license = license.unwrap_or("unspecified");
     let gpl_ok = license_is_gpl_compatible(license);
     if !gpl_ok {
         klog!(
@@ -1303,7 +1308,7 @@ fn identify<'a>(
             "{name}: module license '{license}' taints kernel."
         );
     }
-    let out_of_tree = m.modinfo_get("intree") != Some("Y");
+    let out_of_tree = intree != Some("Y");
     if out_of_tree && !mods.oot_warned {
         mods.oot_warned = true;
         klog!(
@@ -1319,6 +1324,7 @@ fn identify<'a>(
         out_of_tree,
         abi: Abi::Kobold,
         forced: false,
+        vermagic,
     })
 }
 
