@@ -11,7 +11,7 @@
 //!
 //! Nothing here allocates but [`Linked::symbol_addrs`] (fallibly, one entry
 //! per symbol of the file: [`LinkError::NoMemory`]) and, for a module of
-//! more than [`FuncBits::STACK_SYMBOLS`] symbols, its companion bitmap
+//! more than 256 symbols (`FuncBits::STACK_SYMBOLS`), its companion bitmap
 //! (which symbols are functions; on the stack for smaller modules),
 //! and every lookup is bounded: COMMON symbols and PLT veneers are found by
 //! binary search in the tables [`crate::layout`] sorted.
