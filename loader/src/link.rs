@@ -9,8 +9,10 @@
 //! than this crate's safe `fill`); the result is the bytes to run at the two bases,
 //! and [`Linked`] keeps only the resolved symbol addresses.
 //!
-//! Nothing here allocates but [`Linked::symbol_addrs`] and its companion
-//! table (fallibly, one entry per symbol of the file: [`LinkError::NoMemory`]),
+//! Nothing here allocates but [`Linked::symbol_addrs`] (fallibly, one entry
+//! per symbol of the file: [`LinkError::NoMemory`]) and, for a module of
+//! more than 256 symbols (`FuncBits::STACK_SYMBOLS`), its companion bitmap
+//! (which symbols are functions; on the stack for smaller modules),
 //! and every lookup is bounded: COMMON symbols and PLT veneers are found by
 //! binary search in the tables [`crate::layout`] sorted.
 //!
@@ -307,7 +309,7 @@ fn link_images<'a>(
     }
     // Resolve every symbol.
     let mut addrs = try_vec(m.symbols.len()).ok_or(LinkError::NoMemory)?;
-    let mut funcs = try_vec(m.symbols.len()).ok_or(LinkError::NoMemory)?;
+    let mut funcs = FuncBits::new(m.symbols.len()).ok_or(LinkError::NoMemory)?;
     for (i, sym) in m.symbols.iter().enumerate() {
         let mut is_func = sym.kind() == STT_FUNC;
         let addr = if i == 0 {
@@ -343,7 +345,9 @@ fn link_images<'a>(
             }
         };
         addrs.push(addr);
-        funcs.push(is_func);
+        if is_func {
+            funcs.set(i);
+        }
     }
     // Apply the relocations of every loaded target section.
     for (rel_section, target, rels) in &m.relocations {
@@ -364,7 +368,7 @@ fn link_images<'a>(
             let sym = m.symbols.get(r.symbol as usize);
             let target = Target {
                 value: addrs.get(r.symbol as usize).copied().unwrap_or(0),
-                is_func: funcs.get(r.symbol as usize).copied().unwrap_or(false),
+                is_func: funcs.get(r.symbol as usize),
             };
             let reloc_err = |error| LinkError::Reloc {
                 section,
@@ -454,6 +458,60 @@ fn link_images<'a>(
     Ok(Linked {
         symbol_addrs: addrs,
     })
+}
+
+/// Which symbols are functions (a resolved symbol's `is_func`), one bit a
+/// symbol: on the stack up to [`FuncBits::STACK_SYMBOLS`] symbols (every
+/// module measured so far), on the heap (fallibly, exactly the words
+/// needed) beyond. It was a `Vec<bool>` of one byte a symbol, an
+/// allocation and a free per insmod.
+pub(crate) struct FuncBits {
+    small: [u32; 8],
+    big: Vec<u32>,
+}
+
+impl FuncBits {
+    /// The most symbols kept on the stack.
+    pub(crate) const STACK_SYMBOLS: usize = 256;
+
+    /// No symbol marked, for `n` symbols; `None` if the heap bitmap of a
+    /// larger module cannot be allocated.
+    pub(crate) fn new(n: usize) -> Option<Self> {
+        let mut big = Vec::new();
+        if n > Self::STACK_SYMBOLS {
+            let words = n.div_ceil(32);
+            big = try_vec(words)?;
+            big.resize(words, 0);
+        }
+        Some(FuncBits { small: [0; 8], big })
+    }
+
+    fn words(&self) -> &[u32] {
+        if self.big.is_empty() {
+            &self.small
+        } else {
+            &self.big
+        }
+    }
+
+    /// Marks symbol `i` (below `new`'s `n`) a function.
+    pub(crate) fn set(&mut self, i: usize) {
+        let words = if self.big.is_empty() {
+            &mut self.small[..]
+        } else {
+            &mut self.big[..]
+        };
+        if let Some(w) = words.get_mut(i / 32) {
+            *w |= 1 << (i % 32);
+        }
+    }
+
+    /// Whether symbol `i` was marked.
+    pub(crate) fn get(&self, i: usize) -> bool {
+        self.words()
+            .get(i / 32)
+            .is_some_and(|w| (w >> (i % 32)) & 1 != 0)
+    }
 }
 
 /// The little-endian word of a 4-byte place.
@@ -557,6 +615,29 @@ pub fn entry_points(
 
 #[cfg(test)]
 mod tests {
+    /// `FuncBits` answers what a `Vec<bool>` answers, on the stack and on
+    /// the heap, at both ends of each word and past the last symbol.
+    #[test]
+    fn func_bits_are_a_bool_vector() {
+        for n in [0, 1, 31, 32, 33, 255, 256, 257, 300, 1000] {
+            let mut bits = super::FuncBits::new(n).unwrap();
+            assert_eq!(bits.big.is_empty(), n <= super::FuncBits::STACK_SYMBOLS);
+            let want: Vec<bool> = (0..n).map(|i| i % 3 == 0 || i % 32 == 31).collect();
+            for (i, &f) in want.iter().enumerate() {
+                if f {
+                    bits.set(i);
+                }
+            }
+            for i in 0..n + 64 {
+                assert_eq!(
+                    bits.get(i),
+                    want.get(i).copied().unwrap_or(false),
+                    "{n} {i}"
+                );
+            }
+        }
+    }
+
     extern crate std;
     use super::*;
     use crate::elf::tests_support::link_vec;
