@@ -194,20 +194,27 @@ mod tests {
         o.write().unwrap()
     }
 
-    #[test]
-    fn lists_named_symbols_with_nm_letters_by_address() {
-        let bytes = module();
-        let m = crate::validate(&bytes).unwrap();
-        let l = crate::layout::layout(&m).unwrap();
+    /// Lays `m` out, links it at 0xbf000000 and lists its symbols: the
+    /// layout, the symbols' addresses and the list.
+    fn layout_and_list(m: &crate::Module<'_>) -> (ModuleLayout, Vec<u32>, Vec<Listed>) {
+        let l = crate::layout::layout(m).unwrap();
         let (_, _, linked) = crate::elf::tests_support::link_vec(
-            &m,
+            m,
             &l,
             0xbf00_0000,
             0xbf10_0000,
             &crate::elf::tests_support::NoResolver,
         )
         .unwrap();
-        let listed = listed_symbols(&m, &l, &linked.symbol_addrs).unwrap();
+        let listed = listed_symbols(m, &l, &linked.symbol_addrs).unwrap();
+        (l, linked.symbol_addrs.to_vec(), listed)
+    }
+
+    #[test]
+    fn lists_named_symbols_with_nm_letters_by_address() {
+        let bytes = module();
+        let m = crate::validate(&bytes).unwrap();
+        let (_, _, listed) = layout_and_list(&m);
         let strtab = m.symbol_strtab();
         let got: StdVec<(char, String, bool)> = listed
             .iter()
@@ -279,16 +286,7 @@ mod tests {
         let bytes = o.write().unwrap();
         let m = crate::validate(&bytes).unwrap();
         assert!(m.symbols.len() > MARKED + 30);
-        let l = crate::layout::layout(&m).unwrap();
-        let (_, _, linked) = crate::elf::tests_support::link_vec(
-            &m,
-            &l,
-            0xbf00_0000,
-            0xbf10_0000,
-            &crate::elf::tests_support::NoResolver,
-        )
-        .unwrap();
-        let got = listed_symbols(&m, &l, &linked.symbol_addrs).unwrap();
+        let (l, addrs, got) = layout_and_list(&m);
         let strtab = m.symbol_strtab();
         let mut want: StdVec<u32> = (0..m.symbols.len())
             .filter(|&i| listed(&m.symbols[i], &l, strtab).is_some())
@@ -304,7 +302,7 @@ mod tests {
         for s in &got {
             let sym = &m.symbols[s.index as usize];
             assert_eq!(s.name(strtab), sym.name);
-            assert_eq!(s.addr, linked.symbol_addrs[s.index as usize] & !1);
+            assert_eq!(s.addr, addrs[s.index as usize] & !1);
             assert_eq!(s.kind, 't');
         }
     }
