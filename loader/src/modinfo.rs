@@ -17,38 +17,19 @@ pub fn entries(modinfo: &[u8]) -> impl Iterator<Item = (&str, &str)> {
         .filter_map(|s| s.split_once('='))
 }
 
-/// The first value of `key`: what `entries(modinfo).find(..)` answers,
-/// but an entry is looked at as bytes first (does it start with `key=`?)
-/// and checked as UTF-8 only when it does, and the NULs are found a word
-/// at a time (`find_nul`). insmod asks for four keys (`name`,
-/// `license`, `intree`, `vermagic`); decoding every entry for each cost
-/// about 1,900 ARM instructions per key for a 150-byte `.modinfo`.
+/// The first value of `key`: what `entries(modinfo).find(..)` answers
+/// ([`get_many`] with one key: entries are looked at as bytes and decoded
+/// as UTF-8 only when their key matches).
 pub fn get<'a>(modinfo: &'a [u8], key: &str) -> Option<&'a str> {
-    // `entries` splits at the first '=': its keys never hold one.
-    if key.contains('=') {
-        return None;
-    }
-    let k = key.as_bytes();
-    let mut rest = modinfo;
-    while !rest.is_empty() {
-        let end = crate::find_nul(rest).unwrap_or(rest.len());
-        let entry = rest.get(..end).unwrap_or(&[]);
-        if entry.starts_with(k)
-            && entry.get(k.len()) == Some(&b'=')
-            && let Some(v) = core::str::from_utf8(entry)
-                .ok()
-                .and_then(|s| s.get(k.len() + 1..))
-        {
-            return Some(v);
-        }
-        rest = rest.get(end + 1..).unwrap_or(&[]);
-    }
-    None
+    let [value] = get_many(modinfo, [key]);
+    value
 }
 
 /// The first value of each of `keys`, in one pass over `modinfo`: what
-/// [`get`] answers for each key, but the NULs are found once for all of
-/// them. insmod asks for four keys (`name`, `license`, `intree`,
+/// `entries(modinfo).find(..)` answers for each key, but an entry is looked
+/// at as bytes (is its key, before the first `=`, one of `keys`?) and
+/// decoded as UTF-8 only when it is, and the NULs are found once for all
+/// keys, a word at a time (`find_nul`). insmod asks for four keys (`name`, `license`, `intree`,
 /// `vermagic`), and four passes of [`get`] found every NUL of `.modinfo`
 /// four times (about 2,000 ARM instructions for a 150-byte section).
 pub fn get_many<'a, const N: usize>(modinfo: &'a [u8], keys: [&str; N]) -> [Option<&'a str>; N] {
