@@ -1744,6 +1744,22 @@ pub const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        // A tick interrupt taken late counts every period that passed
+        // (tick_do_update_jiffies64): 55 ms with IRQs masked move jiffies
+        // by at least 5 at 100 Hz and 13 at 250 Hz, not by one each. Twice,
+        // from two different phases of the tick.
+        name: "selftest_jiffies",
+        input: &["selftest jiffies", "selftest jiffies", "poweroff"],
+        expect: &[
+            count("selftest jiffies: PASS", 2),
+            // The counts vary with the phase and the host's load; the test's
+            // own bounds (PASS) come from the counter.
+            regex(r"^jiffies: IRQs masked 55 ms: jiffies \+\d+ \(100 Hz\), Linux 6\.1 jiffies \+\d+ \(250 Hz\)$"),
+            POWER_DOWN,
+        ],
+        ..BASE
+    },
+    Case {
         // __stack_chk_fail panics as 6.1's does, naming the corrupted
         // function (%pB).
         name: "linux61_stack_protector_panics",

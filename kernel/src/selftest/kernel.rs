@@ -3,8 +3,8 @@
 //! sample module most load, reading a module file, the memory counters now.
 
 use super::{
-    Counters, Run, SelftestError, faultinject, heap, highmem, linux61, modbench, modcycle, modules,
-    nls, soak, vmalloc,
+    Counters, Run, SelftestError, faultinject, heap, highmem, jiffies, linux61, modbench, modcycle,
+    modules, nls, soak, vmalloc,
 };
 use crate::errno::Errno;
 use crate::module::ModName;

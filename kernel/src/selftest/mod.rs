@@ -31,6 +31,7 @@ macro_rules! tests {
             "soak" " [N [SEED]]" => soak::run,
             "linux61" " [stackprot|fortify]" => linux61::run,
             "nls" "" => nls::run,
+            "jiffies" "" => jiffies::run,
         }
     };
 }
@@ -45,6 +46,8 @@ pub mod guard;
 pub mod heap;
 #[cfg(target_arch = "arm")]
 pub mod highmem;
+#[cfg(target_arch = "arm")]
+pub mod jiffies;
 #[cfg(target_arch = "arm")]
 mod kernel;
 #[cfg(target_arch = "arm")]
@@ -218,7 +221,7 @@ mod tests {
     fn usage_lists_every_registered_test_in_order() {
         assert_eq!(
             USAGE,
-            "selftest heap|highmem|vmalloc|modules|modcycle|modbench [FILE...]|faultinject [MODULE]|soak [N [SEED]]|linux61 [stackprot|fortify]|nls"
+            "selftest heap|highmem|vmalloc|modules|modcycle|modbench [FILE...]|faultinject [MODULE]|soak [N [SEED]]|linux61 [stackprot|fortify]|nls|jiffies"
         );
         let names: Vec<_> = TESTS.iter().map(|t| t.name).collect();
         assert_eq!(
@@ -233,7 +236,8 @@ mod tests {
                 "faultinject",
                 "soak",
                 "linux61",
-                "nls"
+                "nls",
+                "jiffies"
             ]
         );
         assert_eq!(find("soak").map(|t| t.args), Some(" [N [SEED]]"));

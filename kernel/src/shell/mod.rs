@@ -1540,7 +1540,7 @@ mod tests {
         );
         assert_eq!(
             run(&mut p, "selftest"),
-            "Usage: selftest heap|highmem|vmalloc|modules|modcycle|modbench [FILE...]|faultinject [MODULE]|soak [N [SEED]]|linux61 [stackprot|fortify]|nls\n"
+            "Usage: selftest heap|highmem|vmalloc|modules|modcycle|modbench [FILE...]|faultinject [MODULE]|soak [N [SEED]]|linux61 [stackprot|fortify]|nls|jiffies\n"
         );
     }
 }

@@ -63,9 +63,15 @@ impl Jiffies {
         self.get_64() as u32
     }
 
-    /// One tick (`do_timer(1)`), from the timer interrupt.
+    /// One tick (`do_timer(1)`).
     pub fn tick(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
+        self.add(1);
+    }
+
+    /// `ticks` ticks at once (`do_timer(ticks)`), from the timer interrupt:
+    /// what [`TickClock::due`] says has passed since the last update.
+    pub fn add(&self, ticks: u64) {
+        self.0.fetch_add(ticks, Ordering::Relaxed);
     }
 
     /// The counter's address, for the export tables.
@@ -87,6 +93,58 @@ pub static JIFFIES_64: Jiffies = Jiffies::new(initial_jiffies(HZ));
 /// LINUX61_HZ, msleep_ticks(ms, LINUX61_HZ))`, and the conversions take
 /// `LINUX61_HZ` as their `hz`.
 pub static LINUX61_JIFFIES: Jiffies = Jiffies::new(initial_jiffies(LINUX61_HZ));
+
+/// When the last jiffy began, on the clock, so that a tick interrupt taken
+/// late counts every period that passed, not one: Linux's
+/// `tick_do_update_jiffies64` (kernel/time/tick-sched.c), which moves
+/// `jiffies_64` by `delta / tick_period` and `last_jiffies_update` by that
+/// many whole periods. Counting interrupts instead loses a tick whenever an
+/// interrupt comes more than a period late (IRQs masked that long, or a
+/// host too busy to run QEMU's timer on time), and `jiffies` then fall
+/// behind the clock for good.
+///
+/// Times are in the clock's units (the 24 MHz counter extended to 64 bits);
+/// the timer interrupt reads the clock and asks [`due`](Self::due). An
+/// interrupt that finds less than a whole period since the last boundary
+/// adds nothing; the next one adds what is due.
+#[derive(Debug)]
+pub struct TickClock {
+    /// The clock time of the last jiffy boundary counted.
+    last: AtomicU64,
+    /// One jiffy in clock units.
+    period: u64,
+}
+
+impl TickClock {
+    /// A clock of jiffies of `period` units (at least 1), counted from 0.
+    pub const fn new(period: u64) -> Self {
+        TickClock {
+            last: AtomicU64::new(0),
+            period: if period == 0 { 1 } else { period },
+        }
+    }
+
+    /// The periodic timer starts at clock time `now`: its first interrupt
+    /// is due one period later.
+    pub fn start(&self, now: u64) {
+        self.last.store(now, Ordering::Relaxed);
+    }
+
+    /// The whole periods between the last boundary counted and `now`; the
+    /// boundary moves on by that many periods, so the remainder is kept for
+    /// the next call. A `now` before the boundary (never, on a monotonic
+    /// clock) counts nothing. Called from the timer interrupt only (one
+    /// writer).
+    pub fn due(&self, now: u64) -> u64 {
+        let last = self.last.load(Ordering::Relaxed);
+        let ticks = now.saturating_sub(last) / self.period;
+        if ticks > 0 {
+            self.last
+                .store(last + ticks * self.period, Ordering::Relaxed);
+        }
+        ticks
+    }
+}
 
 /// `time_after(a, b)`: `(long)((b) - (a)) < 0`, right across the wrap.
 pub const fn time_after(a: u32, b: u32) -> bool {
@@ -166,6 +224,54 @@ mod tests {
         // SAFETY: the counter is a live u64.
         let low = unsafe { (j.as_ptr() as *const u32).read() };
         assert_eq!(low, 0);
+    }
+
+    /// A late interrupt counts every period that passed; an early one
+    /// counts nothing and leaves its part for the next; the remainder is
+    /// never lost or counted twice, so after any sequence of interrupts the
+    /// jiffies are the whole periods since the start.
+    #[test]
+    fn tick_clock_catches_up_as_tick_do_update_jiffies64() {
+        let c = TickClock::new(240_000); // 10 ms of the 24 MHz counter
+        c.start(1_000);
+        let j = Jiffies::new(initial_jiffies(HZ));
+        let start = j.get_64();
+        // On time (a little after each boundary): one each.
+        for k in 1..=3u64 {
+            let n = c.due(1_000 + k * 240_000 + 50);
+            assert_eq!(n, 1);
+            j.add(n);
+        }
+        // 55 ms late (IRQs masked): five periods at once, not one.
+        let n = c.due(1_000 + 8 * 240_000 + 120_000);
+        assert_eq!(n, 5);
+        j.add(n);
+        // The timer re-based half a period later: the next interrupts
+        // still count one each, and the half period is not lost.
+        assert_eq!(c.due(1_000 + 9 * 240_000 + 130_000), 1);
+        assert_eq!(c.due(1_000 + 10 * 240_000 + 130_000), 1);
+        j.add(2);
+        // An interrupt early (before the boundary) counts nothing.
+        assert_eq!(c.due(1_000 + 11 * 240_000 - 10), 0);
+        assert_eq!(c.due(1_000 + 11 * 240_000), 1);
+        j.add(1);
+        assert_eq!(j.get_64() - start, 11);
+        // A clock reading before the boundary (not monotonic) counts nothing.
+        assert_eq!(c.due(0), 0);
+        // Random interrupt times: the total is always the whole periods.
+        let c = TickClock::new(96_000);
+        c.start(0);
+        let (mut now, mut total, mut x) = (0u64, 0u64, 0x2545_f491u32);
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            now += u64::from(x % 400_000);
+            total += c.due(now);
+            assert_eq!(total, now / 96_000);
+        }
+        // A zero period is taken as one unit (no division by zero).
+        assert_eq!(TickClock::new(0).due(5), 5);
     }
 
     #[test]

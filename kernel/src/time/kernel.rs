@@ -3,7 +3,7 @@
 //! busy-wait on it behind `udelay`; the SP804's two periodic interrupts
 //! that count [`JIFFIES_64`] and [`LINUX61_JIFFIES`]; and `msleep`.
 
-use super::jiffies::{self, HZ, JIFFIES_64, Jiffies, LINUX61_HZ, LINUX61_JIFFIES};
+use super::jiffies::{self, HZ, JIFFIES_64, Jiffies, LINUX61_HZ, LINUX61_JIFFIES, TickClock};
 use super::{COUNTER_HZ, Extender, ticks_to_ns, timer_reload};
 use crate::arch::armv7::irqflags;
 use crate::board::vexpress_a9::memory::{TIMCLK_HZ, TIMER01_IRQ};
@@ -13,6 +13,11 @@ use crate::irq::{self, IRQF_SHARED, IRQF_TIMER, IrqReturn};
 use core::sync::atomic::{AtomicBool, Ordering};
 
 static CLOCK: Extender = Extender::new();
+
+/// The jiffy boundaries of each tick on the clock ([`TickClock`]): a tick
+/// interrupt taken late counts every period that passed.
+static TICK_HZ: TickClock = TickClock::new(COUNTER_HZ / HZ as u64);
+static TICK_LINUX61: TickClock = TickClock::new(COUNTER_HZ / LINUX61_HZ as u64);
 
 /// Set once both ticks run (`time_init` succeeded).
 static TICKING: AtomicBool = AtomicBool::new(false);
@@ -32,21 +37,24 @@ pub fn delay_ticks(ticks: u32) {
     }
 }
 
-/// Timer 0's handler: one jiffy at HZ (Linux's `sp804_timer_interrupt` →
-/// the clockevent → `tick_periodic` → `do_timer(1)`).
+/// Timer 0's handler: the jiffies at HZ that are due by the clock (Linux's
+/// `sp804_timer_interrupt` → the clockevent → the tick →
+/// `tick_do_update_jiffies64`, which adds every whole period since the last
+/// update: one on time, more if the interrupt came late).
 fn tick_hz(_irq: u32, _dev: usize) -> IrqReturn {
     if sp804::ack(Timer::Timer0) {
-        JIFFIES_64.tick();
+        JIFFIES_64.add(TICK_HZ.due(CLOCK.update(counter_24mhz())));
         IrqReturn::Handled
     } else {
         IrqReturn::None
     }
 }
 
-/// Timer 1's handler: one jiffy of the Linux 6.1 personality, at 250 Hz.
+/// Timer 1's handler: the Linux 6.1 personality's jiffies at 250 Hz, as
+/// [`tick_hz`] counts them.
 fn tick_linux61(_irq: u32, _dev: usize) -> IrqReturn {
     if sp804::ack(Timer::Timer1) {
-        LINUX61_JIFFIES.tick();
+        LINUX61_JIFFIES.add(TICK_LINUX61.due(CLOCK.update(counter_24mhz())));
         IrqReturn::Handled
     } else {
         IrqReturn::None
@@ -72,6 +80,11 @@ pub fn time_init() -> Result<(), crate::errno::Errno> {
             crate::pr_err!("{e}");
             e.errno()
         })?;
+    // The boundaries start with the timers: each first interrupt is due
+    // one period later (read before the start, so never after it).
+    let now = CLOCK.update(counter_24mhz());
+    TICK_HZ.start(now);
+    TICK_LINUX61.start(now);
     sp804::start_periodic(Timer::Timer0, timer_reload(TIMCLK_HZ, HZ));
     sp804::start_periodic(Timer::Timer1, timer_reload(TIMCLK_HZ, LINUX61_HZ));
     TICKING.store(true, Ordering::Relaxed);
