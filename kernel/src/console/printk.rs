@@ -71,15 +71,32 @@ impl<'a> LineWriter<'a> {
 
 impl fmt::Write for LineWriter<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        for line in s.split_inclusive('\n') {
+        let mut rest = s.as_bytes();
+        while !rest.is_empty() {
+            let (line, tail) = split_line(rest);
             if self.at_line_start {
                 (self.sink)(self.prefix.as_bytes());
             }
-            (self.sink)(line.as_bytes());
-            self.at_line_start = line.ends_with('\n');
+            (self.sink)(line);
+            self.at_line_start = line.last() == Some(&b'\n');
+            rest = tail;
         }
         Ok(())
     }
+}
+
+/// The first line of non-empty `bytes`, its `\n` included if it has one,
+/// and the rest: the pieces `str::split_inclusive('\n')` yields, found by
+/// a plain byte loop. (`split_inclusive` on a `char` runs core's generic
+/// `CharSearcher`, which at boot is ~150 guest instructions that QEMU
+/// translates for nothing else; a `\n` byte never occurs inside a
+/// multi-byte UTF-8 character, so splitting the bytes is the same.)
+fn split_line(bytes: &[u8]) -> (&[u8], &[u8]) {
+    let len = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| i + 1);
+    bytes.split_at(len)
 }
 
 /// The console loglevel now (Linux's `console_loglevel`, what `dmesg -n`
@@ -122,6 +139,11 @@ pub fn clear_log() {
 /// Logs one message at `level`: always into the log buffer (`dmesg` shows
 /// `pr_debug` too), and to the console when `level` is below the console
 /// loglevel (Linux's default 7 keeps `KERN_DEBUG` off the console).
+///
+/// Never inlined: with LTO some callers got a copy of it all (the lock,
+/// the timestamp, the line splitting), which QEMU translated once per copy
+/// at boot (docs/BENCHMARKS.md, "Fifth pass").
+#[inline(never)]
 pub fn vprintk(level: Level, args: fmt::Arguments<'_>) {
     let to_console = (level as u8) < CONSOLE_LEVEL_NOW.load(Ordering::Relaxed);
     let ns = crate::time::now_ns();
@@ -208,6 +230,22 @@ mod tests {
         f(&mut w);
         w.finish();
         String::from_utf8(out).unwrap()
+    }
+
+    /// `split_line` cuts exactly where `split_inclusive('\n')` does.
+    #[test]
+    fn split_line_is_split_inclusive() {
+        for s in ["a", "\n", "\n\n", "ab\ncd", "ab\ncd\n", "\nx", "é\nü\n\nz", "no newline"] {
+            let mut got = Vec::new();
+            let mut rest = s.as_bytes();
+            while !rest.is_empty() {
+                let (line, tail) = split_line(rest);
+                got.push(core::str::from_utf8(line).unwrap());
+                rest = tail;
+            }
+            let want: Vec<&str> = s.split_inclusive('\n').collect();
+            assert_eq!(got, want, "{s:?}");
+        }
     }
 
     #[test]
