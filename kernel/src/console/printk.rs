@@ -51,6 +51,11 @@ impl<'a> LineWriter<'a> {
     /// A writer stamping lines with `ns` nanoseconds.
     pub fn new(ns: u64, sink: &'a mut dyn FnMut(&[u8])) -> Self {
         let (secs, usecs) = crate::time::secs_usecs(ns);
+        // Linux's print_time prints `(unsigned long)ts`: 32 bits on ARM.
+        // Formatting them as u32 also keeps the boot to one integer
+        // formatter (`u64`'s `Display` is ~130 more guest instructions for
+        // QEMU to translate; docs/BENCHMARKS.md, "Fifth pass").
+        let (secs, usecs) = (secs as u32, usecs as u32);
         let mut prefix = super::FixedBuf::default();
         let _ = fmt::Write::write_fmt(&mut prefix, format_args!("[{secs:5}.{usecs:06}] "));
         LineWriter {
@@ -259,6 +264,11 @@ mod tests {
         );
         let s = render(98_765_432_100_000, |w| writeln!(w, "x").unwrap());
         assert_eq!(s, "[98765.432100] x\n");
+        // Seconds wrap at 2^32, as Linux's `unsigned long` on ARM does.
+        let s = render(((1u64 << 32) + 7) * 1_000_000_000 + 5_000, |w| {
+            w.write_str("x\n").unwrap()
+        });
+        assert_eq!(s, "[    7.000005] x\n");
         let s = render(0, |w| {
             w.write_str("a").unwrap();
             w.write_str("b\n").unwrap();

@@ -246,7 +246,8 @@ pub fn free_initmem(img: &KernelImage) {
         mm::page_alloc::free_reserved_area(virt_to_phys(start) as u64, virt_to_phys(end) as u64);
     pr_info!(
         "Freeing unused kernel memory: {}K ({start:08x} - {end:08x})",
-        pages << (PAGE_SHIFT - 10)
+        // Linux's `%ldK` of a long (32 bits); one integer formatter at boot.
+        (pages << (PAGE_SHIFT - 10)) as u32
     );
 }
 
