@@ -240,7 +240,16 @@ mod tests {
     /// `split_line` cuts exactly where `split_inclusive('\n')` does.
     #[test]
     fn split_line_is_split_inclusive() {
-        for s in ["a", "\n", "\n\n", "ab\ncd", "ab\ncd\n", "\nx", "é\nü\n\nz", "no newline"] {
+        for s in [
+            "a",
+            "\n",
+            "\n\n",
+            "ab\ncd",
+            "ab\ncd\n",
+            "\nx",
+            "é\nü\n\nz",
+            "no newline",
+        ] {
             let mut got = Vec::new();
             let mut rest = s.as_bytes();
             while !rest.is_empty() {
