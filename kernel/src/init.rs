@@ -276,6 +276,12 @@ fn load_system_certificate_list() {
 /// the `<name>.PARAM=VALUE` parameters of the command line (what modprobe
 /// adds from /proc/cmdline).
 fn load_boot_modules() {
+    // Without `modules-load=` there is nothing to do: that is checked with
+    // the plain scan the other parameters use, so the iterator chain below
+    // runs (and QEMU translates it) only when a module is to be loaded.
+    if cmdline::saved().last("modules-load").is_none() {
+        return;
+    }
     for name in cmdline::saved().modules_load() {
         // `/lib/modules/<name>.ko`, else with `_` spelled `-` (module names
         // treat them alike); formatted on the stack, a name too long for a
