@@ -114,6 +114,7 @@ impl<'a> Cmdline<'a> {
     }
 
     /// The last `name` parameter, if any.
+    #[inline(never)] // one copy to translate at boot, not one per caller
     pub fn last(&self, name: &str) -> Option<Param<'a>> {
         self.params().filter(|p| p.is(name)).last()
     }

@@ -138,9 +138,7 @@ fn print_banner() {
     let mpidr = Mpidr::read_raw();
     pr_notice!("Booting Kobold on physical CPU {:#x}", mpidr & 0x00ff_ffff);
     // linux_banner: the same text as /proc/version.
-    let mut banner = console::FixedBuf::<64>::default();
-    let _ = crate::proc::write_version(&mut banner, cfg!(feature = "highmem"));
-    pr_notice!("{}", banner.as_str().trim_end());
+    pr_notice!("{}", crate::proc::linux_banner(cfg!(feature = "highmem")));
     let midr = Midr::read_raw();
     pr_info!(
         "CPU: ARMv7 Processor [{midr:08x}] revision {} (ARMv7), cr={:08x}",
