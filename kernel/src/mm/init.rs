@@ -174,7 +174,7 @@ pub fn bootmem_init(layout: &Layout) {
 }
 
 /// Sets up the vmalloc and module windows and, when vmalloc could hand it
-/// out before it is released ([`debug_ll_is_an_area`]), records boot.S's
+/// out before it is released (`debug_ll_is_an_area`), records boot.S's
 /// static DEBUG_LL mapping as a vm area (Linux's `devicemaps_init` →
 /// `iotable_init` → `vm_area_add_early`).
 #[unsafe(link_section = ".init.text")]
