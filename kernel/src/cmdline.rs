@@ -114,6 +114,7 @@ impl<'a> Cmdline<'a> {
     }
 
     /// The last `name` parameter, if any.
+    #[inline(never)] // one copy to translate at boot, not one per caller
     pub fn last(&self, name: &str) -> Option<Param<'a>> {
         self.params().filter(|p| p.is(name)).last()
     }
@@ -322,6 +323,37 @@ impl<'a> Iterator for Params<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `load_boot_modules` returns early when `last("modules-load")` is
+    /// None: then `modules_load` must have nothing to give.
+    #[test]
+    fn no_modules_load_param_means_no_modules() {
+        for line in [
+            "",
+            "console=ttyAMA0",
+            "modules-load=a",
+            "modules_load=a,b",
+            "modules-load",
+            "modules-load=",
+            "x modules-load=,c y",
+            "modules-loadx=a",
+            "\"modules-load=d\"",
+        ] {
+            let c = Cmdline::new(line);
+            if c.last("modules-load").is_none() {
+                assert_eq!(c.modules_load().count(), 0, "{line:?}");
+            }
+        }
+        assert!(
+            Cmdline::new("console=ttyAMA0")
+                .last("modules-load")
+                .is_none()
+        );
+        assert_eq!(
+            Cmdline::new("x modules_load=,c y").modules_load().count(),
+            1
+        );
+    }
 
     fn params(line: &str) -> Vec<(&str, Option<&str>)> {
         Cmdline::new(line)

@@ -138,9 +138,7 @@ fn print_banner() {
     let mpidr = Mpidr::read_raw();
     pr_notice!("Booting Kobold on physical CPU {:#x}", mpidr & 0x00ff_ffff);
     // linux_banner: the same text as /proc/version.
-    let mut banner = console::FixedBuf::<64>::default();
-    let _ = crate::proc::write_version(&mut banner, cfg!(feature = "highmem"));
-    pr_notice!("{}", banner.as_str().trim_end());
+    pr_notice!("{}", crate::proc::linux_banner(cfg!(feature = "highmem")));
     let midr = Midr::read_raw();
     pr_info!(
         "CPU: ARMv7 Processor [{midr:08x}] revision {} (ARMv7), cr={:08x}",
@@ -276,6 +274,12 @@ fn load_system_certificate_list() {
 /// the `<name>.PARAM=VALUE` parameters of the command line (what modprobe
 /// adds from /proc/cmdline).
 fn load_boot_modules() {
+    // Without `modules-load=` there is nothing to do: that is checked with
+    // the plain scan the other parameters use, so the iterator chain below
+    // runs (and QEMU translates it) only when a module is to be loaded.
+    if cmdline::saved().last("modules-load").is_none() {
+        return;
+    }
     for name in cmdline::saved().modules_load() {
         // `/lib/modules/<name>.ko`, else with `_` spelled `-` (module names
         // treat them alike); formatted on the stack, a name too long for a

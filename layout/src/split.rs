@@ -600,6 +600,23 @@ fn memblock_add_all(regions: &[MemRegion]) -> Result<RegionList, LayoutError> {
     Ok(merged)
 }
 
+/// What [`split`] starts from: nothing computed yet.
+static EMPTY_LAYOUT: Layout = Layout {
+    highmem: false,
+    lowmem_regions: RegionList::EMPTY,
+    highmem_regions: RegionList::EMPTY,
+    removed_bytes: 0,
+    vmalloc_min: 0,
+    vmalloc_limit: 0,
+    arm_lowmem_limit: 0,
+    memblock_limit: 0,
+    high_memory: 0,
+    vmalloc_start: 0,
+    vmalloc_warning: None,
+    notices: [Notice::IgnoringRam { start: 0, end: 0 }; MAX_NOTICES],
+    notice_count: 0,
+};
+
 /// The body of [`compute`] and [`sanity_check_meminfo`]; the comments quote
 /// the Linux code each step mirrors.
 fn split(regions: &[MemRegion], highmem: bool, vmalloc: VmallocArg) -> Result<Layout, LayoutError> {
@@ -611,21 +628,13 @@ fn split(regions: &[MemRegion], highmem: bool, vmalloc: VmallocArg) -> Result<La
     }
     let memory = memblock_add_all(regions)?;
 
-    let mut layout = Layout {
-        highmem,
-        lowmem_regions: RegionList::EMPTY,
-        highmem_regions: RegionList::EMPTY,
-        removed_bytes: 0,
-        vmalloc_min,
-        vmalloc_limit: 0,
-        arm_lowmem_limit: 0,
-        memblock_limit: 0,
-        high_memory: 0,
-        vmalloc_start: 0,
-        vmalloc_warning: vmalloc.warning,
-        notices: [Notice::IgnoringRam { start: 0, end: 0 }; MAX_NOTICES],
-        notice_count: 0,
-    };
+    // Copied from a static, not built field by field: the empty arrays
+    // were some 70 stores that QEMU translated for this one run at boot
+    // (docs/BENCHMARKS.md, "Fifth pass").
+    let mut layout = EMPTY_LAYOUT.clone();
+    layout.highmem = highmem;
+    layout.vmalloc_min = vmalloc_min;
+    layout.vmalloc_warning = vmalloc.warning;
     if let Some(warning) = vmalloc.warning {
         layout.push_notice(Notice::Vmalloc(warning));
     }

@@ -781,6 +781,58 @@ mod printing {
                 .ends_with(", 0K reserved, 0K highmem)")
         );
     }
+
+    /// `VMALLOC_START` is always a multiple of `VMALLOC_OFFSET` (8 MB), so it
+    /// never lies less than 8 MB below the kernel's DEBUG_LL section at
+    /// 0xf8000000 (kernel/src/mm/init.rs, `debug_ll_is_an_area`, relies on
+    /// it): every RAM size, with and without highmem, every `vmalloc=`.
+    #[test]
+    fn vmalloc_start_never_lies_just_below_debug_ll() {
+        const DEBUG_LL: u32 = 0xf800_0000;
+        let mut seen_above = false;
+        let mut seen_below = false;
+        for mb in (4u64..=2048).step_by(4) {
+            let ram = [MemRegion::new(u64::from(PHYS_OFFSET), mb << 20)];
+            for highmem in [false, true] {
+                for arg in [
+                    None,
+                    Some(16),
+                    Some(100),
+                    Some(120),
+                    Some(128),
+                    Some(240),
+                    Some(976),
+                ] {
+                    let arg = arg.map(|m| std::format!("{m}M"));
+                    let Ok(l) = compute(&ram, highmem, arg.as_deref()) else {
+                        continue;
+                    };
+                    let start = l.vmalloc_start();
+                    assert_eq!(start % VMALLOC_OFFSET, 0, "{mb} MB {arg:?}");
+                    assert!(start >= DEBUG_LL || start <= DEBUG_LL - VMALLOC_OFFSET);
+                    seen_above |= start >= DEBUG_LL;
+                    seen_below |= start < DEBUG_LL;
+                }
+            }
+        }
+        assert!(seen_above && seen_below);
+    }
+
+    /// Counts print as Linux's 32-bit `unsigned long`: the largest one fits,
+    /// one more wraps to 0 (no 32-bit `phys_addr_t` machine gets there).
+    #[test]
+    fn memory_line_counts_are_unsigned_long() {
+        let line = MemoryLine {
+            free_kb: u64::from(u32::MAX),
+            total_kb: 1 << 32,
+            highmem_kb: Some((1 << 32) + 5),
+            ..MemoryLine::default()
+        };
+        assert_eq!(
+            line.to_string(),
+            "Memory: 4294967295K/0K available (0K kernel code, 0K rwdata, 0K rodata, 0K init, 0K bss, 0K reserved, 5K highmem)"
+        );
+    }
 }
 
 /// Invariants over every RAM size vexpress-a9 can have, in 1 MiB steps.

@@ -8,7 +8,8 @@ pub mod printk;
 
 use core::fmt;
 
-/// Writes raw bytes to the console device.
+/// Writes raw bytes to the console device (never inlined, as `vprintk`).
+#[inline(never)]
 pub fn write_bytes(bytes: &[u8]) {
     #[cfg(target_arch = "arm")]
     for &b in bytes {

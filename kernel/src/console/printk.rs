@@ -51,6 +51,11 @@ impl<'a> LineWriter<'a> {
     /// A writer stamping lines with `ns` nanoseconds.
     pub fn new(ns: u64, sink: &'a mut dyn FnMut(&[u8])) -> Self {
         let (secs, usecs) = crate::time::secs_usecs(ns);
+        // Linux's print_time prints `(unsigned long)ts`: 32 bits on ARM.
+        // Formatting them as u32 also keeps the boot to one integer
+        // formatter (`u64`'s `Display` is ~130 more guest instructions for
+        // QEMU to translate; docs/BENCHMARKS.md, "Fifth pass").
+        let (secs, usecs) = (secs as u32, usecs as u32);
         let mut prefix = super::FixedBuf::default();
         let _ = fmt::Write::write_fmt(&mut prefix, format_args!("[{secs:5}.{usecs:06}] "));
         LineWriter {
@@ -71,15 +76,32 @@ impl<'a> LineWriter<'a> {
 
 impl fmt::Write for LineWriter<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        for line in s.split_inclusive('\n') {
+        let mut rest = s.as_bytes();
+        while !rest.is_empty() {
+            let (line, tail) = split_line(rest);
             if self.at_line_start {
                 (self.sink)(self.prefix.as_bytes());
             }
-            (self.sink)(line.as_bytes());
-            self.at_line_start = line.ends_with('\n');
+            (self.sink)(line);
+            self.at_line_start = line.last() == Some(&b'\n');
+            rest = tail;
         }
         Ok(())
     }
+}
+
+/// The first line of non-empty `bytes`, its `\n` included if it has one,
+/// and the rest: the pieces `str::split_inclusive('\n')` yields, found by
+/// a plain byte loop. (`split_inclusive` on a `char` runs core's generic
+/// `CharSearcher`, which at boot is ~150 guest instructions that QEMU
+/// translates for nothing else; a `\n` byte never occurs inside a
+/// multi-byte UTF-8 character, so splitting the bytes is the same.)
+fn split_line(bytes: &[u8]) -> (&[u8], &[u8]) {
+    let len = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| i + 1);
+    bytes.split_at(len)
 }
 
 /// The console loglevel now (Linux's `console_loglevel`, what `dmesg -n`
@@ -122,6 +144,11 @@ pub fn clear_log() {
 /// Logs one message at `level`: always into the log buffer (`dmesg` shows
 /// `pr_debug` too), and to the console when `level` is below the console
 /// loglevel (Linux's default 7 keeps `KERN_DEBUG` off the console).
+///
+/// Never inlined: with LTO some callers got a copy of it all (the lock,
+/// the timestamp, the line splitting), which QEMU translated once per copy
+/// at boot (docs/BENCHMARKS.md, "Fifth pass").
+#[inline(never)]
 pub fn vprintk(level: Level, args: fmt::Arguments<'_>) {
     let to_console = (level as u8) < CONSOLE_LEVEL_NOW.load(Ordering::Relaxed);
     let ns = crate::time::now_ns();
@@ -210,6 +237,31 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
+    /// `split_line` cuts exactly where `split_inclusive('\n')` does.
+    #[test]
+    fn split_line_is_split_inclusive() {
+        for s in [
+            "a",
+            "\n",
+            "\n\n",
+            "ab\ncd",
+            "ab\ncd\n",
+            "\nx",
+            "é\nü\n\nz",
+            "no newline",
+        ] {
+            let mut got = Vec::new();
+            let mut rest = s.as_bytes();
+            while !rest.is_empty() {
+                let (line, tail) = split_line(rest);
+                got.push(core::str::from_utf8(line).unwrap());
+                rest = tail;
+            }
+            let want: Vec<&str> = s.split_inclusive('\n').collect();
+            assert_eq!(got, want, "{s:?}");
+        }
+    }
+
     #[test]
     fn every_line_gets_linux_timestamp() {
         let s = render(123_000, |w| {
@@ -221,6 +273,11 @@ mod tests {
         );
         let s = render(98_765_432_100_000, |w| writeln!(w, "x").unwrap());
         assert_eq!(s, "[98765.432100] x\n");
+        // Seconds wrap at 2^32, as Linux's `unsigned long` on ARM does.
+        let s = render(((1u64 << 32) + 7) * 1_000_000_000 + 5_000, |w| {
+            w.write_str("x\n").unwrap()
+        });
+        assert_eq!(s, "[    7.000005] x\n");
         let s = render(0, |w| {
             w.write_str("a").unwrap();
             w.write_str("b\n").unwrap();

@@ -27,7 +27,9 @@ pub fn init_irq() -> Result<(), crate::errno::Errno> {
 }
 
 /// Linux's `request_irq`: registers `handler` for `irq` and unmasks the
-/// line at the GIC when it is its first handler.
+/// line at the GIC when it is its first handler. Never inlined: `time_init`
+/// calls it twice, and each inlined copy was code QEMU translated again.
+#[inline(never)]
 pub fn request_irq(
     irq: u32,
     handler: Handler,

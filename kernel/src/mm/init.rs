@@ -173,9 +173,10 @@ pub fn bootmem_init(layout: &Layout) {
     }
 }
 
-/// Sets up the vmalloc and module windows and records boot.S's static
-/// DEBUG_LL mapping as a vm area, so vmalloc never hands it out (Linux's
-/// `devicemaps_init` → `iotable_init` → `vm_area_add_early`).
+/// Sets up the vmalloc and module windows and, when vmalloc could hand it
+/// out before it is released (`debug_ll_is_an_area`), records boot.S's
+/// static DEBUG_LL mapping as a vm area (Linux's `devicemaps_init` →
+/// `iotable_init` → `vm_area_add_early`).
 #[unsafe(link_section = ".init.text")]
 pub fn iotable_init(layout: &Layout) {
     let statics = [(
@@ -184,20 +185,56 @@ pub fn iotable_init(layout: &Layout) {
         MB_PERIPH_PHYS,
         iotable_init as *const () as u32,
     )];
+    let statics = if debug_ll_is_an_area(layout) {
+        &statics[..]
+    } else {
+        &[]
+    };
     let windows = (
         (layout.vmalloc_start(), layout.vmalloc_end()),
         (layout.modules_vaddr(), layout.modules_end()),
     );
-    if let Err(e) = mm::vmalloc::init(windows.0, windows.1, &statics) {
+    if let Err(e) = mm::vmalloc::init(windows.0, windows.1, statics) {
         crate::panic::panic_exit(format_args!("vmalloc: {e}"));
     }
 }
 
+/// Whether boot.S's DEBUG_LL section is recorded as a vm area while the
+/// console still uses it: only when the vmalloc window starts at it or
+/// above it (then it lies outside the window, recording it fails and
+/// [`release_debug_ll`] warns, as before).
+///
+/// When the window starts below it, it starts at least `VMALLOC_OFFSET`
+/// (8 MB) below: `VMALLOC_START` is a multiple of 8 MB (kobold-layout's
+/// host test `vmalloc_start_never_lies_just_below_debug_ll`), and so is
+/// `MB_PERIPH_VIRT`. The only areas allocated before the release are
+/// `remap_devices`' two one-page `ioremap`s (16 KB with their guard pages),
+/// which the lowest-fit allocator places at `VMALLOC_START`, far below the
+/// section. Recording the section and freeing it after them left the
+/// allocator exactly as not recording it does; the free was the only run
+/// of `vfree` and of the allocator's free path before the shell, about 320
+/// guest instructions that QEMU translated for it alone (docs/BENCHMARKS.md,
+/// "Fifth pass"). Without the area, the release is the page-table clear.
+fn debug_ll_is_an_area(layout: &Layout) -> bool {
+    layout.vmalloc_start() >= MB_PERIPH_VIRT
+}
+const _: () = assert!(MB_PERIPH_VIRT.is_multiple_of(layout::VMALLOC_OFFSET));
+
 /// Releases boot.S's DEBUG_LL section once the drivers have `ioremap`ed
 /// what they use from it.
 pub fn release_debug_ll() {
-    if let Err(e) = mm::vmalloc::vfree(MB_PERIPH_VIRT) {
-        pr_warn!("cannot release the DEBUG_LL section: {e}");
+    match LAYOUT.get() {
+        Some(l) if !debug_ll_is_an_area(l) => {
+            // SAFETY: the console and the system registers now use their
+            // ioremaps; nothing else used the section, and it is no vm area
+            // (see `debug_ll_is_an_area`).
+            unsafe { mm::clear_l1_range(MB_PERIPH_VIRT, MB_PERIPH_VIRT + SECTION_SIZE) };
+        }
+        _ => {
+            if let Err(e) = mm::vmalloc::vfree(MB_PERIPH_VIRT) {
+                pr_warn!("cannot release the DEBUG_LL section: {e}");
+            }
+        }
     }
 }
 
@@ -246,7 +283,8 @@ pub fn free_initmem(img: &KernelImage) {
         mm::page_alloc::free_reserved_area(virt_to_phys(start) as u64, virt_to_phys(end) as u64);
     pr_info!(
         "Freeing unused kernel memory: {}K ({start:08x} - {end:08x})",
-        pages << (PAGE_SHIFT - 10)
+        // Linux's `%ldK` of a long (32 bits); one integer formatter at boot.
+        (pages << (PAGE_SHIFT - 10)) as u32
     );
 }
 

@@ -153,6 +153,9 @@ pub unsafe fn map_lowmem(phys_start: u64, phys_end: u64, kernel_x: (u64, u64)) {
 ///
 /// # Safety
 /// Nothing may be using the range.
+// Never inlined: boot calls it from three places, and each inlined copy
+// was code QEMU translated again (docs/BENCHMARKS.md, "Fifth pass").
+#[inline(never)]
 pub unsafe fn clear_l1_range(virt_start: u32, virt_end: u32) {
     let _guard = PGTABLE_LOCK.lock();
     let mut v = virt_start & !(SECTION_SIZE - 1);

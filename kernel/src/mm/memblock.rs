@@ -214,6 +214,11 @@ impl Memblock {
 impl Memblock {
     /// Calls `f(base, end)` for every stretch of RAM that is not reserved, in
     /// address order (Linux's `for_each_free_mem_range`).
+    ///
+    /// Never inlined: `bootmem_init` runs it three times (the `mem_map`
+    /// allocation, the deferred tails, the free lists), and each inlined copy
+    /// was code QEMU translated again (docs/BENCHMARKS.md, "Fifth pass").
+    #[inline(never)]
     pub fn for_each_free_range(&self, f: &mut dyn FnMut(u64, u64)) {
         for m in self.memory.regions() {
             let mut cursor = m.base;

@@ -23,6 +23,11 @@ static TICK_LINUX61: TickClock = TickClock::new(COUNTER_HZ / LINUX61_HZ as u64);
 static TICKING: AtomicBool = AtomicBool::new(false);
 
 /// Nanoseconds since the board came out of reset.
+///
+/// Never inlined: printk, the shell's idle loop and the tick each had
+/// their own copy of the 64-bit conversion, which QEMU translated once per
+/// copy (docs/BENCHMARKS.md, "Fifth pass").
+#[inline(never)]
 pub fn now_ns() -> u64 {
     ticks_to_ns(CLOCK.update(counter_24mhz()))
 }
