@@ -61,6 +61,7 @@
 //! ELF-level (which symbols kallsyms lists, parameter parsing) is the
 //! `forbid(unsafe_code)` loader's.
 
+pub mod export_index;
 #[cfg(target_arch = "arm")]
 pub mod exports;
 #[cfg(target_arch = "arm")]
