@@ -51,6 +51,17 @@ use core::fmt;
 /// clear, so Thumb callers need BLX).
 pub trait Resolver {
     fn resolve(&self, name: &str) -> Option<Target>;
+
+    /// Copies a section's bytes from the file into its place in an image
+    /// (`dst` and `src` have the same length). The default is
+    /// `copy_from_slice` (`memcpy`); the kernel copies with `ldm`/`stm`, 32
+    /// bytes a turn, where compiler_builtins' `memcpy` moves a word per
+    /// `ldr`/`str` (Linux's `memcpy`, `arch/arm/lib/copy_template.S`, is
+    /// an `ldm`/`stm` copy too). This crate forbids `unsafe`, which such a
+    /// copy needs.
+    fn copy_section(&self, dst: &mut [u8], src: &[u8]) {
+        dst.copy_from_slice(src);
+    }
 }
 
 /// What linking leaves besides the images.
@@ -291,7 +302,7 @@ fn link_images<'a>(
                 .checked_add(data.len())
                 .and_then(|end| image.get_mut(at..end))
             {
-                dst.copy_from_slice(data);
+                resolver.copy_section(dst, data);
             }
         }
         if let Some(p) = placed

@@ -61,6 +61,7 @@
 //! ELF-level (which symbols kallsyms lists, parameter parsing) is the
 //! `forbid(unsafe_code)` loader's.
 
+mod copy;
 pub mod export_index;
 #[cfg(target_arch = "arm")]
 pub mod exports;
@@ -797,6 +798,9 @@ impl Resolver for ModResolver<'_> {
             value,
             is_func: true,
         })
+    }
+    fn copy_section(&self, dst: &mut [u8], src: &[u8]) {
+        copy::copy_bytes(dst, src);
     }
 }
 
