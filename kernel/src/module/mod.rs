@@ -1391,7 +1391,7 @@ fn reserve(
 ) -> Result<Bookkeeping, Errno> {
     let in_file = m.symbol_strtab();
     let mut strtab = vec_with_capacity(in_file.len())?;
-    strtab.extend_from_slice(in_file);
+    copy::extend_within(&mut strtab, in_file);
     let strings = vec_with_capacity(args.len())?;
     let used = vec_with_capacity(mods.list.len())?;
     mods.list.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
