@@ -56,6 +56,15 @@ impl ImageStr {
         let bytes = image.get(at..at.checked_add(self.len as usize)?)?;
         core::str::from_utf8(bytes).ok()
     }
+
+    /// The string's bytes in `image`, not checked again as UTF-8: what
+    /// [`ImageStr::get`] answers, as bytes, for a string found in this
+    /// image (checked then). Comparing two of them orders them as their
+    /// `str`s (`str`'s order is its bytes'), without a `from_utf8` each.
+    pub fn bytes(self, image: &[u8]) -> Option<&[u8]> {
+        let at = self.offset as usize;
+        image.get(at..at.checked_add(self.len as usize)?)
+    }
 }
 
 /// One symbol a module exports (an entry of its `__ksymtab` or
@@ -321,10 +330,14 @@ pub fn exports<'c>(
             }
         }
     }
-    let name = |e: &Export| e.name.get(core).unwrap_or("");
-    out.sort_unstable_by(|a, b| name(a).cmp(name(b)));
-    if let Some(w) = out.windows(2).find(|w| name(&w[0]) == name(&w[1])) {
-        return Err(TableError::DuplicateExport { name: name(&w[0]) });
+    // Sorted and compared as bytes: every name was checked as UTF-8 when
+    // it was found (`name_at`), so this is the order of their `str`s.
+    let bytes = |e: &Export| e.name.bytes(core).unwrap_or(&[]);
+    out.sort_unstable_by(|a, b| bytes(a).cmp(bytes(b)));
+    if let Some(w) = out.windows(2).find(|w| bytes(&w[0]) == bytes(&w[1])) {
+        return Err(TableError::DuplicateExport {
+            name: w[0].name.get(core).unwrap_or(""),
+        });
     }
     Ok(out)
 }
@@ -801,6 +814,35 @@ pub(crate) mod tests {
                 );
             }
         }
+    }
+
+    /// Exports sorted on their bytes come out in their `str`s' order
+    /// (multi-byte names included), and `ImageStr::bytes` is `get`'s
+    /// answer as bytes.
+    #[test]
+    fn exports_sort_as_strs() {
+        let names = ["zeta", "\u{e9}t\u{e9}", "alpha", "\u{e4}", "b", "al"];
+        let bytes = exporting_names(8, 2, &names);
+        let mut want: std::vec::Vec<&str> = names.to_vec();
+        want.sort();
+        let got = export_names(&bytes);
+        assert_eq!(
+            got.iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<std::vec::Vec<_>>(),
+            want
+        );
+        with_linked(&bytes, |m, l, core| {
+            for e in exports(m, l, core, 0xbf00_0000).unwrap() {
+                assert_eq!(e.name.bytes(core), e.name(core).map(str::as_bytes));
+            }
+            let past = ImageStr {
+                offset: core.len() as u32,
+                len: 1,
+            };
+            assert_eq!(past.bytes(core), None);
+            assert_eq!(past.get(core), None);
+        });
     }
 
     #[test]

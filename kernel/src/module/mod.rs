@@ -160,6 +160,12 @@ impl ModName {
         Some(name)
     }
 
+    /// The name's bytes (ASCII), without the `from_utf8` of
+    /// [`ModName::as_str`].
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+
     pub fn as_str(&self) -> &str {
         // Only ASCII from check_name is ever stored.
         core::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("")

@@ -957,3 +957,18 @@ fn mod_name_equality_is_the_fields_equality() {
     // `my_mod`, `crc_itu_t` and `a` (both ways).
     assert_eq!(equal, names.len() + 6);
 }
+
+/// `ModName::as_bytes` is `as_str`'s bytes.
+#[test]
+fn mod_name_bytes_are_its_str() {
+    for n in [
+        "a",
+        "crc_itu_t",
+        "x123456789x123456789x123456789x123456789x123456789-1234",
+    ] {
+        let name = ModName::new(n).unwrap();
+        assert_eq!(name.as_bytes(), name.as_str().as_bytes());
+    }
+    let from_path = ModName::from_path("/lib/modules/crc-itu-t.ko").unwrap();
+    assert_eq!(from_path.as_bytes(), b"crc_itu_t");
+}
