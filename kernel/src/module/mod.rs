@@ -1115,6 +1115,17 @@ fn exidx_tables(
     Ok(v)
 }
 
+/// What to call a module in messages before its real name is known: the
+/// file name of its `path`, worked out only when a message is written.
+#[derive(Clone, Copy)]
+struct Shown<'a>(&'a str);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.rsplit('/').next().unwrap_or(self.0))
+    }
+}
+
 /// Step 1: the loader's validation. What to call the module in messages
 /// before its real name is known: the file name.
 fn validate<'a>(
@@ -1122,7 +1133,8 @@ fn validate<'a>(
     path: &str,
     bytes: &'a [u8],
 ) -> Result<kobold_loader::Module<'a>, Errno> {
-    let shown = path.rsplit('/').next().unwrap_or(path);
+    // Only a message needs it (an `rsplit` is a `memrchr` call).
+    let shown = Shown(path);
     match kobold_loader::validate(bytes) {
         Ok(m) => Ok(m),
         Err(kobold_loader::LoadError::NoMemory) => Err(Errno::ENOMEM),
@@ -1162,7 +1174,8 @@ fn check_signature<'a>(
     force: bool,
 ) -> Result<(&'a [u8], bool), Errno> {
     use kobold_loader::signature::{self, SigError};
-    let shown = path.rsplit('/').next().unwrap_or(path);
+    // Only a message needs it (an `rsplit` is a `memrchr` call).
+    let shown = Shown(path);
     if !signing::KEYRING.is_empty() {
         // The verifier's crates allocate infallibly: reserve their bounded
         // budget fallibly first (-ENOMEM), then run them exempt from fault
@@ -1307,7 +1320,8 @@ fn identify<'a>(
     path: &str,
     m: &kobold_loader::Module<'a>,
 ) -> Result<Identity<'a>, Errno> {
-    let shown = path.rsplit('/').next().unwrap_or(path);
+    // Only a message needs it (an `rsplit` is a `memrchr` call).
+    let shown = Shown(path);
     // The four keys insmod reads, found in one pass over `.modinfo`.
     let [name, license, intree, vermagic] =
         m.modinfo_get_many(["name", "license", "intree", "vermagic"]);

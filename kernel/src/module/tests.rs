@@ -972,3 +972,20 @@ fn mod_name_bytes_are_its_str() {
     let from_path = ModName::from_path("/lib/modules/crc-itu-t.ko").unwrap();
     assert_eq!(from_path.as_bytes(), b"crc_itu_t");
 }
+
+/// `Shown` writes what the eager `rsplit` gave: the file name of the path.
+#[test]
+fn shown_is_the_file_name() {
+    for p in [
+        "/lib/modules/crc7.ko",
+        "crc7.ko",
+        "/a/",
+        "",
+        "/",
+        "a/b/c",
+        "caf\u{e9}/\u{e9}.ko",
+    ] {
+        let old = p.rsplit('/').next().unwrap_or(p);
+        assert_eq!(alloc::format!("{}", super::Shown(p)), old, "{p:?}");
+    }
+}
