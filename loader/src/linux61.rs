@@ -173,6 +173,18 @@ fn flags(vermagic: &str) -> &str {
     }
 }
 
+/// [`flags`] of [`LINUX61_VERMAGIC`], worked out when the crate is built.
+const LINUX61_FLAGS: &str = {
+    let v = LINUX61_VERMAGIC.as_bytes();
+    let mut i = 0;
+    while i < v.len() && v[i] != b' ' {
+        i += 1;
+    }
+    LINUX61_VERMAGIC
+        .split_at(if i < v.len() { i + 1 } else { v.len() })
+        .1
+};
+
 /// The ABI `m` was built for, from its `vermagic` and its `struct module`
 /// (see the module doc for the policy).
 pub fn detect<'a>(m: &Module<'a>) -> Result<Abi, AbiError<'a>> {
@@ -196,7 +208,7 @@ pub fn detect_vermagic<'a>(m: &Module<'a>, vermagic: Option<&'a str>) -> Result<
             Some(this_module::SIZE) => {}
             Some(size) => return Err(AbiError::ModuleLayout { size }),
         }
-        if crate::name_is(flags(vermagic), flags(LINUX61_VERMAGIC)) {
+        if crate::name_is(flags(vermagic), LINUX61_FLAGS) {
             return Ok(Abi::Linux61);
         }
     }
