@@ -391,9 +391,9 @@ mod str_table_tests {
             b"\0ok\0bad\xff\0tail\0".to_vec(),
             b"\0no terminator".to_vec(),
         ];
-        // Names of every length from 0 to 40, back to back.
+        // Names of every length from 0 to 29, back to back (466 bytes).
         let mut many = alloc::vec![0u8];
-        for n in 0..40 {
+        for n in 0..30 {
             many.extend(core::iter::repeat_n(b'a' + (n % 26) as u8, n));
             many.push(0);
         }
@@ -436,7 +436,9 @@ mod str_table_tests {
                 assert_eq!(st.name(off), c_name(buf, off), "offset {off} of {t:?}");
             }
         }
-        assert!(with_bits >= 8);
+        // The UTF-8 tables of at most 512 bytes: a name too long for
+        // KSYM_NAME_LEN needs more, so those take the search.
+        assert_eq!(with_bits, 6);
     }
 
     /// `name_starts` and `name_is` answer `starts_with` and `==`.
