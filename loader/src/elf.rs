@@ -175,9 +175,14 @@ impl<'a> Module<'a> {
     }
     /// The symbol string table (the section the `SHT_SYMTAB` links to),
     /// in which every symbol's name lies; empty if there is none.
+    ///
+    /// Looked for from the last section back: linkers put `.symtab` near
+    /// the end (crc-itu-t's is 23rd of 26), and [`validate`] admits only
+    /// one, so the answer is the forward search's.
     pub fn symbol_strtab(&self) -> &'a [u8] {
         self.sections
             .iter()
+            .rev()
             .find(|s| s.sh_type == SHT_SYMTAB)
             .and_then(|s| self.sections.get(s.link as usize))
             .and_then(|s| s.data)
@@ -690,6 +695,35 @@ pub(crate) mod tests {
     }
     fn index_of(b: &[u8], name: &str) -> u32 {
         validate(b).unwrap().section_by_name(name).unwrap().index
+    }
+
+    /// `symbol_strtab`, searching from the end, finds the table the
+    /// forward search finds, in the fixtures and in a module with no
+    /// symbol table left (then both are empty).
+    #[test]
+    fn symbol_strtab_is_the_forward_search() {
+        fn forward<'a>(m: &Module<'a>) -> &'a [u8] {
+            m.sections
+                .iter()
+                .find(|s| s.sh_type == SHT_SYMTAB)
+                .and_then(|s| m.sections.get(s.link as usize))
+                .and_then(|s| s.data)
+                .unwrap_or(&[])
+        }
+        let a = module();
+        let b = tests_support::module_bytes();
+        for bytes in [&a[..], &b[..]] {
+            let mut m = validate(bytes).unwrap();
+            assert!(!m.symbol_strtab().is_empty());
+            assert_eq!(m.symbol_strtab(), forward(&m));
+            for s in &mut m.sections {
+                if s.sh_type == SHT_SYMTAB {
+                    s.sh_type = SHT_NULL;
+                }
+            }
+            assert!(m.symbol_strtab().is_empty());
+            assert_eq!(m.symbol_strtab(), forward(&m));
+        }
     }
 
     #[test]

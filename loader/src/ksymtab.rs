@@ -56,6 +56,15 @@ impl ImageStr {
         let bytes = image.get(at..at.checked_add(self.len as usize)?)?;
         core::str::from_utf8(bytes).ok()
     }
+
+    /// The string's bytes in `image`, not checked again as UTF-8: what
+    /// [`ImageStr::get`] answers, as bytes, for a string found in this
+    /// image (checked then). Comparing two of them orders them as their
+    /// `str`s (`str`'s order is its bytes'), without a `from_utf8` each.
+    pub fn bytes(self, image: &[u8]) -> Option<&[u8]> {
+        let at = self.offset as usize;
+        image.get(at..at.checked_add(self.len as usize)?)
+    }
 }
 
 /// One symbol a module exports (an entry of its `__ksymtab` or
@@ -204,43 +213,69 @@ fn core_ranges(
     l: &ModuleLayout,
     name: &'static str,
 ) -> Result<Vec<(u32, u32)>, TableError<'static>> {
+    core_ranges_many(m, l, [name]).map(|[v]| v)
+}
+
+/// [`core_ranges`] of each of `names` (distinct), in one pass over the
+/// sections: [`exports`] asks for three tables, and each pass looked at
+/// every section's name. The answer, error included, is that of calling
+/// [`core_ranges`] for each name in turn: the first name (in `names`'
+/// order) with a NOBITS section is refused, and each vector is reserved
+/// only after every name before it was found well-formed.
+fn core_ranges_many<const K: usize>(
+    m: &Module<'_>,
+    l: &ModuleLayout,
+    names: [&'static str; K],
+) -> Result<[Vec<(u32, u32)>; K], TableError<'static>> {
+    let which = |s: &crate::Section<'_>| names.iter().position(|n| crate::name_is(s.name, n));
     let core = |s: &crate::Section<'_>| {
-        if !crate::name_is(s.name, name) {
-            return None;
-        }
         l.placements
             .get(s.index as usize)
             .copied()
             .flatten()
             .filter(|p| p.region == Region::Core)
     };
-    let mut few = [(0u32, 0u32); FEW];
-    let mut n = 0usize;
+    let mut few = [[(0u32, 0u32); FEW]; K];
+    let mut n = [0usize; K];
+    let mut nobits = [false; K];
     for s in &m.sections {
+        let Some(k) = which(s) else { continue };
         let Some(p) = core(s) else { continue };
         if s.data.is_none() {
+            nobits[k] = true;
+            continue;
+        }
+        if let Some(slot) = few[k].get_mut(n[k]) {
+            *slot = (p.offset, p.offset.saturating_add(p.size));
+        }
+        n[k] += 1;
+    }
+    let mut out: [Vec<(u32, u32)>; K] = core::array::from_fn(|_| Vec::new());
+    for (k, v) in out.iter_mut().enumerate() {
+        if nobits[k] {
             return Err(TableError::Malformed {
-                section: name,
+                section: names[k],
                 reason: "the table has no contents (SHT_NOBITS)",
             });
         }
-        if let Some(slot) = few.get_mut(n) {
-            *slot = (p.offset, p.offset.saturating_add(p.size));
-        }
-        n += 1;
-    }
-    let mut out = try_vec(n).ok_or(TableError::NoMemory)?;
-    match few.get(..n) {
-        Some(found) => out.extend_from_slice(found),
-        None => {
-            for p in m.sections.iter().filter_map(core) {
-                if out.len() < out.capacity() {
-                    out.push((p.offset, p.offset.saturating_add(p.size)));
+        *v = try_vec(n[k]).ok_or(TableError::NoMemory)?;
+        match few[k].get(..n[k]) {
+            Some(found) => v.extend_from_slice(found),
+            None => {
+                for s in &m.sections {
+                    if which(s) != Some(k) {
+                        continue;
+                    }
+                    if let Some(p) = core(s)
+                        && v.len() < v.capacity()
+                    {
+                        v.push((p.offset, p.offset.saturating_add(p.size)));
+                    }
                 }
             }
         }
+        v.sort_unstable();
     }
-    out.sort_unstable();
     Ok(out)
 }
 
@@ -257,11 +292,9 @@ pub fn exports<'c>(
     core: &'c [u8],
     core_base: u32,
 ) -> Result<Vec<Export>, TableError<'c>> {
-    let strings = core_ranges(m, l, "__ksymtab_strings")?;
-    let tables = [
-        ("__ksymtab", false, core_ranges(m, l, "__ksymtab")?),
-        ("__ksymtab_gpl", true, core_ranges(m, l, "__ksymtab_gpl")?),
-    ];
+    let [strings, ksymtab, gpl] =
+        core_ranges_many(m, l, ["__ksymtab_strings", "__ksymtab", "__ksymtab_gpl"])?;
+    let tables = [("__ksymtab", false, ksymtab), ("__ksymtab_gpl", true, gpl)];
     // At most one export per 8 bytes of table.
     let most: usize = tables
         .iter()
@@ -321,10 +354,14 @@ pub fn exports<'c>(
             }
         }
     }
-    let name = |e: &Export| e.name.get(core).unwrap_or("");
-    out.sort_unstable_by(|a, b| name(a).cmp(name(b)));
-    if let Some(w) = out.windows(2).find(|w| name(&w[0]) == name(&w[1])) {
-        return Err(TableError::DuplicateExport { name: name(&w[0]) });
+    // Sorted and compared as bytes: every name was checked as UTF-8 when
+    // it was found (`name_at`), so this is the order of their `str`s.
+    let bytes = |e: &Export| e.name.bytes(core).unwrap_or(&[]);
+    out.sort_unstable_by(|a, b| bytes(a).cmp(bytes(b)));
+    if let Some(w) = out.windows(2).find(|w| bytes(&w[0]) == bytes(&w[1])) {
+        return Err(TableError::DuplicateExport {
+            name: w[0].name.get(core).unwrap_or(""),
+        });
     }
     Ok(out)
 }
@@ -801,6 +838,73 @@ pub(crate) mod tests {
                 );
             }
         }
+    }
+
+    /// Exports sorted on their bytes come out in their `str`s' order
+    /// (multi-byte names included), and `ImageStr::bytes` is `get`'s
+    /// answer as bytes.
+    #[test]
+    fn exports_sort_as_strs() {
+        let names = ["zeta", "\u{e9}t\u{e9}", "alpha", "\u{e4}", "b", "al"];
+        let bytes = exporting_names(8, 2, &names);
+        let mut want: std::vec::Vec<&str> = names.to_vec();
+        want.sort();
+        let got = export_names(&bytes);
+        assert_eq!(
+            got.iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<std::vec::Vec<_>>(),
+            want
+        );
+        with_linked(&bytes, |m, l, core| {
+            for e in exports(m, l, core, 0xbf00_0000).unwrap() {
+                assert_eq!(e.name.bytes(core), e.name(core).map(str::as_bytes));
+            }
+            let past = ImageStr {
+                offset: core.len() as u32,
+                len: 1,
+            };
+            assert_eq!(past.bytes(core), None);
+            assert_eq!(past.get(core), None);
+        });
+    }
+
+    /// `core_ranges_many` answers `core_ranges` of each name in turn,
+    /// errors included: over split tables (on both sides of `FEW`) and
+    /// with each subset of the three tables made NOBITS.
+    #[test]
+    fn ranges_of_many_names_are_each_names_ranges() {
+        const NAMES: [&str; 3] = ["__ksymtab_strings", "__ksymtab", "__ksymtab_gpl"];
+        let names = ["e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9"];
+        let mut compared = 0;
+        for tables in [1, FEW, FEW + 1, names.len()] {
+            let base = exporting_names(8, tables, &names);
+            for nobits in 0..8u32 {
+                // The module as validated, those tables then made NOBITS.
+                let mut m = crate::validate(&base).unwrap();
+                for s in &mut m.sections {
+                    if let Some(k) = NAMES.iter().position(|n| *n == s.name)
+                        && nobits & (1 << k) != 0
+                    {
+                        s.data = None;
+                        s.sh_type = crate::elf::SHT_NOBITS;
+                    }
+                }
+                let l = crate::layout::layout(&m).unwrap();
+                let each = (|| {
+                    Ok::<_, TableError<'static>>([
+                        core_ranges(&m, &l, NAMES[0])?,
+                        core_ranges(&m, &l, NAMES[1])?,
+                        core_ranges(&m, &l, NAMES[2])?,
+                    ])
+                })();
+                let many = core_ranges_many(&m, &l, NAMES);
+                assert_eq!(many, each, "{tables} tables, NOBITS mask {nobits}");
+                compared += usize::from(many.is_err());
+            }
+        }
+        // Some of them were refused (a NOBITS table that is placed).
+        assert!(compared > 0);
     }
 
     #[test]

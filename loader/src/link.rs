@@ -51,6 +51,17 @@ use core::fmt;
 /// clear, so Thumb callers need BLX).
 pub trait Resolver {
     fn resolve(&self, name: &str) -> Option<Target>;
+
+    /// Copies a section's bytes from the file into its place in an image
+    /// (`dst` and `src` have the same length). The default is
+    /// `copy_from_slice` (`memcpy`); the kernel copies with `ldm`/`stm`, 32
+    /// bytes a turn, where compiler_builtins' `memcpy` moves a word per
+    /// `ldr`/`str` (Linux's `memcpy`, `arch/arm/lib/copy_template.S`, is
+    /// an `ldm`/`stm` copy too). This crate forbids `unsafe`, which such a
+    /// copy needs.
+    fn copy_section(&self, dst: &mut [u8], src: &[u8]) {
+        dst.copy_from_slice(src);
+    }
 }
 
 /// What linking leaves besides the images.
@@ -291,7 +302,7 @@ fn link_images<'a>(
                 .checked_add(data.len())
                 .and_then(|end| image.get_mut(at..end))
             {
-                dst.copy_from_slice(data);
+                resolver.copy_section(dst, data);
             }
         }
         if let Some(p) = placed
@@ -395,41 +406,47 @@ fn link_images<'a>(
             let mut effective = target.value;
             let mut via_plt = None;
             let addend = relocate::branch_addend(r.r_type, &image[at..at + 4]);
-            let mut result = relocate::apply(r.r_type, &mut image[at..at + 4], place, target);
-            if let (
-                Err(RelocError::OutOfRange { .. } | RelocError::Interworking { .. }),
-                Some(addend),
-            ) = (&result, addend)
-            {
-                // Out of reach, or a B that cannot change instruction set:
-                // go through this branch's veneer in the region's PLT.
-                let thumb = matches!(
-                    r.r_type,
-                    relocate::R_ARM_THM_CALL | relocate::R_ARM_THM_JUMP24
-                );
-                let key: PltKey = (thumb, r.symbol, addend);
-                // The real destination: S + A + the PC bias the addend
-                // carries (8 in ARM state, 4 in Thumb).
-                let bias_addend = (addend as u32).wrapping_add(if thumb { 4 } else { 8 });
-                let dest = target.value.wrapping_add(bias_addend);
-                let via = l.plt_index(p.region, key).and_then(|index| {
-                    veneer(l, p.region, index, image, base(p.region), thumb, dest)
-                });
-                if let Some(via) = via {
-                    // The branch goes to the veneer itself: `apply` adds
-                    // the addend (and the bias) again, so take them off
-                    // (Linux sets the offset to the veneer directly). Both
-                    // are even, so the Thumb bit of the veneer stays.
-                    let to_veneer = Target {
-                        value: via.value.wrapping_sub(bias_addend),
-                        ..via
-                    };
-                    result = relocate::apply(r.r_type, &mut image[at..at + 4], place, to_veneer);
-                    effective = to_veneer.value;
-                    via_plt = Some(via.value);
+            // The common case, applied in place, moves no result (the
+            // error, 16 bytes, was copied out through `memcpy` on every
+            // relocation when it was a variable the veneer path reassigns).
+            if let Err(first) = relocate::apply(r.r_type, &mut image[at..at + 4], place, target) {
+                let mut result = Err(first);
+                if let (
+                    RelocError::OutOfRange { .. } | RelocError::Interworking { .. },
+                    Some(addend),
+                ) = (first, addend)
+                {
+                    // Out of reach, or a B that cannot change instruction set:
+                    // go through this branch's veneer in the region's PLT.
+                    let thumb = matches!(
+                        r.r_type,
+                        relocate::R_ARM_THM_CALL | relocate::R_ARM_THM_JUMP24
+                    );
+                    let key: PltKey = (thumb, r.symbol, addend);
+                    // The real destination: S + A + the PC bias the addend
+                    // carries (8 in ARM state, 4 in Thumb).
+                    let bias_addend = (addend as u32).wrapping_add(if thumb { 4 } else { 8 });
+                    let dest = target.value.wrapping_add(bias_addend);
+                    let via = l.plt_index(p.region, key).and_then(|index| {
+                        veneer(l, p.region, index, image, base(p.region), thumb, dest)
+                    });
+                    if let Some(via) = via {
+                        // The branch goes to the veneer itself: `apply` adds
+                        // the addend (and the bias) again, so take them off
+                        // (Linux sets the offset to the veneer directly). Both
+                        // are even, so the Thumb bit of the veneer stays.
+                        let to_veneer = Target {
+                            value: via.value.wrapping_sub(bias_addend),
+                            ..via
+                        };
+                        result =
+                            relocate::apply(r.r_type, &mut image[at..at + 4], place, to_veneer);
+                        effective = to_veneer.value;
+                        via_plt = Some(via.value);
+                    }
                 }
+                result.map_err(reloc_err)?;
             }
-            result.map_err(reloc_err)?;
             if !tracing {
                 continue;
             }

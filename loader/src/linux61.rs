@@ -162,10 +162,28 @@ fn release_is_61(vermagic: &str) -> bool {
 }
 
 /// The part of a vermagic after the release (`same_magic` with
-/// modversions compares only that).
+/// modversions compares only that): what follows the first space, or
+/// nothing. The space is looked for a byte at a time in line (a space is
+/// one byte in UTF-8 and no other character's), not with `split_once`'s
+/// `memchr` machinery.
 fn flags(vermagic: &str) -> &str {
-    vermagic.split_once(' ').map_or("", |(_, rest)| rest)
+    match vermagic.bytes().position(|b| b == b' ') {
+        Some(i) => vermagic.get(i + 1..).unwrap_or(""),
+        None => "",
+    }
 }
+
+/// [`flags`] of [`LINUX61_VERMAGIC`], worked out when the crate is built.
+const LINUX61_FLAGS: &str = {
+    let v = LINUX61_VERMAGIC.as_bytes();
+    let mut i = 0;
+    while i < v.len() && v[i] != b' ' {
+        i += 1;
+    }
+    LINUX61_VERMAGIC
+        .split_at(if i < v.len() { i + 1 } else { v.len() })
+        .1
+};
 
 /// The ABI `m` was built for, from its `vermagic` and its `struct module`
 /// (see the module doc for the policy).
@@ -190,7 +208,7 @@ pub fn detect_vermagic<'a>(m: &Module<'a>, vermagic: Option<&'a str>) -> Result<
             Some(this_module::SIZE) => {}
             Some(size) => return Err(AbiError::ModuleLayout { size }),
         }
-        if flags(vermagic) == flags(LINUX61_VERMAGIC) {
+        if crate::name_is(flags(vermagic), LINUX61_FLAGS) {
             return Ok(Abi::Linux61);
         }
     }
@@ -503,4 +521,34 @@ fn nop_for(
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `flags` answers `split_once(' ')`'s rest (or nothing): no space,
+    /// spaces first and last, several, multi-byte characters around them.
+    #[test]
+    fn flags_are_what_follows_the_first_space() {
+        for v in [
+            "",
+            " ",
+            "6.1.0",
+            "6.1.0 ",
+            " SMP",
+            "6.1.0-57-armmp SMP mod_unload modversions ARMv7 p2v8 ",
+            "6.1.0  two",
+            "caf\u{e9} \u{e9}t\u{e9} x",
+            "\u{1f980} ",
+            "\u{a0}nbsp not a space",
+        ] {
+            let old = v.split_once(' ').map_or("", |(_, rest)| rest);
+            assert_eq!(flags(v), old, "{v:?}");
+        }
+        assert_eq!(
+            flags(LINUX61_VERMAGIC),
+            "SMP mod_unload modversions ARMv7 p2v8 "
+        );
+    }
 }

@@ -27,6 +27,7 @@
 //! the same kind of array: ARM EABI's `va_list` points at the next argument
 //! word.
 
+use super::export_index::ExportIndex;
 use super::vsprintf::{self, Args, CBuf, Measure, StackWords};
 use super::{Abi, Backend, KernelSymbol, ModuleMem, Perm};
 use crate::console::printk::{Level, vprintk};
@@ -706,6 +707,16 @@ param_ops!(
     param_ops_charp = 9
 );
 
+/// [`exports`] by name length, built on first use (`kernel_symbol`'s
+/// lookups).
+fn exports_index() -> &'static ExportIndex<EXPORTS> {
+    static INDEX: spin::Once<ExportIndex<EXPORTS>> = spin::Once::new();
+    INDEX.call_once(|| {
+        let t = exports();
+        ExportIndex::new(|i| t.get(i).map_or("", |e| e.name))
+    })
+}
+
 /// One symbol the kernel exports to modules (an entry of Linux's
 /// `__ksymtab`/`__ksymtab_gpl` of vmlinux); a module's own exports are
 /// the loader's `ksymtab::Export`.
@@ -732,9 +743,12 @@ macro_rules! table {
     (@gpl $k:ident) => { false };
 }
 
+/// How many symbols [`exports`] lists.
+const EXPORTS: usize = 95;
+
 /// The kernel's export table, built on first use.
 pub fn exports() -> &'static [KernelExport] {
-    static TABLE: spin::Once<[KernelExport; 95]> = spin::Once::new();
+    static TABLE: spin::Once<[KernelExport; EXPORTS]> = spin::Once::new();
     TABLE.call_once(|| {
         table![
             fn "printk" => printk,
@@ -965,11 +979,18 @@ impl Backend for KernelBackend {
         unsafe { (addr as usize as *mut u32).write_volatile(value) };
     }
     fn kernel_symbol(&self, abi: Abi, name: &str) -> Option<KernelSymbol> {
-        let table = match abi {
-            Abi::Kobold => exports(),
-            Abi::Linux61 => super::linux61::exports(),
+        let name_of = |e: &KernelExport| e.name;
+        let (table, at) = match abi {
+            Abi::Kobold => {
+                let t = exports();
+                (t, exports_index().find(t, name_of, name))
+            }
+            Abi::Linux61 => {
+                let t = super::linux61::exports();
+                (t, super::linux61::exports_index().find(t, name_of, name))
+            }
         };
-        table.iter().find(|e| e.name == name).map(|e| KernelSymbol {
+        at.and_then(|i| table.get(i)).map(|e| KernelSymbol {
             value: e.addr,
             is_func: e.is_func,
             gpl_only: e.gpl_only,

@@ -61,6 +61,8 @@
 //! ELF-level (which symbols kallsyms lists, parameter parsing) is the
 //! `forbid(unsafe_code)` loader's.
 
+mod copy;
+pub mod export_index;
 #[cfg(target_arch = "arm")]
 pub mod exports;
 #[cfg(target_arch = "arm")]
@@ -126,7 +128,7 @@ pub const MODULE_NAME_MAX: usize = kobold_loader::modinfo::MODULE_NAME_LEN - 1;
 /// [`kobold_loader::modinfo::check_name`] accepts are ever built:
 /// `[A-Za-z0-9_-]`, 1 to 55 bytes — nothing that could forge a line of
 /// /proc/modules or be impossible to type at `rmmod`.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Eq)]
 pub struct ModName {
     len: u8,
     bytes: [u8; MODULE_NAME_MAX],
@@ -158,9 +160,33 @@ impl ModName {
         Some(name)
     }
 
+    /// The name's bytes (ASCII), without the `from_utf8` of
+    /// [`ModName::as_str`].
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+
     pub fn as_str(&self) -> &str {
         // Only ASCII from check_name is ever stored.
         core::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("")
+    }
+}
+
+/// The names' bytes, compared in line: the bytes after `len` are zero in
+/// every `ModName` (`new` clears them, `from_path` changes only the name's
+/// own), so this is the derived comparison of both fields, which compared
+/// all 55 bytes through `memcmp` (about 340 instructions at each `insmod`,
+/// to find the module just prepared in the list).
+impl PartialEq for ModName {
+    fn eq(&self, other: &Self) -> bool {
+        let n = self.len as usize;
+        n == other.len as usize
+            && self
+                .bytes
+                .iter()
+                .zip(&other.bytes)
+                .take(n)
+                .all(|(a, b)| a == b)
     }
 }
 
@@ -779,6 +805,9 @@ impl Resolver for ModResolver<'_> {
             is_func: true,
         })
     }
+    fn copy_section(&self, dst: &mut [u8], src: &[u8]) {
+        copy::copy_bytes(dst, src);
+    }
 }
 
 /// What `load` prepared before calling init (phase 1's result).
@@ -1086,6 +1115,17 @@ fn exidx_tables(
     Ok(v)
 }
 
+/// What to call a module in messages before its real name is known: the
+/// file name of its `path`, worked out only when a message is written.
+#[derive(Clone, Copy)]
+struct Shown<'a>(&'a str);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.rsplit('/').next().unwrap_or(self.0))
+    }
+}
+
 /// Step 1: the loader's validation. What to call the module in messages
 /// before its real name is known: the file name.
 fn validate<'a>(
@@ -1093,7 +1133,8 @@ fn validate<'a>(
     path: &str,
     bytes: &'a [u8],
 ) -> Result<kobold_loader::Module<'a>, Errno> {
-    let shown = path.rsplit('/').next().unwrap_or(path);
+    // Only a message needs it (an `rsplit` is a `memrchr` call).
+    let shown = Shown(path);
     match kobold_loader::validate(bytes) {
         Ok(m) => Ok(m),
         Err(kobold_loader::LoadError::NoMemory) => Err(Errno::ENOMEM),
@@ -1133,7 +1174,8 @@ fn check_signature<'a>(
     force: bool,
 ) -> Result<(&'a [u8], bool), Errno> {
     use kobold_loader::signature::{self, SigError};
-    let shown = path.rsplit('/').next().unwrap_or(path);
+    // Only a message needs it (an `rsplit` is a `memrchr` call).
+    let shown = Shown(path);
     if !signing::KEYRING.is_empty() {
         // The verifier's crates allocate infallibly: reserve their bounded
         // budget fallibly first (-ENOMEM), then run them exempt from fault
@@ -1278,7 +1320,8 @@ fn identify<'a>(
     path: &str,
     m: &kobold_loader::Module<'a>,
 ) -> Result<Identity<'a>, Errno> {
-    let shown = path.rsplit('/').next().unwrap_or(path);
+    // Only a message needs it (an `rsplit` is a `memrchr` call).
+    let shown = Shown(path);
     // The four keys insmod reads, found in one pass over `.modinfo`.
     let [name, license, intree, vermagic] =
         m.modinfo_get_many(["name", "license", "intree", "vermagic"]);
@@ -1368,7 +1411,7 @@ fn reserve(
 ) -> Result<Bookkeeping, Errno> {
     let in_file = m.symbol_strtab();
     let mut strtab = vec_with_capacity(in_file.len())?;
-    strtab.extend_from_slice(in_file);
+    copy::extend_within(&mut strtab, in_file);
     let strings = vec_with_capacity(args.len())?;
     let used = vec_with_capacity(mods.list.len())?;
     mods.list.try_reserve(1).map_err(|_| Errno::ENOMEM)?;

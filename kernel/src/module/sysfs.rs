@@ -87,7 +87,9 @@ impl Sysfs {
                 addr: base.wrapping_add(p.offset),
                 init: u32::from(p.region == Region::Init),
             });
-            names.extend_from_slice(name.as_bytes());
+            // Reserved above: copied in place, a byte a turn for a short
+            // name (not a call to `memcpy` each).
+            super::copy::extend_within(&mut names, name.as_bytes());
             names.push(0);
         }
         Ok(Sysfs {

@@ -918,3 +918,74 @@ fn signature_trailers_are_stripped_or_refused() {
     unload(&r, &mut f, "l61").unwrap();
     assert!(f.mem.is_empty());
 }
+
+/// `ModName`'s comparison (the name's own bytes, in line) answers the
+/// derived one (both fields, all 55 bytes): names that share a prefix,
+/// differ in their last byte or only in length, the longest name, and
+/// names made from a path (dashes turned into underscores).
+#[test]
+fn mod_name_equality_is_the_fields_equality() {
+    let longest = "x123456789x123456789x123456789x123456789x123456789-1234";
+    let mut names: Vec<ModName> = [
+        "a",
+        "ab",
+        "b",
+        "crc7",
+        "crc8",
+        "crc_itu_t",
+        "crc_itu_x",
+        "my_mod",
+        longest,
+    ]
+    .iter()
+    .map(|n| ModName::new(n).unwrap())
+    .collect();
+    names.extend(
+        ["/lib/modules/my-mod.ko", "crc-itu-t.ko", "a.ko"]
+            .iter()
+            .map(|p| ModName::from_path(p).unwrap()),
+    );
+    let mut equal = 0;
+    for a in &names {
+        for b in &names {
+            let fields = a.len == b.len && a.bytes == b.bytes;
+            assert_eq!(*a == *b, fields, "{} {}", a.as_str(), b.as_str());
+            equal += usize::from(fields);
+        }
+    }
+    // Each name equals itself, and the three made from paths equal
+    // `my_mod`, `crc_itu_t` and `a` (both ways).
+    assert_eq!(equal, names.len() + 6);
+}
+
+/// `ModName::as_bytes` is `as_str`'s bytes.
+#[test]
+fn mod_name_bytes_are_its_str() {
+    for n in [
+        "a",
+        "crc_itu_t",
+        "x123456789x123456789x123456789x123456789x123456789-1234",
+    ] {
+        let name = ModName::new(n).unwrap();
+        assert_eq!(name.as_bytes(), name.as_str().as_bytes());
+    }
+    let from_path = ModName::from_path("/lib/modules/crc-itu-t.ko").unwrap();
+    assert_eq!(from_path.as_bytes(), b"crc_itu_t");
+}
+
+/// `Shown` writes what the eager `rsplit` gave: the file name of the path.
+#[test]
+fn shown_is_the_file_name() {
+    for p in [
+        "/lib/modules/crc7.ko",
+        "crc7.ko",
+        "/a/",
+        "",
+        "/",
+        "a/b/c",
+        "caf\u{e9}/\u{e9}.ko",
+    ] {
+        let old = p.rsplit('/').next().unwrap_or(p);
+        assert_eq!(alloc::format!("{}", super::Shown(p)), old, "{p:?}");
+    }
+}

@@ -9,6 +9,7 @@
 //! every name has one.
 
 use super::symbols::SYMBOLS;
+use crate::module::export_index::ExportIndex;
 use crate::module::exports::KernelExport;
 
 const N: usize = SYMBOLS.len();
@@ -26,5 +27,15 @@ pub fn exports() -> &'static [KernelExport] {
                 gpl_only: s.kind.is_gpl(),
             }
         })
+    })
+}
+
+/// [`exports`] by name length, built on first use (`kernel_symbol`'s
+/// lookups).
+pub fn index() -> &'static ExportIndex<N> {
+    static INDEX: spin::Once<ExportIndex<N>> = spin::Once::new();
+    INDEX.call_once(|| {
+        let t = exports();
+        ExportIndex::new(|i| t.get(i).map_or("", |e| e.name))
     })
 }

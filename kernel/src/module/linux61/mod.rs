@@ -36,6 +36,6 @@ mod exports;
 #[cfg(target_arch = "arm")]
 pub mod kernel;
 #[cfg(target_arch = "arm")]
-pub use exports::exports;
+pub use exports::{exports, index as exports_index};
 #[cfg(target_arch = "arm")]
 pub use kernel::{boot_init, vfp_access_init};
