@@ -137,7 +137,16 @@ impl TickClock {
     /// writer).
     pub fn due(&self, now: u64) -> u64 {
         let last = self.last.load(Ordering::Relaxed);
-        let ticks = now.saturating_sub(last) / self.period;
+        let delta = now.saturating_sub(last);
+        // On time, an interrupt finds between one and two periods: no
+        // 64-bit division (a call into compiler_builtins) but when late.
+        let ticks = if delta < self.period {
+            0
+        } else if delta - self.period < self.period {
+            1
+        } else {
+            delta / self.period
+        };
         if ticks > 0 {
             self.last
                 .store(last + ticks * self.period, Ordering::Relaxed);

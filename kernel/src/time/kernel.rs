@@ -47,19 +47,21 @@ pub fn delay_ticks(ticks: u32) {
 /// `tick_do_update_jiffies64`, which adds every whole period since the last
 /// update: one on time, more if the interrupt came late).
 fn tick_hz(_irq: u32, _dev: usize) -> IrqReturn {
-    if sp804::ack(Timer::Timer0) {
-        JIFFIES_64.add(TICK_HZ.due(CLOCK.update(counter_24mhz())));
-        IrqReturn::Handled
-    } else {
-        IrqReturn::None
-    }
+    tick(Timer::Timer0, &JIFFIES_64, &TICK_HZ)
 }
 
 /// Timer 1's handler: the Linux 6.1 personality's jiffies at 250 Hz, as
 /// [`tick_hz`] counts them.
 fn tick_linux61(_irq: u32, _dev: usize) -> IrqReturn {
-    if sp804::ack(Timer::Timer1) {
-        LINUX61_JIFFIES.add(TICK_LINUX61.due(CLOCK.update(counter_24mhz())));
+    tick(Timer::Timer1, &LINUX61_JIFFIES, &TICK_LINUX61)
+}
+
+/// What both handlers do, for their own timer, count and boundaries (one
+/// copy of the code, not one inlined into each).
+#[inline(never)]
+fn tick(timer: Timer, jiffies: &Jiffies, clock: &TickClock) -> IrqReturn {
+    if sp804::ack(timer) {
+        jiffies.add(clock.due(CLOCK.update(counter_24mhz())));
         IrqReturn::Handled
     } else {
         IrqReturn::None
