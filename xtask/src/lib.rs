@@ -189,9 +189,11 @@ pub enum Command {
         vs_linux: bool,
 
         /// Instead: only the physical floor, RUNS times (default 41)
-        /// interleaved — the empty kernel, then Kobold (boot, `poweroff`),
-        /// then each --floor-kernel — with the medians and quartiles of the
-        /// whole run and of its part to the prompt (needs no Debian files).
+        /// interleaved — the empty kernel, then Kobold (boot, `poweroff`
+        /// typed at the prompt, then again typed ahead), then each
+        /// --floor-kernel — with the medians and quartiles of each run's wall
+        /// time and of QEMU's CPU time, and the time to the prompt (needs no
+        /// Debian files).
         #[arg(long, value_name = "RUNS", num_args = 0..=1, default_missing_value = "41")]
         floor: Option<usize>,
 
