@@ -349,7 +349,7 @@ pub fn mcount_address(m: &Module<'_>, linked: &crate::link::Linked) -> Option<u3
     let i = m
         .symbols
         .iter()
-        .position(|s| s.name == MCOUNT && s.is_undefined())?;
+        .position(|s| crate::name_is(s.name, MCOUNT) && s.is_undefined())?;
     linked.symbol_addrs.get(i).copied()
 }
 
@@ -450,7 +450,11 @@ pub fn patch_mcount(
     mcount: Option<u32>,
 ) -> Result<McountSites, BadMcountLoc> {
     let mut out = McountSites::default();
-    for s in m.sections.iter().filter(|s| s.name == "__mcount_loc") {
+    for s in m
+        .sections
+        .iter()
+        .filter(|s| crate::name_is(s.name, "__mcount_loc"))
+    {
         let Some(p) = l.placements.get(s.index as usize).copied().flatten() else {
             continue;
         };
