@@ -405,12 +405,15 @@ fn link_images<'a>(
             };
             let mut effective = target.value;
             let mut via_plt = None;
-            let addend = relocate::branch_addend(r.r_type, &image[at..at + 4]);
             // The common case, applied in place, moves no result (the
             // error, 16 bytes, was copied out through `memcpy` on every
             // relocation when it was a variable the veneer path reassigns).
             if let Err(first) = relocate::apply(r.r_type, &mut image[at..at + 4], place, target) {
                 let mut result = Err(first);
+                // Decoded only for a branch `apply` refused, which left the
+                // place as it was (`apply` writes nothing when it fails), so
+                // this is the addend the place held before.
+                let addend = relocate::branch_addend(r.r_type, &image[at..at + 4]);
                 if let (
                     RelocError::OutOfRange { .. } | RelocError::Interworking { .. },
                     Some(addend),
