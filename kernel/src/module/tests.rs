@@ -958,6 +958,14 @@ fn mod_name_equality_is_the_fields_equality() {
     assert_eq!(equal, names.len() + 6);
 }
 
+/// `ModName` is word-aligned and no larger than its fields (the length
+/// byte and 55 name bytes).
+#[test]
+fn mod_name_is_aligned_and_unpadded() {
+    assert_eq!(core::mem::align_of::<ModName>(), 4);
+    assert_eq!(core::mem::size_of::<ModName>(), 1 + MODULE_NAME_MAX);
+}
+
 /// `ModName::as_bytes` is `as_str`'s bytes.
 #[test]
 fn mod_name_bytes_are_its_str() {
