@@ -144,12 +144,14 @@ impl ModName {
     /// `name` if it is a valid module name.
     pub fn new(name: &str) -> Result<Self, kobold_loader::modinfo::InvalidName<'_>> {
         kobold_loader::modinfo::check_name(name)?;
-        let mut bytes = [0; MODULE_NAME_MAX];
-        bytes[..name.len()].copy_from_slice(name.as_bytes());
-        Ok(ModName {
+        // Built in place: a cleared array copied into the record at its
+        // odd offset was a byte-by-byte `memcpy` of 55 bytes.
+        let mut n = ModName {
             len: name.len() as u8,
-            bytes,
-        })
+            bytes: [0; MODULE_NAME_MAX],
+        };
+        n.bytes[..name.len()].copy_from_slice(name.as_bytes());
+        Ok(n)
     }
 
     /// The name kbuild gives the file at `path`: the file name without
