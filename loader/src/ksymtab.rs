@@ -373,7 +373,7 @@ pub fn exports<'c>(
                     let at = start + i * entry;
                     let name = word(core, at + 4)
                         .ok_or(NameError::Bad)
-                        .and_then(|a| name_at(core, core_base, a, Some(&strings)));
+                        .and_then(|a| name_at(core, core_base, a, Some(strings)));
                     match (name, word(core, at)) {
                         (Ok(name), Some(value)) if out.len() < out.capacity() => {
                             out.push(Export {
