@@ -212,8 +212,11 @@ fn core_ranges(
     m: &Module<'_>,
     l: &ModuleLayout,
     name: &'static str,
-) -> Result<Vec<(u32, u32)>, TableError<'static>> {
-    core_ranges_many(m, l, [name]).map(|[v]| v)
+) -> Result<Ranges, TableError<'static>> {
+    let mut out = [Ranges::EMPTY];
+    core_ranges_many(m, l, [name], &mut out)?;
+    let [r] = out;
+    Ok(r)
 }
 
 /// [`core_ranges`] of each of `names` (distinct), in one pass over the
@@ -222,11 +225,15 @@ fn core_ranges(
 /// [`core_ranges`] for each name in turn: the first name (in `names`'
 /// order) with a NOBITS section is refused, and each vector is reserved
 /// only after every name before it was found well-formed.
+///
+/// The ranges are written to `out` (the caller's), not returned: moving
+/// them out cost more than the allocations their being in place saves.
 fn core_ranges_many<const K: usize>(
     m: &Module<'_>,
     l: &ModuleLayout,
     names: [&'static str; K],
-) -> Result<[Vec<(u32, u32)>; K], TableError<'static>> {
+    out: &mut [Ranges; K],
+) -> Result<(), TableError<'static>> {
     let which = |s: &crate::Section<'_>| names.iter().position(|n| crate::name_is(s.name, n));
     let core = |s: &crate::Section<'_>| {
         l.placements
@@ -250,18 +257,19 @@ fn core_ranges_many<const K: usize>(
         }
         n[k] += 1;
     }
-    let mut out: [Vec<(u32, u32)>; K] = core::array::from_fn(|_| Vec::new());
-    for (k, v) in out.iter_mut().enumerate() {
+    for (k, r) in out.iter_mut().enumerate() {
         if nobits[k] {
             return Err(TableError::Malformed {
                 section: names[k],
                 reason: "the table has no contents (SHT_NOBITS)",
             });
         }
-        *v = try_vec(n[k]).ok_or(TableError::NoMemory)?;
         match few[k].get(..n[k]) {
-            Some(found) => v.extend_from_slice(found),
+            // Kept as they are, on the stack: no vector (a module
+            // merged by `ld -r` has at most one section of each name).
+            Some(_) => *r = Ranges::Few(few[k], n[k]),
             None => {
+                let mut v = try_vec(n[k]).ok_or(TableError::NoMemory)?;
                 for s in &m.sections {
                     if which(s) != Some(k) {
                         continue;
@@ -272,11 +280,53 @@ fn core_ranges_many<const K: usize>(
                         v.push((p.offset, p.offset.saturating_add(p.size)));
                     }
                 }
+                *r = Ranges::Many(v);
             }
         }
-        v.sort_unstable();
+        r.sort_unstable();
     }
-    Ok(out)
+    Ok(())
+}
+
+/// The `(start, end)` ranges [`core_ranges`] found, sorted: up to [`FEW`]
+/// held in place, more in a vector reserved for exactly them. Each table's
+/// ranges were a vector of their own, an allocation and a free for one
+/// range in every `insmod` (three or four a module).
+#[derive(Clone, Debug)]
+enum Ranges {
+    Few([(u32, u32); FEW], usize),
+    Many(Vec<(u32, u32)>),
+}
+
+impl Ranges {
+    /// No range.
+    const EMPTY: Ranges = Ranges::Few([(0, 0); FEW], 0);
+}
+
+impl core::ops::Deref for Ranges {
+    type Target = [(u32, u32)];
+    fn deref(&self) -> &[(u32, u32)] {
+        match self {
+            Ranges::Few(few, n) => few.get(..*n).unwrap_or(&[]),
+            Ranges::Many(v) => v,
+        }
+    }
+}
+
+impl core::ops::DerefMut for Ranges {
+    fn deref_mut(&mut self) -> &mut [(u32, u32)] {
+        match self {
+            Ranges::Few(few, n) => few.get_mut(..*n).unwrap_or(&mut []),
+            Ranges::Many(v) => v,
+        }
+    }
+}
+
+/// Two sets of ranges are equal when their ranges are.
+impl PartialEq for Ranges {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
 }
 
 /// How many sections of one table name [`core_ranges`] keeps on the stack
@@ -292,8 +342,14 @@ pub fn exports<'c>(
     core: &'c [u8],
     core_base: u32,
 ) -> Result<Vec<Export>, TableError<'c>> {
-    let [strings, ksymtab, gpl] =
-        core_ranges_many(m, l, ["__ksymtab_strings", "__ksymtab", "__ksymtab_gpl"])?;
+    let mut ranges = [Ranges::EMPTY, Ranges::EMPTY, Ranges::EMPTY];
+    core_ranges_many(
+        m,
+        l,
+        ["__ksymtab_strings", "__ksymtab", "__ksymtab_gpl"],
+        &mut ranges,
+    )?;
+    let [strings, ksymtab, gpl] = &ranges;
     let tables = [("__ksymtab", false, ksymtab), ("__ksymtab_gpl", true, gpl)];
     // At most one export per 8 bytes of table.
     let most: usize = tables
@@ -303,7 +359,7 @@ pub fn exports<'c>(
         .sum();
     let mut out: Vec<Export> = try_vec(most).ok_or(TableError::NoMemory)?;
     for (section, gpl_only, ranges) in &tables {
-        for &(start, end) in ranges {
+        for &(start, end) in ranges.iter() {
             let size = end - start;
             let mut too_long = None;
             let mut found = false;
@@ -317,7 +373,7 @@ pub fn exports<'c>(
                     let at = start + i * entry;
                     let name = word(core, at + 4)
                         .ok_or(NameError::Bad)
-                        .and_then(|a| name_at(core, core_base, a, Some(&strings)));
+                        .and_then(|a| name_at(core, core_base, a, Some(strings)));
                     match (name, word(core, at)) {
                         (Ok(name), Some(value)) if out.len() < out.capacity() => {
                             out.push(Export {
@@ -445,7 +501,7 @@ pub fn params_abi<'c>(
         .sum();
     let mut out: Vec<Param> = try_vec(most).ok_or(TableError::NoMemory)?;
     let mut index = 0u32;
-    for &(start, end) in &ranges {
+    for &(start, end) in ranges.iter() {
         if (end - start) % record != 0 {
             return Err(malformed(
                 "size is not a whole number of struct kernel_param",
@@ -869,6 +925,31 @@ pub(crate) mod tests {
         });
     }
 
+    /// `Ranges` held in place read as the vector they replace, and equal
+    /// a vector of the same ranges; sorting works on either.
+    #[test]
+    fn ranges_in_place_are_a_vector() {
+        let all = [(9u32, 12u32), (1, 4), (5, 8), (20, 24)];
+        for n in 0..=FEW {
+            let mut few = [(0, 0); FEW];
+            few[..n].copy_from_slice(&all[..n]);
+            let mut a = Ranges::Few(few, n);
+            let mut b = Ranges::Many(all[..n].to_vec());
+            assert_eq!(&*a, &all[..n]);
+            assert_eq!(a, b);
+            a.sort_unstable();
+            b.sort_unstable();
+            let mut want = all[..n].to_vec();
+            want.sort_unstable();
+            assert_eq!(&*a, &want[..]);
+            assert_eq!(a, b);
+        }
+        assert_ne!(
+            Ranges::Few([(0, 0); FEW], 1),
+            Ranges::Many(std::vec::Vec::new())
+        );
+    }
+
     /// `core_ranges_many` answers `core_ranges` of each name in turn,
     /// errors included: over split tables (on both sides of `FEW`) and
     /// with each subset of the three tables made NOBITS.
@@ -898,7 +979,8 @@ pub(crate) mod tests {
                         core_ranges(&m, &l, NAMES[2])?,
                     ])
                 })();
-                let many = core_ranges_many(&m, &l, NAMES);
+                let mut out = [Ranges::EMPTY, Ranges::EMPTY, Ranges::EMPTY];
+                let many = core_ranges_many(&m, &l, NAMES, &mut out).map(|()| out);
                 assert_eq!(many, each, "{tables} tables, NOBITS mask {nobits}");
                 compared += usize::from(many.is_err());
             }

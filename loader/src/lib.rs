@@ -314,7 +314,14 @@ pub(crate) fn name_starts(name: &str, prefix: &str) -> bool {
 /// Whether `name` is `other`: [`name_starts`] of the same length.
 #[inline(always)]
 pub(crate) fn name_is(name: &str, other: &str) -> bool {
-    name.len() == other.len() && name_starts(name, other)
+    name_is_bytes(name.as_bytes(), other.as_bytes())
+}
+
+/// [`name_is`] on bytes: `name == other`, compared in line after the
+/// length, without `memcmp`'s call.
+#[inline(always)]
+pub(crate) fn name_is_bytes(name: &[u8], other: &[u8]) -> bool {
+    name.len() == other.len() && name.iter().zip(other).all(|(a, b)| a == b)
 }
 
 /// The NUL-terminated name at `offset` of `table`, shorter than
@@ -441,7 +448,8 @@ mod str_table_tests {
         assert_eq!(with_bits, 6);
     }
 
-    /// `name_starts` and `name_is` answer `starts_with` and `==`.
+    /// `name_starts`, `name_is` and `name_is_bytes` answer `starts_with`
+    /// and `==`.
     #[test]
     fn name_comparisons_are_str_ones() {
         let names = [
@@ -459,6 +467,11 @@ mod str_table_tests {
             for b in names {
                 assert_eq!(name_starts(a, b), a.starts_with(b), "{a:?} {b:?}");
                 assert_eq!(name_is(a, b), a == b, "{a:?} {b:?}");
+                assert_eq!(
+                    name_is_bytes(a.as_bytes(), b.as_bytes()),
+                    a.as_bytes() == b.as_bytes(),
+                    "{a:?} {b:?}"
+                );
             }
         }
     }

@@ -405,12 +405,15 @@ fn link_images<'a>(
             };
             let mut effective = target.value;
             let mut via_plt = None;
-            let addend = relocate::branch_addend(r.r_type, &image[at..at + 4]);
             // The common case, applied in place, moves no result (the
             // error, 16 bytes, was copied out through `memcpy` on every
             // relocation when it was a variable the veneer path reassigns).
             if let Err(first) = relocate::apply(r.r_type, &mut image[at..at + 4], place, target) {
                 let mut result = Err(first);
+                // Decoded only for a branch `apply` refused, which left the
+                // place as it was (`apply` writes nothing when it fails), so
+                // this is the addend the place held before.
+                let addend = relocate::branch_addend(r.r_type, &image[at..at + 4]);
                 if let (
                     RelocError::OutOfRange { .. } | RelocError::Interworking { .. },
                     Some(addend),
@@ -580,13 +583,10 @@ pub fn entry_points(
     linked: &Linked,
 ) -> Result<EntryPoints, EntryError> {
     let mut out = EntryPoints::default();
-    for (symbol, is_exit) in [("init_module", false), ("cleanup_module", true)] {
-        let Some((i, s)) = m
-            .symbols
-            .iter()
-            .enumerate()
-            .find(|(_, s)| crate::name_is(s.name, symbol))
-        else {
+    const NAMES: [&str; 2] = ["init_module", "cleanup_module"];
+    let found = first_of(m.symbols.iter().map(|s| s.name), NAMES);
+    for ((symbol, is_exit), at) in NAMES.into_iter().zip([false, true]).zip(found) {
+        let Some((i, s)) = at.and_then(|i| Some((i, m.symbols.get(i)?))) else {
             continue;
         };
         let err = |what| EntryError { symbol, what };
@@ -630,8 +630,62 @@ pub fn entry_points(
     Ok(out)
 }
 
+/// The index of the first of `names` called each of `wanted` (distinct
+/// names): `names.position(|n| n == w)` for each `w`, in one pass. The
+/// entry points were two passes over the symbols, each comparing every
+/// name; this stops once both are found.
+fn first_of<'n, const K: usize>(
+    names: impl Iterator<Item = &'n str>,
+    wanted: [&str; K],
+) -> [Option<usize>; K] {
+    let mut found = [None; K];
+    let mut missing = K;
+    for (i, name) in names.enumerate() {
+        if missing == 0 {
+            break;
+        }
+        for (w, slot) in wanted.iter().zip(found.iter_mut()) {
+            if slot.is_none() && crate::name_is(name, w) {
+                *slot = Some(i);
+                missing -= 1;
+                break;
+            }
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
+    /// `first_of` answers `position` for each wanted name: names found
+    /// first, last, twice (the first wins), not at all, names that share a
+    /// prefix or differ only in length, and no names.
+    #[test]
+    fn first_of_is_position_for_each() {
+        let lists: [&[&str]; 7] = [
+            &[],
+            &["", "init_module", "cleanup_module"],
+            &["cleanup_module", "x", "init_module", "init_module"],
+            &["init_modul", "init_module_", "cleanup", "cleanup_module"],
+            &["a", "b", "c"],
+            &[
+                "init_module",
+                "cleanup_module",
+                "init_module",
+                "cleanup_module",
+            ],
+            &["cleanup_module", "cleanup_module", "", "init_module"],
+        ];
+        let wanted = ["init_module", "cleanup_module"];
+        for names in lists {
+            let got = super::first_of(names.iter().copied(), wanted);
+            let want = wanted.map(|w| names.iter().position(|n| *n == w));
+            assert_eq!(got, want, "{names:?}");
+            let one = super::first_of(names.iter().copied(), ["cleanup_module"]);
+            assert_eq!(one[0], names.iter().position(|n| *n == "cleanup_module"));
+        }
+    }
+
     /// `FuncBits` answers what a `Vec<bool>` answers, on the stack and on
     /// the heap, at both ends of each word and past the last symbol.
     #[test]

@@ -246,13 +246,17 @@ fn get32(image: &[u8], at: u32) -> Option<u32> {
 /// Fills the `struct module` at `offset` of `core` as the live module's:
 /// its `state` and its `name` (NUL-padded; names are shorter than
 /// `MODULE_NAME_LEN`). `None` if it does not fit in the image.
+///
+/// The name is written in place, its padding cleared after it: building
+/// the field on the stack first (cleared, filled, then copied in) cost
+/// two more passes over its 56 bytes, unaligned.
 pub fn fill_this_module(core: &mut [u8], offset: u32, name: &str, state: u32) -> Option<()> {
-    let mut field = [0u8; this_module::NAME_LEN as usize];
+    let at = offset.checked_add(this_module::NAME)? as usize;
+    let field = core.get_mut(at..at.checked_add(this_module::NAME_LEN as usize)?)?;
     let n = name.len().min(field.len() - 1);
-    field
-        .get_mut(..n)?
-        .copy_from_slice(name.as_bytes().get(..n)?);
-    put(core, offset.checked_add(this_module::NAME)?, &field)?;
+    let (head, pad) = field.split_at_mut(n);
+    head.copy_from_slice(name.as_bytes().get(..n)?);
+    pad.fill(0);
     put(
         core,
         offset.checked_add(this_module::STATE)?,
@@ -349,7 +353,7 @@ pub fn mcount_address(m: &Module<'_>, linked: &crate::link::Linked) -> Option<u3
     let i = m
         .symbols
         .iter()
-        .position(|s| s.name == MCOUNT && s.is_undefined())?;
+        .position(|s| crate::name_is(s.name, MCOUNT) && s.is_undefined())?;
     linked.symbol_addrs.get(i).copied()
 }
 
@@ -450,7 +454,11 @@ pub fn patch_mcount(
     mcount: Option<u32>,
 ) -> Result<McountSites, BadMcountLoc> {
     let mut out = McountSites::default();
-    for s in m.sections.iter().filter(|s| s.name == "__mcount_loc") {
+    for s in m
+        .sections
+        .iter()
+        .filter(|s| crate::name_is(s.name, "__mcount_loc"))
+    {
         let Some(p) = l.placements.get(s.index as usize).copied().flatten() else {
             continue;
         };
@@ -525,7 +533,69 @@ fn nop_for(
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
+    use std::string::String;
+
+    /// `fill_this_module` as it was: the field built on the stack, then
+    /// copied in.
+    fn fill_this_module_old(core: &mut [u8], offset: u32, name: &str, state: u32) -> Option<()> {
+        let mut field = [0u8; this_module::NAME_LEN as usize];
+        let n = name.len().min(field.len() - 1);
+        field
+            .get_mut(..n)?
+            .copy_from_slice(name.as_bytes().get(..n)?);
+        put(core, offset.checked_add(this_module::NAME)?, &field)?;
+        put(
+            core,
+            offset.checked_add(this_module::STATE)?,
+            &state.to_le_bytes(),
+        )
+    }
+
+    /// Writing the name in place answers and writes what building it on
+    /// the stack did: names empty, short, of 55, 56 and 60 bytes, over
+    /// garbage, at offsets where the struct fits, where only the name
+    /// fits, where neither does, and where the offset overflows.
+    #[test]
+    fn this_module_filled_in_place_as_before() {
+        let long = |n: usize| "x".repeat(n);
+        let names = [
+            String::new(),
+            String::from("l61"),
+            String::from("crc_itu_t"),
+            long(55),
+            long(56),
+            long(60),
+        ];
+        let len = 200usize;
+        let mut cases = 0;
+        for name in &names {
+            for offset in [
+                0u32,
+                4,
+                100,
+                128,
+                132,
+                133,
+                140,
+                144,
+                196,
+                200,
+                u32::MAX - 4,
+            ] {
+                let fresh: std::vec::Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+                let (mut a, mut b) = (fresh.clone(), fresh.clone());
+                let ra = fill_this_module(&mut a, offset, name, 0x1234_5678);
+                let rb = fill_this_module_old(&mut b, offset, name, 0x1234_5678);
+                assert_eq!(ra, rb, "{name:?} at {offset}");
+                assert_eq!(a, b, "{name:?} at {offset}");
+                cases += usize::from(ra.is_some());
+            }
+        }
+        // Some fit and some did not.
+        assert!(cases > 0 && cases < names.len() * 11, "{cases}");
+    }
 
     /// `flags` answers `split_once(' ')`'s rest (or nothing): no space,
     /// spaces first and last, several, multi-byte characters around them.

@@ -44,7 +44,7 @@ pub fn get_many<'a, const N: usize>(modinfo: &'a [u8], keys: [&str; N]) -> [Opti
             let k = entry.get(..eq).unwrap_or(&[]);
             for (key, slot) in keys.iter().zip(found.iter_mut()) {
                 if slot.is_none()
-                    && key.as_bytes() == k
+                    && crate::name_is_bytes(k, key.as_bytes())
                     && let Some(v) = core::str::from_utf8(entry)
                         .ok()
                         .and_then(|s| s.get(eq + 1..))

@@ -549,6 +549,64 @@ mod tests {
         );
     }
 
+    /// `apply` writes nothing when it fails, so `link` decodes a refused
+    /// branch's addend after the attempt and gets what it held before (it
+    /// decoded it before every relocation). Every type, known or not, over
+    /// places and targets that fail on both sides of the branch ranges
+    /// and of interworking; the successes change the place.
+    #[test]
+    fn a_refused_relocation_leaves_its_place() {
+        let words = [
+            0,
+            BL,
+            B,
+            0xfaff_fffe,
+            0xe12f_ff1e,
+            0x7fff_ffff,
+            0xf7ff_fffe,
+            0xbffe_f7ff,
+            0xffff_ffff,
+        ];
+        let targets = [
+            0,
+            1,
+            2,
+            3,
+            P,
+            P + 1,
+            P.wrapping_add(0x01ff_fff8),
+            P.wrapping_add(0x0200_0008),
+            P.wrapping_sub(0x0200_0008),
+            P.wrapping_add(0x00ff_fffc),
+            P.wrapping_add(0x0100_0004),
+            0x4000_0000,
+            0xc000_0001,
+        ];
+        let (mut refused, mut applied) = (0, 0);
+        for r_type in (0..=60).chain([99, 1000]) {
+            for &w in &words {
+                for &value in &targets {
+                    for is_func in [false, true] {
+                        let before = w.to_le_bytes();
+                        let mut loc = before;
+                        let old_addend = branch_addend(r_type, &loc);
+                        if apply(r_type, &mut loc, P, Target { value, is_func }).is_err() {
+                            assert_eq!(loc, before, "{r_type} {w:#x} {value:#x}");
+                            assert_eq!(branch_addend(r_type, &loc), old_addend);
+                            refused += 1;
+                        } else {
+                            applied += 1;
+                        }
+                    }
+                }
+            }
+        }
+        // Both sides were reached, branches refused for range and mode.
+        assert!(refused > 1000 && applied > 1000, "{refused} {applied}");
+        assert!(arm(R_ARM_CALL, BL, P, func(P.wrapping_add(0x0200_0008))).is_err());
+        assert!(arm(R_ARM_JUMP24, B, P, func(P + 1)).is_err());
+    }
+
     #[test]
     fn unknown_types_are_refused_by_number_and_name() {
         assert_eq!(

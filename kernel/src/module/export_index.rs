@@ -71,9 +71,10 @@ impl<const N: usize> ExportIndex<N> {
             .find(|&i| {
                 table.get(i).is_some_and(|e| {
                     let have = name_of(e).as_bytes();
-                    // The first byte in line, before `memcmp`: most names of the
-                    // same length differ there.
-                    have.len() == want.len() && have.first() == want.first() && have == want
+                    // Compared in line, a byte at a time, not through
+                    // `memcmp` (its call and set-up cost more than these
+                    // short names: most of the same length differ at once).
+                    have.len() == want.len() && have.iter().zip(want).all(|(a, b)| a == b)
                 })
             })
     }

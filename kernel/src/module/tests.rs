@@ -958,6 +958,14 @@ fn mod_name_equality_is_the_fields_equality() {
     assert_eq!(equal, names.len() + 6);
 }
 
+/// `ModName` is word-aligned and no larger than its fields (the length
+/// byte and 55 name bytes).
+#[test]
+fn mod_name_is_aligned_and_unpadded() {
+    assert_eq!(core::mem::align_of::<ModName>(), 4);
+    assert_eq!(core::mem::size_of::<ModName>(), 1 + MODULE_NAME_MAX);
+}
+
 /// `ModName::as_bytes` is `as_str`'s bytes.
 #[test]
 fn mod_name_bytes_are_its_str() {
@@ -968,9 +976,19 @@ fn mod_name_bytes_are_its_str() {
     ] {
         let name = ModName::new(n).unwrap();
         assert_eq!(name.as_bytes(), name.as_str().as_bytes());
+        // `as_str` without decoding answers what `from_utf8` gave.
+        assert_eq!(core::str::from_utf8(name.as_bytes()), Ok(n));
+        assert_eq!(name.as_str(), n);
     }
     let from_path = ModName::from_path("/lib/modules/crc-itu-t.ko").unwrap();
     assert_eq!(from_path.as_bytes(), b"crc_itu_t");
+    assert_eq!(from_path.as_str(), "crc_itu_t");
+    // What cannot be a name is never stored: not ASCII, too long, empty.
+    for bad in ["caf\u{e9}", "", "a.b"] {
+        assert!(ModName::new(bad).is_err(), "{bad:?}");
+    }
+    assert!(ModName::new(&"x".repeat(MODULE_NAME_MAX + 1)).is_err());
+    assert!(ModName::from_path("/lib/modules/caf\u{e9}.ko").is_none());
 }
 
 /// `Shown` writes what the eager `rsplit` gave: the file name of the path.
