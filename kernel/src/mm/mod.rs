@@ -72,6 +72,7 @@ pub mod page_alloc;
 pub mod pgtable;
 #[cfg(target_arch = "arm")]
 pub mod sections;
+pub mod vm_areas;
 #[cfg(target_arch = "arm")]
 pub mod vmalloc;
 pub mod vmap;

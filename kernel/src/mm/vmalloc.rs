@@ -23,8 +23,9 @@
 //! more pages than the machine has, or an area (guard page included)
 //! larger than the window is -ENOMEM at once. Every allocation on the
 //! vmalloc, vfree, vmap and module_alloc paths is fallible: the `pages`
-//! vector (`try_reserve_exact`), the areas list (a vector sorted by
-//! address, grown with `try_reserve` before the vmap area is taken), and
+//! vector (`try_reserve_exact`), the areas list (`mm::vm_areas`: a vector
+//! per window sorted by address, grown with `try_reserve` before the vmap
+//! area is taken), and
 //! the vmap allocator's own arena (see `mm::vmap`); vfree allocates
 //! nothing. The vmap-area reservation consults fault injection
 //! (`fail_vmap_area=`).
@@ -36,6 +37,7 @@
 use super::buddy::{Gfp, Pfn};
 use super::fault_inject::{self, Site};
 use super::pgtable::Prot;
+use super::vm_areas::{AreaIndex, AreaList, AreaStart};
 use super::vmap::{VmapAllocator, with_guard};
 use super::{highmem, map_page, page_alloc, unmap_page};
 use crate::errno::Errno;
@@ -76,11 +78,18 @@ pub struct VmArea {
     pub kind: Kind,
 }
 
+impl AreaStart for VmArea {
+    fn start(&self) -> u32 {
+        self.addr
+    }
+}
+
 struct Vm {
     vmalloc: VmapAllocator,
     modules: VmapAllocator,
-    /// Every area, sorted by address.
-    areas: Vec<VmArea>,
+    /// Every area, listed by address (one sorted vector per window:
+    /// `mm::vm_areas`).
+    areas: AreaList<VmArea>,
 }
 
 static VM: Once<Mutex<Vm>> = Once::new();
@@ -98,24 +107,21 @@ pub fn init(
 ) -> Result<(), Errno> {
     let mut v = VmapAllocator::new(vmalloc.0, vmalloc.1).map_err(|_| Errno::EINVAL)?;
     let m = VmapAllocator::new(modules.0, modules.1).map_err(|_| Errno::EINVAL)?;
-    let mut areas = Vec::new();
-    areas
-        .try_reserve(static_maps.len())
-        .map_err(|_| Errno::ENOMEM)?;
+    let mut areas = AreaList::new(modules);
     for &(virt, size, phys, caller) in static_maps {
-        if virt >= vmalloc.0 && virt < vmalloc.1 && v.reserve(virt, size).is_ok() {
-            let i = areas.partition_point(|a: &VmArea| a.addr < virt);
-            // Within the capacity reserved above.
-            areas.insert(
-                i,
-                VmArea {
+        if virt >= vmalloc.0 && virt < vmalloc.1 {
+            areas.try_reserve(false).map_err(|_| Errno::ENOMEM)?;
+            if v.reserve(virt, size).is_ok() {
+                let area = VmArea {
                     addr: virt,
                     size,
                     pages: Vec::new(),
                     caller,
                     kind: Kind::Ioremap { phys },
-                },
-            );
+                };
+                // Room was reserved just above.
+                areas.insert(area).map_err(|_| Errno::ENOMEM)?;
+            }
         }
     }
     VM.call_once(|| {
@@ -136,23 +142,20 @@ impl Vm {
         if fault_inject::should_fail(Site::VmapArea, size as usize) {
             return Err(Errno::ENOMEM);
         }
-        self.areas.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        self.areas
+            .try_reserve(w == Window::Modules)
+            .map_err(|_| Errno::ENOMEM)?;
         self.window(w).alloc(size, align).map_err(|_| Errno::ENOMEM)
     }
 
     /// Records an area (room was reserved by `alloc_area`; if it is gone,
     /// the area is handed back to the caller to unwind).
     fn insert(&mut self, area: VmArea) -> Result<(), VmArea> {
-        if self.areas.try_reserve(1).is_err() {
-            return Err(area);
-        }
-        let i = self.areas.partition_point(|a| a.addr < area.addr);
-        self.areas.insert(i, area);
-        Ok(())
+        self.areas.insert(area)
     }
 
-    fn find(&self, addr: u32) -> Option<usize> {
-        self.areas.binary_search_by_key(&addr, |a| a.addr).ok()
+    fn find(&self, addr: u32) -> Option<AreaIndex> {
+        self.areas.find(addr)
     }
 
     fn window(&mut self, w: Window) -> &mut VmapAllocator {
@@ -287,7 +290,7 @@ pub fn vzalloc(size: u32, caller: u32) -> Result<u32, Errno> {
 pub fn vfree(addr: u32) -> Result<(), Errno> {
     let mut vm = vm()?.lock();
     let i = vm.find(addr).ok_or(Errno::EINVAL)?;
-    let area = vm.areas.remove(i);
+    let area = vm.areas.remove(i).ok_or(Errno::EINVAL)?;
     match area.kind {
         Kind::Vmalloc => unwind(addr, &area.pages, area.pages.len()),
         Kind::Vmap => {
