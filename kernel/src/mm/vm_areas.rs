@@ -19,6 +19,7 @@
 //! before the vmap area is taken, [`AreaList::insert`] after), so a failed
 //! allocation leaves nothing behind. Plain memory logic, host-tested.
 
+use alloc::collections::TryReserveError;
 use alloc::vec::Vec;
 
 /// What the list needs of a record: where it starts.
@@ -68,8 +69,8 @@ impl<T: AreaStart> AreaList<T> {
     /// Room for one more area of the module window (`modules`) or of the
     /// other one, so that the [`insert`](Self::insert) that follows cannot
     /// fail.
-    pub fn try_reserve(&mut self, modules: bool) -> Result<(), ()> {
-        self.side(modules).try_reserve(1).map_err(|_| ())
+    pub fn try_reserve(&mut self, modules: bool) -> Result<(), TryReserveError> {
+        self.side(modules).try_reserve(1)
     }
 
     /// Records `area` in address order. Without room (no
