@@ -184,11 +184,10 @@ mod tests {
                 } else {
                     0xd080_0000 + page * 0x1000
                 };
-                if model.contains_key(&addr) {
+                if let Some(old) = model.remove(&addr) {
                     let at = l.find(addr).expect("listed");
-                    assert_eq!(l.get(at), Some(&A(addr, model[&addr])));
-                    assert_eq!(l.remove(at), Some(A(addr, model[&addr])));
-                    model.remove(&addr);
+                    assert_eq!(l.get(at), Some(&A(addr, old)));
+                    assert_eq!(l.remove(at), Some(A(addr, old)));
                 } else {
                     assert!(l.find(addr).is_none());
                     l.try_reserve(addr >= window.0 && addr < window.1).unwrap();
