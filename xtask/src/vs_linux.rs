@@ -588,7 +588,7 @@ fn quantile(v: &[Duration], q: f64) -> Duration {
 /// typed when the harness sees the prompt on the console's pipe (what a
 /// user at a terminal does; the harness's reading is in the time), and
 /// typed ahead with the console going to a file (QEMU and the kernel
-/// alone; see [`timed_run`]). Wall time and QEMU's own CPU time are both
+/// alone; see `timed_run`). Wall time and QEMU's own CPU time are both
 /// printed: the CPU time is steadier on a loaded machine.
 pub fn floor(root: &Path, runs: usize, others: &[PathBuf]) -> Result<()> {
     let cache = root.join(CACHE);
