@@ -508,18 +508,26 @@ fn timed_run(mut cmd: Command, input: &[u8], ahead: Option<&Path>) -> Result<Tim
         let mut child = cmd.spawn().context("starting qemu-system-arm")?;
         let mut stdin = child.stdin.take().context("QEMU's stdin")?;
         stdin.write_all(input)?;
-        // Wait for the exit as `wait` does, but give up after 60 s.
-        let status = loop {
-            if let Some(st) = child.try_wait()? {
-                break st;
+        // Block in `wait` (no polling, which would compete with QEMU); a
+        // watchdog thread kills a run that has not ended in 60 s.
+        let pid = child.id() as libc::pid_t;
+        let (done, watch) = mpsc::channel::<()>();
+        let watchdog = std::thread::spawn(move || {
+            if watch.recv_timeout(Duration::from_secs(60)).is_err() {
+                // SAFETY: kill(2) on our own child, which has not been
+                // waited for yet (the main thread is still in `wait`), so
+                // the pid cannot have been reused.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                return true;
             }
-            if started.elapsed() > Duration::from_secs(60) {
-                let _ = child.kill();
-                bail!("the run did not end in 60 s");
-            }
-            std::thread::sleep(Duration::from_micros(200));
-        };
+            false
+        });
+        let status = child.wait()?;
         let wall = started.elapsed();
+        let _ = done.send(());
+        if watchdog.join().unwrap_or(false) {
+            bail!("the run did not end in 60 s");
+        }
         let cpu = children_cpu().saturating_sub(cpu_before);
         let seen = fs::read(log)?;
         if !status.success() || !prompt_in(&seen, seen.len()) {
