@@ -61,7 +61,7 @@
 //! ELF-level (which symbols kallsyms lists, parameter parsing) is the
 //! `forbid(unsafe_code)` loader's.
 
-mod copy;
+pub mod copy;
 pub mod export_index;
 #[cfg(target_arch = "arm")]
 pub mod exports;
@@ -196,14 +196,7 @@ impl ModName {
 /// to find the module just prepared in the list).
 impl PartialEq for ModName {
     fn eq(&self, other: &Self) -> bool {
-        let n = self.len as usize;
-        n == other.len as usize
-            && self
-                .bytes
-                .iter()
-                .zip(&other.bytes)
-                .take(n)
-                .all(|(a, b)| a == b)
+        kobold_loader::name_is_bytes(self.as_bytes(), other.as_bytes())
     }
 }
 

@@ -69,49 +69,24 @@ fn copy_ns(bytes: &[u8]) -> Result<u64, SelftestError> {
 }
 
 /// Mean ns of copying `bytes` with `ldmia`/`stmia` of four registers, 32
-/// bytes a turn (0.19 instructions a byte; Linux's `memcpy`,
-/// arch/arm/lib/copy_template.S, moves 32 bytes per `ldm`/`stm` of eight):
-/// the floor a copy tuned as Linux's would set. 0 when the file's bytes are
-/// not word-aligned (`ldm` needs aligned addresses).
+/// bytes a turn, the loader's own section copy (`module::copy`; Linux's
+/// `memcpy`, arch/arm/lib/copy_template.S, moves 32 bytes per `ldm`/`stm`
+/// of eight): the floor a copy tuned as Linux's would set. 0 when the
+/// file's bytes are not word-aligned (`ldm` needs aligned addresses) or
+/// shorter than one turn.
 fn ldm_copy_ns(bytes: &[u8]) -> Result<u64, SelftestError> {
-    let body = bytes.len() & !31;
     let mut buf: alloc::vec::Vec<u8> = alloc::vec::Vec::new();
     buf.try_reserve_exact(bytes.len())
         .map_err(|_| SelftestError::Errno(crate::errno::Errno::ENOMEM))?;
     buf.resize(bytes.len(), 0);
-    if bytes.as_ptr().align_offset(4) != 0 || buf.as_ptr().align_offset(4) != 0 || body == 0 {
+    if bytes.as_ptr().align_offset(4) != 0 || buf.as_ptr().align_offset(4) != 0 || bytes.len() < 32
+    {
         return Ok(0);
     }
     let t0 = crate::time::now_ns();
     for _ in 0..RUNS {
-        let src = core::hint::black_box(bytes);
-        #[cfg(target_arch = "arm")]
-        // SAFETY: `src` and `buf` are word-aligned (checked above); `src`
-        // is readable and `buf` writable for `bytes.len()` >= `body` bytes; `body` is a non-zero multiple of
-        // 32, so the loop moves exactly `body` bytes; no stack is touched.
-        unsafe {
-            core::arch::asm!(
-                "2:",
-                "ldmia {s}!, {{r0, r1, r2, r3}}",
-                "stmia {d}!, {{r0, r1, r2, r3}}",
-                "ldmia {s}!, {{r0, r1, r2, r3}}",
-                "stmia {d}!, {{r0, r1, r2, r3}}",
-                "subs {n}, {n}, #32",
-                "bne 2b",
-                s = inout(reg) src.as_ptr() => _,
-                d = inout(reg) buf.as_mut_ptr() => _,
-                n = inout(reg) body => _,
-                out("r0") _,
-                out("r1") _,
-                out("r2") _,
-                out("r3") _,
-                options(nostack),
-            );
-        }
-        // The tail, under 32 bytes.
-        if let (Some(d), Some(s)) = (buf.get_mut(body..), src.get(body..)) {
-            d.copy_from_slice(s);
-        }
+        // The loader's own section copy (word-aligned: `ldm`/`stm`).
+        crate::module::copy::copy_bytes(&mut buf, core::hint::black_box(bytes));
         core::hint::black_box(&mut buf);
     }
     Ok((crate::time::now_ns() - t0) / RUNS)
