@@ -318,9 +318,10 @@ pub(crate) fn name_is(name: &str, other: &str) -> bool {
 }
 
 /// [`name_is`] on bytes: `name == other`, compared in line after the
-/// length, without `memcmp`'s call.
+/// length, without `memcmp`'s call. Public: the kernel compares module and
+/// export names the same way.
 #[inline(always)]
-pub(crate) fn name_is_bytes(name: &[u8], other: &[u8]) -> bool {
+pub fn name_is_bytes(name: &[u8], other: &[u8]) -> bool {
     name.len() == other.len() && name.iter().zip(other).all(|(a, b)| a == b)
 }
 

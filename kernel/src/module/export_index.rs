@@ -69,13 +69,12 @@ impl<const N: usize> ExportIndex<N> {
             .iter()
             .map(|&i| i as usize)
             .find(|&i| {
-                table.get(i).is_some_and(|e| {
-                    let have = name_of(e).as_bytes();
-                    // Compared in line, a byte at a time, not through
-                    // `memcmp` (its call and set-up cost more than these
-                    // short names: most of the same length differ at once).
-                    have.len() == want.len() && have.iter().zip(want).all(|(a, b)| a == b)
-                })
+                // Compared in line, a byte at a time, not through `memcmp`
+                // (its call and set-up cost more than these short names:
+                // most of the same length differ at once).
+                table
+                    .get(i)
+                    .is_some_and(|e| kobold_loader::name_is_bytes(name_of(e).as_bytes(), want))
             })
     }
 }
