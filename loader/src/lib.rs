@@ -317,7 +317,7 @@ pub(crate) fn name_is(name: &str, other: &str) -> bool {
     name_is_bytes(name.as_bytes(), other.as_bytes())
 }
 
-/// [`name_is`] on bytes: `name == other`, compared in line after the
+/// `name_is` on bytes: `name == other`, compared in line after the
 /// length, without `memcmp`'s call. Public: the kernel compares module and
 /// export names the same way.
 #[inline(always)]
