@@ -24,7 +24,8 @@
 //!   `/proc/kallsyms`;
 //! - [`shell`] and [`proc`] — what the user types and reads (`shell::kernel`
 //!   is the shell's adapter to the running kernel);
-//! - [`sync`] — mutexes, spinlocks and the `list_head` checks modules use;
+//! - [`sync`] — the kernel's own lock, and the mutexes, spinlocks and
+//!   `list_head` checks modules use;
 //! - [`selftest`] — the self-tests the shell's `selftest` command runs;
 //! - [`errno`], [`panic`](mod@panic), [`time`] — Linux's errno values, panic, the clock,
 //!   `jiffies` and the delays;

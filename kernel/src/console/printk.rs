@@ -10,9 +10,9 @@
 
 use super::logbuf::LogBuf;
 use crate::arch::armv7::irqflags::without_irqs;
+use crate::sync::Mutex;
 use core::fmt;
 use core::sync::atomic::{AtomicU8, Ordering};
-use spin::Mutex;
 
 /// Size of the log ring (Linux: 1 << CONFIG_LOG_BUF_SHIFT; 64 KB here).
 pub const LOG_BUF_LEN: usize = 64 * 1024;

@@ -33,11 +33,11 @@
 pub mod cpio;
 
 use crate::errno::Errno;
+use crate::sync::Mutex;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 use kobold_layout::PAGE_SIZE;
-use spin::Mutex;
 
 /// kobold-layout's `PAGE_SIZE` as a length: file sizes and slices are
 /// `usize`.

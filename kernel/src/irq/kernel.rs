@@ -9,8 +9,8 @@
 use super::{Handler, IrqError, IrqTable, Outcome, SPURIOUS};
 use crate::arch::armv7::irqflags::without_irqs;
 use crate::board::vexpress_a9::gic;
+use crate::sync::Mutex;
 use core::fmt::{self, Write};
-use spin::Mutex;
 
 static IRQS: Mutex<IrqTable> = Mutex::new(IrqTable::new());
 

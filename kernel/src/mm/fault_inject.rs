@@ -44,9 +44,9 @@
 //! keeps one behind a lock, with an atomic "anything armed?" flag so that
 //! the hooks cost one load when fault injection is off.
 
+use crate::sync::Mutex;
 use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
-use spin::Mutex;
 
 /// Where an allocation is decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

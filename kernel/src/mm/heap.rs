@@ -69,12 +69,12 @@
 use super::buddy::{Gfp, MAX_ORDER, PG_HEAD, PG_SLAB, PageState, Pfn};
 use super::fault_inject::{self, Site};
 use super::kmalloc_caches::{CLASSES, Caches, class_layout, class_of};
+use crate::sync::Mutex;
 use core::alloc::{GlobalAlloc, Layout};
 use core::mem::size_of;
 use core::ptr::NonNull;
 use kobold_layout::{PAGE_SHIFT, PAGE_SIZE, phys_to_virt, virt_to_phys};
 use linked_list_allocator::Heap;
-use spin::Mutex;
 
 const PAGE: usize = PAGE_SIZE as usize;
 /// Linux's `KMALLOC_MAX_CACHE_SIZE` for SLUB: two pages. Larger requests

@@ -29,11 +29,12 @@ use crate::board::vexpress_a9::memory::{MB_PERIPH_PHYS, MB_PERIPH_VIRT};
 use crate::boot::{self, BootInfo};
 use crate::cmdline::CmdlineError;
 use crate::mm::{self, memblock::Memblock, pgtable::Prot, sections::KernelImage};
+use crate::sync::Mutex;
 use crate::{pr_info, pr_notice, pr_warn};
 use kobold_layout::{
     self as layout, Layout, MemRegion, PAGE_SHIFT, SECTION_SIZE, VmallocArg, virt_to_phys,
 };
-use spin::{Mutex, Once};
+use spin::Once;
 
 static LAYOUT: Once<Layout> = Once::new();
 static MEMBLOCK: Mutex<Memblock> = Mutex::new(Memblock::new());

@@ -9,10 +9,10 @@
 use super::fixmap::FixedAddress;
 use super::pgtable::{self, L1Entry, Prot};
 use crate::arch::armv7::cp15;
+use crate::sync::Mutex;
 use core::cell::UnsafeCell;
 use core::fmt;
 use kobold_layout::{PAGE_SIZE, SECTION_SIZE, SWAPPER_PG_DIR, phys_to_virt, virt_to_phys};
-use spin::Mutex;
 
 /// Why a mapping could not be made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

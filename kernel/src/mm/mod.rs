@@ -14,7 +14,7 @@
 //! IRQs masked (`arch::armv7::irqflags::without_irqs`), so a handler never
 //! finds them held by what it interrupted, and takes no other lock. So a
 //! lock can only deadlock against itself: code that holds lock A and calls
-//! something that takes A again spins forever (`spin::Mutex` does not
+//! something that takes A again spins forever (`sync::Mutex` does not
 //! nest). The global locks are
 //! therefore taken in one order, outermost first; a function holding one
 //! may call only what takes locks further down the list.

@@ -15,9 +15,9 @@
 
 use super::buddy::{BLOCK_PAGES, Buddy, BuddyInfo, DeferredTails, Gfp, PageInfo, Pfn, ZoneType};
 use super::memblock::Memblock;
+use crate::sync::Mutex;
 use core::mem::{align_of, size_of};
 use kobold_layout::{PAGE_SHIFT, PAGE_SIZE, phys_to_virt};
-use spin::Mutex;
 
 /// [`PageInfo::RESERVED`] as the three words of its `repr(C)` layout,
 /// for the boot-time fill of `mem_map`.

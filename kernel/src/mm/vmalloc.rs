@@ -41,10 +41,11 @@ use super::vm_areas::{AreaIndex, AreaList, AreaStart};
 use super::vmap::{VmapAllocator, with_guard};
 use super::{highmem, map_page, page_alloc, unmap_page};
 use crate::errno::Errno;
+use crate::sync::Mutex;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
 use kobold_layout::{PAGE_SHIFT, PAGE_SIZE};
-use spin::{Mutex, Once};
+use spin::Once;
 
 /// Which window an area lives in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -79,6 +79,7 @@ pub mod vsprintf;
 pub use kernel::{insmod, insmod_flags, kobold_module_coming, rmmod, sysfs_list, sysfs_read};
 
 use crate::errno::Errno;
+use crate::sync::Mutex;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 use core::fmt::{self, Write};
@@ -89,7 +90,6 @@ use kobold_loader::link::Resolver;
 pub use kobold_loader::linux61::Abi;
 use kobold_loader::linux61::this_module;
 use kobold_loader::relocate::Target;
-use spin::Mutex;
 
 /// `module.trace=1` on the command line: every load is traced as
 /// `insmod -v` traces it, `modules-load=` included (Kobold's own boot

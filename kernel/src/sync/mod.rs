@@ -1,9 +1,12 @@
-//! Locks and lists for modules: Linux's `struct mutex`, `spinlock_t` and
-//! the `CONFIG_DEBUG_LIST` checks behind `list_add`/`list_del`, with
+//! Locks: the kernel's own ([`lock`]), and for modules Linux's `struct
+//! mutex`, `spinlock_t` and the `CONFIG_DEBUG_LIST` checks behind `list_add`/`list_del`, with
 //! Linux's memory layouts, so the same functions serve Kobold's own module
 //! API (`modules/include/linux/{mutex,spinlock,list}.h`) and, laid out as
 //! Linux 6.1's armhf build lays them out, Debian's 6.1 modules.
 //!
+//! - [`lock`]: [`Mutex`], the spin lock Kobold's own global state is kept
+//!   under (`spin`'s flag inside `lock_api`'s mutex, acquired and released
+//!   out of line);
 //! - [`mutex`]: `__mutex_init`, `mutex_lock`, `mutex_lock_interruptible`,
 //!   `mutex_trylock`, `mutex_unlock`, `mutex_is_locked`
 //!   (kernel/locking/mutex.c);
@@ -14,8 +17,8 @@
 //! - [`list_debug`]: `__list_add_valid`, `__list_del_entry_valid`
 //!   (lib/list_debug.c, Linux 6.1's texts).
 //!
-//! Kobold has one CPU and, until a scheduler exists, one task. A lock can
-//! therefore never be *contended*: nobody else can hold it, and nobody
+//! Kobold has one CPU and, until a scheduler exists, one task. A module's
+//! lock can therefore never be *contended*: nobody else can hold it, and nobody
 //! else could release it. What Linux's lock debugging (lockdep,
 //! `CONFIG_DEBUG_MUTEXES`, `CONFIG_DEBUG_SPINLOCK`) reports as a bug —
 //! taking a lock the task already holds, releasing one it does not hold —
@@ -27,8 +30,11 @@
 //! host (with Rust structs at real addresses standing in for a module's).
 
 pub mod list_debug;
+pub mod lock;
 pub mod mutex;
 pub mod spinlock;
+
+pub use lock::{Mutex, MutexGuard};
 
 use core::fmt;
 

@@ -5,8 +5,8 @@
 use super::{KM_TYPE_NR, PkmapTable, Slot, pkmap_addr};
 use crate::errno::Errno;
 use crate::mm::{fixmap, map_page, pgtable::Prot, unmap_page};
+use crate::sync::Mutex;
 use kobold_layout::{PAGE_SHIFT, phys_to_virt};
-use spin::Mutex;
 
 static PKMAP: Mutex<PkmapTable> = Mutex::new(PkmapTable::new());
 static ATOMIC_DEPTH: Mutex<usize> = Mutex::new(0);

@@ -770,7 +770,7 @@ impl nls::Mem for TableMem {
 }
 
 /// Linux's `tables`, under `nls_lock`.
-static NLS: spin::Mutex<nls::Registry> = spin::Mutex::new(nls::Registry::new());
+static NLS: crate::sync::Mutex<nls::Registry> = crate::sync::Mutex::new(nls::Registry::new());
 
 /// `int __register_nls(struct nls_table *nls, struct module *owner)`.
 extern "C" fn register_nls(table: u32, owner: u32) -> i32 {
