@@ -92,6 +92,18 @@ struct Node {
     max: u64,
 }
 
+/// The capacity a new allocator's vectors start with: what `make_room`
+/// grows an empty vector to for the first operation (`Vec`'s smallest
+/// non-zero capacity, 4), reserved at once.
+const FIRST_ROOM: usize = 4;
+
+/// An empty vector with room for exactly `n` elements.
+fn reserved<T>(n: usize) -> Result<Vec<T>, VmapError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| VmapError::NoMemory)?;
+    Ok(v)
+}
+
 /// Free blocks and busy areas of one window `[start, end)`.
 pub struct VmapAllocator {
     start: u64,
@@ -118,15 +130,29 @@ impl VmapAllocator {
         let mut a = VmapAllocator {
             start: start as u64,
             end: end64,
-            nodes: Vec::new(),
-            free_slots: Vec::new(),
+            nodes: reserved(FIRST_ROOM)?,
+            free_slots: reserved(FIRST_ROOM)?,
             root: NIL,
-            busy: Vec::new(),
+            busy: reserved(FIRST_ROOM)?,
             seed: 0x2545_f491,
             visits: 0,
         };
-        a.make_room()?;
-        a.insert_free(start as u64, end64 - start as u64);
+        // The whole window is the one free block: the tree's root, as
+        // `insert_free` into the empty tree leaves it (same priority drawn),
+        // without its split and merges. The vectors have the capacity
+        // `make_room` grew them to from empty (`first_window_as_before`).
+        let size = end64 - start as u64;
+        let prio = a.next_prio();
+        // Within the capacity reserved above: no allocation.
+        a.nodes.push(Node {
+            start: start as u64,
+            size,
+            prio,
+            left: NIL,
+            right: NIL,
+            max: size,
+        });
+        a.root = 0;
         Ok(a)
     }
 
@@ -588,6 +614,51 @@ mod tests {
         assert_eq!(b.alloc(0x2000, PAGE_SIZE), Ok(0x1000));
         assert_eq!(b.root, NIL);
         assert!(b.alloc(0x1000, PAGE_SIZE).is_err());
+    }
+
+    /// `new` builds the one-block tree directly; the general path
+    /// (`make_room`, then `insert_free` into the empty tree) leaves the
+    /// same node, priority, seed and vector capacities.
+    #[test]
+    fn first_window_as_before() {
+        for (start, end) in [
+            (0xd080_0000, 0xff00_0000),
+            (MOD_START, MOD_END),
+            (0xffc0_0000, 0),
+        ] {
+            let a = VmapAllocator::new(start, end).unwrap();
+            let mut b = VmapAllocator {
+                start: a.start,
+                end: a.end,
+                nodes: Vec::new(),
+                free_slots: Vec::new(),
+                root: NIL,
+                busy: Vec::new(),
+                seed: 0x2545_f491,
+                visits: 0,
+            };
+            b.make_room().unwrap();
+            b.insert_free(a.start, a.end - a.start);
+            let key = |n: &Node| (n.start, n.size, n.prio, n.left, n.right, n.max);
+            assert_eq!(
+                a.nodes.iter().map(key).collect::<Vec<_>>(),
+                b.nodes.iter().map(key).collect::<Vec<_>>()
+            );
+            assert_eq!((a.root, a.seed), (b.root, b.seed));
+            assert_eq!(
+                (
+                    a.nodes.capacity(),
+                    a.free_slots.capacity(),
+                    a.busy.capacity()
+                ),
+                (
+                    b.nodes.capacity(),
+                    b.free_slots.capacity(),
+                    b.busy.capacity()
+                )
+            );
+            a.check_invariants();
+        }
     }
 
     /// The same rule done the slow way: walk the free gaps in address order.
