@@ -120,6 +120,13 @@ pub struct VmapAllocator {
 impl VmapAllocator {
     /// Manages `[start, end)`; `end == 0` means the top of the 32-bit space.
     pub fn new(start: u32, end: u32) -> Result<Self, VmapError> {
+        Self::with_room(start, end, FIRST_ROOM)
+    }
+
+    /// As [`new`](Self::new), with room for `areas` busy areas (at least
+    /// the usual four) reserved at once, so that the first `areas`
+    /// allocations do not regrow the busy vector.
+    pub fn with_room(start: u32, end: u32, areas: usize) -> Result<Self, VmapError> {
         let end64 = if end == 0 { 1u64 << 32 } else { end as u64 };
         if !start.is_multiple_of(PAGE_SIZE)
             || !end64.is_multiple_of(PAGE_SIZE as u64)
@@ -133,7 +140,7 @@ impl VmapAllocator {
             nodes: reserved(FIRST_ROOM)?,
             free_slots: reserved(FIRST_ROOM)?,
             root: NIL,
-            busy: reserved(FIRST_ROOM)?,
+            busy: reserved(areas.max(FIRST_ROOM))?,
             seed: 0x2545_f491,
             visits: 0,
         };
@@ -659,6 +666,24 @@ mod tests {
             );
             a.check_invariants();
         }
+    }
+
+    /// `with_room` only reserves: the same areas at the same addresses as
+    /// `new`, and no regrowth of the busy vector within the room.
+    #[test]
+    fn room_for_the_first_areas() {
+        let mut a = VmapAllocator::new(0xd080_0000, 0xff00_0000).unwrap();
+        let mut b = VmapAllocator::with_room(0xd080_0000, 0xff00_0000, 8).unwrap();
+        assert_eq!(b.busy.capacity(), 8);
+        let ptr = b.busy.as_ptr();
+        for k in 0..8 {
+            let align = [PAGE_SIZE, 0x2000, 0x10_0000][k % 3];
+            assert_eq!(a.alloc(0x2000, align), b.alloc(0x2000, align));
+        }
+        assert_eq!(b.busy.as_ptr(), ptr, "not regrown");
+        assert!(a.busy().eq(b.busy()));
+        assert_eq!(a.seed, b.seed);
+        b.check_invariants();
     }
 
     /// The same rule done the slow way: walk the free gaps in address order.

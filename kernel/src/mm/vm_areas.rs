@@ -54,6 +54,15 @@ impl<T: AreaStart> AreaList<T> {
         }
     }
 
+    /// An empty list with room for `others` areas outside the module
+    /// window (reserved exactly), so that the first ones are recorded
+    /// without regrowing its vector.
+    pub fn with_room(modules_window: (u32, u32), others: usize) -> Result<Self, TryReserveError> {
+        let mut l = Self::new(modules_window);
+        l.others.try_reserve_exact(others)?;
+        Ok(l)
+    }
+
     fn in_modules(&self, addr: u32) -> bool {
         addr >= self.window.0 && addr < self.window.1
     }
@@ -202,6 +211,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `with_room` reserves exactly, and the areas within it are recorded
+    /// in place.
+    #[test]
+    fn room_for_the_first_areas() {
+        let mut l = AreaList::with_room((0xbf00_0000, 0xbfe0_0000), 8).unwrap();
+        assert_eq!(l.others.capacity(), 8);
+        let before = l.others.as_ptr();
+        for k in 0..8 {
+            l.try_reserve(false).unwrap();
+            l.insert(A(0xd080_0000 + k * 0x2000, k)).unwrap();
+        }
+        assert_eq!(l.others.as_ptr(), before);
+        assert_eq!(l.len(), 8);
+        assert!(l.modules.capacity() == 0);
     }
 
     /// A module area goes into the module window's own vector: the other

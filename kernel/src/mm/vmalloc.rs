@@ -98,6 +98,17 @@ fn vm() -> Result<&'static Mutex<Vm>, Errno> {
     VM.get().ok_or(Errno::ENOMEM)
 }
 
+/// Room reserved when the windows are set up for the vmalloc window's
+/// first areas, in its allocator's busy vector and in the areas list: the
+/// boot's five `ioremap`s (UART, system registers, GIC distributor and CPU
+/// interface, SP804) and the initramfs's `vmap` are recorded without
+/// regrowing either. Eight is what both had grown to by the fifth
+/// `ioremap` (four, doubled), so the heap hands out the same bytes as
+/// before (/proc/meminfo's `Slab:`); what goes is the regrowth itself
+/// (allocate, copy, free the old vector), which was the boot's only
+/// `realloc` and `dealloc`.
+const BOOT_AREAS: usize = 8;
+
 /// Sets up both windows and records the static DEBUG_LL mapping made by
 /// boot.S as an area (Linux's `iotable_init` → `vm_area_add_early`).
 pub fn init(
@@ -105,9 +116,10 @@ pub fn init(
     modules: (u32, u32),
     static_maps: &[(u32, u32, u32, u32)],
 ) -> Result<(), Errno> {
-    let mut v = VmapAllocator::new(vmalloc.0, vmalloc.1).map_err(|_| Errno::EINVAL)?;
+    let mut v =
+        VmapAllocator::with_room(vmalloc.0, vmalloc.1, BOOT_AREAS).map_err(|_| Errno::EINVAL)?;
     let m = VmapAllocator::new(modules.0, modules.1).map_err(|_| Errno::EINVAL)?;
-    let mut areas = AreaList::new(modules);
+    let mut areas = AreaList::with_room(modules, BOOT_AREAS).map_err(|_| Errno::ENOMEM)?;
     for &(virt, size, phys, caller) in static_maps {
         if virt >= vmalloc.0 && virt < vmalloc.1 {
             areas.try_reserve(false).map_err(|_| Errno::ENOMEM)?;
