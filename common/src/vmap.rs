@@ -38,6 +38,8 @@ use core::fmt;
 
 use kobold_layout::PAGE_SIZE;
 const NIL: u32 = u32::MAX;
+/// The treap's first xorshift32 state (priorities are deterministic).
+const SEED: u32 = 0x2545_f491;
 
 /// Why a vmap operation failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,40 +120,60 @@ pub struct VmapAllocator {
 }
 
 impl VmapAllocator {
-    /// Manages `[start, end)`; `end == 0` means the top of the 32-bit space.
-    pub fn new(start: u32, end: u32) -> Result<Self, VmapError> {
-        Self::with_room(start, end, FIRST_ROOM)
+    /// An allocator without a window: nothing free, nothing busy, no
+    /// memory of its own (every `alloc` fails with `NoSpace`). What a
+    /// static holds until the window is known and
+    /// [`set_window`](Self::set_window) sets it up.
+    pub const fn unset() -> Self {
+        VmapAllocator {
+            start: 0,
+            end: 0,
+            nodes: Vec::new(),
+            free_slots: Vec::new(),
+            root: NIL,
+            busy: Vec::new(),
+            seed: SEED,
+            visits: 0,
+        }
     }
 
-    /// As [`new`](Self::new), with room for `areas` busy areas (at least
-    /// the usual four) reserved at once, so that the first `areas`
-    /// allocations do not regrow the busy vector.
-    pub fn with_room(start: u32, end: u32, areas: usize) -> Result<Self, VmapError> {
+    /// Manages `[start, end)`; `end == 0` means the top of the 32-bit space.
+    pub fn new(start: u32, end: u32) -> Result<Self, VmapError> {
+        let mut a = Self::unset();
+        a.set_window(start, end, FIRST_ROOM)?;
+        Ok(a)
+    }
+
+    /// Gives an [`unset`](Self::unset) allocator the window `[start, end)`
+    /// in place, as [`new`](Self::new) (which calls it) makes one, with
+    /// room for `areas` busy areas (at least four) so that the first
+    /// `areas` allocations do not regrow the busy vector. For a static,
+    /// which a new allocator would have to be copied into. Fails with
+    /// `OutOfRange` if the allocator has a window already; after any
+    /// failure it is still unset (nothing free, nothing busy).
+    pub fn set_window(&mut self, start: u32, end: u32, areas: usize) -> Result<(), VmapError> {
         let end64 = if end == 0 { 1u64 << 32 } else { end as u64 };
-        if !start.is_multiple_of(PAGE_SIZE)
+        if self.end != 0
+            || !start.is_multiple_of(PAGE_SIZE)
             || !end64.is_multiple_of(PAGE_SIZE as u64)
             || end64 <= start as u64
         {
             return Err(VmapError::OutOfRange);
         }
-        let mut a = VmapAllocator {
-            start: start as u64,
-            end: end64,
-            nodes: reserved(FIRST_ROOM)?,
-            free_slots: reserved(FIRST_ROOM)?,
-            root: NIL,
-            busy: reserved(areas.max(FIRST_ROOM))?,
-            seed: 0x2545_f491,
-            visits: 0,
-        };
+        let (nodes, free_slots, busy) = (
+            reserved(FIRST_ROOM)?,
+            reserved(FIRST_ROOM)?,
+            reserved(areas.max(FIRST_ROOM))?,
+        );
+        (self.nodes, self.free_slots, self.busy) = (nodes, free_slots, busy);
         // The whole window is the one free block: the tree's root, as
         // `insert_free` into the empty tree leaves it (same priority drawn),
         // without its split and merges. The vectors have the capacity
         // `make_room` grew them to from empty (`first_window_as_before`).
         let size = end64 - start as u64;
-        let prio = a.next_prio();
+        let prio = self.next_prio();
         // Within the capacity reserved above: no allocation.
-        a.nodes.push(Node {
+        self.nodes.push(Node {
             start: start as u64,
             size,
             prio,
@@ -159,8 +181,9 @@ impl VmapAllocator {
             right: NIL,
             max: size,
         });
-        a.root = 0;
-        Ok(a)
+        self.root = 0;
+        (self.start, self.end) = (start as u64, end64);
+        Ok(())
     }
 
     /// Grows every vector for the worst case of one operation (two new
@@ -641,7 +664,7 @@ mod tests {
                 free_slots: Vec::new(),
                 root: NIL,
                 busy: Vec::new(),
-                seed: 0x2545_f491,
+                seed: SEED,
                 visits: 0,
             };
             b.make_room().unwrap();
@@ -668,12 +691,56 @@ mod tests {
         }
     }
 
-    /// `with_room` only reserves: the same areas at the same addresses as
-    /// `new`, and no regrowth of the busy vector within the room.
+    /// An unset allocator has nothing to give and nothing to free.
+    #[test]
+    fn unset_has_no_window() {
+        let mut a = VmapAllocator::unset();
+        assert_eq!(a.window(), (0, 0));
+        assert_eq!(
+            a.alloc(0x1000, PAGE_SIZE),
+            Err(VmapError::NoSpace {
+                size: 0x1000,
+                align: PAGE_SIZE
+            })
+        );
+        assert_eq!(a.reserve(0x1000, 0x1000), Err(VmapError::OutOfRange));
+        assert_eq!(a.free(0x1000), Err(VmapError::NotAllocated(0x1000)));
+        assert_eq!(
+            (a.busy_count(), a.free_blocks(), a.largest_free()),
+            (0, 0, 0)
+        );
+        assert_eq!(
+            a.nodes.capacity() + a.free_slots.capacity() + a.busy.capacity(),
+            0
+        );
+        a.check_invariants();
+    }
+
+    /// `set_window` sets up an unset allocator once; a failed or second
+    /// call leaves it as it was.
+    #[test]
+    fn set_window_in_place() {
+        let mut a = VmapAllocator::unset();
+        assert_eq!(a.set_window(0x1000, 0x1000, 0), Err(VmapError::OutOfRange));
+        assert_eq!(a.window(), (0, 0));
+        assert!(a.alloc(0x1000, PAGE_SIZE).is_err());
+        a.set_window(MOD_START, MOD_END, 0).unwrap();
+        assert_eq!(
+            a.set_window(MOD_START, MOD_END, 0),
+            Err(VmapError::OutOfRange)
+        );
+        assert_eq!(a.free_blocks(), 1);
+        assert_eq!(a.alloc(0x1000, PAGE_SIZE), Ok(MOD_START));
+        a.check_invariants();
+    }
+
+    /// Room for more busy areas only reserves: the same areas at the same
+    /// addresses as `new`, and no regrowth of the busy vector within it.
     #[test]
     fn room_for_the_first_areas() {
         let mut a = VmapAllocator::new(0xd080_0000, 0xff00_0000).unwrap();
-        let mut b = VmapAllocator::with_room(0xd080_0000, 0xff00_0000, 8).unwrap();
+        let mut b = VmapAllocator::unset();
+        b.set_window(0xd080_0000, 0xff00_0000, 8).unwrap();
         assert_eq!(b.busy.capacity(), 8);
         let ptr = b.busy.as_ptr();
         for k in 0..8 {

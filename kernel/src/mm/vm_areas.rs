@@ -54,13 +54,21 @@ impl<T: AreaStart> AreaList<T> {
         }
     }
 
-    /// An empty list with room for `others` areas outside the module
-    /// window (reserved exactly), so that the first ones are recorded
-    /// without regrowing its vector.
-    pub fn with_room(modules_window: (u32, u32), others: usize) -> Result<Self, TryReserveError> {
-        let mut l = Self::new(modules_window);
-        l.others.try_reserve_exact(others)?;
-        Ok(l)
+    /// Gives an empty list its module window and room for `others` areas
+    /// outside it (reserved exactly, so that the first ones are recorded
+    /// without regrowing that vector), in place: for a static, which a new
+    /// list would have to be copied into. A list that holds areas is left
+    /// as it is (they were sorted into the windows by the old bounds).
+    pub fn set_up(
+        &mut self,
+        modules_window: (u32, u32),
+        others: usize,
+    ) -> Result<(), TryReserveError> {
+        if self.is_empty() {
+            self.window = modules_window;
+            self.others.try_reserve_exact(others)?;
+        }
+        Ok(())
     }
 
     fn in_modules(&self, addr: u32) -> bool {
@@ -213,11 +221,12 @@ mod tests {
         }
     }
 
-    /// `with_room` reserves exactly, and the areas within it are recorded
-    /// in place.
+    /// `set_up` gives an empty list its window and reserves exactly; the
+    /// areas within that room are recorded in place.
     #[test]
     fn room_for_the_first_areas() {
-        let mut l = AreaList::with_room((0xbf00_0000, 0xbfe0_0000), 8).unwrap();
+        let mut l = AreaList::new((0, 0));
+        l.set_up((0xbf00_0000, 0xbfe0_0000), 8).unwrap();
         assert_eq!(l.others.capacity(), 8);
         let before = l.others.as_ptr();
         for k in 0..8 {
@@ -227,6 +236,15 @@ mod tests {
         assert_eq!(l.others.as_ptr(), before);
         assert_eq!(l.len(), 8);
         assert!(l.modules.capacity() == 0);
+        l.try_reserve(true).unwrap();
+        l.insert(A(0xbf00_0000, 9)).unwrap();
+        assert!(l.find(0xbf00_0000).unwrap().modules, "in the window set up");
+        // Not again on a list that holds areas.
+        l.set_up((0xc000_0000, 0xc100_0000), 16).unwrap();
+        assert_eq!(
+            (l.window, l.others.capacity()),
+            ((0xbf00_0000, 0xbfe0_0000), 8)
+        );
     }
 
     /// A module area goes into the module window's own vector: the other
