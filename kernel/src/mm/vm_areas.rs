@@ -65,8 +65,11 @@ impl<T: AreaStart> AreaList<T> {
         others: usize,
     ) -> Result<(), TryReserveError> {
         if self.is_empty() {
-            self.window = modules_window;
-            self.others.try_reserve_exact(others)?;
+            // A fresh vector (allocated outright, as the compiler sees it
+            // empty): no regrowth path at boot.
+            let mut v = Vec::new();
+            v.try_reserve_exact(others)?;
+            (self.window, self.others) = (modules_window, v);
         }
         Ok(())
     }
