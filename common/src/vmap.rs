@@ -382,9 +382,16 @@ impl VmapAllocator {
                 self.insert_free(end, b.start + b.size - end);
             }
         }
-        let i = self.busy.partition_point(|&(s, _)| s < at as u32);
         // Within the capacity make_room reserved: no allocation.
-        self.busy.insert(i, (at as u32, size as u32));
+        match self.busy.last() {
+            // Mostly the area lies above every other (the lowest fit fills
+            // the window from the bottom): no search.
+            Some(&(s, _)) if s > at as u32 => {
+                let i = self.busy.partition_point(|&(s, _)| s < at as u32);
+                self.busy.insert(i, (at as u32, size as u32));
+            }
+            _ => self.busy.push((at as u32, size as u32)),
+        }
     }
 
     /// Allocates `size` bytes (rounded up to pages) aligned to `align`

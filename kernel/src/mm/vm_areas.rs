@@ -103,8 +103,15 @@ impl<T: AreaStart> AreaList<T> {
             return Err(area);
         }
         let at = area.start();
-        let i = v.partition_point(|a| a.start() < at);
-        v.insert(i, area);
+        match v.last() {
+            // Mostly the area lies above every other of its window (its
+            // allocator fills it from the bottom): no search.
+            Some(last) if last.start() > at => {
+                let i = v.partition_point(|a| a.start() < at);
+                v.insert(i, area);
+            }
+            _ => v.push(area),
+        }
         Ok(())
     }
 
