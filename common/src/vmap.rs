@@ -38,6 +38,8 @@ use core::fmt;
 
 use kobold_layout::PAGE_SIZE;
 const NIL: u32 = u32::MAX;
+/// The treap's first xorshift32 state (priorities are deterministic).
+const SEED: u32 = 0x2545_f491;
 
 /// Why a vmap operation failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +94,18 @@ struct Node {
     max: u64,
 }
 
+/// The capacity a new allocator's vectors start with: what `make_room`
+/// grows an empty vector to for the first operation (`Vec`'s smallest
+/// non-zero capacity, 4), reserved at once.
+const FIRST_ROOM: usize = 4;
+
+/// An empty vector with room for exactly `n` elements.
+fn reserved<T>(n: usize) -> Result<Vec<T>, VmapError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| VmapError::NoMemory)?;
+    Ok(v)
+}
+
 /// Free blocks and busy areas of one window `[start, end)`.
 pub struct VmapAllocator {
     start: u64,
@@ -106,28 +120,70 @@ pub struct VmapAllocator {
 }
 
 impl VmapAllocator {
+    /// An allocator without a window: nothing free, nothing busy, no
+    /// memory of its own (every `alloc` fails with `NoSpace`). What a
+    /// static holds until the window is known and
+    /// [`set_window`](Self::set_window) sets it up.
+    pub const fn unset() -> Self {
+        VmapAllocator {
+            start: 0,
+            end: 0,
+            nodes: Vec::new(),
+            free_slots: Vec::new(),
+            root: NIL,
+            busy: Vec::new(),
+            seed: SEED,
+            visits: 0,
+        }
+    }
+
     /// Manages `[start, end)`; `end == 0` means the top of the 32-bit space.
     pub fn new(start: u32, end: u32) -> Result<Self, VmapError> {
+        let mut a = Self::unset();
+        a.set_window(start, end, FIRST_ROOM)?;
+        Ok(a)
+    }
+
+    /// Gives an [`unset`](Self::unset) allocator the window `[start, end)`
+    /// in place, as [`new`](Self::new) (which calls it) makes one, with
+    /// room for `areas` busy areas (at least four) so that the first
+    /// `areas` allocations do not regrow the busy vector. For a static,
+    /// which a new allocator would have to be copied into. Fails with
+    /// `OutOfRange` if the allocator has a window already; after any
+    /// failure it is still unset (nothing free, nothing busy).
+    pub fn set_window(&mut self, start: u32, end: u32, areas: usize) -> Result<(), VmapError> {
         let end64 = if end == 0 { 1u64 << 32 } else { end as u64 };
-        if !start.is_multiple_of(PAGE_SIZE)
+        if self.end != 0
+            || !start.is_multiple_of(PAGE_SIZE)
             || !end64.is_multiple_of(PAGE_SIZE as u64)
             || end64 <= start as u64
         {
             return Err(VmapError::OutOfRange);
         }
-        let mut a = VmapAllocator {
+        let (nodes, free_slots, busy) = (
+            reserved(FIRST_ROOM)?,
+            reserved(FIRST_ROOM)?,
+            reserved(areas.max(FIRST_ROOM))?,
+        );
+        (self.nodes, self.free_slots, self.busy) = (nodes, free_slots, busy);
+        // The whole window is the one free block: the tree's root, as
+        // `insert_free` into the empty tree leaves it (same priority drawn),
+        // without its split and merges. The vectors have the capacity
+        // `make_room` grew them to from empty (`first_window_as_before`).
+        let size = end64 - start as u64;
+        let prio = self.next_prio();
+        // Within the capacity reserved above: no allocation.
+        self.nodes.push(Node {
             start: start as u64,
-            end: end64,
-            nodes: Vec::new(),
-            free_slots: Vec::new(),
-            root: NIL,
-            busy: Vec::new(),
-            seed: 0x2545_f491,
-            visits: 0,
-        };
-        a.make_room()?;
-        a.insert_free(start as u64, end64 - start as u64);
-        Ok(a)
+            size,
+            prio,
+            left: NIL,
+            right: NIL,
+            max: size,
+        });
+        self.root = 0;
+        (self.start, self.end) = (start as u64, end64);
+        Ok(())
     }
 
     /// Grows every vector for the worst case of one operation (two new
@@ -326,9 +382,16 @@ impl VmapAllocator {
                 self.insert_free(end, b.start + b.size - end);
             }
         }
-        let i = self.busy.partition_point(|&(s, _)| s < at as u32);
         // Within the capacity make_room reserved: no allocation.
-        self.busy.insert(i, (at as u32, size as u32));
+        match self.busy.last() {
+            // Mostly the area lies above every other (the lowest fit fills
+            // the window from the bottom): no search.
+            Some(&(s, _)) if s > at as u32 => {
+                let i = self.busy.partition_point(|&(s, _)| s < at as u32);
+                self.busy.insert(i, (at as u32, size as u32));
+            }
+            _ => self.busy.push((at as u32, size as u32)),
+        }
     }
 
     /// Allocates `size` bytes (rounded up to pages) aligned to `align`
@@ -588,6 +651,113 @@ mod tests {
         assert_eq!(b.alloc(0x2000, PAGE_SIZE), Ok(0x1000));
         assert_eq!(b.root, NIL);
         assert!(b.alloc(0x1000, PAGE_SIZE).is_err());
+    }
+
+    /// `new` builds the one-block tree directly; the general path
+    /// (`make_room`, then `insert_free` into the empty tree) leaves the
+    /// same node, priority, seed and vector capacities.
+    #[test]
+    fn first_window_as_before() {
+        for (start, end) in [
+            (0xd080_0000, 0xff00_0000),
+            (MOD_START, MOD_END),
+            (0xffc0_0000, 0),
+        ] {
+            let a = VmapAllocator::new(start, end).unwrap();
+            let mut b = VmapAllocator {
+                start: a.start,
+                end: a.end,
+                nodes: Vec::new(),
+                free_slots: Vec::new(),
+                root: NIL,
+                busy: Vec::new(),
+                seed: SEED,
+                visits: 0,
+            };
+            b.make_room().unwrap();
+            b.insert_free(a.start, a.end - a.start);
+            let key = |n: &Node| (n.start, n.size, n.prio, n.left, n.right, n.max);
+            assert_eq!(
+                a.nodes.iter().map(key).collect::<Vec<_>>(),
+                b.nodes.iter().map(key).collect::<Vec<_>>()
+            );
+            assert_eq!((a.root, a.seed), (b.root, b.seed));
+            assert_eq!(
+                (
+                    a.nodes.capacity(),
+                    a.free_slots.capacity(),
+                    a.busy.capacity()
+                ),
+                (
+                    b.nodes.capacity(),
+                    b.free_slots.capacity(),
+                    b.busy.capacity()
+                )
+            );
+            a.check_invariants();
+        }
+    }
+
+    /// An unset allocator has nothing to give and nothing to free.
+    #[test]
+    fn unset_has_no_window() {
+        let mut a = VmapAllocator::unset();
+        assert_eq!(a.window(), (0, 0));
+        assert_eq!(
+            a.alloc(0x1000, PAGE_SIZE),
+            Err(VmapError::NoSpace {
+                size: 0x1000,
+                align: PAGE_SIZE
+            })
+        );
+        assert_eq!(a.reserve(0x1000, 0x1000), Err(VmapError::OutOfRange));
+        assert_eq!(a.free(0x1000), Err(VmapError::NotAllocated(0x1000)));
+        assert_eq!(
+            (a.busy_count(), a.free_blocks(), a.largest_free()),
+            (0, 0, 0)
+        );
+        assert_eq!(
+            a.nodes.capacity() + a.free_slots.capacity() + a.busy.capacity(),
+            0
+        );
+        a.check_invariants();
+    }
+
+    /// `set_window` sets up an unset allocator once; a failed or second
+    /// call leaves it as it was.
+    #[test]
+    fn set_window_in_place() {
+        let mut a = VmapAllocator::unset();
+        assert_eq!(a.set_window(0x1000, 0x1000, 0), Err(VmapError::OutOfRange));
+        assert_eq!(a.window(), (0, 0));
+        assert!(a.alloc(0x1000, PAGE_SIZE).is_err());
+        a.set_window(MOD_START, MOD_END, 0).unwrap();
+        assert_eq!(
+            a.set_window(MOD_START, MOD_END, 0),
+            Err(VmapError::OutOfRange)
+        );
+        assert_eq!(a.free_blocks(), 1);
+        assert_eq!(a.alloc(0x1000, PAGE_SIZE), Ok(MOD_START));
+        a.check_invariants();
+    }
+
+    /// Room for more busy areas only reserves: the same areas at the same
+    /// addresses as `new`, and no regrowth of the busy vector within it.
+    #[test]
+    fn room_for_the_first_areas() {
+        let mut a = VmapAllocator::new(0xd080_0000, 0xff00_0000).unwrap();
+        let mut b = VmapAllocator::unset();
+        b.set_window(0xd080_0000, 0xff00_0000, 8).unwrap();
+        assert_eq!(b.busy.capacity(), 8);
+        let ptr = b.busy.as_ptr();
+        for k in 0..8 {
+            let align = [PAGE_SIZE, 0x2000, 0x10_0000][k % 3];
+            assert_eq!(a.alloc(0x2000, align), b.alloc(0x2000, align));
+        }
+        assert_eq!(b.busy.as_ptr(), ptr, "not regrown");
+        assert!(a.busy().eq(b.busy()));
+        assert_eq!(a.seed, b.seed);
+        b.check_invariants();
     }
 
     /// The same rule done the slow way: walk the free gaps in address order.

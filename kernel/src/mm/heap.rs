@@ -400,6 +400,11 @@ pub struct KernelHeap;
 // blocks, which are aligned to their size) or null; `dealloc` hands them
 // back by the same size rule.
 unsafe impl GlobalAlloc for KernelHeap {
+    /// Never inlined: with LTO, allocations of a constant size (the vmap
+    /// windows' vectors at boot) got a copy of it all (fault injection, the
+    /// lock, the size class, the region path), which QEMU translated once
+    /// per copy.
+    #[inline(never)]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if fault_inject::should_fail(Site::Slab, layout.size()) {
             return core::ptr::null_mut();

@@ -54,6 +54,26 @@ impl<T: AreaStart> AreaList<T> {
         }
     }
 
+    /// Gives an empty list its module window and room for `others` areas
+    /// outside it (reserved exactly, so that the first ones are recorded
+    /// without regrowing that vector), in place: for a static, which a new
+    /// list would have to be copied into. A list that holds areas is left
+    /// as it is (they were sorted into the windows by the old bounds).
+    pub fn set_up(
+        &mut self,
+        modules_window: (u32, u32),
+        others: usize,
+    ) -> Result<(), TryReserveError> {
+        if self.is_empty() {
+            // A fresh vector (allocated outright, as the compiler sees it
+            // empty): no regrowth path at boot.
+            let mut v = Vec::new();
+            v.try_reserve_exact(others)?;
+            (self.window, self.others) = (modules_window, v);
+        }
+        Ok(())
+    }
+
     fn in_modules(&self, addr: u32) -> bool {
         addr >= self.window.0 && addr < self.window.1
     }
@@ -83,8 +103,15 @@ impl<T: AreaStart> AreaList<T> {
             return Err(area);
         }
         let at = area.start();
-        let i = v.partition_point(|a| a.start() < at);
-        v.insert(i, area);
+        match v.last() {
+            // Mostly the area lies above every other of its window (its
+            // allocator fills it from the bottom): no search.
+            Some(last) if last.start() > at => {
+                let i = v.partition_point(|a| a.start() < at);
+                v.insert(i, area);
+            }
+            _ => v.push(area),
+        }
         Ok(())
     }
 
@@ -202,6 +229,32 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `set_up` gives an empty list its window and reserves exactly; the
+    /// areas within that room are recorded in place.
+    #[test]
+    fn room_for_the_first_areas() {
+        let mut l = AreaList::new((0, 0));
+        l.set_up((0xbf00_0000, 0xbfe0_0000), 8).unwrap();
+        assert_eq!(l.others.capacity(), 8);
+        let before = l.others.as_ptr();
+        for k in 0..8 {
+            l.try_reserve(false).unwrap();
+            l.insert(A(0xd080_0000 + k * 0x2000, k)).unwrap();
+        }
+        assert_eq!(l.others.as_ptr(), before);
+        assert_eq!(l.len(), 8);
+        assert!(l.modules.capacity() == 0);
+        l.try_reserve(true).unwrap();
+        l.insert(A(0xbf00_0000, 9)).unwrap();
+        assert!(l.find(0xbf00_0000).unwrap().modules, "in the window set up");
+        // Not again on a list that holds areas.
+        l.set_up((0xc000_0000, 0xc100_0000), 16).unwrap();
+        assert_eq!(
+            (l.window, l.others.capacity()),
+            ((0xbf00_0000, 0xbfe0_0000), 8)
+        );
     }
 
     /// A module area goes into the module window's own vector: the other

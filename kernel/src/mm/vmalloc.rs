@@ -44,8 +44,8 @@ use crate::errno::Errno;
 use crate::sync::Mutex;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicBool, Ordering};
 use kobold_layout::{PAGE_SHIFT, PAGE_SIZE};
-use spin::Once;
 
 /// Which window an area lives in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,11 +93,41 @@ struct Vm {
     areas: AreaList<VmArea>,
 }
 
-static VM: Once<Mutex<Vm>> = Once::new();
+/// Both windows and the area list: a plain static, not a `Once`, so that
+/// [`init`] sets the allocators up in place (built and then moved into a
+/// `Once`, they were copied from frame to frame on the way in). Until
+/// `init` has run ([`READY`]) nothing here is used: [`vm`] fails as an
+/// empty `Once` did.
+static VM: Mutex<Vm> = Mutex::new(UNSET);
+
+/// Before [`init`]: no windows, no areas, no memory.
+const UNSET: Vm = Vm {
+    vmalloc: VmapAllocator::unset(),
+    modules: VmapAllocator::unset(),
+    areas: AreaList::new((0, 0)),
+};
+
+/// Whether [`init`] has set the windows up.
+static READY: AtomicBool = AtomicBool::new(false);
 
 fn vm() -> Result<&'static Mutex<Vm>, Errno> {
-    VM.get().ok_or(Errno::ENOMEM)
+    if READY.load(Ordering::Acquire) {
+        Ok(&VM)
+    } else {
+        Err(Errno::ENOMEM)
+    }
 }
+
+/// Room reserved when the windows are set up for the vmalloc window's
+/// first areas, in its allocator's busy vector and in the areas list: the
+/// boot's five `ioremap`s (UART, system registers, GIC distributor and CPU
+/// interface, SP804) and the initramfs's `vmap` are recorded without
+/// regrowing either. Eight is what both had grown to by the fifth
+/// `ioremap` (four, doubled), so the heap hands out the same bytes as
+/// before (/proc/meminfo's `Slab:`); what goes is the regrowth itself
+/// (allocate, copy, free the old vector), which was the boot's only
+/// `realloc` and `dealloc`.
+const BOOT_AREAS: usize = 8;
 
 /// Sets up both windows and records the static DEBUG_LL mapping made by
 /// boot.S as an area (Linux's `iotable_init` → `vm_area_add_early`).
@@ -106,9 +136,38 @@ pub fn init(
     modules: (u32, u32),
     static_maps: &[(u32, u32, u32, u32)],
 ) -> Result<(), Errno> {
-    let mut v = VmapAllocator::new(vmalloc.0, vmalloc.1).map_err(|_| Errno::EINVAL)?;
-    let m = VmapAllocator::new(modules.0, modules.1).map_err(|_| Errno::EINVAL)?;
-    let mut areas = AreaList::new(modules);
+    let mut vm = VM.lock();
+    // As with a `Once`: the first set-up stays.
+    if READY.load(Ordering::Acquire) {
+        return Ok(());
+    }
+    let set_up = set_up(&mut vm, vmalloc, modules, static_maps);
+    match set_up {
+        Ok(()) => READY.store(true, Ordering::Release),
+        Err(_) => *vm = UNSET,
+    }
+    set_up
+}
+
+/// [`init`]'s work, in place in the locked static.
+fn set_up(
+    vm: &mut Vm,
+    vmalloc: (u32, u32),
+    modules: (u32, u32),
+    static_maps: &[(u32, u32, u32, u32)],
+) -> Result<(), Errno> {
+    let Vm {
+        vmalloc: v,
+        modules: m,
+        areas,
+    } = vm;
+    v.set_window(vmalloc.0, vmalloc.1, BOOT_AREAS)
+        .map_err(|_| Errno::EINVAL)?;
+    m.set_window(modules.0, modules.1, 0)
+        .map_err(|_| Errno::EINVAL)?;
+    areas
+        .set_up(modules, BOOT_AREAS)
+        .map_err(|_| Errno::ENOMEM)?;
     for &(virt, size, phys, caller) in static_maps {
         if virt >= vmalloc.0 && virt < vmalloc.1 {
             areas.try_reserve(false).map_err(|_| Errno::ENOMEM)?;
@@ -125,13 +184,6 @@ pub fn init(
             }
         }
     }
-    VM.call_once(|| {
-        Mutex::new(Vm {
-            vmalloc: v,
-            modules: m,
-            areas,
-        })
-    });
     Ok(())
 }
 
@@ -418,18 +470,18 @@ pub fn ioremap(phys: u32, size: u32, caller: u32) -> Result<u32, Errno> {
 /// VmallocUsed and VmallocChunk in bytes (Linux 3.18 `get_vmalloc_info`:
 /// areas inside the vmalloc range only, guard pages included).
 pub fn vmalloc_info() -> (u64, u64) {
-    match VM.get() {
-        Some(v) => {
+    match vm() {
+        Ok(v) => {
             let v = v.lock();
             (v.vmalloc.busy_bytes(), v.vmalloc.largest_free() as u64)
         }
-        None => (0, 0),
+        Err(_) => (0, 0),
     }
 }
 
 /// Number of live areas in both windows.
 pub fn area_count() -> usize {
-    VM.get().map_or(0, |v| v.lock().areas.len())
+    vm().map_or(0, |v| v.lock().areas.len())
 }
 
 /// One /proc/vmallocinfo line (mm/vmalloc.c `s_show`, 3.18):
@@ -456,7 +508,7 @@ pub fn write_area(
 
 /// Writes /proc/vmallocinfo.
 pub fn write_vmallocinfo(out: &mut dyn Write) -> fmt::Result {
-    let Some(v) = VM.get() else { return Ok(()) };
+    let Ok(v) = vm() else { return Ok(()) };
     let syms = crate::kallsyms::kernel_table();
     for a in v.lock().areas.iter() {
         write_area(out, a, syms.as_ref())?;
@@ -467,7 +519,7 @@ pub fn write_vmallocinfo(out: &mut dyn Write) -> fmt::Result {
 /// The physical page behind each page of the area at `addr` (for tests
 /// and `pt` demonstrations); `None` also when the copy cannot be allocated.
 pub fn area_pages(addr: u32) -> Option<Vec<Pfn>> {
-    let vm = VM.get()?.lock();
+    let vm = vm().ok()?.lock();
     let a = vm.areas.get(vm.find(addr)?)?;
     let mut v = Vec::new();
     v.try_reserve_exact(a.pages.len()).ok()?;
