@@ -63,7 +63,26 @@ pub const fn timer_reload(rate: u32, hz: u32) -> u32 {
 }
 
 /// Splits nanoseconds into Linux printk's `[%5lu.%06lu]` parts.
-pub const fn secs_usecs(ns: u64) -> (u64, u64) {
+///
+/// The first 2^32 ns (4.29 s: all of a boot) are split in 32 bits, where a
+/// division by a constant is a multiplication; the u64 one is a call into
+/// compiler_builtins' `u64_div_rem` (ARMv7 has no 64-bit divide), ~50
+/// guest instructions QEMU would translate for the timestamps alone.
+pub fn secs_usecs(ns: u64) -> (u64, u64) {
+    match u32::try_from(ns) {
+        Ok(ns) => (
+            u64::from(ns / 1_000_000_000),
+            u64::from((ns % 1_000_000_000) / 1000),
+        ),
+        Err(_) => secs_usecs_64(ns),
+    }
+}
+
+/// [`secs_usecs`] past 2^32 ns. Out of line: inlined, LLVM computed the
+/// 64-bit division on the 32-bit path too, the select coming after it.
+#[cold]
+#[inline(never)]
+fn secs_usecs_64(ns: u64) -> (u64, u64) {
     (ns / 1_000_000_000, (ns % 1_000_000_000) / 1000)
 }
 
@@ -100,6 +119,23 @@ mod tests {
         assert_eq!(ticks_to_ns(24), 1000);
         assert_eq!(ticks_to_ns(1), 41);
         assert_eq!(secs_usecs(1_234_567_891), (1, 234_567));
+        // The 32-bit split and the 64-bit one agree on both sides of 2^32.
+        for ns in [
+            0,
+            999,
+            1_000_000_000,
+            u64::from(u32::MAX) - 1,
+            u64::from(u32::MAX),
+            u64::from(u32::MAX) + 1,
+            98_765_432_100_000,
+            u64::MAX,
+        ] {
+            assert_eq!(
+                secs_usecs(ns),
+                (ns / 1_000_000_000, (ns % 1_000_000_000) / 1000),
+                "{ns}"
+            );
+        }
         // The SP804 at 1 MHz: 10 ms and 4 ms periods.
         assert_eq!(timer_reload(1_000_000, jiffies::HZ), 10_000);
         assert_eq!(timer_reload(1_000_000, jiffies::LINUX61_HZ), 4_000);
