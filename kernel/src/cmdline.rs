@@ -191,17 +191,7 @@ impl<'a> Cmdline<'a> {
     /// character, `y`/`Y`/`1` or `n`/`N`/`0`); a bare `module.trace` is
     /// true.
     pub fn module_trace(&self) -> Option<Result<bool, CmdlineError<'a>>> {
-        const NAME: &str = "module.trace";
-        self.last(NAME)
-            .map(|p| match p.value.map(|v| v.bytes().next()) {
-                None => Ok(true),
-                Some(Some(b'y' | b'Y' | b'1')) => Ok(true),
-                Some(Some(b'n' | b'N' | b'0')) => Ok(false),
-                Some(_) => Err(CmdlineError::InvalidBool {
-                    name: NAME,
-                    value: p.value.unwrap_or(""),
-                }),
-            })
+        self.bool_param("module.trace")
     }
 
     /// `module.sig_enforce=BOOL`: refuse modules without a valid signature
@@ -212,6 +202,7 @@ impl<'a> Cmdline<'a> {
         self.bool_param("module.sig_enforce")
     }
 
+    /// A `bool` parameter (Linux's `param_set_bool`).
     fn bool_param(&self, name: &'static str) -> Option<Result<bool, CmdlineError<'a>>> {
         self.last(name)
             .map(|p| match p.value.map(|v| v.bytes().next()) {
@@ -264,56 +255,59 @@ pub struct Params<'a> {
 impl<'a> Iterator for Params<'a> {
     type Item = Param<'a>;
 
+    /// One parameter, found by a single byte loop as `next_arg` does. All
+    /// the positions it cuts at are of ASCII bytes (or the line's end), so
+    /// every slice stays on character boundaries. (The `char`-based
+    /// `trim_start_matches` and `strip_prefix` it replaced decoded UTF-8 and
+    /// checked boundaries at each step: ~60 more guest instructions that
+    /// QEMU translated at boot.)
     fn next(&mut self) -> Option<Param<'a>> {
-        let args = self
-            .rest
-            .trim_start_matches(|c: char| c.is_ascii_whitespace());
-        if args.is_empty() {
-            self.rest = args;
+        let line = self.rest;
+        let b = line.as_bytes();
+        let Some(mut i) = b.iter().position(|c| !c.is_ascii_whitespace()) else {
+            self.rest = "";
             return None;
-        }
-        // A leading quote opens a quoted parameter; quotes toggle whether a
-        // space ends it. All the positions below are of ASCII bytes, so
-        // slicing at them stays on character boundaries.
-        let (args, quoted) = match args.strip_prefix('"') {
-            Some(a) => (a, true),
-            None => (args, false),
         };
+        // A leading quote opens a quoted parameter; quotes toggle whether a
+        // space ends it.
+        let quoted = b[i] == b'"';
+        if quoted {
+            i += 1;
+        }
+        let start = i;
         let mut in_quote = quoted;
         let mut equals = None;
-        let mut end = args.len();
-        for (i, b) in args.bytes().enumerate() {
-            if b.is_ascii_whitespace() && !in_quote {
-                end = i;
+        while let Some(&c) = b.get(i) {
+            if c.is_ascii_whitespace() && !in_quote {
                 break;
             }
-            if equals.is_none() && b == b'=' {
+            if c == b'=' && equals.is_none() {
                 equals = Some(i);
             }
-            if b == b'"' {
+            if c == b'"' {
                 in_quote = !in_quote;
             }
+            i += 1;
         }
-        self.rest = &args[end..];
-        let mut word = &args[..end];
-        // A closing quote is not part of the value (or of a quoted name).
-        let value_quoted = equals.is_some_and(|e| word[e + 1..].starts_with('"'));
-        if (quoted || value_quoted)
-            && word.ends_with('"')
-            && word.len() > equals.map_or(0, |e| e + 1)
-        {
-            word = &word[..word.len() - 1];
+        self.rest = &line[i..];
+        // A closing quote is not part of the value (or of a quoted name),
+        // nor is a value's opening one.
+        let value_start = equals.map(|e| e + 1);
+        let value_quoted = value_start.is_some_and(|v| v < i && b[v] == b'"');
+        let mut end = i;
+        if (quoted || value_quoted) && end > value_start.unwrap_or(start) && b[end - 1] == b'"' {
+            end -= 1;
         }
         Some(match equals {
             None => Param {
-                name: word,
+                name: &line[start..end],
                 value: None,
             },
             Some(e) => {
-                let value = &word[e + 1..];
+                let v = e + 1 + usize::from(e + 1 < end && b[e + 1] == b'"');
                 Param {
-                    name: &word[..e],
-                    value: Some(value.strip_prefix('"').unwrap_or(value)),
+                    name: &line[start..e],
+                    value: Some(&line[v..end]),
                 }
             }
         })
@@ -541,6 +535,79 @@ mod tests {
                 ("fail_vmap_area", "1,100,0,1"),
             ]
         );
+    }
+
+    /// The `next_arg` this module had before the byte loop, kept as the
+    /// reference the loop is compared with.
+    fn reference_next<'a>(rest: &mut &'a str) -> Option<Param<'a>> {
+        let args = rest.trim_start_matches(|c: char| c.is_ascii_whitespace());
+        if args.is_empty() {
+            *rest = args;
+            return None;
+        }
+        let (args, quoted) = match args.strip_prefix('"') {
+            Some(a) => (a, true),
+            None => (args, false),
+        };
+        let mut in_quote = quoted;
+        let mut equals = None;
+        let mut end = args.len();
+        for (i, b) in args.bytes().enumerate() {
+            if b.is_ascii_whitespace() && !in_quote {
+                end = i;
+                break;
+            }
+            if equals.is_none() && b == b'=' {
+                equals = Some(i);
+            }
+            if b == b'"' {
+                in_quote = !in_quote;
+            }
+        }
+        *rest = &args[end..];
+        let mut word = &args[..end];
+        let value_quoted = equals.is_some_and(|e| word[e + 1..].starts_with('"'));
+        if (quoted || value_quoted)
+            && word.ends_with('"')
+            && word.len() > equals.map_or(0, |e| e + 1)
+        {
+            word = &word[..word.len() - 1];
+        }
+        Some(match equals {
+            None => Param {
+                name: word,
+                value: None,
+            },
+            Some(e) => {
+                let value = &word[e + 1..];
+                Param {
+                    name: &word[..e],
+                    value: Some(value.strip_prefix('"').unwrap_or(value)),
+                }
+            }
+        })
+    }
+
+    /// Every line of up to six characters from spaces, quotes, `=`, a
+    /// letter and a two-byte letter splits as the reference splits it.
+    #[test]
+    fn the_byte_loop_splits_as_the_reference() {
+        let alphabet = [" ", "\t", "\"", "=", "a", "é"];
+        let mut lines = vec![String::new()];
+        for _ in 0..6 {
+            let longer: Vec<String> = lines
+                .iter()
+                .filter(|l| l.chars().count() == lines.last().unwrap().chars().count())
+                .flat_map(|l| alphabet.iter().map(move |c| format!("{l}{c}")))
+                .collect();
+            lines.extend(longer);
+        }
+        for line in &lines {
+            let got: Vec<_> = Cmdline::new(line).params().collect();
+            let mut rest = line.as_str();
+            let want: Vec<_> = core::iter::from_fn(|| reference_next(&mut rest)).collect();
+            assert_eq!(got, want, "{line:?}");
+        }
     }
 
     #[test]

@@ -150,8 +150,13 @@ fn print_banner() {
 /// `Machine model:` (DTB) or `Machine:` (ATAGs and the machine number).
 #[unsafe(link_section = ".init.text")]
 fn print_machine(boot: &BootInfo, machine: u32) {
-    match (boot.source(), boot.machine_model()) {
-        (BootSource::Dtb, Some(model)) => pr_info!("Machine model: {model}"),
+    // Only a device tree has a model (ATAGs never look for one).
+    let model = match boot.source() {
+        BootSource::Dtb => boot.machine_model(),
+        _ => None,
+    };
+    match model {
+        Some(model) => pr_info!("Machine model: {model}"),
         _ if machine == vexpress_a9::MACHINE_TYPE => {
             pr_info!("Machine: {}", vexpress_a9::MACHINE_NAME)
         }

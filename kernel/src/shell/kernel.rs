@@ -20,9 +20,9 @@ use crate::console::{self, Console};
 use crate::errno::Errno;
 use crate::mm;
 use crate::module::ModName;
+use crate::pr_emerg;
 use crate::proc::{self, MemInfo};
 use crate::selftest::SelftestError;
-use crate::{pr_emerg, print};
 use aarch32_cpu::register::{SysRegRead, Ttbr0};
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -88,7 +88,7 @@ pub fn run() -> ! {
     let mut shell = Shell::new();
     let mut editor = LineEditor::new();
     loop {
-        print!("{}", super::PROMPT);
+        console::write_bytes(super::PROMPT.as_bytes());
         editor.clear();
         let event = loop {
             let mut complete = super::Completer(&mut platform);

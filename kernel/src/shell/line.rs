@@ -288,6 +288,16 @@ impl LineEditor {
         if n == 0 {
             return;
         }
+        if self.pos == self.len {
+            // Typing at the end of the line, the usual case: no tail to
+            // move, rewrite and walk back over (what the general path below
+            // does then comes to this, with its code left untranslated).
+            self.buf[self.len..self.len + n].copy_from_slice(&text[..n]);
+            self.len += n;
+            self.pos = self.len;
+            echo(&text[..n]);
+            return;
+        }
         self.buf.copy_within(self.pos..self.len, self.pos + n);
         self.buf[self.pos..self.pos + n].copy_from_slice(&text[..n]);
         self.len += n;

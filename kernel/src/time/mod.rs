@@ -49,9 +49,20 @@ impl Extender {
 }
 
 /// Converts counter ticks to nanoseconds.
-pub const fn ticks_to_ns(ticks: u64) -> u64 {
+pub fn ticks_to_ns(ticks: u64) -> u64 {
     // 1e9 / 24e6 = 125 / 3: exact, and no overflow for 2^64 / 125 ticks
-    // (about 195 years).
+    // (about 195 years). The first 2^32 ticks (179 s: all of a boot)
+    // divide by 3 in 32 bits, less guest code than the u64 division.
+    match u32::try_from(ticks) {
+        Ok(t) => u64::from(t / 3) * 125 + u64::from(t % 3 * 125 / 3),
+        Err(_) => ticks_to_ns_64(ticks),
+    }
+}
+
+/// [`ticks_to_ns`] past 2^32 ticks; out of line, as `secs_usecs_64`.
+#[cold]
+#[inline(never)]
+fn ticks_to_ns_64(ticks: u64) -> u64 {
     ticks / 3 * 125 + (ticks % 3) * 125 / 3
 }
 const _: () = assert!(COUNTER_HZ * 125 == 1_000_000_000 * 3);
@@ -63,7 +74,26 @@ pub const fn timer_reload(rate: u32, hz: u32) -> u32 {
 }
 
 /// Splits nanoseconds into Linux printk's `[%5lu.%06lu]` parts.
-pub const fn secs_usecs(ns: u64) -> (u64, u64) {
+///
+/// The first 2^32 ns (4.29 s: all of a boot) are split in 32 bits, where a
+/// division by a constant is a multiplication; the u64 one is a call into
+/// compiler_builtins' `u64_div_rem` (ARMv7 has no 64-bit divide), ~50
+/// guest instructions QEMU would translate for the timestamps alone.
+pub fn secs_usecs(ns: u64) -> (u64, u64) {
+    match u32::try_from(ns) {
+        Ok(ns) => (
+            u64::from(ns / 1_000_000_000),
+            u64::from((ns % 1_000_000_000) / 1000),
+        ),
+        Err(_) => secs_usecs_64(ns),
+    }
+}
+
+/// [`secs_usecs`] past 2^32 ns. Out of line: inlined, LLVM computed the
+/// 64-bit division on the 32-bit path too, the select coming after it.
+#[cold]
+#[inline(never)]
+fn secs_usecs_64(ns: u64) -> (u64, u64) {
     (ns / 1_000_000_000, (ns % 1_000_000_000) / 1000)
 }
 
@@ -99,7 +129,36 @@ mod tests {
         assert_eq!(ticks_to_ns(24_000_000), 1_000_000_000);
         assert_eq!(ticks_to_ns(24), 1000);
         assert_eq!(ticks_to_ns(1), 41);
+        // The 32-bit conversion and the 64-bit one agree around 2^32.
+        for t in [
+            0,
+            2,
+            3,
+            u64::from(u32::MAX) - 1,
+            u64::from(u32::MAX),
+            1 << 32,
+            0x1_0000_0002,
+        ] {
+            assert_eq!(ticks_to_ns(t), t / 3 * 125 + (t % 3) * 125 / 3, "{t}");
+        }
         assert_eq!(secs_usecs(1_234_567_891), (1, 234_567));
+        // The 32-bit split and the 64-bit one agree on both sides of 2^32.
+        for ns in [
+            0,
+            999,
+            1_000_000_000,
+            u64::from(u32::MAX) - 1,
+            u64::from(u32::MAX),
+            u64::from(u32::MAX) + 1,
+            98_765_432_100_000,
+            u64::MAX,
+        ] {
+            assert_eq!(
+                secs_usecs(ns),
+                (ns / 1_000_000_000, (ns % 1_000_000_000) / 1000),
+                "{ns}"
+            );
+        }
         // The SP804 at 1 MHz: 10 ms and 4 ms periods.
         assert_eq!(timer_reload(1_000_000, jiffies::HZ), 10_000);
         assert_eq!(timer_reload(1_000_000, jiffies::LINUX61_HZ), 4_000);

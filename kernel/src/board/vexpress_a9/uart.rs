@@ -76,7 +76,10 @@ pub fn init() {
     }
 }
 
-/// Sends one byte, waiting while the transmit FIFO is full.
+/// Sends one byte, waiting while the transmit FIFO is full. Never inlined:
+/// the console's `\n` → `\r\n` loop got two copies of it otherwise, both
+/// translated by QEMU at boot.
+#[inline(never)]
 pub fn putc(b: u8) {
     // SAFETY: as in `init`; FR and DR are plain 32-bit device registers.
     unsafe {
