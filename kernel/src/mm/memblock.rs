@@ -72,6 +72,11 @@ impl<const N: usize> RegionSet<N> {
     }
 
     /// Adds `[base, base+size)`, merging with neighbours it touches.
+    ///
+    /// Never inlined: boot adds the RAM in a loop and each reservation
+    /// apart, and a copy inlined into the loop was code QEMU translated a
+    /// second time (docs/BENCHMARKS.md).
+    #[inline(never)]
     pub fn add(&mut self, base: u64, size: u64) -> Result<(), MemblockError> {
         if size == 0 {
             return Ok(());
@@ -165,11 +170,20 @@ impl<const N: usize> RegionSet<N> {
     }
 }
 
+/// How many disjoint ranges each list holds (Linux's
+/// `INIT_MEMBLOCK_REGIONS`, 128 in 3.18). RAM takes at most nine (eight
+/// banks, one split at the lowmem limit); the boot reserves four or five.
+///
+/// One capacity for both lists, so `RegionSet`'s methods exist once in the
+/// kernel: with two, `add` was compiled (and translated by QEMU at boot)
+/// twice (docs/BENCHMARKS.md).
+pub const MEMBLOCK_REGIONS: usize = 32;
+
 /// The two lists, as Linux's `struct memblock`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Memblock {
-    pub memory: RegionSet<16>,
-    pub reserved: RegionSet<32>,
+    pub memory: RegionSet<MEMBLOCK_REGIONS>,
+    pub reserved: RegionSet<MEMBLOCK_REGIONS>,
 }
 
 impl Memblock {
