@@ -149,12 +149,15 @@ pub fn arm_memblock_init(layout: &Layout, boot: &BootInfo, img: &KernelImage, pa
 #[unsafe(link_section = ".init.text")]
 pub fn paging_init(layout: &Layout, img: &KernelImage) {
     let kernel_x = (
-        (virt_to_phys(img.text) & !(SECTION_SIZE - 1)) as u64,
-        (virt_to_phys(img.init_end) as u64).next_multiple_of(SECTION_SIZE as u64),
+        virt_to_phys(img.text) & !(SECTION_SIZE - 1),
+        virt_to_phys(img.init_end).next_multiple_of(SECTION_SIZE),
     );
     for r in layout.lowmem_regions() {
+        // Lowmem ends at most at `vmalloc_limit`, below 4 GiB
+        // (kobold-layout), so its addresses fit a 32-bit `phys_addr_t`.
+        let (start, end) = (r.base as u32, r.end() as u32);
         // SAFETY: lowmem is RAM; the kernel's megabytes stay RWX.
-        unsafe { mm::map_lowmem(r.base, r.base + r.size, kernel_x) };
+        unsafe { mm::map_lowmem(start, end, kernel_x) };
     }
     let top = layout.high_memory().next_multiple_of(SECTION_SIZE);
     // SAFETY: between lowmem's end and the static I/O map nothing is in use
