@@ -377,6 +377,32 @@ mod banks {
         assert_eq!(l, vexpress(1024, false));
     }
 
+    /// memblock_merge_regions merges chains of touching banks, whatever
+    /// their order, keeps a hole between banks, and an overlap is found
+    /// against the region merged so far.
+    #[test]
+    fn chains_of_touching_banks_merge_in_any_order() {
+        let a = MemRegion::new(0x6000_0000, 16 * MIB);
+        let b = MemRegion::new(0x6100_0000, 16 * MIB);
+        let c = MemRegion::new(0x6200_0000, 32 * MIB);
+        let d = MemRegion::new(0x7000_0000, 16 * MIB);
+        for banks in [[a, b, c, d], [d, c, b, a], [c, a, d, b], [b, d, a, c]] {
+            let l = compute(&banks, true, None).unwrap();
+            assert_eq!(
+                l.lowmem_regions(),
+                [MemRegion::new(0x6000_0000, 64 * MIB), d]
+            );
+        }
+        let across = MemRegion::new(0x61ff_f000, 0x2000);
+        assert_eq!(
+            compute(&[b, across, a], true, None),
+            Err(LayoutError::Overlap {
+                first: MemRegion::new(0x6000_0000, 32 * MIB),
+                second: across
+            })
+        );
+    }
+
     #[test]
     fn bank_above_the_limit_is_ignored_without_highmem() {
         let banks = [
