@@ -31,7 +31,8 @@ use crate::cmdline::CmdlineError;
 use crate::mm::{self, memblock::Memblock, pgtable::Prot, sections::KernelImage};
 use crate::{pr_info, pr_notice, pr_warn};
 use kobold_layout::{
-    self as layout, Layout, MemRegion, PAGE_SHIFT, SECTION_SIZE, VmallocArg, virt_to_phys,
+    self as layout, Layout, LayoutError, MemRegion, PAGE_SHIFT, SECTION_SIZE, VmallocArg,
+    virt_to_phys,
 };
 use spin::{Mutex, Once};
 
@@ -93,13 +94,10 @@ pub fn sanity_check_meminfo(
         pr_warn!("{w}");
     }
     let vmalloc_min = vmalloc.map_or(layout::VMALLOC_MIN_DEFAULT, |a| a.vmalloc_min);
-    let layout =
-        LAYOUT.call_once(
-            || match layout::sanity_check_meminfo(banks, highmem, vmalloc_min) {
-                Ok(l) => l,
-                Err(e) => crate::panic::panic_exit(format_args!("memory layout: {e}")),
-            },
-        );
+    let layout = LAYOUT.call_once(|| match compute_layout(banks, highmem, vmalloc_min) {
+        Ok(l) => l,
+        Err(e) => crate::panic::panic_exit(format_args!("memory layout: {e}")),
+    });
     for notice in layout.notices() {
         if notice.is_warning() {
             pr_warn!("{notice}");
@@ -108,6 +106,20 @@ pub fn sanity_check_meminfo(
         }
     }
     layout
+}
+
+/// [`layout::sanity_check_meminfo`], never inlined: it returns the
+/// `Layout` in place, and the `Once` copies it whole. Inlined into the
+/// `Once`, the `Layout` (some 600 bytes) was moved field by field twice
+/// more, code QEMU translated for this one run (docs/BENCHMARKS.md).
+#[inline(never)]
+#[unsafe(link_section = ".init.text")]
+fn compute_layout(
+    banks: &[MemRegion],
+    highmem: bool,
+    vmalloc_min: u32,
+) -> Result<Layout, LayoutError> {
+    layout::sanity_check_meminfo(banks, highmem, vmalloc_min)
 }
 
 /// RAM (after the lowmem/highmem rule) and what must never be handed out
