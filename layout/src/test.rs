@@ -844,16 +844,18 @@ mod printing {
         assert!(seen_above && seen_below);
     }
 
-    /// Counts print as Linux's 32-bit `unsigned long`: the largest one fits,
+    /// Counts are Linux's 32-bit `unsigned long`: the largest one fits,
     /// one more wraps to 0 (no 32-bit `phys_addr_t` machine gets there).
     #[test]
     fn memory_line_counts_are_unsigned_long() {
-        let line = MemoryLine {
-            free_kb: u64::from(u32::MAX),
-            total_kb: 1 << 32,
-            highmem_kb: Some((1 << 32) + 5),
-            ..MemoryLine::default()
+        let sizes = MemorySizes {
+            free_bytes: u64::from(u32::MAX) << 10,
+            total_bytes: 1 << 42,
+            highmem_bytes: Some(((1 << 32) + 5) << 10),
+            ..MemorySizes::default()
         };
+        let line = MemoryLine::from_bytes(&sizes);
+        assert_eq!(line.free_kb, u32::MAX);
         assert_eq!(
             line.to_string(),
             "Memory: 4294967295K/0K available (0K kernel code, 0K rwdata, 0K rodata, 0K init, 0K bss, 0K reserved, 5K highmem)"

@@ -253,8 +253,9 @@ pub fn release_debug_ll() {
     }
 }
 
-fn kb(bytes: u64) -> u64 {
-    bytes >> 10
+/// KiB as the `Memory:` line's `unsigned long` counts hold them.
+fn kb(bytes: u64) -> u32 {
+    (bytes >> 10) as u32
 }
 
 /// Prints what Linux's `mem_init` prints: the `Memory:` line and the
