@@ -579,12 +579,11 @@ fn memblock_add_all(regions: &[MemRegion], memory: &mut RegionList) -> Result<()
             return Err(LayoutError::BeyondAddressSpace { base, size });
         }
         // Insertion sort: at most eight banks.
-        let at = memory
-            .as_slice()
-            .iter()
-            .position(|r| r.base > base)
-            .unwrap_or(memory.len);
-        memory.regions.copy_within(at..memory.len, at + 1);
+        let mut at = memory.len;
+        while at > 0 && memory.regions[at - 1].base > base {
+            memory.regions[at] = memory.regions[at - 1];
+            at -= 1;
+        }
         memory.regions[at] = region;
         memory.len += 1;
     }
