@@ -101,13 +101,13 @@ impl<const N: usize> RegionSet<N> {
         if self.len == N {
             return Err(MemblockError::TableFull { capacity: N });
         }
-        let pos = self
-            .regions()
-            .iter()
-            .position(|r| r.base > new.base)
-            .unwrap_or(self.len);
-        self.regions.copy_within(pos..self.len, pos + 1);
-        self.regions[pos] = new;
+        // Insert it in order, shifting the regions above it up.
+        let mut at = self.len;
+        while at > 0 && self.regions[at - 1].base > new.base {
+            self.regions[at] = self.regions[at - 1];
+            at -= 1;
+        }
+        self.regions[at] = new;
         self.len += 1;
         Ok(())
     }
