@@ -170,14 +170,16 @@ impl<const N: usize> RegionSet<N> {
     }
 }
 
-/// How many disjoint ranges each list holds (Linux's
-/// `INIT_MEMBLOCK_REGIONS`, 128 in 3.18). RAM takes at most nine (eight
-/// banks, one split at the lowmem limit); the boot reserves four or five.
+/// How many disjoint ranges each list holds, the same for both as Linux's
+/// `INIT_MEMBLOCK_REGIONS` (128 in 3.18). RAM takes at most nine (eight
+/// banks, one split at the lowmem limit); boot reserves at most five
+/// (swapper_pg_dir and the kernel, the ATAG page or the DTB, the initrd,
+/// `mem_map`).
 ///
-/// One capacity for both lists, so `RegionSet`'s methods exist once in the
-/// kernel: with two, `add` was compiled (and translated by QEMU at boot)
-/// twice (docs/BENCHMARKS.md).
-pub const MEMBLOCK_REGIONS: usize = 32;
+/// One capacity, so `RegionSet`'s methods exist once in the kernel: with
+/// two, `add` was compiled, and translated by QEMU at boot, twice
+/// (docs/BENCHMARKS.md).
+pub const MEMBLOCK_REGIONS: usize = 16;
 
 /// The two lists, as Linux's `struct memblock`.
 #[derive(Clone, Copy, Debug, Default)]
