@@ -217,6 +217,12 @@ impl Layout {
 /// The `Memory:` line of mm/page_alloc.c `mem_init_print_info` (3.18),
 /// with every value in KiB. Linux prints it at info level.
 ///
+/// The counts are `u32` because Linux prints them with `%lu` of an
+/// `unsigned long`, 32 bits on ARM: 4 TiB of KiB, more than a 32-bit
+/// `phys_addr_t` can hold. (It also keeps the boot to one integer
+/// formatter, and to 32-bit arithmetic: `u64`'s `Display` and the 64-bit
+/// shifts were code QEMU translated for this line alone; docs/BENCHMARKS.md.)
+///
 /// `Display` gives Linux's text exactly, without the newline:
 ///
 /// ```text
@@ -229,25 +235,25 @@ impl Layout {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MemoryLine {
     /// Free pages (`nr_free_pages()`), in KiB.
-    pub free_kb: u64,
+    pub free_kb: u32,
     /// All RAM pages (`physpages`), in KiB.
-    pub total_kb: u64,
+    pub total_kb: u32,
     /// `_etext - _stext`, in KiB.
-    pub code_kb: u64,
+    pub code_kb: u32,
     /// `_edata - _sdata`, in KiB.
-    pub rwdata_kb: u64,
+    pub rwdata_kb: u32,
     /// `__end_rodata - __start_rodata`, in KiB.
-    pub rodata_kb: u64,
+    pub rodata_kb: u32,
     /// Init code plus init data, in KiB.
-    pub init_kb: u64,
+    pub init_kb: u32,
     /// `__bss_stop - __bss_start`, in KiB.
-    pub bss_kb: u64,
+    pub bss_kb: u32,
     /// `physpages - totalram_pages`: RAM never given to the page
     /// allocator, in KiB.
-    pub reserved_kb: u64,
+    pub reserved_kb: u32,
     /// `totalhigh_pages` (all highmem pages handed to the page allocator,
     /// not only the free ones), in KiB; `None` without `CONFIG_HIGHMEM`.
-    pub highmem_kb: Option<u64>,
+    pub highmem_kb: Option<u32>,
 }
 
 /// The inputs of a [`MemoryLine`] in bytes, for
@@ -278,22 +284,28 @@ impl MemoryLine {
     /// Converts byte counts to KiB as Linux does: `>> 10`, truncating.
     /// (Linux counts free, total, reserved and highmem in pages and shifts
     /// them by `PAGE_SHIFT - 10`. For whole pages the result is the same.)
+    /// A count past `u32::MAX` KiB wraps, as Linux's `unsigned long` does.
     pub const fn from_bytes(sizes: &MemorySizes) -> MemoryLine {
         MemoryLine {
-            free_kb: sizes.free_bytes >> 10,
-            total_kb: sizes.total_bytes >> 10,
-            code_kb: sizes.code_bytes >> 10,
-            rwdata_kb: sizes.rwdata_bytes >> 10,
-            rodata_kb: sizes.rodata_bytes >> 10,
-            init_kb: sizes.init_bytes >> 10,
-            bss_kb: sizes.bss_bytes >> 10,
-            reserved_kb: sizes.reserved_bytes >> 10,
+            free_kb: kb(sizes.free_bytes),
+            total_kb: kb(sizes.total_bytes),
+            code_kb: kb(sizes.code_bytes),
+            rwdata_kb: kb(sizes.rwdata_bytes),
+            rodata_kb: kb(sizes.rodata_bytes),
+            init_kb: kb(sizes.init_bytes),
+            bss_kb: kb(sizes.bss_bytes),
+            reserved_kb: kb(sizes.reserved_bytes),
             highmem_kb: match sizes.highmem_bytes {
-                Some(bytes) => Some(bytes >> 10),
+                Some(bytes) => Some(kb(bytes)),
                 None => None,
             },
         }
     }
+}
+
+/// Bytes to KiB as an `unsigned long` (32 bits on ARM) holds them.
+const fn kb(bytes: u64) -> u32 {
+    (bytes >> 10) as u32
 }
 
 impl From<MemorySizes> for MemoryLine {
@@ -302,31 +314,22 @@ impl From<MemorySizes> for MemoryLine {
     }
 }
 
-/// A KiB count as Linux's `%lu` of an `unsigned long` prints it: 32 bits on
-/// ARM (4 TiB of KiB, more than a 32-bit `phys_addr_t` can hold). It also
-/// keeps the boot to one integer formatter: `u64`'s `Display` is code that
-/// QEMU would translate for this line alone (docs/BENCHMARKS.md, "Fifth
-/// pass").
-const fn ul(kb: u64) -> u32 {
-    kb as u32
-}
-
 impl fmt::Display for MemoryLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "Memory: {}K/{}K available ({}K kernel code, {}K rwdata, {}K rodata, {}K init, {}K bss, {}K reserved",
-            ul(self.free_kb),
-            ul(self.total_kb),
-            ul(self.code_kb),
-            ul(self.rwdata_kb),
-            ul(self.rodata_kb),
-            ul(self.init_kb),
-            ul(self.bss_kb),
-            ul(self.reserved_kb)
+            self.free_kb,
+            self.total_kb,
+            self.code_kb,
+            self.rwdata_kb,
+            self.rodata_kb,
+            self.init_kb,
+            self.bss_kb,
+            self.reserved_kb
         )?;
         if let Some(highmem_kb) = self.highmem_kb {
-            write!(f, ", {}K highmem", ul(highmem_kb))?;
+            write!(f, ", {highmem_kb}K highmem")?;
         }
         f.write_str(")")
     }

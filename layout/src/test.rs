@@ -377,6 +377,32 @@ mod banks {
         assert_eq!(l, vexpress(1024, false));
     }
 
+    /// memblock_merge_regions merges chains of touching banks, whatever
+    /// their order, keeps a hole between banks, and an overlap is found
+    /// against the region merged so far.
+    #[test]
+    fn chains_of_touching_banks_merge_in_any_order() {
+        let a = MemRegion::new(0x6000_0000, 16 * MIB);
+        let b = MemRegion::new(0x6100_0000, 16 * MIB);
+        let c = MemRegion::new(0x6200_0000, 32 * MIB);
+        let d = MemRegion::new(0x7000_0000, 16 * MIB);
+        for banks in [[a, b, c, d], [d, c, b, a], [c, a, d, b], [b, d, a, c]] {
+            let l = compute(&banks, true, None).unwrap();
+            assert_eq!(
+                l.lowmem_regions(),
+                [MemRegion::new(0x6000_0000, 64 * MIB), d]
+            );
+        }
+        let across = MemRegion::new(0x61ff_f000, 0x2000);
+        assert_eq!(
+            compute(&[b, across, a], true, None),
+            Err(LayoutError::Overlap {
+                first: MemRegion::new(0x6000_0000, 32 * MIB),
+                second: across
+            })
+        );
+    }
+
     #[test]
     fn bank_above_the_limit_is_ignored_without_highmem() {
         let banks = [
@@ -818,16 +844,18 @@ mod printing {
         assert!(seen_above && seen_below);
     }
 
-    /// Counts print as Linux's 32-bit `unsigned long`: the largest one fits,
+    /// Counts are Linux's 32-bit `unsigned long`: the largest one fits,
     /// one more wraps to 0 (no 32-bit `phys_addr_t` machine gets there).
     #[test]
     fn memory_line_counts_are_unsigned_long() {
-        let line = MemoryLine {
-            free_kb: u64::from(u32::MAX),
-            total_kb: 1 << 32,
-            highmem_kb: Some((1 << 32) + 5),
-            ..MemoryLine::default()
+        let sizes = MemorySizes {
+            free_bytes: u64::from(u32::MAX) << 10,
+            total_bytes: 1 << 42,
+            highmem_bytes: Some(((1 << 32) + 5) << 10),
+            ..MemorySizes::default()
         };
+        let line = MemoryLine::from_bytes(&sizes);
+        assert_eq!(line.free_kb, u32::MAX);
         assert_eq!(
             line.to_string(),
             "Memory: 4294967295K/0K available (0K kernel code, 0K rwdata, 0K rodata, 0K init, 0K bss, 0K reserved, 5K highmem)"

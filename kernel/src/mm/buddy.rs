@@ -201,8 +201,12 @@ struct Zone {
     end: Pfn,
     heads: [u32; MAX_ORDER],
     nr_free: [u32; MAX_ORDER],
-    free_pages: u64,
-    managed_pages: u64,
+    /// Page counts are 32-bit, Linux's `unsigned long` on ARM (a zone
+    /// holds at most 2^32 page frames, `Pfn`'s range). 64-bit counts cost
+    /// a 64-bit shift of `1 << order` at each update, code QEMU
+    /// translated at boot for nothing (docs/BENCHMARKS.md).
+    free_pages: u32,
+    managed_pages: u32,
 }
 
 impl Zone {
@@ -411,6 +415,9 @@ impl<'a> Buddy<'a> {
         self.zones.iter().position(|z| z.contains(pfn))
     }
 
+    // Never inlined: `free_block` and `alloc_from` both push, and a copy
+    // in each was code QEMU translated twice at boot (docs/BENCHMARKS.md).
+    #[inline(never)]
     fn push(&mut self, z: usize, pfn: Pfn, order: usize) {
         let head = self.zones[z].heads[order];
         let i = self.idx(pfn);
@@ -473,7 +480,7 @@ impl<'a> Buddy<'a> {
     /// aligned blocks that fit (`__free_pages_bootmem`). Used once to hand
     /// memblock's free memory over, and for `.init` memory.
     pub fn free_range(&mut self, start: Pfn, end: Pfn) -> u64 {
-        let mut freed = 0;
+        let mut freed: u32 = 0;
         let mut pfn = start;
         while pfn < end {
             let Some(z) = self.zone_of(pfn) else {
@@ -494,7 +501,7 @@ impl<'a> Buddy<'a> {
             freed += 1 << order;
             pfn += 1 << order;
         }
-        freed
+        u64::from(freed)
     }
 
     /// Takes a block of 2^order pages from `zone`.
@@ -577,22 +584,22 @@ impl<'a> Buddy<'a> {
 
     /// Free pages in one zone.
     pub fn free_pages_in(&self, zone: ZoneType) -> u64 {
-        self.zones[zone as usize].free_pages
+        u64::from(self.zones[zone as usize].free_pages)
     }
 
     /// Pages the zone manages (freed to it at some point).
     pub fn managed_pages_in(&self, zone: ZoneType) -> u64 {
-        self.zones[zone as usize].managed_pages
+        u64::from(self.zones[zone as usize].managed_pages)
     }
 
     /// Linux's `nr_free_pages()`.
     pub fn nr_free_pages(&self) -> u64 {
-        self.zones.iter().map(|z| z.free_pages).sum()
+        self.zones.iter().map(|z| u64::from(z.free_pages)).sum()
     }
 
     /// Linux's `totalram_pages`.
     pub fn totalram_pages(&self) -> u64 {
-        self.zones.iter().map(|z| z.managed_pages).sum()
+        self.zones.iter().map(|z| u64::from(z.managed_pages)).sum()
     }
 
     /// Which zone a page frame belongs to.
@@ -638,7 +645,7 @@ impl<'a> Buddy<'a> {
                 assert_eq!(n, z.nr_free[order]);
                 total += (n as u64) << order;
             }
-            assert_eq!(total, z.free_pages);
+            assert_eq!(total, u64::from(z.free_pages));
         }
     }
 }

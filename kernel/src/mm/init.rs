@@ -32,7 +32,8 @@ use crate::mm::{self, memblock::Memblock, pgtable::Prot, sections::KernelImage};
 use crate::sync::Mutex;
 use crate::{pr_info, pr_notice, pr_warn};
 use kobold_layout::{
-    self as layout, Layout, MemRegion, PAGE_SHIFT, SECTION_SIZE, VmallocArg, virt_to_phys,
+    self as layout, Layout, LayoutError, MemRegion, PAGE_SHIFT, SECTION_SIZE, VmallocArg,
+    virt_to_phys,
 };
 use spin::Once;
 
@@ -94,13 +95,10 @@ pub fn sanity_check_meminfo(
         pr_warn!("{w}");
     }
     let vmalloc_min = vmalloc.map_or(layout::VMALLOC_MIN_DEFAULT, |a| a.vmalloc_min);
-    let layout =
-        LAYOUT.call_once(
-            || match layout::sanity_check_meminfo(banks, highmem, vmalloc_min) {
-                Ok(l) => l,
-                Err(e) => crate::panic::panic_exit(format_args!("memory layout: {e}")),
-            },
-        );
+    let layout = LAYOUT.call_once(|| match compute_layout(banks, highmem, vmalloc_min) {
+        Ok(l) => l,
+        Err(e) => crate::panic::panic_exit(format_args!("memory layout: {e}")),
+    });
     for notice in layout.notices() {
         if notice.is_warning() {
             pr_warn!("{notice}");
@@ -109,6 +107,20 @@ pub fn sanity_check_meminfo(
         }
     }
     layout
+}
+
+/// [`layout::sanity_check_meminfo`], never inlined: it returns the
+/// `Layout` in place, and the `Once` copies it whole. Inlined into the
+/// `Once`, the `Layout` (some 600 bytes) was moved field by field twice
+/// more, code QEMU translated for this one run (docs/BENCHMARKS.md).
+#[inline(never)]
+#[unsafe(link_section = ".init.text")]
+fn compute_layout(
+    banks: &[MemRegion],
+    highmem: bool,
+    vmalloc_min: u32,
+) -> Result<Layout, LayoutError> {
+    layout::sanity_check_meminfo(banks, highmem, vmalloc_min)
 }
 
 /// RAM (after the lowmem/highmem rule) and what must never be handed out
@@ -150,12 +162,15 @@ pub fn arm_memblock_init(layout: &Layout, boot: &BootInfo, img: &KernelImage, pa
 #[unsafe(link_section = ".init.text")]
 pub fn paging_init(layout: &Layout, img: &KernelImage) {
     let kernel_x = (
-        (virt_to_phys(img.text) & !(SECTION_SIZE - 1)) as u64,
-        (virt_to_phys(img.init_end) as u64).next_multiple_of(SECTION_SIZE as u64),
+        virt_to_phys(img.text) & !(SECTION_SIZE - 1),
+        virt_to_phys(img.init_end).next_multiple_of(SECTION_SIZE),
     );
     for r in layout.lowmem_regions() {
+        // Lowmem ends at most at `vmalloc_limit`, below 4 GiB
+        // (kobold-layout), so its addresses fit a 32-bit `phys_addr_t`.
+        let (start, end) = (r.base as u32, r.end() as u32);
         // SAFETY: lowmem is RAM; the kernel's megabytes stay RWX.
-        unsafe { mm::map_lowmem(r.base, r.base + r.size, kernel_x) };
+        unsafe { mm::map_lowmem(start, end, kernel_x) };
     }
     let top = layout.high_memory().next_multiple_of(SECTION_SIZE);
     // SAFETY: between lowmem's end and the static I/O map nothing is in use
@@ -239,8 +254,9 @@ pub fn release_debug_ll() {
     }
 }
 
-fn kb(bytes: u64) -> u64 {
-    bytes >> 10
+/// KiB as the `Memory:` line's `unsigned long` counts hold them.
+fn kb(bytes: u64) -> u32 {
+    (bytes >> 10) as u32
 }
 
 /// Prints what Linux's `mem_init` prints: the `Memory:` line and the

@@ -12,7 +12,9 @@ use crate::arch::armv7::cp15;
 use crate::sync::Mutex;
 use core::cell::UnsafeCell;
 use core::fmt;
-use kobold_layout::{PAGE_SIZE, SECTION_SIZE, SWAPPER_PG_DIR, phys_to_virt, virt_to_phys};
+use kobold_layout::{
+    PAGE_SIZE, SECTION_SHIFT, SECTION_SIZE, SWAPPER_PG_DIR, phys_to_virt, virt_to_phys,
+};
 
 /// Why a mapping could not be made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,21 +132,22 @@ pub unsafe fn set_l1(virt: u32, desc: u32) {
 ///
 /// # Safety
 /// The range must be RAM, and the kernel image must stay covered RWX.
-pub unsafe fn map_lowmem(phys_start: u64, phys_end: u64, kernel_x: (u64, u64)) {
+pub unsafe fn map_lowmem(phys_start: u32, phys_end: u32, kernel_x: (u32, u32)) {
     let _guard = PGTABLE_LOCK.lock();
-    let mut phys = phys_start.next_multiple_of(SECTION_SIZE as u64);
-    while phys + SECTION_SIZE as u64 <= phys_end {
+    // The whole sections inside the range, by section number (32-bit
+    // arithmetic: lowmem ends below 4 GiB, and this cannot overflow).
+    for section in phys_start.div_ceil(SECTION_SIZE)..phys_end / SECTION_SIZE {
+        let phys = section << SECTION_SHIFT;
         let in_kernel = phys >= kernel_x.0 && phys < kernel_x.1;
         let prot = if in_kernel {
             Prot::KERNEL_RWX
         } else {
             Prot::KERNEL_RW
         };
-        let virt = phys_to_virt(phys as u32);
+        let virt = phys_to_virt(phys);
         // SAFETY: in bounds as in `read_l1`; RAM mapped at its linear address
         // with the attributes Linux uses.
-        unsafe { core::ptr::write_volatile(l1_entry(virt), pgtable::section(phys as u32, prot)) };
-        phys += SECTION_SIZE as u64;
+        unsafe { core::ptr::write_volatile(l1_entry(virt), pgtable::section(phys, prot)) };
     }
     cp15::flush_tlb_all();
 }

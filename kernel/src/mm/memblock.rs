@@ -72,6 +72,11 @@ impl<const N: usize> RegionSet<N> {
     }
 
     /// Adds `[base, base+size)`, merging with neighbours it touches.
+    ///
+    /// Never inlined: boot adds the RAM in a loop and each reservation
+    /// apart, and a copy inlined into the loop was code QEMU translated a
+    /// second time (docs/BENCHMARKS.md).
+    #[inline(never)]
     pub fn add(&mut self, base: u64, size: u64) -> Result<(), MemblockError> {
         if size == 0 {
             return Ok(());
@@ -96,13 +101,13 @@ impl<const N: usize> RegionSet<N> {
         if self.len == N {
             return Err(MemblockError::TableFull { capacity: N });
         }
-        let pos = self
-            .regions()
-            .iter()
-            .position(|r| r.base > new.base)
-            .unwrap_or(self.len);
-        self.regions.copy_within(pos..self.len, pos + 1);
-        self.regions[pos] = new;
+        // Insert it in order, shifting the regions above it up.
+        let mut at = self.len;
+        while at > 0 && self.regions[at - 1].base > new.base {
+            self.regions[at] = self.regions[at - 1];
+            at -= 1;
+        }
+        self.regions[at] = new;
         self.len += 1;
         Ok(())
     }
@@ -165,11 +170,22 @@ impl<const N: usize> RegionSet<N> {
     }
 }
 
+/// How many disjoint ranges each list holds, the same for both as Linux's
+/// `INIT_MEMBLOCK_REGIONS` (128 in 3.18). RAM takes at most nine (eight
+/// banks, one split at the lowmem limit); boot reserves at most five
+/// (swapper_pg_dir and the kernel, the ATAG page or the DTB, the initrd,
+/// `mem_map`).
+///
+/// One capacity, so `RegionSet`'s methods exist once in the kernel: with
+/// two, `add` was compiled, and translated by QEMU at boot, twice
+/// (docs/BENCHMARKS.md).
+pub const MEMBLOCK_REGIONS: usize = 16;
+
 /// The two lists, as Linux's `struct memblock`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Memblock {
-    pub memory: RegionSet<16>,
-    pub reserved: RegionSet<32>,
+    pub memory: RegionSet<MEMBLOCK_REGIONS>,
+    pub reserved: RegionSet<MEMBLOCK_REGIONS>,
 }
 
 impl Memblock {
