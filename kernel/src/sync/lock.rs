@@ -9,13 +9,13 @@
 //! `#[inline(always)]` and generic over `T`, so every call site carried its
 //! own copy of the acquire loop (about ten instructions and three branches,
 //! with the `dmb` barriers) and every guard its own release. Here the
-//! acquire and the release are two functions, `RawSpin`'s `lock` and
-//! `unlock` (its `lock_api::RawMutex` impl), that exist once; a call site is a call. Under QEMU
-//! every distinct instruction the boot runs is translated once, and the
-//! inlined copies were about 260 of the boot's translated instructions
-//! (docs/BENCHMARKS.md, "The physical floor"). Linux makes the same choice:
-//! `spin_lock()` calls the out-of-line `_raw_spin_lock` unless
-//! `CONFIG_INLINE_SPIN_LOCK` asks otherwise.
+//! acquire and the release are `RawSpin`'s `lock` and `unlock` (its
+//! `lock_api::RawMutex` impl), two functions that exist once; a call site
+//! is a call. Under QEMU every distinct instruction the boot runs is
+//! translated once, and the inlined copies were about 140 of the boot's
+//! translated instructions (docs/BENCHMARKS.md, "The physical floor").
+//! Linux makes the same choice: `spin_lock()` calls the out-of-line
+//! `_raw_spin_lock` unless `CONFIG_INLINE_SPIN_LOCK` asks otherwise.
 //!
 //! Semantics are `spin::Mutex`'s: the lock does not nest (taking a lock the
 //! caller already holds spins forever, hence the lock order in
