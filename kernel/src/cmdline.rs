@@ -233,17 +233,20 @@ impl<'a> Cmdline<'a> {
 }
 
 /// The command line as boot found it, for the rest of the kernel's life
-/// (Linux's `saved_command_line`).
-static SAVED: spin::Once<Cmdline<'static>> = spin::Once::new();
+/// (Linux's `saved_command_line`). (The kernel's lock rather than a
+/// `spin::Once`: saving and reading are calls to the lock's one out-of-line
+/// copy, where each `Once` brought its own copy of the once-machinery that
+/// QEMU translated at boot.)
+static SAVED: crate::sync::Mutex<Option<Cmdline<'static>>> = crate::sync::Mutex::new(None);
 
 /// Keeps `c` as the saved command line; only the first call counts.
 pub fn save(c: Cmdline<'static>) {
-    SAVED.call_once(|| c);
+    SAVED.lock().get_or_insert(c);
 }
 
 /// The saved command line (empty before boot saved it).
 pub fn saved() -> Cmdline<'static> {
-    SAVED.get().copied().unwrap_or(Cmdline::new(""))
+    SAVED.lock().unwrap_or(Cmdline::new(""))
 }
 
 /// The parameters of a line, one by one (Linux's `next_arg`).

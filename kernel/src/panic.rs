@@ -5,9 +5,9 @@
 //! Kobold's own default for QEMU: exit with status [`PANIC_EXIT_CODE`]
 //! through semihosting (or halt when semihosting is off).
 
+use crate::sync::Mutex;
 use core::fmt;
 use core::sync::atomic::{AtomicI32, Ordering};
-use spin::Once;
 
 /// QEMU's exit status after a kernel panic: not 0 (success) nor 1 (what
 /// QEMU itself returns for its own errors), so tests can tell them apart.
@@ -20,17 +20,20 @@ const NOT_SET: i32 = i32::MIN;
 static PANIC_TIMEOUT: AtomicI32 = AtomicI32::new(NOT_SET);
 
 /// How the board restarts (Linux's `arm_pm_restart`), set by the board
-/// code at boot.
-static RESTART: Once<fn()> = Once::new();
+/// code at boot. (The kernel's lock rather than a `spin::Once`: setting it
+/// is then two calls to the lock's one out-of-line copy, where each `Once`
+/// brought its own copy of the once-machinery that QEMU translated at boot.)
+static RESTART: Mutex<Option<fn()>> = Mutex::new(None);
 
 /// `panic=N` (seconds; 0: halt; negative: restart at once).
 pub fn set_timeout(seconds: i32) {
     PANIC_TIMEOUT.store(seconds.max(NOT_SET + 1), Ordering::Relaxed);
 }
 
-/// Registers the board's restart (`arm_pm_restart`).
+/// Registers the board's restart (`arm_pm_restart`); only the first call
+/// counts.
 pub fn set_restart(restart: fn()) {
-    RESTART.call_once(|| restart);
+    RESTART.lock().get_or_insert(restart);
 }
 
 /// What a panic does after its message.
@@ -79,8 +82,9 @@ pub fn panic_exit(msg: impl fmt::Display) -> ! {
                 }
             }
             // emergency_restart(); if the board does not restart, Linux
-            // goes on to the end message and waits.
-            if let Some(restart) = RESTART.get() {
+            // goes on to the end message and waits. (`try_lock`: a panic
+            // never spins; only `set_restart` takes the lock, for a store.)
+            if let Some(restart) = RESTART.try_lock().and_then(|r| *r) {
                 restart();
             }
             crate::pr_emerg!("---[ end Kernel panic - not syncing: {}", msg);
