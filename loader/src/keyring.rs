@@ -19,8 +19,9 @@
 //! the image is made, with the very function the boot used to run
 //! ([`crate::x509::key_description`]), and xtask writes them next to the
 //! keyring (`target/kobold/keyring.lines`, the one place both are
-//! produced). The kernel prints them with [`read_sidecar`], a line split
-//! that runs no DER decoder. Decoding at boot cost no memory but about
+//! produced). The kernel prints them as [`sidecar_lines`] split them, a
+//! `const fn` it evaluates when it is compiled: the boot runs neither a
+//! DER decoder nor a line split. Decoding at boot cost no memory but about
 //! 10 ms of wall clock under QEMU — TCG translating the `der` decoder's
 //! code, run once — out of a 70 ms boot (docs/BENCHMARKS.md, "The
 //! physical floor"); the log is unchanged, line for line and level for
@@ -131,52 +132,81 @@ pub fn sidecar(keyring: &[u8]) -> String {
 
 /// The boot lines a sidecar records, in order: `(is_error, text)`. The
 /// header and any line without a level prefix are skipped; an empty
-/// sidecar (a kernel without a keyring) yields nothing. This is all the
-/// kernel runs at boot.
+/// sidecar (a kernel without a keyring) yields nothing.
 ///
-/// The lines are split and their levels read a byte at a time, in line:
-/// `str::lines` and `strip_prefix` cost core's `memchr` and `memcmp`, about
-/// 170 guest instructions that QEMU translated at boot for these few lines
-/// alone (docs/BENCHMARKS.md, the physical floor). The result is theirs
-/// (host test `read_sidecar_is_lines_and_strip_prefix`).
+/// The split is [`sidecar_line`]'s, a `const fn`; the kernel runs it when it
+/// is compiled ([`sidecar_lines`]), so the boot only walks the finished list.
 pub fn read_sidecar(sidecar: &str) -> impl Iterator<Item = (bool, &str)> {
-    SidecarLines(sidecar).filter_map(|l| {
-        let b = l.as_bytes();
-        if b.len() >= 3 && b[0] == b'<' && b[2] == b'>' && (b[1] == b'3' || b[1] == b'5') {
-            // Three ASCII bytes: a char boundary.
-            l.get(3..).map(|t| (b[1] == b'3', t))
-        } else {
-            None
-        }
+    let mut pos = 0;
+    core::iter::from_fn(move || {
+        let (line, next) = sidecar_line(sidecar, pos)?;
+        pos = next;
+        Some(line)
     })
 }
 
-/// `str::lines`: the text split at each `\n`, a `\r` right before it
-/// dropped, no empty line after a final `\n`.
-struct SidecarLines<'a>(&'a str);
+/// How many lines [`read_sidecar`] yields for `sidecar`, in a `const`: the
+/// length of [`sidecar_lines`]'s array.
+pub const fn sidecar_count(sidecar: &str) -> usize {
+    let (mut n, mut pos) = (0, 0);
+    while let Some((_, next)) = sidecar_line(sidecar, pos) {
+        n += 1;
+        pos = next;
+    }
+    n
+}
 
-impl<'a> Iterator for SidecarLines<'a> {
-    type Item = &'a str;
+/// The first `N` lines [`read_sidecar`] yields for `sidecar`, as an array a
+/// `static` can hold (slots past its last line hold `(false, "")`). The
+/// kernel evaluates it at compile time over the sidecar it embeds, with `N`
+/// from [`sidecar_count`]: the line split and the level prefixes are then
+/// never run at boot, where QEMU translated them (~60 guest instructions,
+/// docs/BENCHMARKS.md, "The physical floor").
+pub const fn sidecar_lines<const N: usize>(sidecar: &str) -> [(bool, &str); N] {
+    let mut lines = [(false, ""); N];
+    let (mut i, mut pos) = (0, 0);
+    while i < N {
+        let Some((line, next)) = sidecar_line(sidecar, pos) else {
+            break;
+        };
+        lines[i] = line;
+        i += 1;
+        pos = next;
+    }
+    lines
+}
 
-    fn next(&mut self) -> Option<&'a str> {
-        let text = self.0;
-        if text.is_empty() {
-            return None;
-        }
-        let b = text.as_bytes();
-        let mut end = 0;
+/// The first boot line of `sidecar` at or after byte `pos` (a line start)
+/// and where the line after it starts: the text cut as `str::lines` cuts it
+/// (at each `\n`, a `\r` right before it dropped, no empty line after a
+/// final `\n`), lines without a `<3>` or `<5>` prefix skipped, the prefix
+/// taken off (host test `read_sidecar_is_lines_and_strip_prefix`). Every
+/// cut is next to an ASCII byte, so every slice is on char boundaries.
+pub const fn sidecar_line(sidecar: &str, mut pos: usize) -> Option<((bool, &str), usize)> {
+    let b = sidecar.as_bytes();
+    while pos < b.len() {
+        let mut end = pos;
         while end < b.len() && b[end] != b'\n' {
             end += 1;
         }
-        // `\n` is ASCII, so both ends are char boundaries.
-        let line = text.get(..end).unwrap_or(text);
-        self.0 = text.get(end + 1..).unwrap_or("");
+        let next = end + 1;
         // A `\r` goes only before a `\n` (`lines` keeps a last line's).
-        Some(match line.as_bytes().last() {
-            Some(b'\r') if end < b.len() => line.get(..line.len() - 1).unwrap_or(line),
-            _ => line,
-        })
+        if end < b.len() && end > pos && b[end - 1] == b'\r' {
+            end -= 1;
+        }
+        if end - pos >= 3 && b[pos] == b'<' && b[pos + 2] == b'>' {
+            let level = b[pos + 1];
+            if level == b'3' || level == b'5' {
+                let (head, _) = b.split_at(end);
+                let (_, text) = head.split_at(pos + 3);
+                if let Ok(text) = core::str::from_utf8(text) {
+                    return Some(((level == b'3', text), next));
+                }
+            }
+        }
+        pos = next;
     }
+    None
 }
 
 #[cfg(test)]
@@ -282,6 +312,29 @@ mod tests {
             )
         );
         assert!(sidecar(&bad).contains("\n<3>Problem loading in-kernel X.509 certificate (-74)\n"));
+    }
+
+    /// `sidecar_lines` (the kernel's compile-time split) holds exactly
+    /// what `read_sidecar` yields, `sidecar_count` of them, then padding.
+    #[test]
+    fn sidecar_lines_are_read_sidecars() {
+        let bad = [CERT_A, b"\x30\x03\x02\x01\x00", &CERT_B[..40]].concat();
+        let sides = [
+            sidecar(&[CERT_A, CERT_B].concat()),
+            sidecar(&bad),
+            String::new(),
+        ];
+        let cases = ["<5>a\r\n<3>b\r\n\r\n<5>c", "x\n<5>caf\u{e9}\n<4>no\n<3>\r"];
+        for c in sides.iter().map(String::as_str).chain(cases) {
+            let want: Vec<(bool, &str)> = read_sidecar(c).collect();
+            assert_eq!(sidecar_count(c), want.len(), "{c:?}");
+            let got = sidecar_lines::<8>(c);
+            assert_eq!(got[..want.len()], want[..], "{c:?}");
+            assert!(got[want.len()..].iter().all(|l| *l == (false, "")));
+        }
+        const SIDE: &str = "# keyring.der: 1 bytes, fnv1a64 0\n<5>Loading\n<3>Problem\n";
+        static LINES: [(bool, &str); sidecar_count(SIDE)] = sidecar_lines(SIDE);
+        assert_eq!(LINES, [(false, "Loading"), (true, "Problem")]);
     }
 
     #[test]

@@ -52,8 +52,9 @@
 //! keyring cannot change after the build, so its parse is done once, when
 //! the image is made, by the same code (`kobold_loader::keyring::sidecar`
 //! over `kobold_loader::x509::key_description`): `cargo xtask build` writes
-//! the lines next to the keyring, kernel/build.rs embeds both
-//! ([`KEYRING_LINES`]) and the boot prints them. The log is the same line
+//! the lines next to the keyring, kernel/build.rs embeds both, the lines
+//! are split when the kernel is compiled ([`KEYRING_LINES`]) and the boot
+//! prints them. The log is the same line
 //! for line; the boot no longer runs (so QEMU no longer translates) the DER
 //! decoder, about 10 ms of a 70 ms QEMU run (docs/BENCHMARKS.md).
 
@@ -155,17 +156,27 @@ pub fn check<'a>(
     Ok(Checked { elf, sig_ok: false })
 }
 
-/// The built-in keyring's boot lines, as `cargo xtask build` recorded them
+/// The sidecar of the built-in keyring, as `cargo xtask build` recorded it
 /// next to the keyring (`kobold_loader::keyring::sidecar`), embedded by
 /// kernel/build.rs with it; empty when the keyring is.
-pub static KEYRING_LINES: &str = include_str!(concat!(env!("OUT_DIR"), "/keyring.lines"));
+const KEYRING_SIDECAR: &str = include_str!(concat!(env!("OUT_DIR"), "/keyring.lines"));
+
+/// The built-in keyring's boot lines, `(is_error, text)`, split out of the
+/// sidecar when the kernel is compiled (`kobold_loader::keyring::sidecar_lines`
+/// is a `const fn`): the boot only walks this list.
+pub static KEYRING_LINES: &[(bool, &str)] = &kobold_loader::keyring::sidecar_lines::<
+    { kobold_loader::keyring::sidecar_count(KEYRING_SIDECAR) },
+>(KEYRING_SIDECAR);
 
 /// Linux's `load_system_certificate_list` (a `late_initcall`, after the
-/// timer and the initramfs): each line of the boot log recorded in
-/// `lines` (see the module docs), in order, handed to `log` with whether
-/// it is a `KERN_ERR` line (else `KERN_NOTICE`). Nothing is decoded here.
-pub fn load_system_certificate_list<'a>(lines: &'a str, mut log: impl FnMut(bool, &'a str)) {
-    for (is_error, text) in kobold_loader::keyring::read_sidecar(lines) {
+/// timer and the initramfs): each boot line recorded in `lines` (see the
+/// module docs), in order, handed to `log` with whether it is a `KERN_ERR`
+/// line (else `KERN_NOTICE`). Nothing is decoded or parsed here.
+pub fn load_system_certificate_list<'a>(
+    lines: &[(bool, &'a str)],
+    mut log: impl FnMut(bool, &'a str),
+) {
+    for &(is_error, text) in lines {
         log(is_error, text);
     }
 }
@@ -289,8 +300,9 @@ mod tests {
         use alloc::string::{String, ToString};
         let bad = [CERT_A, b"\x30\x03\x02\x01\x00", &CERT_B[..40]].concat();
         let side = kobold_loader::keyring::sidecar(&bad);
+        let lines = kobold_loader::keyring::sidecar_lines::<4>(&side);
         let mut got: Vec<(bool, String)> = Vec::new();
-        load_system_certificate_list(&side, |e, l| got.push((e, l.to_string())));
+        load_system_certificate_list(&lines, |e, l| got.push((e, l.to_string())));
         let want: Vec<(bool, String)> = kobold_loader::keyring::read_sidecar(&side)
             .map(|(e, l)| (e, l.to_string()))
             .collect();
@@ -299,7 +311,16 @@ mod tests {
         assert_eq!(got.iter().filter(|(e, _)| *e).count(), 2, "{got:?}");
         assert_eq!(got.len(), 4);
         let mut n = 0;
-        load_system_certificate_list("", |_, _| n += 1);
+        load_system_certificate_list(&[], |_, _| n += 1);
         assert_eq!(n, 0);
+    }
+
+    /// The embedded lines, split at compile time, are the embedded
+    /// sidecar's as `read_sidecar` reads it at run time.
+    #[test]
+    fn the_embedded_lines_are_the_embedded_sidecars() {
+        let want: Vec<(bool, &str)> =
+            kobold_loader::keyring::read_sidecar(KEYRING_SIDECAR).collect();
+        assert_eq!(KEYRING_LINES, &want[..]);
     }
 }
