@@ -5,8 +5,7 @@
 //! Linux 6.1's armhf build lays them out, Debian's 6.1 modules.
 //!
 //! - [`lock`]: [`Mutex`], the spin lock Kobold's own global state is kept
-//!   under (`spin`'s flag inside `lock_api`'s mutex, acquired and released
-//!   out of line);
+//!   under (`spin::Mutex`);
 //! - [`mutex`]: `__mutex_init`, `mutex_lock`, `mutex_lock_interruptible`,
 //!   `mutex_trylock`, `mutex_unlock`, `mutex_is_locked`
 //!   (kernel/locking/mutex.c);
