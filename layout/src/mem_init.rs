@@ -13,7 +13,8 @@
 //!   KiB, and this way a non-empty section never shows as 0 kB.
 //! * Every `printf` directive maps onto a Rust one: `0x%08lx` and `0x%p`
 //!   (32-bit, unhashed before 4.15) become `0x{:08x}`, and `%4ld`/`%4d`
-//!   become `{:4}`.
+//!   become `{:4}`. The names' `%-8s` and `%11s` are padded by hand, so
+//!   both kinds of line share one format.
 //!
 //! Linux prints the block with one `printk`; Kobold yields it line by line
 //! ([`Layout::virtual_layout_lines`]) so the kernel can print each line with
@@ -114,29 +115,37 @@ impl VirtualLayoutLine {
 
 impl fmt::Display for VirtualLayoutLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let size = self.size();
-        match *self {
-            VirtualLayoutLine::Header => f.write_str("Virtual kernel memory layout:"),
-            // "    vmalloc : 0x%08lx - 0x%08lx   (%4ld MB)"
+        let (name, start, end) = match *self {
+            VirtualLayoutLine::Header => return f.write_str("Virtual kernel memory layout:"),
             VirtualLayoutLine::Area {
-                name,
-                start,
-                end,
-                unit,
-            } => write!(
-                f,
-                "    {name:<8}: 0x{start:08x} - 0x{end:08x}   ({size:4} {})",
-                unit.symbol()
-            ),
-            // "      .text : 0x%p - 0x%p   (%4d kB)", "       .bss : ..."
-            VirtualLayoutLine::Section { name, start, end } => {
-                write!(
-                    f,
-                    "{name:>11} : 0x{start:08x} - 0x{end:08x}   ({size:4} kB)"
-                )
+                name, start, end, ..
             }
-        }
+            | VirtualLayoutLine::Section { name, start, end } => (name, start, end),
+        };
+        // "    vmalloc : 0x%08lx - 0x%08lx   (%4ld MB)": "    %-8s: "
+        // "      .text : 0x%p - 0x%p   (%4d kB)": "%11s : "
+        let (lead, trail, unit) = match *self {
+            VirtualLayoutLine::Area { unit, .. } => ("    ", padding(8, name), unit.symbol()),
+            _ => (padding(11, name), " ", "kB"),
+        };
+        // One format for both kinds of line, and the names padded here
+        // rather than with `{:<8}`/`{:>11}`: core's padding of a `str` and
+        // a second set of arguments were code that QEMU translated for
+        // these lines alone (some 35 guest instructions more at boot).
+        let size = self.size();
+        write!(
+            f,
+            "{lead}{name}{trail}: 0x{start:08x} - 0x{end:08x}   ({size:4} {unit})"
+        )
     }
+}
+
+/// The spaces that pad `name` to `width` columns, as C's `%-8s` (after
+/// the name) or `%11s` (before it) does; none if the name is that wide.
+fn padding(width: usize, name: &str) -> &'static str {
+    const SPACES: &str = "           ";
+    let n = width.saturating_sub(name.len()).min(SPACES.len());
+    &SPACES[..n]
 }
 
 /// The most lines the block has: the header, six areas, four sections.
