@@ -171,7 +171,7 @@ const PKMAP: usize = 4;
 /// order; made by [`Layout::virtual_layout_lines`].
 ///
 /// It keeps only each line's addresses and makes the line when asked:
-/// building all eleven lines up front was some 80 guest instructions more
+/// building all eleven lines up front was some 110 guest instructions more
 /// for QEMU to translate at boot, most of them storing constants.
 #[derive(Clone, Debug)]
 pub struct VirtualLayoutLines {
