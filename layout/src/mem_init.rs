@@ -13,7 +13,8 @@
 //!   KiB, and this way a non-empty section never shows as 0 kB.
 //! * Every `printf` directive maps onto a Rust one: `0x%08lx` and `0x%p`
 //!   (32-bit, unhashed before 4.15) become `0x{:08x}`, and `%4ld`/`%4d`
-//!   become `{:4}`.
+//!   become `{:4}`. The names' `%-8s` and `%11s` are padded by hand, so
+//!   both kinds of line share one format.
 //!
 //! Linux prints the block with one `printk`; Kobold yields it line by line
 //! ([`Layout::virtual_layout_lines`]) so the kernel can print each line with
@@ -114,40 +115,71 @@ impl VirtualLayoutLine {
 
 impl fmt::Display for VirtualLayoutLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let size = self.size();
-        match *self {
-            VirtualLayoutLine::Header => f.write_str("Virtual kernel memory layout:"),
-            // "    vmalloc : 0x%08lx - 0x%08lx   (%4ld MB)"
+        let (name, start, end) = match *self {
+            VirtualLayoutLine::Header => return f.write_str("Virtual kernel memory layout:"),
             VirtualLayoutLine::Area {
-                name,
-                start,
-                end,
-                unit,
-            } => write!(
-                f,
-                "    {name:<8}: 0x{start:08x} - 0x{end:08x}   ({size:4} {})",
-                unit.symbol()
-            ),
-            // "      .text : 0x%p - 0x%p   (%4d kB)", "       .bss : ..."
-            VirtualLayoutLine::Section { name, start, end } => {
-                write!(
-                    f,
-                    "{name:>11} : 0x{start:08x} - 0x{end:08x}   ({size:4} kB)"
-                )
+                name, start, end, ..
             }
-        }
+            | VirtualLayoutLine::Section { name, start, end } => (name, start, end),
+        };
+        // "    vmalloc : 0x%08lx - 0x%08lx   (%4ld MB)": "    %-8s: "
+        // "      .text : 0x%p - 0x%p   (%4d kB)": "%11s : "
+        let (lead, trail, unit) = match *self {
+            VirtualLayoutLine::Area { unit, .. } => ("    ", padding(8, name), unit.symbol()),
+            _ => (padding(11, name), " ", "kB"),
+        };
+        // One format for both kinds of line, and the names padded here
+        // rather than with `{:<8}`/`{:>11}`: core's padding of a `str` and
+        // a second set of arguments were code that QEMU translated for
+        // these lines alone (some 35 guest instructions more at boot).
+        let size = self.size();
+        write!(
+            f,
+            "{lead}{name}{trail}: 0x{start:08x} - 0x{end:08x}   ({size:4} {unit})"
+        )
     }
 }
 
-/// The most lines the block has: the header, six areas, four sections.
-const MAX_LINES: usize = 11;
+/// The spaces that pad `name` to `width` columns, as C's `%-8s` (after
+/// the name) or `%11s` (before it) does; none if the name is that wide.
+fn padding(width: usize, name: &str) -> &'static str {
+    const SPACES: &str = "           ";
+    let n = width.saturating_sub(name.len()).min(SPACES.len());
+    &SPACES[..n]
+}
+
+/// The lines after the header, in Linux's order: each area's name and
+/// unit, or a kernel section's name and `None`.
+const LINES: [(&str, Option<SizeUnit>); 10] = [
+    ("vector", Some(SizeUnit::Kilobytes)),
+    ("fixmap", Some(SizeUnit::Kilobytes)),
+    ("vmalloc", Some(SizeUnit::Megabytes)),
+    ("lowmem", Some(SizeUnit::Megabytes)),
+    ("pkmap", Some(SizeUnit::Megabytes)),
+    ("modules", Some(SizeUnit::Megabytes)),
+    (".text", None),
+    (".init", None),
+    (".data", None),
+    (".bss", None),
+];
+
+/// Where the `pkmap` line, printed only with `CONFIG_HIGHMEM`, is in
+/// [`LINES`].
+const PKMAP: usize = 4;
 
 /// The lines of the `Virtual kernel memory layout:` block, in Linux's
 /// order; made by [`Layout::virtual_layout_lines`].
+///
+/// It keeps only each line's addresses and makes the line when asked:
+/// building all eleven lines up front was some 110 guest instructions more
+/// for QEMU to translate at boot, most of them storing constants.
 #[derive(Clone, Debug)]
 pub struct VirtualLayoutLines {
-    lines: [VirtualLayoutLine; MAX_LINES],
-    len: usize,
+    /// `(start, end)` of each of [`LINES`].
+    ranges: [(u32, u32); LINES.len()],
+    /// Whether the `pkmap` line is printed.
+    highmem: bool,
+    /// The next line: 0 for the header, `i + 1` for `LINES[i]`.
     next: usize,
 }
 
@@ -155,13 +187,32 @@ impl Iterator for VirtualLayoutLines {
     type Item = VirtualLayoutLine;
 
     fn next(&mut self) -> Option<VirtualLayoutLine> {
-        let line = self.lines[..self.len].get(self.next).copied()?;
+        if self.next == 0 {
+            self.next = 1;
+            return Some(VirtualLayoutLine::Header);
+        }
+        if self.next == PKMAP + 1 && !self.highmem {
+            self.next += 1;
+        }
+        let i = self.next - 1;
+        let (&(name, unit), &(start, end)) = (LINES.get(i)?, self.ranges.get(i)?);
         self.next += 1;
-        Some(line)
+        Some(match unit {
+            Some(unit) => VirtualLayoutLine::Area {
+                name,
+                start,
+                end,
+                unit,
+            },
+            None => VirtualLayoutLine::Section { name, start, end },
+        })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.len - self.next;
+        let mut left = (LINES.len() + 1).saturating_sub(self.next);
+        if !self.highmem && self.next <= PKMAP + 1 {
+            left -= 1;
+        }
         (left, Some(left))
     }
 }
@@ -181,34 +232,22 @@ impl Layout {
     /// assert_eq!(vmalloc.to_string(), "    vmalloc : 0xc4800000 - 0xff000000   ( 936 MB)");
     /// ```
     pub fn virtual_layout_lines(&self, sections: &KernelSections) -> VirtualLayoutLines {
-        let area = |name, (start, end), unit| VirtualLayoutLine::Area {
-            name,
-            start,
-            end,
-            unit,
-        };
-        let section = |name, (start, end)| VirtualLayoutLine::Section { name, start, end };
-        let mut lines = [VirtualLayoutLine::Header; MAX_LINES];
-        let mut len = 1;
-        let mut push = |line| {
-            lines[len] = line;
-            len += 1;
-        };
-        push(area("vector", self.vector(), SizeUnit::Kilobytes));
-        push(area("fixmap", self.fixmap(), SizeUnit::Kilobytes));
-        push(area("vmalloc", self.vmalloc(), SizeUnit::Megabytes));
-        push(area("lowmem", self.lowmem(), SizeUnit::Megabytes));
-        if let Some(pkmap) = self.pkmap() {
-            push(area("pkmap", pkmap, SizeUnit::Megabytes));
-        }
-        push(area("modules", self.modules(), SizeUnit::Megabytes));
-        push(section(".text", sections.text));
-        push(section(".init", sections.init));
-        push(section(".data", sections.data));
-        push(section(".bss", sections.bss));
+        // Without CONFIG_HIGHMEM there is no pkmap; its range is not used.
+        let pkmap = self.pkmap().unwrap_or((0, 0));
         VirtualLayoutLines {
-            lines,
-            len,
+            ranges: [
+                self.vector(),
+                self.fixmap(),
+                self.vmalloc(),
+                self.lowmem(),
+                pkmap,
+                self.modules(),
+                sections.text,
+                sections.init,
+                sections.data,
+                sections.bss,
+            ],
+            highmem: self.highmem(),
             next: 0,
         }
     }

@@ -707,6 +707,14 @@ mod printing {
             vexpress(64, false).virtual_layout_lines(&SECTIONS).len(),
             10
         );
+        // The length stays exact at every step, pkmap or not.
+        for highmem in [false, true] {
+            let mut lines = vexpress(64, highmem).virtual_layout_lines(&SECTIONS);
+            for left in (0..=lines.len()).rev() {
+                assert_eq!(lines.len(), left);
+                assert_eq!(lines.next().is_some(), left > 0);
+            }
+        }
     }
 
     #[test]
@@ -750,6 +758,43 @@ mod printing {
             big.to_string(),
             "      .text : 0xc0008000 - 0xc1008000   (16384 kB)"
         );
+    }
+
+    /// The names are padded by hand exactly as `{:<8}` and `{:>11}` pad
+    /// them (C's `%-8s` and `%11s`): to the column, and not at all when
+    /// they are wider.
+    #[test]
+    fn names_padded_as_core_pads_them() {
+        for name in [
+            "",
+            "a",
+            "pkmap",
+            ".bss",
+            "vmalloc",
+            "12345678",
+            "123456789ab",
+            "a name wider than both",
+        ] {
+            let area = VirtualLayoutLine::Area {
+                name,
+                start: 0xbf00_0000,
+                end: 0xbfe0_0000,
+                unit: SizeUnit::Megabytes,
+            };
+            assert_eq!(
+                area.to_string(),
+                std::format!("    {name:<8}: 0xbf000000 - 0xbfe00000   (  14 MB)")
+            );
+            let section = VirtualLayoutLine::Section {
+                name,
+                start: 0xc000_0000,
+                end: 0xc000_0400,
+            };
+            assert_eq!(
+                section.to_string(),
+                std::format!("{name:>11} : 0xc0000000 - 0xc0000400   (   1 kB)")
+            );
+        }
     }
 
     #[test]
