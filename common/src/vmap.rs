@@ -667,12 +667,7 @@ mod tests {
             let mut b = VmapAllocator {
                 start: a.start,
                 end: a.end,
-                nodes: Vec::new(),
-                free_slots: Vec::new(),
-                root: NIL,
-                busy: Vec::new(),
-                seed: SEED,
-                visits: 0,
+                ..VmapAllocator::unset()
             };
             b.make_room().unwrap();
             b.insert_free(a.start, a.end - a.start);
