@@ -119,6 +119,22 @@ pub struct VmapAllocator {
     visits: u32,
 }
 
+/// Inserts `item` into `v`, kept sorted by `start` (distinct starts), as
+/// the busy list here and the kernel's vm-area list keep their areas. Mostly
+/// the new area lies above every other (the lowest fit fills a window from
+/// the bottom), so that case is a push, without the binary search. Within
+/// `v`'s capacity it allocates nothing.
+pub fn insert_by_start<T>(v: &mut Vec<T>, item: T, start: impl Fn(&T) -> u32) {
+    let at = start(&item);
+    match v.last() {
+        Some(last) if start(last) > at => {
+            let i = v.partition_point(|a| start(a) < at);
+            v.insert(i, item);
+        }
+        _ => v.push(item),
+    }
+}
+
 impl VmapAllocator {
     /// An allocator without a window: nothing free, nothing busy, no
     /// memory of its own (every `alloc` fails with `NoSpace`). What a
@@ -383,15 +399,7 @@ impl VmapAllocator {
             }
         }
         // Within the capacity make_room reserved: no allocation.
-        match self.busy.last() {
-            // Mostly the area lies above every other (the lowest fit fills
-            // the window from the bottom): no search.
-            Some(&(s, _)) if s > at as u32 => {
-                let i = self.busy.partition_point(|&(s, _)| s < at as u32);
-                self.busy.insert(i, (at as u32, size as u32));
-            }
-            _ => self.busy.push((at as u32, size as u32)),
-        }
+        insert_by_start(&mut self.busy, (at as u32, size as u32), |&(s, _)| s);
     }
 
     /// Allocates `size` bytes (rounded up to pages) aligned to `align`
@@ -691,6 +699,24 @@ mod tests {
             );
             a.check_invariants();
         }
+    }
+
+    /// `insert_by_start` keeps the order whether the item goes on top, at
+    /// the bottom or between.
+    #[test]
+    fn insert_by_start_keeps_the_order() {
+        let mut v: Vec<(u32, char)> = Vec::new();
+        for (s, c) in [
+            (0x3000, 'c'),
+            (0x5000, 'e'),
+            (0x1000, 'a'),
+            (0x4000, 'd'),
+            (0x2000, 'b'),
+        ] {
+            insert_by_start(&mut v, (s, c), |&(s, _)| s);
+        }
+        let order: Vec<char> = v.iter().map(|&(_, c)| c).collect();
+        assert_eq!(order, ['a', 'b', 'c', 'd', 'e']);
     }
 
     /// An unset allocator has nothing to give and nothing to free.

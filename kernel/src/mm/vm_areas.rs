@@ -102,16 +102,7 @@ impl<T: AreaStart> AreaList<T> {
         if v.try_reserve(1).is_err() {
             return Err(area);
         }
-        let at = area.start();
-        match v.last() {
-            // Mostly the area lies above every other of its window (its
-            // allocator fills it from the bottom): no search.
-            Some(last) if last.start() > at => {
-                let i = v.partition_point(|a| a.start() < at);
-                v.insert(i, area);
-            }
-            _ => v.push(area),
-        }
+        super::vmap::insert_by_start(v, area, |a| a.start());
         Ok(())
     }
 
